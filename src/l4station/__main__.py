@@ -1,0 +1,3 @@
+from l4station.cli import main
+
+main()

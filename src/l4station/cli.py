@@ -1,0 +1,162 @@
+"""The ``l4station`` command: one subcommand per job.
+
+Human-readable output by default, ``--json`` for machines (stdout holds only the
+JSON; progress goes to stderr). A user mistake exits with code 2 and one line on
+stderr saying what is wrong and how to fix it, never a traceback.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import l4station
+from l4station import config as config_module
+from l4station.ephemeris import EphemerisRangeError
+
+USER_ERRORS = (config_module.ConfigError, EphemerisRangeError)
+"""Exceptions that describe a mistake in the user's input, reported in one line."""
+
+app = typer.Typer(
+    name="l4station",
+    help="Mission design and space-weather operations for a Sun–Earth L4 observatory.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Mission files: print the resolved config, or check one.",
+                         no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False)
+
+ConfigOption = Annotated[Optional[Path], typer.Option(
+    "--config", "-c", help="Mission TOML file, laid over the embedded default mission.",
+    dir_okay=False)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON to stdout.")]
+
+
+def _print_json(document) -> None:
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"l4station {l4station.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False):
+    """Mission design and space-weather operations for a Sun–Earth L4 observatory."""
+
+
+@app.command()
+def study(config: ConfigOption = None,
+          out: Annotated[Path, typer.Option("--out", "-o", help="Directory for index.html and study.json.",
+                                            file_okay=False)] = Path("l4station-report"),
+          json_output: JsonOption = False):
+    """Run the whole mission study and write the report (index.html + study.json)."""
+    from l4station.study import study as study_module
+
+    mission = config_module.load(config)
+    progress = Progress(TextColumn("[bold]{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), console=stderr, transient=True, disable=not stderr.is_terminal)
+    with progress:
+        task = progress.add_task("study", total=len(study_module._sections()))
+
+        def advance(name: str) -> None:
+            progress.update(task, description=name)
+
+        result = study_module.run(mission, on_section=lambda name: (advance(name), progress.advance(task)))
+        progress.update(task, description="report")
+        try:
+            html = result.write(out)
+        except OSError as exc:
+            raise _UserFacing(f"cannot write the report to {out}: {exc.strerror}; choose another --out") from None
+    if json_output:
+        _print_json(result.document)
+        return
+    geometry = result.document["geometry"]
+    table = Table(title=f"{mission.mission.name}", title_justify="left")
+    table.add_column("Quantity")
+    table.add_column("Min", justify="right")
+    table.add_column("Max", justify="right")
+    for label, key, fmt in (("Earth range (au)", "earth_range_au", ".4f"),
+                            ("Sun–Earth–probe (deg)", "sun_earth_probe_deg", ".3f"),
+                            ("One-way light time (s)", "light_time_s", ".1f")):
+        table.add_row(label, f"{geometry[key]['min']:{fmt}}", f"{geometry[key]['max']:{fmt}}")
+    stdout.print(table)
+    stdout.print(f"Sections: {', '.join(result.document['sections'])}")
+    stdout.print(f"Report: {html}")
+
+
+@config_app.command("show")
+def config_show(file: Annotated[Optional[Path], typer.Argument(
+                    help="Mission TOML file; the embedded default mission if omitted.", dir_okay=False)] = None,
+                json_output: JsonOption = False):
+    """Print the resolved mission config (the file laid over the default)."""
+    mission = config_module.load(file)
+    if json_output:
+        _print_json(mission.to_dict())
+        return
+    sys.stdout.write(f"# resolved from {mission.source}\n{mission.to_toml()}")
+
+
+@config_app.command("check")
+def config_check(file: Annotated[Path, typer.Argument(help="Mission TOML file to validate.", dir_okay=False)],
+                 json_output: JsonOption = False):
+    """Validate a mission file: exit 0 if usable, 2 with the reason if not."""
+    try:
+        mission = config_module.load(file)
+    except config_module.ConfigError as exc:
+        if json_output:
+            _print_json({"file": str(file), "valid": False, "field": exc.field, "error": exc.problem})
+        raise
+    if json_output:
+        _print_json({"file": str(file), "valid": True, "sha256": mission.sha256()})
+        return
+    m = mission.mission
+    stdout.print(f"{file}: valid — {m.name}; {m.target}, {m.duration_years:g} years from "
+                 f"{m.epoch:%Y-%m-%d}, {len(mission.ground.stations)} stations")
+
+
+class _UserFacing(Exception):
+    """A one-line message for the user, raised inside a command."""
+
+
+def _fail(message: str) -> int:
+    stderr.print(f"l4station: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``l4station`` console script and ``python -m l4station``."""
+    try:
+        code = app(args=argv, prog_name="l4station", standalone_mode=False)
+    except USER_ERRORS + (_UserFacing,) as exc:
+        code = _fail(str(exc))
+    except typer.Abort:
+        stderr.print("l4station: interrupted")
+        code = 130
+    except Exception as exc:
+        # The command-line parser's own errors (unknown option, missing argument, bad value)
+        # carry format_message() and an exit code; anything else is a bug and keeps its traceback.
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.stdout.write(ctx.get_help() + "\n")
+            code = 0
+        else:
+            where = ctx.command_path if ctx is not None else "l4station"
+            code = _fail(f"{exc.format_message()} (see '{where} --help')")
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,1 @@
+"""Bringing the data home: ground stations, links, relays, contacts and data volume."""

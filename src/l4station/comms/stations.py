@@ -1,0 +1,45 @@
+"""Ground stations: the DSN and KDSA catalogue, and partner stations from a mission file.
+
+The catalogue (``stations.toml`` beside this module) cites its sources line by line.
+"""
+from __future__ import annotations
+
+import functools
+import tomllib
+from importlib import resources
+from typing import Literal
+
+import astropy.units as u
+from astropy.coordinates import EarthLocation
+from pydantic import BaseModel, ConfigDict, Field
+
+Band = Literal["S", "X", "Ka"]
+
+
+class GroundStation(BaseModel):
+    """A receiving antenna: WGS 84 geodetic position, aperture, bands and elevation floor."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    complex: str = ""
+    kind: str = ""
+    latitude_deg: float = Field(ge=-90.0, le=90.0)
+    longitude_deg: float = Field(ge=-180.0, le=360.0)
+    height_m: float = Field(ge=-500.0, le=9000.0)
+    diameter_m: float = Field(gt=0.0, le=200.0)
+    bands: list[Band] = Field(min_length=1)
+    min_elevation_deg: float = Field(default=10.0, ge=0.0, lt=90.0)
+
+    @property
+    def location(self) -> EarthLocation:
+        """Astropy location (WGS 84) of the antenna."""
+        return EarthLocation.from_geodetic(self.longitude_deg * u.deg, self.latitude_deg * u.deg,
+                                           self.height_m * u.m, ellipsoid="WGS84")
+
+
+@functools.cache
+def catalogue() -> dict[str, GroundStation]:
+    """Stations shipped with l4station, by name (DSS-14, ..., KDSA)."""
+    text = (resources.files("l4station.comms") / "stations.toml").read_text()
+    return {s["name"]: GroundStation(**s) for s in tomllib.loads(text)["station"]}

@@ -1,0 +1,285 @@
+"""Mission configuration: a TOML file validated by a pydantic schema.
+
+A mission file is laid over the embedded default (``missions/default.toml``):
+tables merge key by key, arrays replace whole, so a file need hold only what
+differs. Unknown keys, wrong types and impossible values are refused with a
+:class:`ConfigError` that names the file, the field and the fix.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+import types
+import typing
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import astropy.units as u
+import tomli_w
+from astropy.time import Time
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
+
+from l4station import ephemeris
+from l4station.comms.stations import Band, GroundStation, catalogue
+
+DEFAULT_MISSION = "default.toml"
+
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class ConfigError(ValueError):
+    """A mission file that cannot be used; ``source`` and ``field`` say where."""
+
+    def __init__(self, source: str, field: str, problem: str):
+        self.source, self.field, self.problem = source, field, problem
+        where = f"{source}: {field}: " if field else f"{source}: "
+        super().__init__(where + problem)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _utc(value: datetime) -> datetime:
+    """TOML local date-times are taken as UTC; offsets are converted to UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+class LaunchWindow(_Model):
+    """Departure dates the transfer trade may use (UTC)."""
+
+    earliest: datetime
+    latest: datetime
+
+    _utc = field_validator("earliest", "latest")(_utc)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.latest <= self.earliest:
+            raise ValueError(f"latest ({self.latest:%Y-%m-%d}) must be after earliest "
+                             f"({self.earliest:%Y-%m-%d})")
+        return self
+
+
+class Mission(_Model):
+    """What is flown, where, and for how long."""
+
+    name: str = Field(min_length=1)
+    target: Literal["L4", "L5"]
+    epoch: datetime  # start of science operations at the target, UTC
+    duration_years: Positive
+    timeline_step_days: Positive = 1.0
+    launch: LaunchWindow
+
+    _utc = field_validator("epoch")(_utc)
+
+    @property
+    def epoch_time(self) -> Time:
+        return Time(self.epoch, scale="utc")
+
+    @property
+    def duration(self) -> u.Quantity:
+        return self.duration_years * u.yr
+
+    @model_validator(mode="after")
+    def _inside_ephemeris(self):
+        start, stop = ephemeris.coverage()
+        first = Time(self.launch.earliest, scale="utc")
+        last = self.epoch_time + self.duration
+        if first < start or last > stop:
+            raise ValueError(
+                f"launch {first.isot[:10]} to end of mission {last.isot[:10]} must lie inside "
+                f"DE421's span {start.utc.isot[:10]} .. {stop.utc.isot[:10]}")
+        if self.launch.earliest >= self.epoch:
+            raise ValueError(f"launch.earliest ({self.launch.earliest:%Y-%m-%d}) must be before "
+                             f"the operations epoch ({self.epoch:%Y-%m-%d})")
+        return self
+
+
+class RFTerminal(_Model):
+    """Spacecraft radio: bands, transmitter RF power and high-gain antenna."""
+
+    bands: list[Literal["X", "Ka"]] = Field(min_length=1)
+    power_w: Positive
+    antenna_diameter_m: Positive
+    antenna_efficiency: float = Field(default=0.55, gt=0.0, le=1.0)
+
+
+class OpticalTerminal(_Model):
+    """Spacecraft laser terminal."""
+
+    aperture_m: Positive
+    laser_power_w: Positive
+    wavelength_nm: float = Field(gt=200.0, lt=20000.0)
+
+
+class Spacecraft(_Model):
+    wet_mass_kg: Positive
+    dry_mass_kg: Positive
+    isp_s: Positive
+    power_w: Positive
+    rf: RFTerminal
+    optical: OpticalTerminal | None = None
+
+    @model_validator(mode="after")
+    def _propellant(self):
+        if self.dry_mass_kg >= self.wet_mass_kg:
+            raise ValueError(f"dry_mass_kg ({self.dry_mass_kg:g}) must be less than wet_mass_kg "
+                             f"({self.wet_mass_kg:g})")
+        return self
+
+
+class Instrument(_Model):
+    name: str = Field(min_length=1)
+    data_rate_bps: Positive
+    realtime: bool = False  # part of the low-rate real-time space-weather beacon
+
+
+class Ground(_Model):
+    """Stations by name: catalogue names (DSS-14, KDSA, ...) or ``custom`` entries."""
+
+    stations: list[str] = Field(min_length=1)
+    custom: list[GroundStation] = []
+
+    @model_validator(mode="after")
+    def _known(self):
+        known = {**catalogue(), **{s.name: s for s in self.custom}}
+        for i, name in enumerate(self.stations):
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                raise ValueError(f"stations[{i}]: unknown station '{name}'; {hint}known: "
+                                 f"{', '.join(known)} (or define it under [[ground.custom]])")
+        return self
+
+    @property
+    def network(self) -> list[GroundStation]:
+        """The stations in use, resolved to their full definitions."""
+        known = {**catalogue(), **{s.name: s for s in self.custom}}
+        return [known[name] for name in self.stations]
+
+
+ForecastTarget = Literal["earth", "L1", "L4", "L5", "mars"]
+
+
+class Forecast(_Model):
+    targets: list[ForecastTarget] = Field(min_length=1)
+
+
+class MissionConfig(_Model):
+    """A whole mission: the input of every study."""
+
+    mission: Mission
+    spacecraft: Spacecraft
+    instruments: list[Instrument] = Field(min_length=1)
+    ground: Ground
+    forecast: Forecast
+    source: str = Field(default="<default>", exclude=True)
+
+    def to_dict(self) -> dict:
+        """Plain dict (JSON types; dates as ISO strings)."""
+        return self.model_dump(mode="json")
+
+    def to_toml(self) -> str:
+        """The resolved config as a mission file (loads back to the same config)."""
+        return tomli_w.dumps(self.model_dump(mode="python", exclude_none=True))
+
+    def sha256(self) -> str:
+        """Digest of the resolved config: two studies with the same digest had the same input."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------- loading
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """Deep merge: tables merge key by key, everything else (arrays included) replaces."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _default_document() -> dict:
+    text = (resources.files("l4station.missions") / DEFAULT_MISSION).read_text()
+    return tomllib.loads(text)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the model reached by following ``loc`` from ``model`` (for hints)."""
+    node: typing.Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(node, "model_fields", {})
+        if part not in fields:
+            break
+        node = fields[part].annotation
+        while typing.get_origin(node) in (list, typing.Union, types.UnionType):
+            node = next(a for a in typing.get_args(node) if a is not type(None))
+    return list(getattr(node, "model_fields", {}))
+
+
+def _describe(error: dict) -> tuple[str, str]:
+    """(field path, one-line problem) for a pydantic error."""
+    loc = tuple(error["loc"])
+    field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = [k for k in _fields_at(MissionConfig, loc[:-1]) if k != "source"]
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return field, f"unknown key; {hint}expected one of: {', '.join(known)}"
+    if kind == "missing":
+        return field, "missing; add it to the file"
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "value_error" and message.startswith("stations["):
+        index, _, message = message.partition(": ")
+        field = f"{field}.{index}"
+    if "input" in error and kind != "value_error" and not isinstance(error["input"], dict):
+        message += f" (got {error['input']!r})"
+    return field, message
+
+
+def parse(document: dict, source: str = "<default>") -> MissionConfig:
+    """Validate a TOML document (already merged over the default) into a MissionConfig."""
+    try:
+        return MissionConfig(**document, source=source)
+    except ValidationError as exc:
+        errors = exc.errors()
+        field, problem = _describe(errors[0])
+        if len(errors) > 1:
+            problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        raise ConfigError(source, field, problem) from None
+
+
+def load(path: str | Path | None = None) -> MissionConfig:
+    """The default mission, or the mission file at ``path`` laid over it."""
+    document = _default_document()
+    if path is None:
+        return parse(document, f"<default {DEFAULT_MISSION}>")
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "no such file; give the path of a mission TOML file") from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), "", "is a directory; give the path of a mission TOML file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "", "is not UTF-8 text; a mission file is TOML") from None
+    try:
+        override = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    return parse(_merge(document, override), str(path))

@@ -1,0 +1,202 @@
+"""Sun, planets, Moon and the Sun–EMB Lagrange points from JPL DE421, offline.
+
+DE421 (Folkner, Williams & Boggs 2008, JPL IOM 343R-08-003) ships inside the
+``skyfield-data`` wheel, so positions need no download. It covers 1899-07-29 to
+2053-10-09 (TDB).
+
+Frames
+------
+``"icrf"``
+    The ephemeris' own axes (ICRF, equatorial).
+``"ecliptic"``
+    Ecliptic and mean equinox of J2000 as JPL Horizons and SPICE define it
+    (``ECLIPJ2000``): the ICRF rotated about +x by the IAU 1976 obliquity
+    84381.448 arcsec. Horizons' "Ecliptic of J2000.0" vectors are in this frame.
+
+Every function broadcasts over the shape of ``time`` and returns ``(..., 3)``
+Quantities in km and km/s.
+"""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import astropy.units as u
+import numpy as np
+from astropy.time import Time
+from jplephem.spk import SPK
+
+from l4station.orbit.cr3bp import lagrange_points
+
+OBLIQUITY_J2000 = (84381.448 * u.arcsec).to(u.rad)
+"""IAU 1976 obliquity of the ecliptic at J2000, used by JPL for ECLIPJ2000."""
+
+GM_SUN = 132712440040.944 * u.km**3 / u.s**2
+"""Heliocentric gravitational constant of DE421 (Folkner et al. 2008, table 4)."""
+
+GM_EMB = 403503.235502 * u.km**3 / u.s**2
+"""GM of the Earth–Moon system in DE421 (Folkner et al. 2008, table 4)."""
+
+SUN_EMB_MASS_RATIO = float(GM_EMB / (GM_SUN + GM_EMB))
+"""mu = m_EMB / (m_Sun + m_EMB) of the Sun–EMB restricted problem (3.0404e-6)."""
+
+FRAMES = ("ecliptic", "icrf")
+
+# Each body as the chain of DE421 segments (center, target) from the solar-system barycentre.
+_CHAINS = {
+    "ssb": (),
+    "sun": ((0, 10),),
+    "mercury": ((0, 1), (1, 199)),
+    "venus": ((0, 2), (2, 299)),
+    "emb": ((0, 3),),
+    "earth": ((0, 3), (3, 399)),
+    "moon": ((0, 3), (3, 301)),
+    "mars": ((0, 4), (4, 499)),
+    "jupiter": ((0, 5),),
+    "saturn": ((0, 6),),
+    "uranus": ((0, 7),),
+    "neptune": ((0, 8),),
+    "pluto": ((0, 9),),
+}
+BODIES = tuple(_CHAINS)
+"""Bodies known to :func:`posvel`; the outer planets and Pluto are their system barycentres."""
+
+LAGRANGE_POINTS = ("L1", "L2", "L3", "L4", "L5")
+
+_SECONDS_PER_DAY = 86400.0
+
+
+class EphemerisRangeError(ValueError):
+    """A time outside the ephemeris; ``start`` and ``stop`` carry the covered span."""
+
+    def __init__(self, message: str, start: Time, stop: Time):
+        super().__init__(message)
+        self.start = start
+        self.stop = stop
+
+
+@functools.cache
+def _kernel() -> SPK:
+    path = resources.files("skyfield_data") / "data" / "de421.bsp"
+    return SPK.open(str(path))
+
+
+def coverage() -> tuple[Time, Time]:
+    """First and last instants (TDB) covered by the shipped DE421 kernel."""
+    segment = _kernel().pairs[(0, 3)]
+    return (Time(segment.start_jd, format="jd", scale="tdb"),
+            Time(segment.end_jd, format="jd", scale="tdb"))
+
+
+def _tdb_days(time: Time) -> tuple[np.ndarray, np.ndarray]:
+    """Two-part TDB Julian date of ``time``, checked against the kernel's span."""
+    if not isinstance(time, Time):
+        raise TypeError(f"time must be an astropy Time, got {type(time).__name__}")
+    tdb = time.tdb
+    jd1, jd2 = np.asarray(tdb.jd1, float), np.asarray(tdb.jd2, float)
+    start, stop = coverage()
+    jd = jd1 + jd2
+    if np.any(jd < start.jd) or np.any(jd > stop.jd):
+        worst = Time(jd.min() if np.any(jd < start.jd) else jd.max(), format="jd", scale="tdb")
+        raise EphemerisRangeError(
+            f"time {worst.utc.isot[:10]} is outside DE421's span "
+            f"{start.utc.isot[:10]} .. {stop.utc.isot[:10]}; choose epochs inside it",
+            start, stop)
+    return jd1, jd2
+
+
+def _ssb_state(body: str, jd1: np.ndarray, jd2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Barycentric ICRF state of ``body``: position (..., 3) km, velocity (..., 3) km/s."""
+    shape = np.shape(jd1)
+    flat1, flat2 = np.ravel(jd1), np.ravel(jd2)
+    position = np.zeros((3, flat1.size))
+    velocity = np.zeros((3, flat1.size))
+    kernel = _kernel()
+    for pair in _CHAINS[body]:
+        p, v = kernel[pair].compute_and_differentiate(flat1, flat2)
+        position += p
+        velocity += v
+    velocity /= _SECONDS_PER_DAY
+    return (np.moveaxis(position, 0, -1).reshape(shape + (3,)),
+            np.moveaxis(velocity, 0, -1).reshape(shape + (3,)))
+
+
+def _check_choice(name: str, value: str, known: tuple[str, ...]) -> str:
+    key = value.lower() if name != "point" else value.upper()
+    if key not in known:
+        raise ValueError(f"unknown {name} {value!r}; known: {', '.join(known)}")
+    return key
+
+
+def icrf_to_ecliptic(vectors: np.ndarray) -> np.ndarray:
+    """Rotate (..., 3) ICRF vectors into ECLIPJ2000 (rotation about +x by the J2000 obliquity)."""
+    eps = OBLIQUITY_J2000.value
+    c, s = np.cos(eps), np.sin(eps)
+    x, y, z = np.moveaxis(np.asarray(vectors), -1, 0)
+    return np.stack([x, c * y + s * z, -s * y + c * z], axis=-1)
+
+
+def _state(body: str, time: Time, center: str, frame: str) -> tuple[np.ndarray, np.ndarray]:
+    body = _check_choice("body", body, BODIES)
+    center = _check_choice("center", center, BODIES)
+    frame = _check_choice("frame", frame, FRAMES)
+    jd1, jd2 = _tdb_days(time)
+    r, v = _ssb_state(body, jd1, jd2)
+    r0, v0 = _ssb_state(center, jd1, jd2)
+    r, v = r - r0, v - v0
+    if frame == "ecliptic":
+        r, v = icrf_to_ecliptic(r), icrf_to_ecliptic(v)
+    return r, v
+
+
+def posvel(body: str, time: Time, *, center: str = "sun", frame: str = "ecliptic"):
+    """Geometric position (km) and velocity (km/s) of ``body`` relative to ``center``.
+
+    No light-time or aberration correction: these are the "GEOMETRIC cartesian
+    states" of JPL Horizons. Default: heliocentric, ecliptic J2000.
+
+    >>> r, v = posvel("earth", Time("2020-01-01 12:00", scale="tdb"))
+    >>> r.to(u.au).round(4)
+    <Quantity [-0.175 ,  0.9676, -0.    ] AU>
+    """
+    r, v = _state(body, time, center, frame)
+    return r * u.km, v * (u.km / u.s)
+
+
+def position(body: str, time: Time, *, center: str = "sun", frame: str = "ecliptic"):
+    """Geometric position (km) of ``body`` relative to ``center``; see :func:`posvel`."""
+    return posvel(body, time, center=center, frame=frame)[0]
+
+
+def _rotate(vectors: np.ndarray, axis: np.ndarray, angle: float) -> np.ndarray:
+    """Rodrigues rotation of (..., 3) vectors about unit (..., 3) axes by ``angle`` rad."""
+    c, s = np.cos(angle), np.sin(angle)
+    dot = np.sum(axis * vectors, axis=-1, keepdims=True)
+    return vectors * c + np.cross(axis, vectors) * s + axis * dot * (1.0 - c)
+
+
+def lagrange_point(point: str, time: Time, *, frame: str = "ecliptic"):
+    """Heliocentric position (km) and velocity (km/s) of a Sun–EMB Lagrange point.
+
+    L4 and L5 are the equilateral points of the Sun and the Earth–Moon
+    barycentre (Lagrange 1772; Murray & Dermott 1999, sec. 3.5): the EMB's
+    heliocentric vector turned by +60° (L4, ahead of Earth) or -60° (L5) about the
+    normal of the instantaneous Sun–EMB orbit. L1, L2 and L3 lie on the Sun–EMB
+    line at the circular-problem distances
+    (:func:`l4station.orbit.cr3bp.lagrange_points`) scaled to the instantaneous
+    separation. The velocity is the EMB's turned the same way,
+    which neglects the slow precession of the orbit normal.
+
+    >>> r, v = lagrange_point("L4", Time("2030-01-01", scale="tdb"))
+    """
+    point = _check_choice("point", point, LAGRANGE_POINTS)
+    frame = _check_choice("frame", frame, FRAMES)
+    r, v = _state("emb", time, "sun", frame)
+    if point in ("L4", "L5"):
+        normal = np.cross(r, v)
+        normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+        angle = np.deg2rad(60.0 if point == "L4" else -60.0)
+        return _rotate(r, normal, angle) * u.km, _rotate(v, normal, angle) * (u.km / u.s)
+    # Rotating-frame x of the point with the Sun at -mu: its heliocentric distance is x + mu.
+    scale = lagrange_points(SUN_EMB_MASS_RATIO)[LAGRANGE_POINTS.index(point), 0] + SUN_EMB_MASS_RATIO
+    return r * scale * u.km, v * scale * (u.km / u.s)

@@ -1,0 +1,1 @@
+"""Getting to L4 and staying there: restricted three-body problem, transfers, propagation."""

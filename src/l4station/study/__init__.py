@@ -1,0 +1,1 @@
+"""One reproducible study of the mission, read as a report (HTML + JSON)."""

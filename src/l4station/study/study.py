@@ -1,0 +1,78 @@
+"""The study: every section of the report run on one mission config.
+
+A section is a function ``(StudyContext) -> Section``; the study is the list
+``SECTIONS``. Sections share expensive intermediate results through the context
+(each computed once, on first use), and never call one another.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import astropy.units as u
+from astropy.time import Time
+
+import l4station
+from l4station import ephemeris
+from l4station.config import MissionConfig
+from l4station.geometry import GeometryTimeline, geometry_timeline, mission_times
+from l4station.study import report
+from l4station.study.report import Section
+
+
+class StudyContext:
+    """The config and the intermediate results sections share."""
+
+    def __init__(self, config: MissionConfig):
+        self.config = config
+
+    @cached_property
+    def times(self) -> Time:
+        """Timeline samples over the mission, every ``mission.timeline_step_days``."""
+        m = self.config.mission
+        return mission_times(m.epoch_time, m.duration, m.timeline_step_days * u.day)
+
+    @cached_property
+    def station_track(self) -> u.Quantity:
+        """Heliocentric ecliptic positions (N, 3) km of the station: the target point until a
+        stay-at-L4 propagation is available."""
+        return ephemeris.lagrange_point(self.config.mission.target, self.times)[0]
+
+    @cached_property
+    def geometry(self) -> GeometryTimeline:
+        return geometry_timeline(self.times, self.station_track)
+
+
+def _sections() -> list[Callable[[StudyContext], Section]]:
+    from l4station.study.sections import geometry, mission
+    return [mission.section, geometry.section]
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    document: dict          # the content of study.json
+    sections: list[Section]
+    config: MissionConfig
+
+    def write(self, out_dir: Path) -> Path:
+        """Write index.html and study.json; returns the path of index.html."""
+        return report.write(Path(out_dir), self.document, self.sections, self.config.to_toml())
+
+
+def run(config: MissionConfig, *, on_section: Callable[[str], None] | None = None) -> StudyResult:
+    """Run every section on ``config``; ``on_section(title)`` is called as each one starts."""
+    context = StudyContext(config)
+    sections = []
+    for build in _sections():
+        if on_section is not None:
+            on_section(build.__module__.rsplit(".", 1)[-1])
+        sections.append(build(context))
+    document = {
+        "l4station_version": l4station.__version__,
+        "config_sha256": config.sha256(),
+        **{s.name: s.data for s in sections},
+        "sections": [s.name for s in sections],
+    }
+    return StudyResult(document, sections, config)
