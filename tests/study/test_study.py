@@ -1,0 +1,79 @@
+"""The study: sections in order, study.json schema, a self-contained report."""
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from l4station import config
+from l4station.study import study
+from l4station.study.report import Section
+
+
+@pytest.fixture(scope="module")
+def result():
+    return study.run(config.load())
+
+
+def test_study_json_has_the_documented_fields(result):
+    d = result.document
+    assert d["sections"] == ["mission", "geometry"]
+    m = d["mission"]
+    assert (m["name"], m["target"], m["epoch"], m["duration_years"]) == (
+        "L4 solar-wind station (default concept)", "L4", "2031-01-01T00:00:00.000", 5.0)
+    g = d["geometry"]
+    for key in ("earth_range_au", "sun_earth_probe_deg", "light_time_s"):
+        assert g[key]["min"] <= g[key]["max"]
+    # Earth's perihelion and aphelion distances (0.98329, 1.01671 au) bound the L4 range.
+    assert 0.983 < g["earth_range_au"]["min"] < 0.984 and 1.016 < g["earth_range_au"]["max"] < 1.017
+    assert 59.99 < g["sun_earth_probe_deg"]["min"] <= g["sun_earth_probe_deg"]["max"] < 60.01
+    assert d["config_sha256"] == config.load().sha256()
+    json.dumps(d)  # plain JSON types only
+
+
+def test_sections_are_functions_of_the_context(result):
+    assert all(isinstance(s, Section) for s in result.sections)
+    names = [f.__module__ for f in study._sections()]
+    assert names == ["l4station.study.sections.mission", "l4station.study.sections.geometry"]
+
+
+def test_progress_callback_sees_every_section():
+    seen = []
+    study.run(config.load(), on_section=seen.append)
+    assert seen == ["mission", "geometry"]
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.external = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("#"):
+                self.external.append(value)
+
+
+def test_report_is_self_contained_html(result, tmp_path):
+    html_path = result.write(tmp_path / "out")
+    assert html_path == tmp_path / "out" / "index.html"
+    html = html_path.read_text()
+    parser = _Collector()
+    parser.feed(html)
+    assert parser.external == []  # nothing to fetch: opens offline
+    assert parser.tags.count("svg") >= 1 and parser.tags.count("table") >= 3
+    assert 'id="geometry"' in html and "Sun–Earth rotating frame" in html
+    assert json.loads((tmp_path / "out" / "study.json").read_text()) == result.document
+    # The embedded resolved config reproduces the study.
+    embedded = re.search(r"<pre>(.*?)</pre>", html, re.S).group(1)
+    import html as html_module
+    path = tmp_path / "again.toml"
+    path.write_text(html_module.unescape(embedded))
+    assert config.load(path).sha256() == result.document["config_sha256"]
+
+
+def test_report_is_reproducible(result, tmp_path):
+    first = result.write(tmp_path / "a").read_text()
+    second = study.run(config.load()).write(tmp_path / "b").read_text()
+    assert first == second

@@ -1,0 +1,116 @@
+"""The l4station command: exit codes, one-line errors, JSON on stdout, no traceback, no network."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from l4station.cli import main
+
+OFFLINE = Path(__file__).parent / "offline"
+
+
+def run(capsys, *argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def test_no_arguments_prints_help(capsys):
+    code, out, _ = run(capsys, )
+    assert code == 0 and "study" in out and "config" in out
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("l4station ")
+
+
+def test_config_show_prints_resolved_toml_that_checks(capsys, tmp_path):
+    code, out, _ = run(capsys, "config", "show")
+    assert code == 0 and out.startswith("# resolved from <default")
+    path = tmp_path / "resolved.toml"
+    path.write_text(out)
+    code, out, _ = run(capsys, "config", "check", str(path))
+    assert code == 0 and "valid" in out
+
+
+def test_config_show_json(capsys):
+    code, out, _ = run(capsys, "config", "show", "--json")
+    assert code == 0 and json.loads(out)["mission"]["target"] == "L4"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[spacecraft]\ndry_mass_kg = -5\n", "spacecraft.dry_mass_kg: Input should be greater than 0 (got -5)"),
+    ("[ground]\nstations = ['DSS-99']\n", "ground.stations[0]: unknown station 'DSS-99'"),
+    ("[mission\n", "not valid TOML"),
+    ("[mission]\nbogus = 1\n", "mission.bogus: unknown key"),
+    ("[mission]\nduration_years = 'x'\n", "mission.duration_years: Input should be a valid number"),
+])
+def test_bad_config_exits_2_with_one_line(capsys, tmp_path, text, fragment):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    for argv in (["config", "check", str(path)], ["config", "show", str(path)],
+                 ["study", "--config", str(path), "--out", str(tmp_path / "r")]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == ""
+        assert err.count("\n") == 1 and err.startswith(f"l4station: error: {path}: ")
+        assert fragment in err
+
+
+def test_config_check_json_reports_the_problem(capsys, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[spacecraft]\ndry_mass_kg = -5\n")
+    code, out, _ = run(capsys, "config", "check", str(path), "--json")
+    assert code == 2
+    assert json.loads(out) == {"file": str(path), "valid": False, "field": "spacecraft.dry_mass_kg",
+                               "error": "Input should be greater than 0 (got -5)"}
+
+
+def test_usage_errors_are_one_line(capsys):
+    code, out, err = run(capsys, "study", "--bogus")
+    assert code == 2 and err == "l4station: error: No such option: --bogus (Possible options: --out) " \
+                                "(see 'l4station study --help')\n"
+    code, _, err = run(capsys, "config", "check")
+    assert code == 2 and "Missing argument 'FILE'" in err.replace("'file'", "'FILE'")
+    code, _, err = run(capsys, "frobnicate")
+    assert code == 2 and "No such command 'frobnicate'" in err
+
+
+def test_unwritable_output_directory(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = run(capsys, "study", "--out", str(blocker / "report"))
+    assert code == 2 and err.startswith(f"l4station: error: cannot write the report to {blocker / 'report'}")
+
+
+def _subprocess(tmp_path, *argv):
+    log = tmp_path / "network.log"
+    env = {**os.environ, "PYTHONPATH": str(OFFLINE), "L4STATION_NETLOG": str(log)}
+    proc = subprocess.run([sys.executable, "-m", "l4station", *argv], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    return proc, (log.read_text() if log.exists() else "")
+
+
+def test_study_json_end_to_end_offline(tmp_path):
+    # A real process, as a user runs it, with every outbound connection and astropy download
+    # recorded and refused: none may be attempted.
+    proc, attempts = _subprocess(tmp_path, "study", "--json", "--out", "report")
+    assert proc.returncode == 0, proc.stderr
+    assert attempts == ""
+    document = json.loads(proc.stdout)
+    assert document["mission"]["target"] == "L4"
+    assert document == json.loads((tmp_path / "report" / "study.json").read_text())
+    assert (tmp_path / "report" / "index.html").stat().st_size > 10_000
+
+
+def test_bad_config_in_a_real_process_has_no_traceback(tmp_path):
+    (tmp_path / "bad.toml").write_text("[spacecraft]\nwet_mass_kg = -1\n")
+    proc, _ = _subprocess(tmp_path, "config", "check", "bad.toml")
+    assert proc.returncode == 2
+    assert proc.stderr == ("l4station: error: bad.toml: spacecraft.wet_mass_kg: "
+                           "Input should be greater than 0 (got -1)\n")
+    assert "Traceback" not in proc.stderr
