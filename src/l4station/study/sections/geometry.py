@@ -4,15 +4,19 @@ from __future__ import annotations
 import astropy.units as u
 import matplotlib.pyplot as plt
 import numpy as np
+from astropy.constants import c
 
-from l4station import ephemeris
 from l4station.study.report import Figure, Section, Table
 
 
 def _plot(context) -> Figure:
     g = context.geometry
     target = context.config.mission.target
-    fig, (top, right) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1, 1.35]})
+    fig = plt.figure(figsize=(11, 4.8))
+    grid = fig.add_gridspec(2, 2, width_ratios=[1, 1.35], hspace=0.08)
+    top = fig.add_subplot(grid[:, 0])
+    rng = fig.add_subplot(grid[0, 1])
+    ang = fig.add_subplot(grid[1, 1], sharex=rng)
 
     # Sun–Earth rotating frame: Earth on +x, longitudes measured from Earth, distances in au.
     r_station = np.linalg.norm(g.station.to_value(u.au), axis=-1)
@@ -21,8 +25,8 @@ def _plot(context) -> Figure:
     top.plot(np.cos(theta), np.sin(theta), color="0.8", lw=0.8, label="1 au")
     top.plot(0, 0, "o", color="#fca311", ms=14, label="Sun")
     top.plot(1, 0, "o", color="#1f77b4", ms=7, label="Earth")
-    for name, ang in (("L4", 60), ("L5", -60), ("L3", 180)):
-        a = np.deg2rad(ang)
+    for name, ang_deg in (("L4", 60), ("L5", -60), ("L3", 180)):
+        a = np.deg2rad(ang_deg)
         top.plot(np.cos(a), np.sin(a), "+", color="0.4")
         top.annotate(name, (np.cos(a), np.sin(a)), textcoords="offset points", xytext=(6, 6), color="0.3")
     top.plot(r_station * np.cos(lon), r_station * np.sin(lon), "o-", color="#d62728", ms=4, lw=1.2,
@@ -36,19 +40,27 @@ def _plot(context) -> Figure:
     top.legend(loc="lower left", fontsize=8, framealpha=0.9)
 
     years = g.time.decimalyear
-    right.plot(years, g.earth_range.to_value(u.au), color="#1f77b4")
-    right.set_ylabel("Earth–station range (au)", color="#1f77b4")
-    right.set_xlabel("year (UTC)")
-    light = right.twinx()
-    light.plot(years, g.sun_earth_probe.to_value(u.deg), color="#d62728", lw=1)
-    light.set_ylabel("Sun–Earth–probe angle (deg)", color="#d62728")
-    right.set_title("Range and solar elongation over the mission")
-    right.grid(alpha=0.3)
-    fig.tight_layout()
+    au_light_s = (1 * u.au / c).to_value(u.s)
+    rng.plot(years, g.earth_range.to_value(u.au), color="#1f77b4")
+    rng.set_ylabel("Earth–station (au)")
+    rng.secondary_yaxis("right", functions=(lambda x: x * au_light_s, lambda s: s / au_light_s)) \
+        .set_ylabel("light time (s)")
+    rng.set_title("Range and angles over the mission")
+    ang.plot(years, g.sun_earth_probe.to_value(u.deg), color="#d62728", lw=0.8, label="Sun–Earth–probe")
+    ang.plot(years, g.longitude_from_earth.to_value(u.deg), color="#2ca02c", lw=0.8,
+             label="longitude ahead of Earth")
+    ang.ticklabel_format(axis="y", useOffset=False)
+    ang.set_ylabel("deg")
+    ang.set_xlabel("year (UTC)")
+    ang.legend(fontsize=8, loc="upper right", framealpha=0.9)
+    for axis in (rng, ang):
+        axis.grid(alpha=0.3)
+    rng.tick_params(labelbottom=False)
     return Figure.from_matplotlib(
         fig, f"Left: the station at Sun–Earth {target} in the frame rotating with Earth. Right: "
-             "Earth–station range (left axis) and Sun–Earth–probe angle (right axis); the range "
-             "follows Earth's own distance from the Sun, 0.983–1.017 au.")
+             "Earth–station range and one-way light time, which follow Earth's own distance from the "
+             "Sun (0.983–1.017 au); the Sun–Earth–probe angle and the station's longitude ahead of "
+             "Earth, whose monthly wobble is Earth's 4,700 km swing about the Earth–Moon barycentre.")
 
 
 def section(context) -> Section:
