@@ -45,7 +45,7 @@ def test_config_show_json(capsys):
 
 @pytest.mark.parametrize("text, fragment", [
     ("[spacecraft]\ndry_mass_kg = -5\n", "spacecraft.dry_mass_kg: Input should be greater than 0 (got -5)"),
-    ("[ground]\nstations = ['DSS-99']\n", "ground.stations[0]: unknown station 'DSS-99'"),
+    ("[ground]\nstations = ['DSS-99']\n", "ground.stations: unknown station 'DSS-99'"),
     ("[mission\n", "not valid TOML"),
     ("[mission]\nbogus = 1\n", "mission.bogus: unknown key"),
     ("[mission]\nduration_years = 'x'\n", "mission.duration_years: Input should be a valid number"),

@@ -70,7 +70,7 @@ BAD_FILES = [
      "greater than 0 (got -5)"),
     ("dry above wet", "[spacecraft]\ndry_mass_kg = 1500\n", "spacecraft",
      "dry_mass_kg (1500) must be less than wet_mass_kg (1200)"),
-    ("unknown station", '[ground]\nstations = ["DSS-14", "DSS-99"]\n', "ground.stations[1]",
+    ("unknown station", '[ground]\nstations = ["DSS-14", "DSS-99"]\n', "ground.stations",
      "unknown station 'DSS-99'"),
     ("unknown target", '[mission]\ntarget = "L3"\n', "mission.target", "'L4' or 'L5'"),
     ("unknown band", '[spacecraft.rf]\nbands = ["W"]\n', "spacecraft.rf.bands[0]", "'X' or 'Ka'"),

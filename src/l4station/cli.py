@@ -20,7 +20,11 @@ import l4station
 from l4station import config as config_module
 from l4station.ephemeris import EphemerisRangeError
 
-USER_ERRORS = (config_module.ConfigError, EphemerisRangeError)
+class UserFacingError(Exception):
+    """A one-line message for the user, raised inside a command."""
+
+
+USER_ERRORS = (config_module.ConfigError, EphemerisRangeError, UserFacingError)
 """Exceptions that describe a mistake in the user's input, reported in one line."""
 
 app = typer.Typer(
@@ -68,20 +72,19 @@ def study(config: ConfigOption = None,
     from l4station.study import study as study_module
 
     mission = config_module.load(config)
-    progress = Progress(TextColumn("[bold]{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                        TimeElapsedColumn(), console=stderr, transient=True, disable=not stderr.is_terminal)
+    steps = study_module.sections()
+    progress = Progress(TextColumn("[bold]{task.description:<12}"), BarColumn(),
+                        TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                        console=stderr, transient=True, disable=not stderr.is_terminal)
     with progress:
-        task = progress.add_task("study", total=len(study_module._sections()))
-
-        def advance(name: str) -> None:
-            progress.update(task, description=name)
-
-        result = study_module.run(mission, on_section=lambda name: (advance(name), progress.advance(task)))
-        progress.update(task, description="report")
+        task = progress.add_task("study", total=len(steps) + 1)  # + writing the report
+        result = study_module.run(
+            mission, on_section=lambda index, name: progress.update(task, completed=index, description=name))
+        progress.update(task, completed=len(steps), description="report")
         try:
             html = result.write(out)
         except OSError as exc:
-            raise _UserFacing(f"cannot write the report to {out}: {exc.strerror}; choose another --out") from None
+            raise UserFacingError(f"cannot write the report to {out}: {exc.strerror}; choose another --out") from None
     if json_output:
         _print_json(result.document)
         return
@@ -129,10 +132,6 @@ def config_check(file: Annotated[Path, typer.Argument(help="Mission TOML file to
                  f"{m.epoch:%Y-%m-%d}, {len(mission.ground.stations)} stations")
 
 
-class _UserFacing(Exception):
-    """A one-line message for the user, raised inside a command."""
-
-
 def _fail(message: str) -> int:
     stderr.print(f"l4station: error: {message}", markup=False, highlight=False, soft_wrap=True)
     return 2
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``l4station`` console script and ``python -m l4station``."""
     try:
         code = app(args=argv, prog_name="l4station", standalone_mode=False)
-    except USER_ERRORS + (_UserFacing,) as exc:
+    except USER_ERRORS as exc:
         code = _fail(str(exc))
     except typer.Abort:
         stderr.print("l4station: interrupted")

@@ -21,8 +21,8 @@ from typing import Annotated, Literal
 import astropy.units as u
 import tomli_w
 from astropy.time import Time
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
 
 from l4station import ephemeris
 from l4station.comms.stations import Band, GroundStation, catalogue
@@ -58,7 +58,7 @@ class LaunchWindow(_Model):
     earliest: datetime
     latest: datetime
 
-    _utc = field_validator("earliest", "latest")(_utc)
+    _dates_in_utc = field_validator("earliest", "latest")(_utc)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -78,7 +78,7 @@ class Mission(_Model):
     timeline_step_days: Positive = 1.0
     launch: LaunchWindow
 
-    _utc = field_validator("epoch")(_utc)
+    _epoch_in_utc = field_validator("epoch")(_utc)
 
     @property
     def epoch_time(self) -> Time:
@@ -145,19 +145,20 @@ class Instrument(_Model):
 class Ground(_Model):
     """Stations by name: catalogue names (DSS-14, KDSA, ...) or ``custom`` entries."""
 
+    custom: list[GroundStation] = []  # declared first: the check of ``stations`` reads it
     stations: list[str] = Field(min_length=1)
-    custom: list[GroundStation] = []
 
-    @model_validator(mode="after")
-    def _known(self):
-        known = {**catalogue(), **{s.name: s for s in self.custom}}
-        for i, name in enumerate(self.stations):
+    @field_validator("stations")
+    @classmethod
+    def _known(cls, stations: list[str], info: ValidationInfo) -> list[str]:
+        known = [*catalogue(), *(s.name for s in info.data.get("custom", []))]
+        for name in stations:
             if name not in known:
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
-                raise ValueError(f"stations[{i}]: unknown station '{name}'; {hint}known: "
-                                 f"{', '.join(known)} (or define it under [[ground.custom]])")
-        return self
+                raise ValueError(f"unknown station '{name}'; {hint}known: {', '.join(known)} "
+                                 "(or define it under [[ground.custom]])")
+        return stations
 
     @property
     def network(self) -> list[GroundStation]:
@@ -244,9 +245,6 @@ def _describe(error: dict) -> tuple[str, str]:
     if kind == "missing":
         return field, "missing; add it to the file"
     message = error["msg"].removeprefix("Value error, ")
-    if kind == "value_error" and message.startswith("stations["):
-        index, _, message = message.partition(": ")
-        field = f"{field}.{index}"
     if "input" in error and kind != "value_error" and not isinstance(error["input"], dict):
         message += f" (got {error['input']!r})"
     return field, message

@@ -122,10 +122,11 @@ def _ssb_state(body: str, jd1: np.ndarray, jd2: np.ndarray) -> tuple[np.ndarray,
 
 
 def _check_choice(name: str, value: str, known: tuple[str, ...]) -> str:
-    key = value.lower() if name != "point" else value.upper()
-    if key not in known:
+    """The canonical spelling of ``value`` among ``known`` (case-insensitive), or a ValueError."""
+    canonical = {k.lower(): k for k in known}.get(str(value).lower())
+    if canonical is None:
         raise ValueError(f"unknown {name} {value!r}; known: {', '.join(known)}")
-    return key
+    return canonical
 
 
 def icrf_to_ecliptic(vectors: np.ndarray) -> np.ndarray:

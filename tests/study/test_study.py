@@ -33,14 +33,14 @@ def test_study_json_has_the_documented_fields(result):
 
 def test_sections_are_functions_of_the_context(result):
     assert all(isinstance(s, Section) for s in result.sections)
-    names = [f.__module__ for f in study._sections()]
+    names = [f.__module__ for f in study.sections()]
     assert names == ["l4station.study.sections.mission", "l4station.study.sections.geometry"]
 
 
 def test_progress_callback_sees_every_section():
     seen = []
-    study.run(config.load(), on_section=seen.append)
-    assert seen == ["mission", "geometry"]
+    study.run(config.load(), on_section=lambda index, name: seen.append((index, name)))
+    assert seen == [(0, "mission"), (1, "geometry")]
 
 
 class _Collector(HTMLParser):

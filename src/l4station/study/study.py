@@ -45,7 +45,8 @@ class StudyContext:
         return geometry_timeline(self.times, self.station_track)
 
 
-def _sections() -> list[Callable[[StudyContext], Section]]:
+def sections() -> list[Callable[[StudyContext], Section]]:
+    """The report's sections, in order."""
     from l4station.study.sections import geometry, mission
     return [mission.section, geometry.section]
 
@@ -61,18 +62,21 @@ class StudyResult:
         return report.write(Path(out_dir), self.document, self.sections, self.config.to_toml())
 
 
-def run(config: MissionConfig, *, on_section: Callable[[str], None] | None = None) -> StudyResult:
-    """Run every section on ``config``; ``on_section(title)`` is called as each one starts."""
+def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None = None) -> StudyResult:
+    """Run every section on ``config``.
+
+    ``on_section(index, name)`` is called as each section starts (for a progress bar).
+    """
     context = StudyContext(config)
-    sections = []
-    for build in _sections():
+    built = []
+    for index, build in enumerate(sections()):
         if on_section is not None:
-            on_section(build.__module__.rsplit(".", 1)[-1])
-        sections.append(build(context))
+            on_section(index, build.__module__.rsplit(".", 1)[-1])
+        built.append(build(context))
     document = {
         "l4station_version": l4station.__version__,
         "config_sha256": config.sha256(),
-        **{s.name: s.data for s in sections},
-        "sections": [s.name for s in sections],
+        **{s.name: s.data for s in built},
+        "sections": [s.name for s in built],
     }
-    return StudyResult(document, sections, config)
+    return StudyResult(document, built, config)
