@@ -68,6 +68,23 @@ class LaunchWindow(_Model):
         return self
 
 
+class TransferTrade(_Model):
+    """Grid of the Earth-to-L4 transfer trade (l4station transfer)."""
+
+    departure_step_days: Positive = 2.0
+    tof_min_years: Positive = 0.5
+    tof_max_years: Positive = 6.0
+    tof_step_days: Positive = 2.0
+    max_revs: int = Field(default=6, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.tof_max_years <= self.tof_min_years:
+            raise ValueError(f"tof_max_years ({self.tof_max_years:g}) must exceed tof_min_years "
+                             f"({self.tof_min_years:g})")
+        return self
+
+
 class Mission(_Model):
     """What is flown, where, and for how long."""
 
@@ -77,6 +94,7 @@ class Mission(_Model):
     duration_years: Positive
     timeline_step_days: Positive = 1.0
     launch: LaunchWindow
+    transfer: TransferTrade = TransferTrade()
 
     _epoch_in_utc = field_validator("epoch")(_utc)
 
@@ -125,8 +143,15 @@ class Spacecraft(_Model):
     dry_mass_kg: Positive
     isp_s: Positive
     power_w: Positive
+    srp_area_m2: Positive = 8.0
+    reflectivity_cr: float = Field(default=1.3, ge=1.0, le=2.0)
     rf: RFTerminal
     optical: OpticalTerminal | None = None
+
+    @property
+    def cr_area_over_mass(self) -> float:
+        """Cr * A / m on station (dry mass), m^2/kg, for solar radiation pressure."""
+        return self.reflectivity_cr * self.srp_area_m2 / self.dry_mass_kg
 
     @model_validator(mode="after")
     def _propellant(self):

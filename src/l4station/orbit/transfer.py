@@ -1,0 +1,436 @@
+"""Two-impulse transfers from Earth to the moving L4 (or L5) point, and the free-drift option.
+
+1. **Trade grid** in the ephemeris model: for every departure date in the launch
+   window and every time of flight, Lambert arcs (:mod:`l4station.orbit.lambert`)
+   from Earth (DE421) to the Lagrange point at arrival, for 0..N revolutions and both
+   multi-revolution branches, all in one batch call. Cost of a cell: departure
+   v-infinity plus the arrival burn that matches the point's velocity.
+2. **Pareto front** of total delta-v against time of flight.
+3. **Refinement** of front points in the full-force model
+   (:mod:`l4station.orbit.propagation`) by differential correction (Newton on the
+   departure velocity, finite-difference Jacobian) until the trajectory reaches the
+   Lagrange point within ``tolerance_km``.
+4. **Free drift** (STEREO-like): leave Earth slower than Earth so the orbit's shorter
+   period carries the spacecraft ahead, with no stop burn; found by a secant search
+   on the departure speed in the full-force model.
+
+Units: km, s, km/s in kernels; results carry plain floats named with their unit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import astropy.units as u
+import numpy as np
+from astropy.time import Time
+
+from l4station import ephemeris
+from l4station.geometry import wrap_degrees
+from l4station.orbit import lambert
+from l4station.orbit.propagation import GM, ForceModel, Trajectory, propagate
+
+MU_SUN = GM["sun"]
+MU_EARTH = GM["earth"]
+G0 = 9.80665e-3  # standard gravity, km/s^2
+PATCH_RADIUS_KM = 3.0e6
+"""Distance from Earth (twice Earth's Hill radius, 1.5e6 km) where refined trajectories
+hand over from the departure conic to the full-force model; beyond it Earth's pull is a
+smooth perturbation that differential correction handles well."""
+
+YEAR_S = 365.25 * 86400.0
+
+
+def propellant_mass(dv_kms, wet_mass_kg: float, isp_s: float):
+    """Propellant (kg) for a burn of dv km/s from a wet mass (Tsiolkovsky rocket equation)."""
+    return wet_mass_kg * (1.0 - np.exp(-np.asarray(dv_kms) / (isp_s * G0)))
+
+
+@dataclass(frozen=True)
+class TradeGrid:
+    """Best transfer per (departure, time of flight) cell; arrays (D, T)."""
+
+    departure: Time          # (D,)
+    tof_days: np.ndarray     # (T,)
+    vinf: np.ndarray         # km/s, departure hyperbolic excess speed
+    arrival_dv: np.ndarray   # km/s
+    revs: np.ndarray         # int, full revolutions of the best arc
+    low_path: np.ndarray     # bool, branch of the best arc
+    v1: np.ndarray           # (D, T, 3) km/s heliocentric ICRF departure velocity
+    lambert_solves: int
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.vinf + self.arrival_dv
+
+
+def trade_grid(target: str, departures: Time, tof_days: np.ndarray, *, max_revs: int = 6) -> TradeGrid:
+    """Solve every Lambert arc of the grid and keep the cheapest per cell."""
+    tof_days = np.asarray(tof_days, dtype=float)
+    r_e, v_e = (x.value for x in ephemeris.posvel("earth", departures, frame="icrf"))
+    arrivals = departures[:, None] + tof_days[None, :] * u.day
+    r_t, v_t = (x.value for x in ephemeris.lagrange_point(target, arrivals, frame="icrf"))
+    tof_s = np.broadcast_to(tof_days * 86400.0, arrivals.shape)
+    r1 = np.broadcast_to(r_e[:, None, :], r_t.shape)
+
+    shape = arrivals.shape
+    best = np.full(shape, np.inf)
+    vinf = np.full(shape, np.nan)
+    dv_arr = np.full(shape, np.nan)
+    revs_best = np.zeros(shape, dtype=int)
+    low_best = np.ones(shape, dtype=bool)
+    v1_best = np.full(shape + (3,), np.nan)
+    solves = 0
+    for revs in range(max_revs + 1):
+        for low in ((True,) if revs == 0 else (True, False)):
+            v1, v2 = lambert.solve(r1, r_t, tof_s, MU_SUN, revs=revs, low_path=low)
+            solves += int(np.prod(shape))
+            vi = np.linalg.norm(v1 - v_e[:, None, :], axis=-1)
+            dv = np.linalg.norm(v_t - v2, axis=-1)
+            total = np.where(np.isnan(vi), np.inf, vi + dv)
+            better = total < best
+            best = np.where(better, total, best)
+            vinf = np.where(better, vi, vinf)
+            dv_arr = np.where(better, dv, dv_arr)
+            revs_best = np.where(better, revs, revs_best)
+            low_best = np.where(better, low, low_best)
+            v1_best = np.where(better[..., None], v1, v1_best)
+    return TradeGrid(departures, tof_days, vinf, dv_arr, revs_best, low_best, v1_best, solves)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One transfer: where a cell of the grid sits and what it costs (patched conics)."""
+
+    departure: Time
+    tof_days: float
+    revs: int
+    low_path: bool
+    vinf: float          # km/s
+    arrival_dv: float    # km/s
+    v1: np.ndarray       # km/s heliocentric ICRF
+
+    @property
+    def total(self) -> float:
+        return self.vinf + self.arrival_dv
+
+
+def pareto_front(grid: TradeGrid, *, min_gain_kms: float = 0.01) -> list[Candidate]:
+    """Transfers no other beats in both time of flight and total delta-v, shortest first.
+
+    The exact front is a staircase with a step per grid day; a point is kept only if it
+    saves at least ``min_gain_kms`` over the last one kept.
+    """
+    best_dep = np.nanargmin(np.where(np.isfinite(grid.total), grid.total, np.inf), axis=0)  # per TOF
+    cols = np.arange(grid.tof_days.size)
+    totals = grid.total[best_dep, cols]
+    front, running = [], np.inf
+    for j in np.argsort(grid.tof_days):
+        if np.isfinite(totals[j]) and totals[j] < running - min_gain_kms:
+            running = totals[j]
+            i = best_dep[j]
+            front.append(Candidate(grid.departure[i], float(grid.tof_days[j]), int(grid.revs[i, j]),
+                                   bool(grid.low_path[i, j]), float(grid.vinf[i, j]),
+                                   float(grid.arrival_dv[i, j]), grid.v1[i, j].copy()))
+    return front
+
+
+@dataclass(frozen=True)
+class Refined:
+    """A transfer flown in the full-force model."""
+
+    candidate: Candidate
+    vinf: float               # km/s, patched-conic departure excess of the full-force heliocentric arc
+    patch_correction: float   # km/s, velocity change at the patch point once Earth and Moon pull
+    arrival_dv: float         # km/s
+    arrival_error_km: float
+    closest_approach_km: float  # to Earth's centre, flying the refined arc back to departure
+    iterations: int
+    trajectory: Trajectory = field(repr=False)
+
+    @property
+    def total(self) -> float:
+        return self.vinf + self.arrival_dv
+
+
+PARKING_RADIUS_KM = 6578.0
+"""Perigee of the departure hyperbola (200 km parking orbit), km; sets its shape only."""
+
+
+def _escape_time(speed_inf: float, radius: float = PATCH_RADIUS_KM) -> float:
+    """Seconds from perigee to ``radius`` on the departure hyperbola (hyperbolic Kepler equation,
+    Curtis 2020, eq. 3.44)."""
+    a = -MU_EARTH / speed_inf ** 2
+    e = 1.0 - PARKING_RADIUS_KM / a
+    big_f = math.acosh((1.0 - radius / a) / e)
+    return math.sqrt(-a ** 3 / MU_EARTH) * (e * math.sinh(big_f) - big_f)
+
+
+def _start_state(departure: Time, direction: np.ndarray, speed_inf: float):
+    """Where and when the departure hyperbola (perigee at ``departure``) crosses
+    PATCH_RADIUS_KM: (time, barycentric ICRF r km, v km/s, Earth's v km/s). The crossing
+    point is taken on the asymptote; the hyperbola's 10^4-10^5 km offset from it is left to
+    the differential correction."""
+    start = departure + _escape_time(speed_inf) * u.s
+    r_e, v_e = (x.value for x in ephemeris.posvel("earth", start, center="ssb", frame="icrf"))
+    speed = math.sqrt(speed_inf ** 2 + 2 * MU_EARTH / PATCH_RADIUS_KM)
+    return start, r_e + PATCH_RADIUS_KM * direction, v_e + speed * direction, v_e
+
+
+def _newton(miss, v0, tolerance_km, max_iterations, step=1e-6):
+    """Solve miss(v) = 0 (3 equations, km) for v (km/s): Newton with a forward-difference
+    Jacobian and a backtracking line search that accepts only a smaller miss."""
+    err = miss(v0)
+    iterations = 0
+    while np.linalg.norm(err) > tolerance_km and iterations < max_iterations:
+        jac = np.empty((3, 3))
+        for k in range(3):
+            dv = np.zeros(3)
+            dv[k] = step
+            jac[:, k] = (miss(v0 + dv) - err) / step
+        direction = np.linalg.solve(jac, -err)
+        iterations += 1
+        for scale in (1.0, 0.5, 0.25, 0.125, 0.0625):
+            trial = v0 + scale * direction
+            trial_err = miss(trial)
+            if np.linalg.norm(trial_err) < np.linalg.norm(err):
+                v0, err = trial, trial_err
+                break
+        else:
+            break  # no descent along the Newton direction: stop with the best so far
+    return v0, err, iterations
+
+
+def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(),
+           tolerance_km: float = 1.0, max_iterations: int = 10) -> Refined:
+    """Differential correction so that the full-force trajectory reaches the moving
+    Lagrange point at the candidate's arrival time.
+
+    Two stages (continuation), each by :func:`_newton`: (1) without Earth and Moon,
+    from Earth's centre at departure, where the Lambert arc is nearly exact, correct
+    the heliocentric departure velocity; (2) from where that arc crosses
+    PATCH_RADIUS_KM, with every body, correct the velocity there. The departure
+    v-infinity is the two-body excess of the patch state relative to Earth.
+    """
+    dep = candidate.departure
+    arrival = dep + candidate.tof_days * u.day
+    sun = ephemeris.posvel("sun", arrival, center="ssb", frame="icrf")
+    tgt_r, tgt_v = (x.value for x in ephemeris.lagrange_point(target, arrival, frame="icrf"))
+    tgt_r, tgt_v = tgt_r + sun[0].value, tgt_v + sun[1].value
+
+    # Stage 1: no Earth or Moon, start at Earth's centre.
+    far = ForceModel(tuple(b for b in model.bodies if b not in ("earth", "moon")), model.cr_area_over_mass)
+    r_e, v_e = (x.value for x in ephemeris.posvel("earth", dep, center="ssb", frame="icrf"))
+    v_e_helio = ephemeris.posvel("earth", dep, frame="icrf")[1].value
+    duration0 = candidate.tof_days * 86400.0
+
+    def miss_far(v):
+        return propagate(r_e, v, dep, duration0, model=far, t_eval=[duration0], rtol=1e-10).position[-1] - tgt_r
+
+    v_helio, _, it1 = _newton(miss_far, candidate.v1 - v_e_helio + v_e, tolerance_km, max_iterations)
+
+    # Stage 2: every body, from where the stage-1 arc crosses the patch radius.
+    days = np.arange(0.0, min(candidate.tof_days / 2, 400.0))
+    early = propagate(r_e, v_helio, dep, days[-1] * 86400.0, model=far, t_eval=days * 86400.0, rtol=1e-10)
+    earth_r = ephemeris.position("earth", early.time, center="ssb", frame="icrf").value
+    distance = np.linalg.norm(early.position - earth_r, axis=-1)
+    k = int(np.argmax(distance >= PATCH_RADIUS_KM)) if np.any(distance >= PATCH_RADIUS_KM) else len(days) - 1
+    start, r0, v0 = early.time[k], early.position[k], early.velocity[k]
+    duration = (arrival - start).to_value(u.s)
+
+    def miss(v):
+        return propagate(r0, v, start, duration, model=model, t_eval=[duration], rtol=1e-10).position[-1] - tgt_r
+
+    v_patch, err, it2 = _newton(miss, v0, tolerance_km, max_iterations)
+    samples = np.linspace(0.0, duration, max(50, int(candidate.tof_days / 5)))
+    trajectory = propagate(r0, v_patch, start, duration, model=model, t_eval=samples, rtol=1e-10)
+    return Refined(candidate, float(np.linalg.norm(v_helio - v_e)), float(np.linalg.norm(v_patch - v0)),
+                   float(np.linalg.norm(tgt_v - trajectory.velocity[-1])), float(np.linalg.norm(err)),
+                   _closest_approach(r0, v_patch, start, dep, model), it1 + it2, trajectory)
+
+
+def _closest_approach(r0, v0, start: Time, departure: Time, model: ForceModel) -> float:
+    """Closest approach (km) to Earth's centre flying the refined arc back from its patch
+    state to the departure date: how nearly it meets a departure from Earth."""
+    back = (departure - start).to_value(u.s)
+    flown = propagate(r0, v0, start, back, model=model, t_eval=np.linspace(0.0, back, 400), rtol=1e-11)
+    earth = ephemeris.position("earth", flown.time, center="ssb", frame="icrf").value
+    return float(np.linalg.norm(flown.position - earth, axis=-1).min())
+
+
+@dataclass(frozen=True)
+class FreeDrift:
+    """No stop burn: leave Earth slower than Earth and drift ahead through the target's longitude."""
+
+    departure: Time
+    vinf: float                    # km/s, opposite Earth's velocity
+    arrival: Time                  # when the longitude ahead of Earth first reaches the target's
+    drift_rate_deg_per_year: float # mean over the year centred on arrival
+    days_within_5deg: float        # time spent within +-5 deg of the target's longitude
+    trajectory: Trajectory = field(repr=False)
+
+
+def _longitude_ahead(trajectory: Trajectory) -> np.ndarray:
+    """Heliocentric ecliptic longitude of the spacecraft minus Earth's, deg in [-180, 180)."""
+    r = trajectory.heliocentric("ecliptic")[0]
+    earth = ephemeris.position("earth", trajectory.time).value
+    lon = np.degrees(np.arctan2(r[:, 1], r[:, 0]) - np.arctan2(earth[:, 1], earth[:, 0]))
+    return wrap_degrees(lon)
+
+
+def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceModel = ForceModel()) -> FreeDrift:
+    """The slowest free drift that reaches the target's longitude by ``arrive_by``.
+
+    Linear theory gives the start: an along-track speed change dv/v drifts the longitude
+    at 3 (dv/v) revolutions per revolution (Murray & Dermott 1999, sec. 3.8); the secant
+    search then meets the date in the full-force model.
+    """
+    goal = 60.0 if target == "L4" else -60.0
+    duration = (arrive_by - departure).to_value(u.s)
+    v_earth = ephemeris.posvel("earth", departure, center="ssb", frame="icrf")[1].value
+    direction = -np.sign(goal) * v_earth / np.linalg.norm(v_earth)
+    years = duration / YEAR_S
+    # Linear start: |goal| deg in `years` needs dv/v = goal / (3 * 360 * years).
+    speed_orbit = 29.78
+    guesses = [speed_orbit * abs(goal) / (3 * 360 * years) * f for f in (1.0, 1.1)]
+
+    def longitude_at_end(vinf):
+        start, r0, v0, _ = _start_state(departure, direction, vinf)
+        span = (arrive_by - start).to_value(u.s)
+        tr = propagate(r0, v0, start, span, model=model, t_eval=[0.0, span], rtol=1e-10)
+        return _longitude_ahead(tr)[-1] - goal
+
+    f = [longitude_at_end(g) for g in guesses]
+    for _ in range(12):
+        if abs(f[-1]) < 0.01 or f[-1] == f[-2]:
+            break
+        nxt = guesses[-1] - f[-1] * (guesses[-1] - guesses[-2]) / (f[-1] - f[-2])
+        guesses.append(max(nxt, 1e-3))
+        f.append(longitude_at_end(guesses[-1]))
+    vinf = guesses[-1]
+    # Fly on past the target for as long again, to see how long it stays near.
+    start, r0, v0, _ = _start_state(departure, direction, vinf)
+    span = 2.5 * duration
+    samples = np.linspace(0.0, span, int(span / 86400.0) + 1)
+    trajectory = propagate(r0, v0, start, span, model=model, t_eval=samples, rtol=1e-10)
+    ahead = _longitude_ahead(trajectory) * np.sign(goal)
+    k = int(np.argmax(ahead >= abs(goal))) if np.any(ahead >= abs(goal)) else len(ahead) - 1
+    # Mean rate over the year centred on arrival: the eccentric drift orbit adds an annual
+    # wobble of +-2e rad (e ~ 2 dv/v) to the longitude, so an instantaneous rate misleads.
+    half = int(round(YEAR_S / 2 / (samples[1] - samples[0])))
+    lo, hi = max(0, k - half), min(len(samples) - 1, k + half)
+    rate = (ahead[hi] - ahead[lo]) / ((samples[hi] - samples[lo]) / YEAR_S)
+    near = np.abs(ahead - abs(goal)) <= 5.0
+    return FreeDrift(departure, float(vinf), trajectory.time[k], float(rate),
+                     float(np.count_nonzero(near) * (samples[1] - samples[0]) / 86400.0), trajectory)
+
+
+@dataclass(frozen=True)
+class TransferTrade:
+    """Everything ``l4station transfer`` reports."""
+
+    target: str
+    grid: TradeGrid = field(repr=False)
+    front: list[Candidate]            # the whole Pareto staircase
+    refined: list[Refined]            # the best of each revolution family on the front
+    propellant_kg: list[float]        # for each refined transfer's arrival burn
+    propellant_on_board_kg: float     # wet minus dry mass
+    free_drift: FreeDrift
+    elapsed_s: float
+
+    def to_json(self) -> dict:
+        return {
+            "target": self.target,
+            "pareto": [{
+                "departure": r.candidate.departure.utc.isot,
+                "tof_days": r.candidate.tof_days,
+                "revs": r.candidate.revs,
+                "branch": "low" if r.candidate.low_path else "high",
+                "departure_vinf_kms": r.vinf,
+                "c3_km2s2": r.vinf ** 2,
+                "arrival_dv_kms": r.arrival_dv,
+                "total_dv_kms": r.total,
+                "propellant_kg": p,
+                "feasible": p <= self.propellant_on_board_kg,
+                "lambert_departure_vinf_kms": r.candidate.vinf,
+                "lambert_arrival_dv_kms": r.candidate.arrival_dv,
+                "refined_arrival_error_km": r.arrival_error_km,
+                "patch_correction_kms": r.patch_correction,
+                "closest_approach_km": r.closest_approach_km,
+            } for r, p in zip(self.refined, self.propellant_kg)],
+            "free_drift": {
+                "departure": self.free_drift.departure.utc.isot,
+                "departure_vinf_kms": self.free_drift.vinf,
+                "c3_km2s2": self.free_drift.vinf ** 2,
+                "reaches_target": self.free_drift.arrival.utc.isot,
+                "drift_rate_deg_per_year": self.free_drift.drift_rate_deg_per_year,
+                "days_within_5deg": self.free_drift.days_within_5deg,
+            },
+            "propellant_on_board_kg": self.propellant_on_board_kg,
+            "lambert_solves": self.grid.lambert_solves,
+            "elapsed_s": self.elapsed_s,
+        }
+
+
+def family_optima(front: list[Candidate]) -> list[Candidate]:
+    """The cheapest front point of each (revolutions, branch) family, shortest flight first:
+    the distinct design options, where the staircase between them is grid detail."""
+    best: dict[tuple[int, bool], Candidate] = {}
+    for c in front:
+        key = (c.revs, c.low_path)
+        if key not in best or c.total < best[key].total:
+            best[key] = c
+    return sorted(best.values(), key=lambda c: c.tof_days)
+
+
+def _refine_task(args):
+    candidate, target, model = args
+    return refine(candidate, target, model=model)
+
+
+def transfer_trade(config, target: str | None = None, *, workers: int = 2, on_step=None) -> TransferTrade:
+    """Run the whole trade for a mission config: grid, Pareto front, full-force refinement of
+    each family's best transfer (``workers`` processes), and the free-drift option.
+
+    ``on_step(name, fraction)`` reports progress."""
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    began = time.perf_counter()
+    step = on_step or (lambda name, fraction: None)
+    mission, sc = config.mission, config.spacecraft
+    target = target or mission.target
+    grid_cfg = mission.transfer
+    launch0 = Time(mission.launch.earliest, scale="utc")
+    window = (Time(mission.launch.latest, scale="utc") - launch0).to_value(u.day)
+    departures = launch0 + np.arange(0.0, window + 1e-9, grid_cfg.departure_step_days) * u.day
+    tofs = np.arange(grid_cfg.tof_min_years * 365.25, grid_cfg.tof_max_years * 365.25 + 1e-9,
+                     grid_cfg.tof_step_days)
+    step("Lambert grid", 0.0)
+    grid = trade_grid(target, departures, tofs, max_revs=grid_cfg.max_revs)
+    front = pareto_front(grid)
+    options = family_optima(front)
+    model = ForceModel(cr_area_over_mass=sc.cr_area_over_mass)
+    step("refinement", 0.3)
+    tasks = [(c, target, model) for c in options]
+    refined = []
+    # Forked workers: they run only serial numba code, so the parent's thread pool (from the
+    # Lambert grid) is never used in them; "spawn" would need a __main__ guard in every caller.
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for i, r in enumerate(pool.map(_refine_task, tasks)):
+                refined.append(r)
+                step("refinement", 0.3 + 0.6 * (i + 1) / len(tasks))
+    else:
+        for i, task in enumerate(tasks):
+            refined.append(_refine_task(task))
+            step("refinement", 0.3 + 0.6 * (i + 1) / len(tasks))
+    propellant = [float(propellant_mass(r.arrival_dv, sc.wet_mass_kg, sc.isp_s)) for r in refined]
+    step("free drift", 0.9)
+    drift = free_drift(target, launch0, mission.epoch_time, model=model)
+    step("done", 1.0)
+    return TransferTrade(target, grid, front, refined, propellant, sc.wet_mass_kg - sc.dry_mass_kg, drift,
+                         time.perf_counter() - began)
+
+
