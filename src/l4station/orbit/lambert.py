@@ -233,7 +233,7 @@ def solve(r1, r2, tof, mu, *, revs=0, prograde=True, low_path=True):
 
     >>> v1, v2 = solve([15945.34, 0, 0], [12214.83399, 10249.46731, 0], 76 * 60, 398600.4418)
     >>> v1.round(6)  # Vallado (2013), example 7-5
-    array([2.058925, 2.915956, 0.      ])
+    array([2.058913, 2.915965, 0.      ])
     """
     r1 = _values(r1, u.km, "r1")
     r2 = _values(r2, u.km, "r2")
