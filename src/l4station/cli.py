@@ -39,6 +39,8 @@ config_app = typer.Typer(help="Mission files: print the resolved config, or chec
 app.add_typer(config_app, name="config")
 
 stdout = Console(highlight=False, soft_wrap=True)
+if not stdout.is_terminal:
+    stdout = Console(highlight=False, soft_wrap=True, width=160)  # piped: no terminal width to fit
 stderr = Console(stderr=True, highlight=False)
 
 ConfigOption = Annotated[Optional[Path], typer.Option(
@@ -100,6 +102,91 @@ def study(config: ConfigOption = None,
     stdout.print(table)
     stdout.print(f"Sections: {', '.join(result.document['sections'])}")
     stdout.print(f"Report: {html}")
+
+
+TargetOption = Annotated[Optional[str], typer.Option(
+    "--target", help="L4 or L5; the mission file's target if omitted.", case_sensitive=False)]
+
+
+def _target(mission, target: str | None) -> str:
+    if target is None:
+        return mission.mission.target
+    if target.upper() not in ("L4", "L5"):
+        raise UserFacingError(f"--target must be L4 or L5, got '{target}'")
+    return target.upper()
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description:<14}"), BarColumn(),
+                    TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                    console=stderr, transient=True, disable=not stderr.is_terminal)
+
+
+@app.command()
+def transfer(config: ConfigOption = None, target: TargetOption = None, json_output: JsonOption = False):
+    """Earth-to-L4 transfer trade: Pareto front of delta-v against flight time, refined in the
+    full-force model, and the free-drift option."""
+    from l4station.orbit.transfer import transfer_trade
+
+    mission = config_module.load(config)
+    point = _target(mission, target)
+    with _progress() as progress:
+        task = progress.add_task("transfer", total=1.0)
+        trade = transfer_trade(mission, point,
+                               on_step=lambda name, f: progress.update(task, description=name, completed=f))
+    document = trade.to_json()
+    if json_output:
+        _print_json(document)
+        return
+    table = Table(title=f"Transfers to {point} ({document['lambert_solves']:,} Lambert arcs, "
+                        f"{document['elapsed_s']:.1f} s)", title_justify="left")
+    for column in ("Departure", "TOF (d)", "Revs", "v∞ (km/s)", "C3 (km²/s²)", "Arrival Δv (km/s)",
+                   "Total (km/s)", "Propellant (kg)", "Miss (km)"):
+        table.add_column(column, justify="left" if column == "Departure" else "right")
+    for row in document["pareto"]:
+        table.add_row(row["departure"][:10], f"{row['tof_days']:.0f}", f"{row['revs']} {row['branch']}",
+                      f"{row['departure_vinf_kms']:.3f}", f"{row['c3_km2s2']:.3f}", f"{row['arrival_dv_kms']:.3f}",
+                      f"{row['total_dv_kms']:.3f}",
+                      f"{row['propellant_kg']:.0f}" + ("" if row["feasible"] else " (!)"),
+                      f"{row['refined_arrival_error_km']:.3f}")
+    stdout.print(table)
+    stdout.print(f"(!) needs more than the {document['propellant_on_board_kg']:.0f} kg of propellant on board.")
+    d = document["free_drift"]
+    stdout.print(f"Free drift (no stop burn): leave {d['departure'][:10]} with v∞ {d['departure_vinf_kms']:.3f} km/s, "
+                 f"reach {point}'s longitude {d['reaches_target'][:10]}, drifting {d['drift_rate_deg_per_year']:.1f} "
+                 f"deg/yr, {d['days_within_5deg']:.0f} days within ±5 deg.")
+
+
+@app.command()
+def stability(config: ConfigOption = None, target: TargetOption = None,
+              years: Annotated[float, typer.Option("--years", help="How long to follow the spacecraft.",
+                                                   min=0.01, max=20.0)] = 10.0,
+              json_output: JsonOption = False):
+    """Staying at L4: drift of a spacecraft left at the point (Sun, planets, Moon, solar
+    radiation pressure), libration periods, and a station-keeping delta-v estimate."""
+    from l4station.orbit.propagation import ForceModel
+    from l4station.orbit.stationkeeping import stay
+
+    mission = config_module.load(config)
+    point = _target(mission, target)
+    with _progress() as progress:
+        progress.add_task("stability", total=None)
+        result = stay(point, mission.mission.epoch_time, years,
+                      model=ForceModel(cr_area_over_mass=mission.spacecraft.cr_area_over_mass))
+    document = result.to_json()
+    if json_output:
+        _print_json(document)
+        return
+    table = Table(title=f"A spacecraft left at {point} from {mission.mission.epoch:%Y-%m-%d}", title_justify="left")
+    table.add_column("Quantity")
+    table.add_column("Value", justify="right")
+    for label, key, fmt in (("Years followed", "years", ".1f"), ("Largest longitude drift (deg)", "max_drift_deg", ".3f"),
+                            ("Largest distance from the point (km)", "max_drift_km", ",.0f"),
+                            ("Long libration period (years)", "libration_period_long_years", ".1f"),
+                            ("Short libration period (days)", "libration_period_short_days", ".1f"),
+                            ("Station keeping (m/s per year)", "stationkeeping_dv_ms_per_year", ".2f")):
+        table.add_row(label, f"{document[key]:{fmt}}")
+    stdout.print(table)
 
 
 @config_app.command("show")

@@ -11,6 +11,7 @@ Kernel units: km, s, km/s; time is TDB seconds from the propagation epoch.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -53,6 +54,7 @@ class ForceModel:
 
     bodies: tuple[str, ...] = BODIES
     cr_area_over_mass: float = 0.0
+    near_scale: float = 1.0  # multiplies GM of Earth and Moon (continuation in differential correction)
 
     def __post_init__(self):
         unknown = set(self.bodies) - set(GM)
@@ -131,6 +133,23 @@ class Trajectory:
         return r, v
 
 
+@functools.lru_cache(maxsize=16)
+def _body_table(bodies: tuple[str, ...], jd1: float, jd2: float, t_first: float, n_nodes: int):
+    """Barycentric ICRF positions (km) and velocities (km/s) of ``bodies`` at the Hermite
+    nodes, (B, n_nodes, 3) each. Cached: differential correction flies the same span
+    many times."""
+    epoch = Time(jd1, jd2, format="jd", scale="tdb")
+    node_times = epoch + (t_first + np.arange(n_nodes) * _NODE_STEP_S) * u.s
+    nodes_r = np.empty((len(bodies), n_nodes, 3))
+    nodes_v = np.empty_like(nodes_r)
+    for j, body in enumerate(bodies):
+        r, v = ephemeris.posvel(body, node_times, center="ssb", frame="icrf")
+        nodes_r[j], nodes_v[j] = r.to_value(u.km), v.to_value(u.km / u.s)
+    nodes_r.flags.writeable = False
+    nodes_v.flags.writeable = False
+    return nodes_r, nodes_v
+
+
 def propagate(r0, v0, epoch: Time, duration_s: float, *, model: ForceModel = ForceModel(),
               t_eval=None, rtol: float = 1e-11, atol: float = 1e-6) -> Trajectory:
     """Integrate a spacecraft from barycentric ICRF state (r0 km, v0 km/s) at ``epoch``.
@@ -143,13 +162,9 @@ def propagate(r0, v0, epoch: Time, duration_s: float, *, model: ForceModel = For
     margin = 2 * _NODE_STEP_S
     n_nodes = int(math.ceil((span + 2 * margin) / _NODE_STEP_S)) + 1
     t_first = -margin if sign > 0 else -(span + margin)
-    node_times = epoch + (t_first + np.arange(n_nodes) * _NODE_STEP_S) * u.s
-    nodes_r = np.empty((len(model.bodies), n_nodes, 3))
-    nodes_v = np.empty_like(nodes_r)
-    for j, body in enumerate(model.bodies):
-        r, v = ephemeris.posvel(body, node_times, center="ssb", frame="icrf")
-        nodes_r[j], nodes_v[j] = r.to_value(u.km), v.to_value(u.km / u.s)
-    gms = np.array([GM[b] for b in model.bodies])
+    tdb = epoch.tdb
+    nodes_r, nodes_v = _body_table(model.bodies, float(tdb.jd1), float(tdb.jd2), t_first, n_nodes)
+    gms = np.array([GM[b] * (model.near_scale if b in ("earth", "moon") else 1.0) for b in model.bodies])
     sun = model.bodies.index("sun") if "sun" in model.bodies else -1
     srp = SOLAR_PRESSURE_1AU * model.cr_area_over_mass / 1000.0  # km/s^2 at 1 au
     sol = solve_ivp(_rhs, (0.0, float(duration_s)), np.concatenate([r0, v0]).astype(float),

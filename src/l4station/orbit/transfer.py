@@ -146,6 +146,7 @@ class Refined:
     arrival_error_km: float
     closest_approach_km: float  # to Earth's centre, flying the refined arc back to departure
     iterations: int
+    converged: bool
     trajectory: Trajectory = field(repr=False)
 
     @property
@@ -206,11 +207,12 @@ def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(
     """Differential correction so that the full-force trajectory reaches the moving
     Lagrange point at the candidate's arrival time.
 
-    Two stages (continuation), each by :func:`_newton`: (1) without Earth and Moon,
-    from Earth's centre at departure, where the Lambert arc is nearly exact, correct
-    the heliocentric departure velocity; (2) from where that arc crosses
-    PATCH_RADIUS_KM, with every body, correct the velocity there. The departure
-    v-infinity is the two-body excess of the patch state relative to Earth.
+    Two stages, each by :func:`_newton`: (1) without Earth and Moon, from Earth's
+    centre at departure, where the Lambert arc is nearly exact, correct the
+    heliocentric departure velocity; (2) from where that arc crosses PATCH_RADIUS_KM,
+    with every body, correct the velocity there; if that fails, switch Earth's and the
+    Moon's gravity on in four steps (continuation). ``converged`` says whether the
+    miss ended within ``tolerance_km``.
     """
     dep = candidate.departure
     arrival = dep + candidate.tof_days * u.day
@@ -238,15 +240,23 @@ def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(
     start, r0, v0 = early.time[k], early.position[k], early.velocity[k]
     duration = (arrival - start).to_value(u.s)
 
-    def miss(v):
-        return propagate(r0, v, start, duration, model=model, t_eval=[duration], rtol=1e-10).position[-1] - tgt_r
+    def miss_scaled(v, scale):
+        scaled = ForceModel(model.bodies, model.cr_area_over_mass, scale)
+        return propagate(r0, v, start, duration, model=scaled, t_eval=[duration], rtol=1e-10).position[-1] - tgt_r
 
-    v_patch, err, it2 = _newton(miss, v0, tolerance_km, max_iterations)
+    v_patch, err, it2 = _newton(lambda v: miss_scaled(v, 1.0), v0, tolerance_km, max_iterations)
+    if np.linalg.norm(err) > tolerance_km:
+        # Continuation: switch Earth and Moon on gradually from the stage-1 solution.
+        v_patch = v0
+        for scale in (0.25, 0.5, 0.75, 1.0):
+            v_patch, err, more = _newton(lambda v: miss_scaled(v, scale), v_patch, tolerance_km, max_iterations)
+            it2 += more
     samples = np.linspace(0.0, duration, max(50, int(candidate.tof_days / 5)))
     trajectory = propagate(r0, v_patch, start, duration, model=model, t_eval=samples, rtol=1e-10)
     return Refined(candidate, float(np.linalg.norm(v_helio - v_e)), float(np.linalg.norm(v_patch - v0)),
                    float(np.linalg.norm(tgt_v - trajectory.velocity[-1])), float(np.linalg.norm(err)),
-                   _closest_approach(r0, v_patch, start, dep, model), it1 + it2, trajectory)
+                   _closest_approach(r0, v_patch, start, dep, model), it1 + it2,
+                   bool(np.linalg.norm(err) <= tolerance_km), trajectory)
 
 
 def _closest_approach(r0, v0, start: Time, departure: Time, model: ForceModel) -> float:
@@ -355,6 +365,7 @@ class TransferTrade:
                 "lambert_departure_vinf_kms": r.candidate.vinf,
                 "lambert_arrival_dv_kms": r.candidate.arrival_dv,
                 "refined_arrival_error_km": r.arrival_error_km,
+                "converged": r.converged,
                 "patch_correction_kms": r.patch_correction,
                 "closest_approach_km": r.closest_approach_km,
             } for r, p in zip(self.refined, self.propellant_kg)],

@@ -15,9 +15,11 @@ import astropy.units as u
 from astropy.time import Time
 
 import l4station
-from l4station import ephemeris
 from l4station.config import MissionConfig
-from l4station.geometry import GeometryTimeline, geometry_timeline, mission_times
+from l4station.geometry import GeometryTimeline, geometry_timeline
+from l4station.orbit.propagation import ForceModel
+from l4station.orbit.stationkeeping import Stay, stay
+from l4station.orbit.transfer import TransferTrade, transfer_trade
 from l4station.study import report
 from l4station.study.report import Section
 
@@ -29,26 +31,37 @@ class StudyContext:
         self.config = config
 
     @cached_property
+    def stay(self) -> Stay:
+        """The station left at its target over the mission (full force, no station keeping),
+        sampled every ``mission.timeline_step_days``."""
+        m, sc = self.config.mission, self.config.spacecraft
+        return stay(m.target, m.epoch_time, m.duration_years, step_days=m.timeline_step_days,
+                    model=ForceModel(cr_area_over_mass=sc.cr_area_over_mass))
+
+    @cached_property
     def times(self) -> Time:
-        """Timeline samples over the mission, every ``mission.timeline_step_days``."""
-        m = self.config.mission
-        return mission_times(m.epoch_time, m.duration, m.timeline_step_days * u.day)
+        """Timeline samples over the mission."""
+        return self.stay.time
 
     @cached_property
     def station_track(self) -> u.Quantity:
-        """Heliocentric ecliptic positions (N, 3) km of the station: the target point until a
-        stay-at-L4 propagation is available."""
-        return ephemeris.lagrange_point(self.config.mission.target, self.times)[0]
+        """Heliocentric ecliptic positions (N, 3) km of the station over the mission."""
+        return self.stay.trajectory.heliocentric("ecliptic")[0] * u.km
 
     @cached_property
     def geometry(self) -> GeometryTimeline:
         return geometry_timeline(self.times, self.station_track)
 
+    @cached_property
+    def transfer(self) -> TransferTrade:
+        """The transfer trade to the mission's target (the slow part of a study)."""
+        return transfer_trade(self.config, self.config.mission.target)
+
 
 def sections() -> list[Callable[[StudyContext], Section]]:
     """The report's sections, in order."""
-    from l4station.study.sections import geometry, mission
-    return [mission.section, geometry.section]
+    from l4station.study.sections import geometry, mission, stability, transfer
+    return [mission.section, geometry.section, transfer.section, stability.section]
 
 
 @dataclass(frozen=True)

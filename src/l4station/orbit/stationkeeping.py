@@ -1,0 +1,95 @@
+"""Staying at L4: free drift of a spacecraft released at the point, and the yearly
+station-keeping delta-v that would hold it there.
+
+The spacecraft starts on the Sun–EMB equilateral point with its velocity
+(:func:`l4station.ephemeris.lagrange_point`) and is flown in the full-force model
+(Sun, planets, Moon, solar radiation pressure). Its departure from the moving point
+is measured as heliocentric ecliptic longitude relative to the ideal +-60 deg from
+Earth, and as distance in km. The circular restricted problem gives the libration
+periods (:func:`l4station.orbit.cr3bp.triangular_stability`).
+
+Station-keeping estimate (box keeping with yearly resets): each year starts on the
+point with its velocity; the velocity drift accumulated relative to the point over
+the year is cancelled, and the position error is removed over the following year,
+so dv_year = |dv_rel| + |dr_rel| / (1 year). The mean over the years is reported.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import astropy.units as u
+import numpy as np
+from astropy.time import Time
+
+from l4station import ephemeris
+from l4station.geometry import wrap_degrees
+from l4station.orbit.cr3bp import TriangularStability, triangular_stability
+from l4station.orbit.propagation import ForceModel, Trajectory, propagate
+
+YEAR_S = 365.25 * 86400.0
+
+
+def _barycentric_point(target: str, time: Time):
+    r, v = (x.value for x in ephemeris.lagrange_point(target, time, frame="icrf"))
+    sun_r, sun_v = (x.value for x in ephemeris.posvel("sun", time, center="ssb", frame="icrf"))
+    return r + sun_r, v + sun_v
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A spacecraft left at the target point."""
+
+    target: str
+    time: Time                     # (N,) daily samples
+    longitude_offset_deg: np.ndarray  # (N,) longitude ahead of Earth minus the ideal +-60 deg
+    distance_km: np.ndarray        # (N,) from the moving point
+    libration: TriangularStability
+    stationkeeping_dv_ms_per_year: float
+    trajectory: Trajectory = field(repr=False)
+
+    @property
+    def years(self) -> float:
+        return float((self.time[-1] - self.time[0]).to_value(u.yr))
+
+    def to_json(self) -> dict:
+        return {
+            "target": self.target,
+            "years": self.years,
+            "max_drift_deg": float(np.max(np.abs(self.longitude_offset_deg))),
+            "max_drift_km": float(np.max(self.distance_km)),
+            "final_drift_deg": float(self.longitude_offset_deg[-1]),
+            "libration_period_long_years": self.libration.period_long / (2 * np.pi),
+            "libration_period_short_days": self.libration.period_short / (2 * np.pi) * 365.25,
+            "stationkeeping_dv_ms_per_year": self.stationkeeping_dv_ms_per_year,
+        }
+
+
+def stay(target: str, epoch: Time, years: float, *, model: ForceModel = ForceModel(),
+         step_days: float = 1.0) -> Stay:
+    """Release a spacecraft at ``target`` at ``epoch`` and follow it for ``years``,
+    sampled every ``step_days``."""
+    if years <= 0:
+        raise ValueError(f"years must be positive, got {years}")
+    duration = years * YEAR_S
+    r0, v0 = _barycentric_point(target, epoch)
+    samples = np.arange(0.0, duration + 1.0, step_days * 86400.0)
+    trajectory = propagate(r0, v0, epoch, duration, model=model, t_eval=samples, rtol=1e-11)
+    helio = trajectory.heliocentric("ecliptic")[0]
+    earth = ephemeris.position("earth", trajectory.time).value
+    ideal = 60.0 if target == "L4" else -60.0
+    ahead = np.degrees(np.arctan2(helio[:, 1], helio[:, 0]) - np.arctan2(earth[:, 1], earth[:, 0]))
+    offset = wrap_degrees(ahead - ideal)
+    point = ephemeris.lagrange_point(target, trajectory.time)[0].value
+    distance = np.linalg.norm(helio - point, axis=-1)
+
+    # Yearly resets for the station-keeping estimate.
+    costs = []
+    for k in range(int(np.floor(years + 1e-9))):
+        start = epoch + k * YEAR_S * u.s
+        rs, vs = _barycentric_point(target, start)
+        leg = propagate(rs, vs, start, YEAR_S, model=model, t_eval=[YEAR_S], rtol=1e-11)
+        re, ve = _barycentric_point(target, leg.time[-1:])
+        costs.append(np.linalg.norm(leg.velocity[-1] - ve[0]) + np.linalg.norm(leg.position[-1] - re[0]) / YEAR_S)
+    sk = float(np.mean(costs) * 1000.0) if costs else float("nan")
+    mu = float(ephemeris.SUN_EMB_MASS_RATIO)
+    return Stay(target, trajectory.time, offset, distance, triangular_stability(mu), sk, trajectory)
