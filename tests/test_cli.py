@@ -10,6 +10,7 @@ import pytest
 from l4station.cli import main
 
 OFFLINE = Path(__file__).parent / "offline"
+SMALL = Path(__file__).parent / "data" / "small-trade.toml"
 
 
 def run(capsys, *argv):
@@ -80,10 +81,40 @@ def test_usage_errors_are_one_line(capsys):
     assert code == 2 and "No such command 'frobnicate'" in err
 
 
+def test_transfer_json(capsys):
+    code, out, _ = run(capsys, "transfer", "--config", str(SMALL), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["target"] == "L4" and doc["lambert_solves"] > 0 and doc["elapsed_s"] > 0
+    keys = {"departure", "tof_days", "revs", "departure_vinf_kms", "c3_km2s2", "arrival_dv_kms",
+            "total_dv_kms", "propellant_kg", "refined_arrival_error_km"}
+    assert doc["pareto"] and all(keys <= set(p) for p in doc["pareto"])
+    assert all(p["refined_arrival_error_km"] < 1000 for p in doc["pareto"])
+    assert doc["free_drift"]["drift_rate_deg_per_year"] > 0
+
+
+def test_transfer_table_and_bad_target(capsys):
+    code, out, _ = run(capsys, "transfer", "--config", str(SMALL), "--target", "l5")
+    assert code == 0 and "Transfers to L5" in out and "Free drift" in out
+    code, _, err = run(capsys, "transfer", "--target", "L3")
+    assert code == 2 and err == "l4station: error: --target must be L4 or L5, got 'L3'\n"
+
+
+def test_stability_json(capsys):
+    code, out, _ = run(capsys, "stability", "--years", "1", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc) >= {"years", "max_drift_deg", "max_drift_km", "libration_period_long_years",
+                        "libration_period_short_days", "stationkeeping_dv_ms_per_year"}
+    assert doc["years"] == pytest.approx(1.0, abs=0.01)
+    code, _, err = run(capsys, "stability", "--years", "0")
+    assert code == 2 and "--years" in err
+
+
 def test_unwritable_output_directory(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    code, _, err = run(capsys, "study", "--out", str(blocker / "report"))
+    code, _, err = run(capsys, "study", "--config", str(SMALL), "--out", str(blocker / "report"))
     assert code == 2 and err.startswith(f"l4station: error: cannot write the report to {blocker / 'report'}")
 
 

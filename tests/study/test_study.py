@@ -3,44 +3,50 @@ import json
 import re
 from html.parser import HTMLParser
 
+from pathlib import Path
+
 import pytest
 
 from l4station import config
+
+SMALL = Path(__file__).parents[1] / "data" / "small-trade.toml"
 from l4station.study import study
 from l4station.study.report import Section
 
 
 @pytest.fixture(scope="module")
 def result():
-    return study.run(config.load())
+    return study.run(config.load(SMALL))
 
 
 def test_study_json_has_the_documented_fields(result):
     d = result.document
-    assert d["sections"] == ["mission", "geometry"]
+    assert d["sections"] == ["mission", "geometry", "transfer", "stability"]
     m = d["mission"]
     assert (m["name"], m["target"], m["epoch"], m["duration_years"]) == (
-        "L4 solar-wind station (default concept)", "L4", "2031-01-01T00:00:00.000", 5.0)
+        "L4 solar-wind station (default concept)", "L4", "2031-01-01T00:00:00.000", 1.0)
     g = d["geometry"]
     for key in ("earth_range_au", "sun_earth_probe_deg", "light_time_s"):
         assert g[key]["min"] <= g[key]["max"]
     # Earth's perihelion and aphelion distances (0.98329, 1.01671 au) bound the L4 range.
     assert 0.983 < g["earth_range_au"]["min"] < 0.984 and 1.016 < g["earth_range_au"]["max"] < 1.017
-    assert 59.99 < g["sun_earth_probe_deg"]["min"] <= g["sun_earth_probe_deg"]["max"] < 60.01
-    assert d["config_sha256"] == config.load().sha256()
+    assert 59.9 < g["sun_earth_probe_deg"]["min"] <= g["sun_earth_probe_deg"]["max"] < 60.1  # drifting station
+    assert d["config_sha256"] == config.load(SMALL).sha256()
+    assert all(p["refined_arrival_error_km"] < 1000 for p in d["transfer"]["pareto"])
+    assert d["stability"]["max_drift_deg"] < 0.1
     json.dumps(d)  # plain JSON types only
 
 
 def test_sections_are_functions_of_the_context(result):
     assert all(isinstance(s, Section) for s in result.sections)
-    names = [f.__module__ for f in study.sections()]
-    assert names == ["l4station.study.sections.mission", "l4station.study.sections.geometry"]
+    names = [f.__module__.rsplit(".", 1)[-1] for f in study.sections()]
+    assert names == ["mission", "geometry", "transfer", "stability"]
 
 
 def test_progress_callback_sees_every_section():
     seen = []
-    study.run(config.load(), on_section=lambda index, name: seen.append((index, name)))
-    assert seen == [(0, "mission"), (1, "geometry")]
+    study.run(config.load(SMALL), on_section=lambda index, name: seen.append((index, name)))
+    assert seen == [(0, "mission"), (1, "geometry"), (2, "transfer"), (3, "stability")]
 
 
 class _Collector(HTMLParser):
@@ -64,6 +70,7 @@ def test_report_is_self_contained_html(result, tmp_path):
     assert parser.external == []  # nothing to fetch: opens offline
     assert parser.tags.count("svg") >= 1 and parser.tags.count("table") >= 3
     assert 'id="geometry"' in html and "Sun–Earth rotating frame" in html
+    assert "Δv against time of flight" in html and "Drift of a station left at L4" in html
     assert json.loads((tmp_path / "out" / "study.json").read_text()) == result.document
     # The embedded resolved config reproduces the study.
     embedded = re.search(r"<pre>(.*?)</pre>", html, re.S).group(1)
@@ -75,5 +82,5 @@ def test_report_is_self_contained_html(result, tmp_path):
 
 def test_report_is_reproducible(result, tmp_path):
     first = result.write(tmp_path / "a").read_text()
-    second = study.run(config.load()).write(tmp_path / "b").read_text()
+    second = study.run(config.load(SMALL)).write(tmp_path / "b").read_text()
     assert first == second

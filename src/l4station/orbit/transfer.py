@@ -154,28 +154,23 @@ class Refined:
         return self.vinf + self.arrival_dv
 
 
-PARKING_RADIUS_KM = 6578.0
-"""Perigee of the departure hyperbola (200 km parking orbit), km; sets its shape only."""
+def _without_earth_and_moon(model: ForceModel) -> ForceModel:
+    return ForceModel(tuple(b for b in model.bodies if b not in ("earth", "moon")), model.cr_area_over_mass)
 
 
-def _escape_time(speed_inf: float, radius: float = PATCH_RADIUS_KM) -> float:
-    """Seconds from perigee to ``radius`` on the departure hyperbola (hyperbolic Kepler equation,
-    Curtis 2020, eq. 3.44)."""
-    a = -MU_EARTH / speed_inf ** 2
-    e = 1.0 - PARKING_RADIUS_KM / a
-    big_f = math.acosh((1.0 - radius / a) / e)
-    return math.sqrt(-a ** 3 / MU_EARTH) * (e * math.sinh(big_f) - big_f)
-
-
-def _start_state(departure: Time, direction: np.ndarray, speed_inf: float):
-    """Where and when the departure hyperbola (perigee at ``departure``) crosses
-    PATCH_RADIUS_KM: (time, barycentric ICRF r km, v km/s, Earth's v km/s). The crossing
-    point is taken on the asymptote; the hyperbola's 10^4-10^5 km offset from it is left to
-    the differential correction."""
-    start = departure + _escape_time(speed_inf) * u.s
-    r_e, v_e = (x.value for x in ephemeris.posvel("earth", start, center="ssb", frame="icrf"))
-    speed = math.sqrt(speed_inf ** 2 + 2 * MU_EARTH / PATCH_RADIUS_KM)
-    return start, r_e + PATCH_RADIUS_KM * direction, v_e + speed * direction, v_e
+def _escape(departure: Time, v_excess: np.ndarray, model: ForceModel, max_days: float):
+    """The patched-conic escape leg: from Earth's centre at ``departure`` with heliocentric
+    excess velocity ``v_excess`` (km/s, ICRF), flown without Earth and Moon until it is
+    PATCH_RADIUS_KM from Earth (at most ``max_days``). Returns (time, r km, v km/s),
+    barycentric ICRF, where the full-force model takes over."""
+    r_e, v_e = (x.value for x in ephemeris.posvel("earth", departure, center="ssb", frame="icrf"))
+    days = np.arange(0.0, max(2.0, max_days))
+    leg = propagate(r_e, v_e + v_excess, departure, days[-1] * 86400.0, model=_without_earth_and_moon(model),
+                    t_eval=days * 86400.0, rtol=1e-10)
+    earth = ephemeris.position("earth", leg.time, center="ssb", frame="icrf").value
+    beyond = np.linalg.norm(leg.position - earth, axis=-1) >= PATCH_RADIUS_KM
+    k = int(np.argmax(beyond)) if beyond.any() else len(days) - 1
+    return leg.time[k], leg.position[k], leg.velocity[k]
 
 
 def _newton(miss, v0, tolerance_km, max_iterations, step=1e-6):
@@ -221,7 +216,7 @@ def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(
     tgt_r, tgt_v = tgt_r + sun[0].value, tgt_v + sun[1].value
 
     # Stage 1: no Earth or Moon, start at Earth's centre.
-    far = ForceModel(tuple(b for b in model.bodies if b not in ("earth", "moon")), model.cr_area_over_mass)
+    far = _without_earth_and_moon(model)
     r_e, v_e = (x.value for x in ephemeris.posvel("earth", dep, center="ssb", frame="icrf"))
     v_e_helio = ephemeris.posvel("earth", dep, frame="icrf")[1].value
     duration0 = candidate.tof_days * 86400.0
@@ -232,12 +227,7 @@ def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(
     v_helio, _, it1 = _newton(miss_far, candidate.v1 - v_e_helio + v_e, tolerance_km, max_iterations)
 
     # Stage 2: every body, from where the stage-1 arc crosses the patch radius.
-    days = np.arange(0.0, min(candidate.tof_days / 2, 400.0))
-    early = propagate(r_e, v_helio, dep, days[-1] * 86400.0, model=far, t_eval=days * 86400.0, rtol=1e-10)
-    earth_r = ephemeris.position("earth", early.time, center="ssb", frame="icrf").value
-    distance = np.linalg.norm(early.position - earth_r, axis=-1)
-    k = int(np.argmax(distance >= PATCH_RADIUS_KM)) if np.any(distance >= PATCH_RADIUS_KM) else len(days) - 1
-    start, r0, v0 = early.time[k], early.position[k], early.velocity[k]
+    start, r0, v0 = _escape(dep, v_helio - v_e, model, min(candidate.tof_days / 2, 400.0))
     duration = (arrival - start).to_value(u.s)
 
     def miss_scaled(v, scale):
@@ -297,7 +287,7 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
     """
     goal = 60.0 if target == "L4" else -60.0
     duration = (arrive_by - departure).to_value(u.s)
-    v_earth = ephemeris.posvel("earth", departure, center="ssb", frame="icrf")[1].value
+    v_earth = ephemeris.posvel("earth", departure, frame="icrf")[1].value
     direction = -np.sign(goal) * v_earth / np.linalg.norm(v_earth)
     years = duration / YEAR_S
     # Linear start: |goal| deg in `years` needs dv/v = goal / (3 * 360 * years).
@@ -305,7 +295,7 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
     guesses = [speed_orbit * abs(goal) / (3 * 360 * years) * f for f in (1.0, 1.1)]
 
     def longitude_at_end(vinf):
-        start, r0, v0, _ = _start_state(departure, direction, vinf)
+        start, r0, v0 = _escape(departure, vinf * direction, model, duration / 86400.0 / 2)
         span = (arrive_by - start).to_value(u.s)
         tr = propagate(r0, v0, start, span, model=model, t_eval=[0.0, span], rtol=1e-10)
         return _longitude_ahead(tr)[-1] - goal
@@ -319,7 +309,7 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
         f.append(longitude_at_end(guesses[-1]))
     vinf = guesses[-1]
     # Fly on past the target for as long again, to see how long it stays near.
-    start, r0, v0, _ = _start_state(departure, direction, vinf)
+    start, r0, v0 = _escape(departure, vinf * direction, model, duration / 86400.0 / 2)
     span = 2.5 * duration
     samples = np.linspace(0.0, span, int(span / 86400.0) + 1)
     trajectory = propagate(r0, v0, start, span, model=model, t_eval=samples, rtol=1e-10)

@@ -75,6 +75,7 @@ def _rotating_figure(best, target) -> Figure:
 def section(context) -> Section:
     trade = context.transfer
     doc = trade.to_json()
+    del doc["elapsed_s"]  # the report stays byte-for-byte reproducible
     best = chosen(trade, context.config.mission.epoch_time)
     rows = [[p["departure"][:10], f"{p['tof_days']:.0f}", f"{p['revs']} {p['branch']}",
              f"{p['departure_vinf_kms']:.3f}", f"{p['arrival_dv_kms']:.3f}", f"{p['total_dv_kms']:.3f}",

@@ -1,0 +1,119 @@
+"""Batch Izzo Lambert solver against published worked examples and against lamberthub."""
+import astropy.units as u
+import numpy as np
+import pytest
+
+from l4station.orbit.lambert import solve
+
+MU_EARTH = 398600.4418  # km^3/s^2, as used in Vallado (2013) and Der (2011)
+
+
+def rel(a, b):
+    return np.linalg.norm(np.asarray(a) - np.asarray(b)) / np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("case", [
+    # Der, G. J. (2011), "The superior Lambert algorithm", AMOS conference, example I
+    # (prograde, low path) and example II (Molniya, 0 and 1 revolution); inputs km, s.
+    dict(r1=[2249.171260, 1898.007100, 5639.599193], r2=[1744.495443, -4601.556054, 4043.864391],
+         tof=1618.50, revs=0, low=True,
+         v1=[-2.09572809, 3.92602196, -4.94516810], v2=[2.46309613, 0.84490197, 6.10890863]),
+    dict(r1=[22592.145603, -1599.915239, -19783.950506], r2=[1922.067697, 4054.157051, -8925.727465],
+         tof=36000.0, revs=0, low=True,
+         v1=[2.000652697, 0.387688615, -2.666947760], v2=[-3.79246619, -1.77707641, 6.856814395]),
+    dict(r1=[22592.145603, -1599.915239, -19783.950506], r2=[1922.067697, 4054.157051, -8925.727465],
+         tof=36000.0, revs=1, low=False,
+         v1=[0.50335770, 0.61869408, -1.57176904], v2=[-4.18334626, -1.13262727, 6.13307091]),
+    dict(r1=[22592.145603, -1599.915239, -19783.950506], r2=[1922.067697, 4054.157051, -8925.727465],
+         tof=36000.0, revs=1, low=True,
+         v1=[-2.45759553, 1.16945801, 0.43161258], v2=[-5.53841370, 0.01822220, 5.49641054]),
+], ids=["der-I", "der-II-0rev", "der-II-1rev-high", "der-II-1rev-low"])
+def test_der_examples_to_1e6(case):
+    v1, v2 = solve(case["r1"], case["r2"], case["tof"], MU_EARTH, revs=case["revs"], low_path=case["low"])
+    assert rel(v1, case["v1"]) < 1e-6 and rel(v2, case["v2"]) < 1e-6
+
+
+def test_vallado_example_7_5():
+    # Vallado (2013), Fundamentals of Astrodynamics, 4th ed., example 7-5: r1 = 15945.34 i km,
+    # r2 = 12214.83399 i + 10249.46731 j km, 76 min. The book prints v1 = 2.058913 i + 2.915965 j
+    # and v2 = -3.451565 i + 0.910315 j km/s (7 digits, universal-variable iteration tolerance).
+    v1, v2 = solve([15945.34, 0, 0], [12214.83399, 10249.46731, 0], 76 * 60.0, MU_EARTH)
+    assert rel(v1, [2.058913, 2.915965, 0.0]) < 1e-6
+    assert rel(v2, [-3.451565, 0.910315, 0.0]) < 2e-6  # TODO: the book's last digit; lamberthub agrees with us to 1e-15
+
+
+def test_curtis_example_5_2():
+    # Curtis (2020), Orbital Mechanics for Engineering Students, 4th ed., example 5.2 (mu = 398600):
+    # v1 = -5.9925 i + 1.9254 j + 3.2456 k, v2 = -3.3125 i - 4.1966 j - 0.38529 k km/s (5 digits printed).
+    v1, v2 = solve([5000, 10000, 2100], [-14600, 2500, 7000], 3600.0, 398600.0)
+    assert np.allclose(v1, [-5.9925, 1.9254, 3.2456], atol=5e-5)  # km/s: half the last printed digit
+    assert np.allclose(v2, [-3.3125, -4.1966, -0.38529], atol=5e-5)
+
+
+def test_curtis_example_5_3():
+    # Curtis (2020), example 5.3, second printing's errata: v1 = -2.4356 i + 0.26741 j km/s.
+    v1, _ = solve([273378.0, 0, 0], [145820.0, 12758.0, 0], 13.5 * 3600, 398600.0)
+    assert np.allclose(v1[:2], [-2.4356, 0.26741], atol=5e-5)
+
+
+def test_agrees_with_lamberthub_on_random_mixed_problems():
+    # lamberthub's izzo2015 (Martinez et al., pure Python reference implementation).
+    from lamberthub import izzo2015
+
+    rng = np.random.default_rng(2026)
+    n = 300
+    r1, r2 = rng.normal(size=(n, 3)) * 1e4, rng.normal(size=(n, 3)) * 1e4
+    tof = rng.uniform(1e3, 1e5, n)
+    revs, pro, low = rng.integers(0, 3, n), rng.random(n) < 0.5, rng.random(n) < 0.5
+    v1, v2 = solve(r1, r2, tof, MU_EARTH, revs=revs, prograde=pro, low_path=low)
+    compared = 0
+    for i in range(n):
+        try:
+            a, b = izzo2015(MU_EARTH, r1[i], r2[i], tof[i], M=int(revs[i]), prograde=bool(pro[i]),
+                            low_path=bool(low[i]), maxiter=100, atol=1e-12, rtol=1e-12)
+        except ValueError:
+            assert np.isnan(v1[i]).all()  # both say: no solution with this many revolutions
+            continue
+        assert rel(v1[i], a) < 1e-10 and rel(v2[i], b) < 1e-10
+        compared += 1
+    assert compared > 200
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (4, 3)])
+def test_broadcast_shapes(shape):
+    rng = np.random.default_rng(1)
+    r1 = np.broadcast_to([7000.0, 0, 0], shape + (3,))
+    r2 = rng.normal(size=shape + (3,)) * 8000 + [0, 8000, 0]
+    tof = np.full(shape, 3000.0)
+    v1, v2 = solve(r1, r2, tof, MU_EARTH)
+    assert v1.shape == shape + (3,) and v2.shape == shape + (3,)
+
+
+def test_quantities_are_converted():
+    v1, _ = solve([15945.34, 0, 0] * u.km, [12214.83399, 10249.46731, 0] * u.km, 76 * u.min,
+                  398600.4418 * u.km**3 / u.s**2)
+    assert rel(v1, [2.058913, 2.915965, 0.0]) < 1e-6
+
+
+def test_no_solution_is_nan_in_batch_and_an_error_alone():
+    r1, r2 = [22592.145603, -1599.915239, -19783.950506], [1922.067697, 4054.157051, -8925.727465]
+    v1, _ = solve([r1, r1], [r2, r2], [5 * 3600.0, 36000.0], MU_EARTH, revs=1)
+    assert np.isnan(v1[0]).all() and np.isfinite(v1[1]).all()
+    with pytest.raises(ValueError, match=r"no 1-revolution solution for tof=18000 s; the minimum is 2875\d\.\d s"):
+        solve(r1, r2, 5 * 3600.0, MU_EARTH, revs=1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(tof=-3.0), "tof must be positive, got -3.0 s"),
+    (dict(r1=[0.0, 0.0, 0.0]), "r1 has zero length"),
+    (dict(r2=[np.nan, 1.0, 0.0]), "r2 contains NaN"),
+    (dict(mu=-1.0), "mu must be positive"),
+    (dict(revs=-1), "revs must be a non-negative integer"),
+    (dict(r2=[14000.0, 0.0, 0.0]), "collinear"),
+])
+def test_bad_input_names_the_argument(kwargs, message):
+    args = dict(r1=[7000.0, 0, 0], r2=[0.0, 7000.0, 0], tof=3000.0, mu=MU_EARTH)
+    revs = kwargs.pop("revs", 0)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        solve(args["r1"], args["r2"], args["tof"], args["mu"], revs=revs)

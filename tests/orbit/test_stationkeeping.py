@@ -1,0 +1,24 @@
+"""A spacecraft left at L4: stays close (L4 is linearly stable), with the CR3BP periods."""
+import numpy as np
+import pytest
+from astropy.time import Time
+
+from l4station.orbit.propagation import ForceModel
+from l4station.orbit.stationkeeping import stay
+
+
+def test_left_at_l4_it_stays_close():
+    # Routh (1875): Sun-EMB L4 (mu = 3e-6) is linearly stable, and the planets perturb it only
+    # slowly: over three years the station stays within 0.1 deg of the point (150,000 km).
+    s = stay("L4", Time("2031-01-01"), 3.0, model=ForceModel(cr_area_over_mass=0.0139))
+    doc = s.to_json()
+    assert doc["max_drift_deg"] < 0.1 and doc["max_drift_km"] < 3e5
+    assert doc["libration_period_long_years"] == pytest.approx(220.7, abs=0.3)
+    assert doc["libration_period_short_days"] == pytest.approx(365.25, abs=0.1)
+    assert 0 < doc["stationkeeping_dv_ms_per_year"] < 30
+    assert len(s.time) == len(s.longitude_offset_deg) == 1096
+
+
+def test_years_must_be_positive():
+    with pytest.raises(ValueError, match="years must be positive, got -1"):
+        stay("L4", Time("2031-01-01"), -1)
