@@ -81,6 +81,12 @@ def _kernel() -> SPK:
     return SPK.open(str(path))
 
 
+def reopen() -> None:
+    """Open the kernel afresh on next use. Call it first thing in a forked worker process:
+    jplephem reads segments lazily through a file whose offset a fork shares."""
+    _kernel.cache_clear()
+
+
 def coverage() -> tuple[Time, Time]:
     """First and last instants (TDB) covered by the shipped DE421 kernel."""
     segment = _kernel().pairs[(0, 3)]

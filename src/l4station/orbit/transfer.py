@@ -419,7 +419,8 @@ def transfer_trade(config, target: str | None = None, *, workers: int = 2, on_st
     # Forked workers: they run only serial numba code, so the parent's thread pool (from the
     # Lambert grid) is never used in them; "spawn" would need a __main__ guard in every caller.
     if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=ephemeris.reopen) as pool:
             for i, r in enumerate(pool.map(_refine_task, tasks)):
                 refined.append(r)
                 step("refinement", 0.3 + 0.6 * (i + 1) / len(tasks))
