@@ -7,12 +7,13 @@ Prints our figure, the comparator's and the ratio. Best of several runs (machine
 """
 import subprocess
 import sys
-import time
 
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import get_body_barycentric
 from astropy.time import Time
+
+from timing import best_of
 
 from l4station import config, ephemeris
 from l4station.study import study
@@ -20,13 +21,6 @@ from l4station.study import study
 STUDY_BUDGET_S = 20.0  # issue 2: "l4station study on the default mission finishes in under 20 s"
 
 
-def best_of(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main():

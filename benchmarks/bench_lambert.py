@@ -11,10 +11,11 @@ import glob
 import importlib.util
 import os
 import sys
-import time
 
 import numba
 import numpy as np
+
+from timing import best_of
 
 from l4station.orbit.lambert import solve
 
@@ -34,13 +35,6 @@ def problems(n, seed=0):
     return points(), points(), tof, rng.integers(0, 3, n), rng.random(n) < 0.5, rng.random(n) < 0.9
 
 
-def best_of(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def load_pykep_core():
