@@ -1,6 +1,7 @@
 """Transfer section: the Pareto front of the trade and the chosen transfer in the rotating frame."""
 from __future__ import annotations
 
+import astropy.units as u
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -14,7 +15,7 @@ def chosen(trade, arrive_by):
     """Cheapest refined transfer that the propellant allows and that arrives by ``arrive_by``;
     failing that, the cheapest the propellant allows; failing that, the cheapest."""
     feasible = [r for r, p in zip(trade.refined, trade.propellant_kg) if p <= trade.propellant_on_board_kg]
-    in_time = [r for r in feasible if (r.candidate.departure + r.candidate.tof_days * 86400 * ephemeris.u.s) <= arrive_by]
+    in_time = [r for r in feasible if r.candidate.departure + r.candidate.tof_days * u.day <= arrive_by]
     pool = in_time or feasible or trade.refined
     return min(pool, key=lambda r: r.total)
 
@@ -87,7 +88,8 @@ def section(context) -> Section:
         "transfer", "Getting to " + trade.target, doc,
         summary=(f"{doc['lambert_solves']:,} Lambert arcs over the launch window; every revolution family's best "
                  f"transfer flown in the full-force model to within {max(p['refined_arrival_error_km'] for p in doc['pareto']):.2f} km "
-                 f"of {trade.target}. Chosen: {best.candidate.tof_days:.0f} days, total {best.total:.3f} km/s. "
+                 f"of {trade.target}. Chosen (the cheapest the propellant allows that arrives by the operations "
+                 f"epoch): {best.candidate.tof_days:.0f} days, total {best.total:.3f} km/s. "
                  f"Free drift with no stop burn needs v∞ {d['departure_vinf_kms']:.3f} km/s and passes "
                  f"{trade.target} drifting {d['drift_rate_deg_per_year']:.1f}°/yr, {d['days_within_5deg']:.0f} days within ±5°."),
         tables=[Table("Best transfer of each revolution family (full-force refined)",
