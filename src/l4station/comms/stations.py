@@ -7,13 +7,20 @@ from __future__ import annotations
 import functools
 import tomllib
 from importlib import resources
-from typing import Literal
+from typing import Annotated, Literal
 
 import astropy.units as u
 from astropy.coordinates import EarthLocation
 from pydantic import BaseModel, ConfigDict, Field
 
 Band = Literal["S", "X", "Ka"]
+
+GENERIC_EFFICIENCY = 0.55
+"""Aperture efficiency assumed for a station that does not state its own (estimated)."""
+
+GENERIC_RECEIVER_NOISE_K = {"S": 80.0, "X": 100.0, "Ka": 150.0}
+"""Receiver and antenna zenith noise assumed for a station that does not state its own
+(estimated, uncooled low-noise amplifiers)."""
 
 
 class GroundStation(BaseModel):
@@ -30,6 +37,23 @@ class GroundStation(BaseModel):
     diameter_m: float = Field(gt=0.0, le=200.0)
     bands: list[Band] = Field(min_length=1)
     min_elevation_deg: float = Field(default=10.0, ge=0.0, lt=90.0)
+    efficiency: dict[Band, Annotated[float, Field(gt=0.0, le=1.0)]] = {}
+    receiver_noise_k: dict[Band, Annotated[float, Field(gt=0.0, le=5000.0)]] = {}
+
+    def aperture_efficiency(self, band: str) -> float:
+        """Aperture efficiency in ``band``: the station's own, else GENERIC_EFFICIENCY (estimated)."""
+        self._check_band(band)
+        return self.efficiency.get(band, GENERIC_EFFICIENCY)
+
+    def receiver_noise(self, band: str) -> float:
+        """Zenith noise temperature (K) of antenna and receiver without the atmosphere: the
+        station's own, else GENERIC_RECEIVER_NOISE_K (estimated)."""
+        self._check_band(band)
+        return self.receiver_noise_k.get(band, GENERIC_RECEIVER_NOISE_K[band])
+
+    def _check_band(self, band: str) -> None:
+        if band not in self.bands:
+            raise ValueError(f"station '{self.name}' does not receive {band} band; it has {', '.join(self.bands)}")
 
     @property
     def location(self) -> EarthLocation:
