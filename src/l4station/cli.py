@@ -189,6 +189,91 @@ def stability(config: ConfigOption = None, target: TargetOption = None,
     stdout.print(table)
 
 
+def _target_bcrs(point: str):
+    """Barycentric ICRF positions (km) of the target Lagrange point, as a function of time."""
+    from l4station import ephemeris
+
+    def positions(t):
+        return (ephemeris.lagrange_point(point, t, frame="icrf")[0].value
+                + ephemeris.position("sun", t, center="ssb", frame="icrf").value)
+    return positions
+
+
+@app.command()
+def link(config: ConfigOption = None,
+         elevation: Annotated[float, typer.Option("--elevation", help="Station elevation, deg.", min=0.1, max=90.0)] = 20.0,
+         json_output: JsonOption = False):
+    """RF link budgets from the station to every ground station and band, at the mission's
+    greatest Earth range and the given elevation."""
+    from l4station.comms import rf
+    from l4station.geometry import geometry_timeline, mission_times
+    from l4station import ephemeris
+    import astropy.units as u
+
+    mission = config_module.load(config)
+    m, sc, lk = mission.mission, mission.spacecraft, mission.link
+    t = mission_times(m.epoch_time, m.duration, 5 * u.day)
+    distance = float(geometry_timeline(t, ephemeris.lagrange_point(m.target, t)[0]).earth_range.to_value(u.m).max())
+    budgets = []
+    for station in mission.ground.network:
+        for band in (b for b in sc.rf.bands if b in station.bands):
+            budgets.append(rf.downlink(
+                station=station.name, band=band, elevation_deg=elevation, distance_m=distance,
+                tx_power_w=sc.rf.power_w, tx_diameter_m=sc.rf.antenna_diameter_m,
+                tx_efficiency=sc.rf.antenna_efficiency, rx_diameter_m=station.diameter_m,
+                rx_efficiency=station.aperture_efficiency(band), receiver_noise_k=station.receiver_noise(band),
+                latitude_deg=station.latitude_deg, longitude_deg=station.longitude_deg, height_m=station.height_m,
+                availability=lk.availability, code=lk.code, required_margin_db=lk.required_margin_db,
+                tx_pointing_deg=lk.pointing_error_deg))
+    if json_output:
+        _print_json({"distance_au": distance / 1.495978707e11, "links": [b.to_json() for b in budgets]})
+        return
+    table = Table(title=f"Downlinks at {distance / 1.495978707e11:.4f} au, {elevation:g} deg elevation, "
+                        f"{lk.code}, {lk.required_margin_db:g} dB margin, {lk.availability:.0%} availability",
+                  title_justify="left")
+    for column in ("Station", "Band", "EIRP (dBW)", "Path (dB)", "Atm. (dB)", "G/T (dB/K)", "C/N0 (dB-Hz)",
+                   "Rate (kbps)"):
+        table.add_column(column, justify="left" if column in ("Station", "Band") else "right")
+    for b in budgets:
+        table.add_row(b.station, b.band, f"{b.eirp_dbw:.2f}", f"{b.path_loss_db:.2f}", f"{b.atmosphere_db:.2f}",
+                      f"{b.gt_dbk:.2f}", f"{b.cn0_dbhz:.2f}", f"{b.data_rate_bps / 1e3:,.1f}")
+    stdout.print(table)
+
+
+@app.command()
+def contacts(config: ConfigOption = None,
+             days: Annotated[Optional[float], typer.Option("--days", help="Plan this many days from the "
+                                                           "operations epoch (default: the whole mission).",
+                                                           min=0.01)] = None,
+             json_output: JsonOption = False):
+    """Visibility, daily tracking schedule, data volume, recorder and real-time latency."""
+    from l4station.comms.contacts import plan
+
+    mission = config_module.load(config)
+    with _progress() as progress:
+        progress.add_task("contacts", total=None)
+        try:
+            result = plan(mission, _target_bcrs(mission.mission.target), days=days)
+        except ValueError as exc:
+            raise UserFacingError(str(exc)) from None
+    document = result.to_json()
+    if json_output:
+        _print_json(document)
+        return
+    table = Table(title=f"Contacts over {document['days']:.0f} days", title_justify="left")
+    for column in ("Station", "In view (h/day)", "Tracked (h/day)"):
+        table.add_column(column, justify="left" if column == "Station" else "right")
+    for row in document["stations"]:
+        table.add_row(row["name"], f"{row['hours_per_day']:.2f}", f"{row['tracked_hours_per_day']:.2f}")
+    stdout.print(table)
+    stdout.print(f"Data: {document['produced_gbit_per_day']:.2f} Gbit/day produced, {document['daily_volume_gbit']:.2f} "
+                 f"returned (pass capacity {document['daily_capacity_gbit']:.1f}); recorder peak "
+                 f"{document['recorder_max_fill']:.0%} of {document['recorder_capacity_gbit']:g} Gbit, "
+                 f"{document['data_lost_gbit']:.2f} Gbit lost.")
+    stdout.print(f"Real time: beacon received {document['beacon_coverage']:.0%} of the time; latency median "
+                 f"{document['realtime_latency_s']:.0f} s, 95th percentile {document['realtime_latency_p95_s']:.0f} s.")
+
+
 @config_app.command("show")
 def config_show(file: Annotated[Optional[Path], typer.Argument(
                     help="Mission TOML file; the embedded default mission if omitted.", dir_okay=False)] = None,

@@ -2,7 +2,8 @@
 
 A mission file is laid over the embedded default (``missions/default.toml``):
 tables merge key by key, arrays replace whole, so a file need hold only what
-differs. Unknown keys, wrong types and impossible values are refused with a
+differs. A file that sets ``ground.stations`` starts its tracking and beacon roles
+afresh (every station tracks, none is a beacon station) unless it sets them too. Unknown keys, wrong types and impossible values are refused with a
 :class:`ConfigError` that names the file, the field and the fix.
 """
 from __future__ import annotations
@@ -143,6 +144,7 @@ class Spacecraft(_Model):
     dry_mass_kg: Positive
     isp_s: Positive
     power_w: Positive
+    recorder_gbit: Positive = 32.0
     srp_area_m2: Positive = 8.0
     reflectivity_cr: float = Field(default=1.3, ge=1.0, le=2.0)
     rf: RFTerminal
@@ -161,6 +163,24 @@ class Spacecraft(_Model):
         return self
 
 
+class Link(_Model):
+    """How the downlink is operated."""
+
+    code: str = "turbo-1/6"
+    required_margin_db: float = Field(default=3.0, ge=0.0, le=20.0)
+    availability: float = Field(default=0.95, gt=0.5, lt=1.0)
+    pointing_error_deg: float = Field(default=0.1, ge=0.0, le=5.0)  # spacecraft HGA
+    ground_latency_s: float = Field(default=5.0, ge=0.0)  # station to forecaster (estimated)
+
+    @field_validator("code")
+    @classmethod
+    def _known_code(cls, code: str) -> str:
+        from l4station.comms.rf import CODES
+        if code not in CODES:
+            raise ValueError(f"unknown code '{code}'; known: {', '.join(CODES)}")
+        return code
+
+
 class Instrument(_Model):
     name: str = Field(min_length=1)
     data_rate_bps: Positive
@@ -172,6 +192,9 @@ class Ground(_Model):
 
     custom: list[GroundStation] = []  # declared first: the check of ``stations`` reads it
     stations: list[str] = Field(min_length=1)
+    tracking: list[str] = []          # stations scheduled for science passes (default: all)
+    beacon: list[str] = []            # stations receiving the real-time beacon whenever they see it
+    tracking_hours_per_day: float = Field(default=8.0, gt=0.0, le=24.0)
 
     @field_validator("stations")
     @classmethod
@@ -184,6 +207,23 @@ class Ground(_Model):
                 raise ValueError(f"unknown station '{name}'; {hint}known: {', '.join(known)} "
                                  "(or define it under [[ground.custom]])")
         return stations
+
+    @model_validator(mode="after")
+    def _roles_in_network(self):
+        for role in ("tracking", "beacon"):
+            for name in getattr(self, role):
+                if name not in self.stations:
+                    raise ValueError(f"{role}: '{name}' is not in ground.stations; add it there first")
+        return self
+
+    @property
+    def tracking_network(self) -> list[GroundStation]:
+        names = self.tracking or self.stations
+        return [s for s in self.network if s.name in names]
+
+    @property
+    def beacon_network(self) -> list[GroundStation]:
+        return [s for s in self.network if s.name in self.beacon]
 
     @property
     def network(self) -> list[GroundStation]:
@@ -206,6 +246,7 @@ class MissionConfig(_Model):
     spacecraft: Spacecraft
     instruments: list[Instrument] = Field(min_length=1)
     ground: Ground
+    link: Link = Link()
     forecast: Forecast
     source: str = Field(default="<default>", exclude=True)
 
@@ -305,4 +346,9 @@ def load(path: str | Path | None = None) -> MissionConfig:
         override = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    if "stations" in override.get("ground", {}):
+        # A new network: the default mission's tracking and beacon roles named its stations.
+        for role in ("tracking", "beacon"):
+            if role not in override["ground"]:
+                document["ground"].pop(role, None)
     return parse(_merge(document, override), str(path))

@@ -163,7 +163,7 @@ def downlink(*, station: str, band: str, elevation_deg: float, distance_m: float
     eirp = 10 * math.log10(tx_power_w) + float(antenna_gain_dbi(tx_diameter_m, f, tx_efficiency)) - circuit_loss_db
     pointing = float(pointing_loss_db(tx_pointing_deg, tx_diameter_m, f) + pointing_loss_db(rx_pointing_deg, rx_diameter_m, f))
     path = float(free_space_loss_db(distance_m, f))
-    p_exceed = 100.0 * (1.0 - availability)
+    p_exceed = round(100.0 * (1.0 - availability), 9)  # 0.95 -> 5 %, not 5.000000000000004
     with np.errstate(invalid="ignore"):  # itur's scintillation term warns on some sites; checked below
         atm = float(itur.atmospheric_attenuation_slant_path(
             latitude_deg, longitude_deg, f / 1e9, elevation_deg, p_exceed, rx_diameter_m,
