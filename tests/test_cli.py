@@ -145,3 +145,32 @@ def test_bad_config_in_a_real_process_has_no_traceback(tmp_path):
     assert proc.stderr == ("l4station: error: bad.toml: spacecraft.wet_mass_kg: "
                            "Input should be greater than 0 (got -1)\n")
     assert "Traceback" not in proc.stderr
+
+
+def test_link_json_has_the_issue_fields(capsys):
+    code, out, _ = run(capsys, "link", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    keys = {"station", "band", "elevation_deg", "eirp_dbw", "path_loss_db", "atmosphere_db", "gt_dbk",
+            "cn0_dbhz", "code", "required_ebn0_db", "margin_db", "data_rate_bps"}
+    assert doc["links"] and all(keys <= set(link) for link in doc["links"])
+    assert {link["band"] for link in doc["links"]} == {"X", "Ka"}
+    assert all(link["data_rate_bps"] > 0 for link in doc["links"])
+
+
+def test_contacts_json(capsys):
+    code, out, err = run(capsys, "contacts", "--days", "3", "--json")
+    assert code == 0 and err == ""  # no library warnings leak to the user
+    doc = json.loads(out)
+    assert set(doc) >= {"stations", "daily_volume_gbit", "recorder_max_fill", "data_lost_gbit", "realtime_latency_s"}
+    assert {s["name"] for s in doc["stations"]} >= {"DSS-24", "KDSA"}
+    assert 490 < doc["realtime_latency_s"] < 520  # light time (~500 s) plus 5 s on the ground
+
+
+def test_contacts_with_no_contact_is_an_error(capsys, tmp_path):
+    path = tmp_path / "pole.toml"
+    path.write_text("[ground]\nstations = ['Pole']\n[[ground.custom]]\nname = 'Pole'\nlatitude_deg = -89.9\n"
+                    "longitude_deg = 0\nheight_m = 2800\ndiameter_m = 10\nbands = ['X']\n"
+                    "[mission]\nepoch = 2031-07-01T00:00:00\n")
+    code, out, err = run(capsys, "contacts", "--config", str(path), "--days", "5")
+    assert code == 2 and out == "" and "no contact" in err and err.count("\n") == 1

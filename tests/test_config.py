@@ -115,3 +115,14 @@ def test_several_problems_are_counted(tmp_path):
     path = write(tmp_path, "[spacecraft]\ndry_mass_kg = -5\nwet_mass_kg = -6\nisp_s = -1\n")
     with pytest.raises(config.ConfigError, match=r"\(and 2 more problems\)$"):
         config.load(path)
+
+
+def test_new_network_starts_roles_afresh(tmp_path):
+    c = config.load(write(tmp_path, '[ground]\nstations = ["DSS-43", "KDSA"]\n'))
+    assert [s.name for s in c.ground.tracking_network] == ["DSS-43", "KDSA"] and c.ground.beacon_network == []
+
+
+def test_role_outside_the_network_is_refused(tmp_path):
+    path = write(tmp_path, '[ground]\nstations = ["DSS-43"]\nbeacon = ["KDSA"]\n')
+    with pytest.raises(config.ConfigError, match="ground: beacon: 'KDSA' is not in ground.stations"):
+        config.load(path)

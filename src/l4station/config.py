@@ -168,7 +168,7 @@ class Link(_Model):
 
     code: str = "turbo-1/6"
     required_margin_db: float = Field(default=3.0, ge=0.0, le=20.0)
-    availability: float = Field(default=0.95, gt=0.5, lt=1.0)
+    availability: float = Field(default=0.95, ge=0.95, le=0.99999)  # ITU-R P.618: 0.001-5% exceedance
     pointing_error_deg: float = Field(default=0.1, ge=0.0, le=5.0)  # spacecraft HGA
     ground_latency_s: float = Field(default=5.0, ge=0.0)  # station to forecaster (estimated)
 

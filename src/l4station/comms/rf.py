@@ -152,8 +152,9 @@ def downlink(*, station: str, band: str, elevation_deg: float, distance_m: float
                         ("tx_diameter_m", tx_diameter_m), ("rx_diameter_m", rx_diameter_m)):
         if not value > 0:
             raise ValueError(f"{name} must be positive, got {value}")
-    if not 0.0 < availability < 1.0:
-        raise ValueError(f"availability must be between 0 and 1, got {availability}")
+    if not 0.95 <= availability <= 0.99999:
+        raise ValueError(f"availability must be between 0.95 and 0.99999 (ITU-R P.618 holds for "
+                         f"0.001-5% of the time), got {availability}")
     if not 0.0 < elevation_deg <= 90.0:
         raise ValueError(f"elevation must be above the horizon, got {elevation_deg} deg; "
                          "the station does not see the spacecraft")

@@ -1,0 +1,66 @@
+"""Contact plan: schedule, recorder bookkeeping, latency, and an explicit 'no contact'."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from l4station import config, ephemeris
+from l4station.comms import contacts
+
+
+def l4_bcrs(t):
+    return (ephemeris.lagrange_point("L4", t, frame="icrf")[0].value
+            + ephemeris.position("sun", t, center="ssb", frame="icrf").value)
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return contacts.plan(config.load(), l4_bcrs, days=10)
+
+
+def test_windows():
+    assert contacts.windows(np.array([0, 1, 1, 0, 1], bool)) == [(1, 3), (4, 5)]
+    assert contacts.windows(np.zeros(4, bool)) == []
+
+
+def test_one_pass_a_day_within_the_allocation(plan):
+    tracked = plan.tracked_hours_per_day()
+    assert sum(tracked.values()) == pytest.approx(8.0, abs=0.1)
+    assert set(n for n, h in tracked.items() if h > 0) <= {"DSS-24", "DSS-34", "DSS-54", "KDSA"}
+    # A pass only where the station sees the spacecraft.
+    on = plan.tracked_by >= 0
+    assert plan.visible[plan.tracked_by[on], np.flatnonzero(on)].all()
+
+
+def test_recorder_conserves_data(plan):
+    # Everything produced is either on the ground, still on board, or lost to overflow.
+    produced = plan.produced_gbit
+    downlinked = plan.daily_volume_gbit() * plan.days
+    assert produced == pytest.approx(downlinked + plan.recorder_gbit[-1] + plan.lost_gbit, rel=1e-9)
+    assert 0 <= plan.recorder_gbit.min() and plan.recorder_gbit.max() <= plan.recorder_capacity_gbit
+
+
+def test_latency_is_at_least_the_light_time(plan):
+    light = plan.distance_m / 299792458.0
+    assert np.all(plan.realtime_latency_s >= light)
+    seen = plan.beacon
+    assert np.allclose(plan.realtime_latency_s[seen], light[seen] + 5.0)
+
+
+def test_small_recorder_overflows(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text("[spacecraft]\nrecorder_gbit = 0.5\n[ground]\nstations = ['DSS-34']\n"
+                    "tracking_hours_per_day = 1.0\n")
+    p = contacts.plan(config.load(path), l4_bcrs, days=3)
+    assert p.lost_gbit > 0 and p.recorder_gbit.max() == pytest.approx(0.5)
+
+
+def test_no_station_ever_sees_it(tmp_path):
+    # A station at the south pole never sees a target north of the equator; in early July the
+    # L4 point (60 deg ahead of Earth, in the ecliptic) stands at about +20 deg declination.
+    path = tmp_path / "m.toml"
+    path.write_text("[ground]\nstations = ['Pole']\n[[ground.custom]]\nname = 'Pole'\nlatitude_deg = -89.9\n"
+                    "longitude_deg = 0\nheight_m = 2800\ndiameter_m = 10\nbands = ['X']\n"
+                    "[mission]\nepoch = 2031-07-01T00:00:00\n")
+    with pytest.raises(ValueError, match="no station of the ground network sees the spacecraft .* no contact"):
+        contacts.plan(config.load(path), l4_bcrs, days=5)
