@@ -205,26 +205,17 @@ def link(config: ConfigOption = None,
          json_output: JsonOption = False):
     """RF link budgets from the station to every ground station and band, at the mission's
     greatest Earth range and the given elevation."""
-    from l4station.comms import rf
-    from l4station.geometry import geometry_timeline, mission_times
-    from l4station import ephemeris
     import astropy.units as u
 
+    from l4station import ephemeris
+    from l4station.comms.contacts import network_budgets
+    from l4station.geometry import geometry_timeline, mission_times
+
     mission = config_module.load(config)
-    m, sc, lk = mission.mission, mission.spacecraft, mission.link
+    m, lk = mission.mission, mission.link
     t = mission_times(m.epoch_time, m.duration, 5 * u.day)
     distance = float(geometry_timeline(t, ephemeris.lagrange_point(m.target, t)[0]).earth_range.to_value(u.m).max())
-    budgets = []
-    for station in mission.ground.network:
-        for band in (b for b in sc.rf.bands if b in station.bands):
-            budgets.append(rf.downlink(
-                station=station.name, band=band, elevation_deg=elevation, distance_m=distance,
-                tx_power_w=sc.rf.power_w, tx_diameter_m=sc.rf.antenna_diameter_m,
-                tx_efficiency=sc.rf.antenna_efficiency, rx_diameter_m=station.diameter_m,
-                rx_efficiency=station.aperture_efficiency(band), receiver_noise_k=station.receiver_noise(band),
-                latitude_deg=station.latitude_deg, longitude_deg=station.longitude_deg, height_m=station.height_m,
-                availability=lk.availability, code=lk.code, required_margin_db=lk.required_margin_db,
-                tx_pointing_deg=lk.pointing_error_deg))
+    budgets = network_budgets(mission, elevation, distance)
     if json_output:
         _print_json({"distance_au": distance / 1.495978707e11, "links": [b.to_json() for b in budgets]})
         return

@@ -195,6 +195,7 @@ class Ground(_Model):
     tracking: list[str] = []          # stations scheduled for science passes (default: all)
     beacon: list[str] = []            # stations receiving the real-time beacon whenever they see it
     tracking_hours_per_day: float = Field(default=8.0, gt=0.0, le=24.0)
+    contact_step_s: float = Field(default=60.0, ge=1.0, le=3600.0)  # time step of the contact plan
 
     @field_validator("stations")
     @classmethod

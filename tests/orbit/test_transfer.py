@@ -73,7 +73,7 @@ def test_refined_transfer_really_arrives_at_l4(small_grid):
     front = transfer.pareto_front(small_grid)
     candidate = min((c for c in front if c.revs == 1), key=lambda c: c.total)
     refined = transfer.refine(candidate, "L4")
-    assert refined.converged and refined.arrival_error_km < 1.0
+    assert refined.converged and refined.arrival_error_km < 100.0  # km; issue 3 asks for 1,000
     assert refined.vinf == pytest.approx(candidate.vinf, rel=0.03)
     assert refined.arrival_dv == pytest.approx(candidate.arrival_dv, rel=0.05)
     # Independent check: fly the refined start state again and measure the miss against the

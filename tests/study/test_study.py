@@ -21,7 +21,7 @@ def result():
 
 def test_study_json_has_the_documented_fields(result):
     d = result.document
-    assert d["sections"] == ["mission", "geometry", "transfer", "stability"]
+    assert d["sections"] == ["mission", "geometry", "transfer", "stability", "communications"]
     m = d["mission"]
     assert (m["name"], m["target"], m["epoch"], m["duration_years"]) == (
         "L4 solar-wind station (default concept)", "L4", "2031-01-01T00:00:00.000", 1.0)
@@ -34,19 +34,22 @@ def test_study_json_has_the_documented_fields(result):
     assert d["config_sha256"] == config.load(SMALL).sha256()
     assert all(p["refined_arrival_error_km"] < 1000 for p in d["transfer"]["pareto"])
     assert d["stability"]["max_drift_deg"] < 0.1
+    c = d["communications"]
+    assert c["data_lost_gbit"] == 0 and c["daily_volume_gbit"] == pytest.approx(c["produced_gbit_per_day"], rel=0.02)
+    assert {link["band"] for link in c["links"]} == {"X", "Ka"}
     json.dumps(d)  # plain JSON types only
 
 
 def test_sections_are_functions_of_the_context(result):
     assert all(isinstance(s, Section) for s in result.sections)
     names = [f.__module__.rsplit(".", 1)[-1] for f in study.sections()]
-    assert names == ["mission", "geometry", "transfer", "stability"]
+    assert names == ["mission", "geometry", "transfer", "stability", "communications"]
 
 
 def test_progress_callback_sees_every_section():
     seen = []
     study.run(config.load(SMALL), on_section=lambda index, name: seen.append((index, name)))
-    assert seen == [(0, "mission"), (1, "geometry"), (2, "transfer"), (3, "stability")]
+    assert seen == [(0, "mission"), (1, "geometry"), (2, "transfer"), (3, "stability"), (4, "communications")]
 
 
 class _Collector(HTMLParser):
@@ -71,6 +74,7 @@ def test_report_is_self_contained_html(result, tmp_path):
     assert parser.tags.count("svg") >= 1 and parser.tags.count("table") >= 3
     assert 'id="geometry"' in html and "Sun–Earth rotating frame" in html
     assert "Δv against time of flight" in html and "Drift of a station left at L4" in html
+    assert "Downlink rate by station, band and elevation" in html and "recorder" in html
     assert json.loads((tmp_path / "out" / "study.json").read_text()) == result.document
     # The embedded resolved config reproduces the study.
     embedded = re.search(r"<pre>(.*?)</pre>", html, re.S).group(1)

@@ -27,7 +27,7 @@ from l4station.comms import rf
 from l4station.comms.visibility import elevations
 
 AU_M = 1.495978707e11
-_RATE_ELEVATIONS = np.array([5.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 84.9])
+RATE_ELEVATIONS = np.array([5.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 84.9])
 """Elevations (deg) of the rate table: ITU-R P.676's approximate slant-path method (as itur
 implements it) holds between 5 and 85 deg; the table is flat beyond its ends."""
 
@@ -47,17 +47,27 @@ def best_band(station, spacecraft_bands) -> str:
                      f"(station: {', '.join(station.bands)}; spacecraft: {', '.join(spacecraft_bands)})")
 
 
-def rate_table(config, station, band: str) -> np.ndarray:
-    """Highest closing data rate (bps) at 1 au for each elevation in _RATE_ELEVATIONS."""
+def station_downlink(config, station, band: str, elevation_deg: float, distance_m: float) -> rf.LinkBudget:
+    """The mission's downlink budget to one station in one band."""
     sc, link = config.spacecraft, config.link
-    return np.array([rf.downlink(
-        station=station.name, band=band, elevation_deg=el, distance_m=AU_M,
+    return rf.downlink(
+        station=station.name, band=band, elevation_deg=elevation_deg, distance_m=distance_m,
         tx_power_w=sc.rf.power_w, tx_diameter_m=sc.rf.antenna_diameter_m, tx_efficiency=sc.rf.antenna_efficiency,
         rx_diameter_m=station.diameter_m, rx_efficiency=station.aperture_efficiency(band),
         receiver_noise_k=station.receiver_noise(band), latitude_deg=station.latitude_deg,
         longitude_deg=station.longitude_deg, height_m=station.height_m, availability=link.availability,
-        code=link.code, required_margin_db=link.required_margin_db, tx_pointing_deg=link.pointing_error_deg,
-    ).data_rate_bps for el in _RATE_ELEVATIONS])
+        code=link.code, required_margin_db=link.required_margin_db, tx_pointing_deg=link.pointing_error_deg)
+
+
+def network_budgets(config, elevation_deg: float, distance_m: float) -> list[rf.LinkBudget]:
+    """Budgets to every station of the network in every band it shares with the spacecraft."""
+    return [station_downlink(config, s, band, elevation_deg, distance_m)
+            for s in config.ground.network for band in config.spacecraft.rf.bands if band in s.bands]
+
+
+def rate_table(config, station, band: str) -> np.ndarray:
+    """Highest closing data rate (bps) at 1 au for each elevation in RATE_ELEVATIONS."""
+    return np.array([station_downlink(config, station, band, el, AU_M).data_rate_bps for el in RATE_ELEVATIONS])
 
 
 @dataclass(frozen=True)
@@ -168,8 +178,9 @@ def _latency(beacon: np.ndarray, light_s: np.ndarray, ground_s: float, step_s: f
 
 
 def plan(config, target_bcrs, *, start: Time | None = None, days: float | None = None,
-         step_s: float = 60.0) -> ContactPlan:
-    """Contacts for the mission (or ``days`` of it from ``start``) every ``step_s`` seconds.
+         step_s: float | None = None) -> ContactPlan:
+    """Contacts for the mission (or ``days`` of it from ``start``) every ``step_s`` seconds
+    (default: the config's ``ground.contact_step_s``).
 
     ``target_bcrs``: callable giving the spacecraft's barycentric ICRF positions (km) at a
     Time array. Raises ValueError if no station of the network ever sees the spacecraft.
@@ -177,6 +188,7 @@ def plan(config, target_bcrs, *, start: Time | None = None, days: float | None =
     from l4station import ephemeris
 
     m = config.mission
+    step_s = step_s or config.ground.contact_step_s
     start = start or m.epoch_time
     days = days if days is not None else m.duration_years * 365.25
     if days <= 0:
@@ -206,7 +218,7 @@ def plan(config, target_bcrs, *, start: Time | None = None, days: float | None =
         on = tracked == s
         if on.any():
             table = rate_table(config, network[s], best_band(network[s], config.spacecraft.rf.bands))
-            rate[on] = np.interp(elevation[s, on], _RATE_ELEVATIONS, table) * (AU_M / distance[on]) ** 2
+            rate[on] = np.interp(elevation[s, on], RATE_ELEVATIONS, table) * (AU_M / distance[on]) ** 2
 
     beacon_idx = [names.index(s.name) for s in config.ground.beacon_network]
     beacon = (tracked >= 0) | (visible[beacon_idx].any(axis=0) if beacon_idx else False)

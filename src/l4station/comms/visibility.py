@@ -59,11 +59,12 @@ def target_itrs(times: Time, target_bcrs) -> tuple[np.ndarray, np.ndarray]:
     ``target_bcrs``: a callable giving barycentric ICRF positions (km) of the target at a Time
     array, evaluated only on hourly nodes spanning ``times``.
     """
-    t_tt = times.tt
-    days = (t_tt.jd1 - t_tt.jd1[0]) + (t_tt.jd2 - t_tt.jd2[0])
+    # Offsets in the times' own scale: no leap second falls inside a planning span (none are
+    # announced that far ahead), so they equal TT and UT1 offsets to < 1 ms per year.
+    days = (times.jd1 - times.jd1[0]) + (times.jd2 - times.jd2[0])
     span = days[-1] - days[0]
     hourly = np.arange(0.0, span + 1 / 24 + 1e-9, 1 / 24) if span > 0 else np.array([0.0])
-    node_times = t_tt[0] + hourly * u.day
+    node_times = times[0].tt + hourly * u.day
     earth_r, earth_v = (x.value for x in ephemeris.posvel("earth", node_times, center="ssb", frame="icrf"))
     rel = np.asarray(target_bcrs(node_times)) - earth_r
     distance = np.linalg.norm(rel, axis=-1)
@@ -75,11 +76,14 @@ def target_itrs(times: Time, target_bcrs) -> tuple[np.ndarray, np.ndarray]:
         geo, distance = np.broadcast_to(direction, (len(days), 3)), np.broadcast_to(distance, len(days))
 
     daily = np.arange(0.0, span + 1.0 + 1e-9, 1.0)
-    node_tt = t_tt[0] + daily * u.day
+    node_tt = times[0].tt + daily * u.day
     c2i = erfa.c2i06a(node_tt.jd1, node_tt.jd2)
     c2i_t = _interpolate(daily, c2i, days) if len(daily) > 1 else np.broadcast_to(c2i, (len(days), 3, 3))
-    ut1 = times.ut1
-    era = erfa.era00(ut1.jd1, ut1.jd2)
+    # UT1 on the hourly nodes (astropy's IERS tables), interpolated: UT1 - TT drifts ~1 ms/day.
+    node_ut1 = node_times.ut1
+    ut1_offset = (node_ut1.jd1 - node_ut1.jd1[0]) + (node_ut1.jd2 - node_ut1.jd2[0])
+    ut1_days = np.interp(days, hourly, ut1_offset) if len(hourly) > 1 else days
+    era = erfa.era00(node_ut1.jd1[0], node_ut1.jd2[0] + ut1_days)
     cirs = np.einsum("nij,nj->ni", c2i_t, geo)
     c, s = np.cos(era), np.sin(era)
     itrs = np.stack([c * cirs[:, 0] + s * cirs[:, 1], -s * cirs[:, 0] + c * cirs[:, 1], cirs[:, 2]], axis=-1)

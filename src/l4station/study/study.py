@@ -15,6 +15,9 @@ import astropy.units as u
 from astropy.time import Time
 
 import l4station
+import numpy as np
+
+from l4station.comms.contacts import ContactPlan, plan
 from l4station.config import MissionConfig
 from l4station.geometry import GeometryTimeline, geometry_timeline
 from l4station.orbit.propagation import ForceModel
@@ -52,6 +55,19 @@ class StudyContext:
     def geometry(self) -> GeometryTimeline:
         return geometry_timeline(self.times, self.station_track)
 
+    def station_bcrs(self, time: Time) -> np.ndarray:
+        """Barycentric ICRF position (km) of the drifting station at any time in the mission,
+        interpolated from the daily stay trajectory (direction error < 0.003 deg at 1 au)."""
+        track = self.stay.trajectory
+        t = (time.tdb - track.time[0].tdb).to_value(u.s)
+        t_nodes = (track.time.tdb - track.time[0].tdb).to_value(u.s)
+        return np.stack([np.interp(t, t_nodes, track.position[:, k]) for k in range(3)], axis=-1)
+
+    @cached_property
+    def contacts(self) -> ContactPlan:
+        """Contact plan over the mission for the drifting station."""
+        return plan(self.config, self.station_bcrs)
+
     @cached_property
     def transfer(self) -> TransferTrade:
         """The transfer trade to the mission's target (the slow part of a study)."""
@@ -60,8 +76,8 @@ class StudyContext:
 
 def sections() -> list[Callable[[StudyContext], Section]]:
     """The report's sections, in order."""
-    from l4station.study.sections import geometry, mission, stability, transfer
-    return [mission.section, geometry.section, transfer.section, stability.section]
+    from l4station.study.sections import communications, geometry, mission, stability, transfer
+    return [mission.section, geometry.section, transfer.section, stability.section, communications.section]
 
 
 @dataclass(frozen=True)

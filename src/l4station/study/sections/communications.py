@@ -1,0 +1,84 @@
+"""Communications section: link budgets, rate against elevation, the contact timeline and the recorder."""
+from __future__ import annotations
+
+import astropy.units as u
+import matplotlib.pyplot as plt
+import numpy as np
+
+from l4station.comms.contacts import RATE_ELEVATIONS, network_budgets, rate_table
+from l4station.study.report import Figure, Section, Table
+
+AU_M = 1.495978707e11
+
+
+def _rates_figure(config) -> Figure:
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    for s in config.ground.network:
+        for band in (b for b in config.spacecraft.rf.bands if b in s.bands):
+            ax.plot(RATE_ELEVATIONS, rate_table(config, s, band) / 1e3, marker="o", ms=3,
+                    ls="-" if band == "Ka" else "--", label=f"{s.name} {band}")
+    ax.set_yscale("log")
+    ax.set_xlabel("elevation (deg)")
+    ax.set_ylabel("highest closing rate at 1 au (kbps)")
+    ax.set_title("Downlink rate by station, band and elevation")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=3)
+    return Figure.from_matplotlib(fig, f"Rates that close with {config.link.required_margin_db:g} dB margin "
+                                       f"({config.link.code}, weather at {config.link.availability:.0%} availability, "
+                                       "ITU-R P.618). Ka band (solid) gains aperture but loses more to the atmosphere "
+                                       "at low elevation than X band (dashed).")
+
+
+def _timeline_figure(plan) -> Figure:
+    week = slice(0, int(7 * 86400 / plan.step_s))
+    days = (np.arange(len(plan.times))[week] * plan.step_s) / 86400.0
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(plan.stations) + 1.2))
+    for i, name in enumerate(plan.stations):
+        vis = plan.visible[i, week]
+        ax.fill_between(days, i - 0.35, i + 0.35, where=vis, color="#9ecae1", step="mid", lw=0)
+        ax.fill_between(days, i - 0.35, i + 0.35, where=plan.tracked_by[week] == i, color="#08519c", step="mid", lw=0)
+    ax.fill_between(days, -1.0, -0.6, where=plan.beacon[week], color="#31a354", step="mid", lw=0)
+    ax.set_yticks(list(range(-1, len(plan.stations))), ["beacon"] + plan.stations)
+    ax.set_xlabel(f"days from {plan.times[0].utc.isot[:10]}")
+    ax.set_title("First week: in view (light), science pass (dark), real-time beacon received (green)")
+    ax.set_xlim(0, days[-1])
+    return Figure.from_matplotlib(fig, "Contact timeline over the first week of operations.")
+
+
+def _recorder_figure(plan) -> Figure:
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    step = max(1, len(plan.times) // 20000)
+    years = plan.times[::step].decimalyear
+    ax.plot(years, plan.recorder_gbit[::step], color="#d62728", lw=0.6)
+    ax.axhline(plan.recorder_capacity_gbit, color="k", ls=":", lw=1, label="capacity")
+    ax.set_ylabel("recorder fill (Gbit)")
+    ax.set_xlabel("year (UTC)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return Figure.from_matplotlib(fig, "Onboard recorder over the mission: filled by the instruments, emptied "
+                                       "by each day's science pass.")
+
+
+def section(context) -> Section:
+    config, plan = context.config, context.contacts
+    doc = plan.to_json()
+    distance = float(context.geometry.earth_range.to_value(u.m).max())
+    budgets = network_budgets(config, 20.0, distance)
+    doc["links"] = [b.to_json() for b in budgets]
+    rows = [[b.station, b.band, f"{b.eirp_dbw:.2f}", f"{b.path_loss_db:.2f}", f"{b.atmosphere_db:.2f}",
+             f"{b.gt_dbk:.2f}", f"{b.cn0_dbhz:.2f}", f"{b.data_rate_bps / 1e3:,.1f}"] for b in budgets]
+    stations = [[row["name"], f"{row['hours_per_day']:.2f}", f"{row['tracked_hours_per_day']:.2f}"]
+                for row in doc["stations"]]
+    return Section(
+        "communications", "Bringing the data home", doc,
+        summary=(f"{doc['produced_gbit_per_day']:.2f} Gbit/day produced, {doc['daily_volume_gbit']:.2f} Gbit/day "
+                 f"returned by one {config.ground.tracking_hours_per_day:g}-hour pass a day (capacity "
+                 f"{doc['daily_capacity_gbit']:.1f} Gbit/day); recorder peak {doc['recorder_max_fill']:.0%}, "
+                 f"{doc['data_lost_gbit']:.2f} Gbit lost. Real-time beacon received {doc['beacon_coverage']:.0%} "
+                 f"of the time, median latency {doc['realtime_latency_s']:.0f} s."),
+        tables=[Table(f"Downlink budgets at the greatest range ({distance / AU_M:.4f} au), 20° elevation",
+                      ["Station", "Band", "EIRP (dBW)", "Path (dB)", "Atm. (dB)", "G/T (dB/K)", "C/N0 (dB-Hz)",
+                       "Rate (kbps)"], rows),
+                Table("Contacts", ["Station", "In view (h/day)", "Science pass (h/day)"], stations)],
+        figures=[_rates_figure(config), _timeline_figure(plan), _recorder_figure(plan)],
+    )
