@@ -209,6 +209,7 @@ def link(config: ConfigOption = None,
 
     from l4station import ephemeris
     from l4station.comms.contacts import network_budgets
+    from l4station.comms.optical import site_diversity, station_links
     from l4station.geometry import geometry_timeline, mission_times
 
     mission = config_module.load(config)
@@ -216,8 +217,11 @@ def link(config: ConfigOption = None,
     t = mission_times(m.epoch_time, m.duration, 5 * u.day)
     distance = float(geometry_timeline(t, ephemeris.lagrange_point(m.target, t)[0]).earth_range.to_value(u.m).max())
     budgets = network_budgets(mission, elevation, distance)
+    optical_rows = station_links(mission, distance) if mission.spacecraft.optical else []
+    diversity = site_diversity({r["station"]: r["availability"] for r in optical_rows})
     if json_output:
-        _print_json({"distance_au": distance / 1.495978707e11, "links": [b.to_json() for b in budgets]})
+        _print_json({"distance_au": distance / 1.495978707e11, "links": [b.to_json() for b in budgets],
+                     "optical": optical_rows, "optical_site_diversity": diversity})
         return
     table = Table(title=f"Downlinks at {distance / 1.495978707e11:.4f} au, {elevation:g} deg elevation, "
                         f"{lk.code}, {lk.required_margin_db:g} dB margin, {lk.availability:.0%} availability",
@@ -229,6 +233,18 @@ def link(config: ConfigOption = None,
         table.add_row(b.station, b.band, f"{b.eirp_dbw:.2f}", f"{b.path_loss_db:.2f}", f"{b.atmosphere_db:.2f}",
                       f"{b.gt_dbk:.2f}", f"{b.cn0_dbhz:.2f}", f"{b.data_rate_bps / 1e3:,.1f}")
     stdout.print(table)
+    if optical_rows:
+        opt = Table(title=f"Laser downlinks (PPM, photon counting); one site or more clear {diversity:.0%} "
+                          "of the time", title_justify="left")
+        for column in ("Telescope", "Aperture (m)", "Night (Mbps)", "Day (Mbps)", "PPM", "Slot (ns)", "Code",
+                       "Clear sky"):
+            opt.add_column(column, justify="left" if column == "Telescope" else "right")
+        for r in optical_rows:
+            night = f"{r['rate_bps'] / 1e6:.2f}" if r["closes"] else "does not close"
+            day = f"{r['day_rate_bps'] / 1e6:.2f}" if r["day_rate_bps"] > 0 else "does not close"
+            opt.add_row(r["station"], f"{r['aperture_m']:g}", night, day, str(r["ppm_order"]),
+                        f"{r['slot_ns']:g}", f"{r['code_rate']:.2f}", f"{r['availability']:.0%}")
+        stdout.print(opt)
 
 
 @app.command()

@@ -181,6 +181,28 @@ class Link(_Model):
         return code
 
 
+class OpticalStation(_Model):
+    """A ground telescope receiving the laser downlink."""
+
+    name: str = Field(min_length=1)
+    latitude_deg: float = Field(ge=-90.0, le=90.0)
+    longitude_deg: float = Field(ge=-180.0, le=360.0)
+    height_m: float = 0.0
+    aperture_m: Positive
+    cloud_free: float = Field(ge=0.0, le=1.0)  # probability of a cloud-free line of sight
+
+
+class OpticalGround(_Model):
+    """Laser downlink ground segment and link assumptions."""
+
+    efficiency: float = Field(default=0.0588, gt=0.0, le=1.0)  # product of all optical losses
+    night_background_per_s: float = Field(default=1.0e6, ge=0.0)  # detector dark + night sky counts
+    day_sky_radiance_w_m2_sr_um: float = Field(default=0.5, ge=0.0)
+    field_of_view_urad: Positive = 20.0
+    filter_nm: Positive = 1.0
+    stations: list[OpticalStation] = []
+
+
 class Instrument(_Model):
     name: str = Field(min_length=1)
     data_rate_bps: Positive
@@ -248,6 +270,7 @@ class MissionConfig(_Model):
     instruments: list[Instrument] = Field(min_length=1)
     ground: Ground
     link: Link = Link()
+    optical: OpticalGround = OpticalGround()
     forecast: Forecast
     source: str = Field(default="<default>", exclude=True)
 
