@@ -156,6 +156,9 @@ def test_link_json_has_the_issue_fields(capsys):
     assert doc["links"] and all(keys <= set(link) for link in doc["links"])
     assert {link["band"] for link in doc["links"]} == {"X", "Ka"}
     assert all(link["data_rate_bps"] > 0 for link in doc["links"])
+    assert {o["station"] for o in doc["optical"]} >= {"Palomar-Hale"} and all(o["rate_bps"] > 0 for o in doc["optical"])
+    assert doc["relays"] and all(set(r) >= {"path", "rate_bps", "latency_s"} for r in doc["relays"])
+    assert [c["path"] for c in doc["mars_conjunctions"]] == [["Mars", "L4", "Earth"]] * 2
 
 
 def test_contacts_json(capsys):

@@ -189,6 +189,14 @@ def stability(config: ConfigOption = None, target: TargetOption = None,
     stdout.print(table)
 
 
+def _rate_text(bps: float) -> str:
+    """A data rate with a unit that suits it."""
+    for unit, scale in (("Gbps", 1e9), ("Mbps", 1e6), ("kbps", 1e3)):
+        if bps >= scale:
+            return f"{bps / scale:.3g} {unit}"
+    return f"{bps:.3g} bps"
+
+
 def _target_bcrs(point: str):
     """Barycentric ICRF positions (km) of the target Lagrange point, as a function of time."""
     from l4station import ephemeris
@@ -210,6 +218,7 @@ def link(config: ConfigOption = None,
     from l4station import ephemeris
     from l4station.comms.contacts import network_budgets
     from l4station.comms.optical import site_diversity, station_links
+    from l4station.comms.relay import mars_conjunctions, mission_paths
     from l4station.geometry import geometry_timeline, mission_times
 
     mission = config_module.load(config)
@@ -219,9 +228,13 @@ def link(config: ConfigOption = None,
     budgets = network_budgets(mission, elevation, distance)
     optical_rows = station_links(mission, distance) if mission.spacecraft.optical else []
     diversity = site_diversity({r["station"]: r["availability"] for r in optical_rows})
+    paths = mission_paths(mission, distance, optical_rows)
+    conjunctions = mars_conjunctions(mission, paths[0].rate_bps)
     if json_output:
         _print_json({"distance_au": distance / 1.495978707e11, "links": [b.to_json() for b in budgets],
-                     "optical": optical_rows, "optical_site_diversity": diversity})
+                     "optical": optical_rows, "optical_site_diversity": diversity,
+                     "relays": [p.to_json() for p in paths],
+                     "mars_conjunctions": [c.to_json() for c in conjunctions]})
         return
     table = Table(title=f"Downlinks at {distance / 1.495978707e11:.4f} au, {elevation:g} deg elevation, "
                         f"{lk.code}, {lk.required_margin_db:g} dB margin, {lk.availability:.0%} availability",
@@ -245,6 +258,16 @@ def link(config: ConfigOption = None,
             opt.add_row(r["station"], f"{r['aperture_m']:g}", night, day, str(r["ppm_order"]),
                         f"{r['slot_ns']:g}", f"{r['code_rate']:.2f}", f"{r['availability']:.0%}")
         stdout.print(opt)
+    rel = Table(title="Paths for the data", title_justify="left")
+    for column in ("Path", "Rate", "Latency (s)"):
+        rel.add_column(column, justify="left" if column == "Path" else "right")
+    for p in paths:
+        rel.add_row(" → ".join(p.nodes), _rate_text(p.rate_bps), f"{p.latency_s:.1f}")
+    for c in conjunctions:
+        rel.add_row(f"Mars → {mission.mission.target} → Earth, conjunction {c.start.utc.isot[:10]}.."
+                    f"{c.end.utc.isot[:10]} ({'clear' if c.relay_clear else 'blocked'}, "
+                    f"{c.min_sun_l4_mars_deg:.0f}° from the Sun)", _rate_text(c.relay.rate_bps), f"{c.relay.latency_s:.0f}")
+    stdout.print(rel)
 
 
 @app.command()

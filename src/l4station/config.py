@@ -203,6 +203,18 @@ class OpticalGround(_Model):
     stations: list[OpticalStation] = []
 
 
+class Relay(_Model):
+    """Relay assumptions: an optical relay in Earth orbit, cross-links, a Mars orbiter."""
+
+    geo_aperture_m: Positive = 1.0            # telescope of the relay above the clouds
+    geo_feeder_bps: Positive = 1.2e9          # relay-to-ground feeder
+    spacecraft_noise_k: Positive = 300.0      # receiver system noise of a spacecraft (uncooled)
+    relay_delay_s: float = Field(default=1.0, ge=0.0)  # store-and-forward per relay node
+    mars_power_w: Positive = 100.0            # Mars orbiter X-band transmitter
+    mars_antenna_m: Positive = 3.0            # Mars orbiter high-gain antenna
+    conjunction_deg: Positive = 3.0           # Sun-Earth-probe angle below which a link is lost
+
+
 class Instrument(_Model):
     name: str = Field(min_length=1)
     data_rate_bps: Positive
@@ -271,6 +283,7 @@ class MissionConfig(_Model):
     ground: Ground
     link: Link = Link()
     optical: OpticalGround = OpticalGround()
+    relay: Relay = Relay()
     forecast: Forecast
     source: str = Field(default="<default>", exclude=True)
 

@@ -47,8 +47,9 @@ def best_band(station, spacecraft_bands) -> str:
                      f"(station: {', '.join(station.bands)}; spacecraft: {', '.join(spacecraft_bands)})")
 
 
-def station_downlink(config, station, band: str, elevation_deg: float, distance_m: float) -> rf.LinkBudget:
-    """The mission's downlink budget to one station in one band."""
+def station_downlink(config, station, band: str, elevation_deg: float, distance_m: float,
+                     atmosphere: float | None = None) -> rf.LinkBudget:
+    """The mission's downlink budget to one station in one band (``atmosphere``: dB, if known)."""
     sc, link = config.spacecraft, config.link
     return rf.downlink(
         station=station.name, band=band, elevation_deg=elevation_deg, distance_m=distance_m,
@@ -56,7 +57,8 @@ def station_downlink(config, station, band: str, elevation_deg: float, distance_
         rx_diameter_m=station.diameter_m, rx_efficiency=station.aperture_efficiency(band),
         receiver_noise_k=station.receiver_noise(band), latitude_deg=station.latitude_deg,
         longitude_deg=station.longitude_deg, height_m=station.height_m, availability=link.availability,
-        code=link.code, required_margin_db=link.required_margin_db, tx_pointing_deg=link.pointing_error_deg)
+        code=link.code, required_margin_db=link.required_margin_db, tx_pointing_deg=link.pointing_error_deg,
+        atmosphere=atmosphere)
 
 
 def network_budgets(config, elevation_deg: float, distance_m: float) -> list[rf.LinkBudget]:
@@ -67,7 +69,10 @@ def network_budgets(config, elevation_deg: float, distance_m: float) -> list[rf.
 
 def rate_table(config, station, band: str) -> np.ndarray:
     """Highest closing data rate (bps) at 1 au for each elevation in RATE_ELEVATIONS."""
-    return np.array([station_downlink(config, station, band, el, AU_M).data_rate_bps for el in RATE_ELEVATIONS])
+    atm = rf.atmosphere_db(station.latitude_deg, station.longitude_deg, station.height_m, band,
+                           tuple(float(e) for e in RATE_ELEVATIONS), config.link.availability, station.diameter_m)
+    return np.array([station_downlink(config, station, band, el, AU_M, atmosphere=a).data_rate_bps
+                     for el, a in zip(RATE_ELEVATIONS, atm)])
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ sec. 3: T_sky = T_mr (1 - 10^(-A/10)) + T_cosmic 10^(-A/10), T_mr = 275 K).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -131,52 +132,78 @@ class LinkBudget:
         return "\n".join(lines)
 
 
-def downlink(*, station: str, band: str, elevation_deg: float, distance_m: float,
-             tx_power_w: float, tx_diameter_m: float, tx_efficiency: float,
-             rx_diameter_m: float, rx_efficiency: float, receiver_noise_k: float,
-             latitude_deg: float, longitude_deg: float, height_m: float = 0.0,
-             availability: float = 0.99, code: str = "turbo-1/6", required_margin_db: float = 3.0,
-             tx_pointing_deg: float = 0.1, rx_pointing_deg: float = 0.0, polarization_loss_db: float = 0.1,
-             circuit_loss_db: float = 1.0) -> LinkBudget:
-    """Budget of one spacecraft-to-station downlink; returns the highest rate that closes.
+def budget(*, station: str, band: str, elevation_deg: float, distance_m: float,
+           tx_power_w: float, tx_diameter_m: float, tx_efficiency: float,
+           rx_diameter_m: float, rx_efficiency: float, system_noise_k: float, atmosphere_db: float = 0.0,
+           code: str = "turbo-1/6", required_margin_db: float = 3.0, tx_pointing_deg: float = 0.1,
+           rx_pointing_deg: float = 0.0, polarization_loss_db: float = 0.1,
+           circuit_loss_db: float = 1.0) -> LinkBudget:
+    """Budget of any link (ground or space receiver) given the receiver's system noise
+    temperature and the atmospheric loss; returns the highest rate that closes.
 
-    ``availability``: fraction of time the link must close; the atmosphere is taken at
-    the ITU-R exceedance 100 (1 - availability) %. ``circuit_loss_db``: transmitter
-    waveguide and radome losses (estimated 1 dB). Raises ValueError for impossible input.
+    ``circuit_loss_db``: transmitter waveguide and radome losses (estimated 1 dB).
     """
     if band not in BAND_FREQUENCY_HZ:
         raise ValueError(f"unknown band '{band}'; known: {', '.join(BAND_FREQUENCY_HZ)}")
     if code not in CODES:
         raise ValueError(f"unknown code '{code}'; known: {', '.join(CODES)}")
-    for name, value in (("tx_power_w", tx_power_w), ("distance_m", distance_m),
-                        ("tx_diameter_m", tx_diameter_m), ("rx_diameter_m", rx_diameter_m)):
+    for name, value in (("tx_power_w", tx_power_w), ("distance_m", distance_m), ("tx_diameter_m", tx_diameter_m),
+                        ("rx_diameter_m", rx_diameter_m), ("system_noise_k", system_noise_k)):
         if not value > 0:
             raise ValueError(f"{name} must be positive, got {value}")
+    f = BAND_FREQUENCY_HZ[band]
+    eirp = 10 * math.log10(tx_power_w) + float(antenna_gain_dbi(tx_diameter_m, f, tx_efficiency)) - circuit_loss_db
+    pointing = float(pointing_loss_db(tx_pointing_deg, tx_diameter_m, f) + pointing_loss_db(rx_pointing_deg, rx_diameter_m, f))
+    path = float(free_space_loss_db(distance_m, f))
+    gt = float(antenna_gain_dbi(rx_diameter_m, f, rx_efficiency)) - 10 * math.log10(system_noise_k)
+    cn0 = eirp - path - atmosphere_db - pointing - polarization_loss_db + gt - BOLTZMANN_DBW
+    required = CODES[code].required_ebn0_db
+    rate_db = cn0 - required - required_margin_db
+    return LinkBudget(station, band, float(elevation_deg), float(distance_m), eirp, path, atmosphere_db, pointing,
+                      polarization_loss_db, gt, system_noise_k, cn0, code, required, required_margin_db,
+                      10 ** (rate_db / 10), required_margin_db)
+
+
+@functools.lru_cache(maxsize=256)
+def atmosphere_db(latitude_deg: float, longitude_deg: float, height_m: float, band: str,
+                  elevations_deg: tuple[float, ...], availability: float, diameter_m: float) -> np.ndarray:
+    """Total atmospheric attenuation (dB) at a site for each elevation, exceeded a fraction
+    1 - ``availability`` of the time (ITU-R P.618-13 with P.676, P.840, P.837 via ``itur``;
+    one vectorised call, cached)."""
+    import itur  # imported here: loading its ITU maps takes a second
+
+    p_exceed = round(100.0 * (1.0 - availability), 9)  # 0.95 -> 5 %, not 5.000000000000004
+    with np.errstate(invalid="ignore"):  # itur's scintillation term warns on some sites; checked below
+        atm = np.atleast_1d(itur.atmospheric_attenuation_slant_path(
+            latitude_deg, longitude_deg, BAND_FREQUENCY_HZ[band] / 1e9, np.array(elevations_deg), p_exceed,
+            diameter_m, hs=height_m / 1000.0).value).astype(float)
+    if not np.all(np.isfinite(atm)):
+        raise ValueError(f"ITU-R attenuation undefined at ({latitude_deg}, {longitude_deg}) for elevations "
+                         f"{elevations_deg} deg")
+    atm.flags.writeable = False
+    return atm
+
+
+def downlink(*, station: str, band: str, elevation_deg: float, distance_m: float,
+             tx_power_w: float, tx_diameter_m: float, tx_efficiency: float,
+             rx_diameter_m: float, rx_efficiency: float, receiver_noise_k: float,
+             latitude_deg: float, longitude_deg: float, height_m: float = 0.0,
+             availability: float = 0.99, atmosphere: float | None = None, **kwargs) -> LinkBudget:
+    """Budget of one spacecraft-to-ground-station downlink: the ITU-R atmosphere at the site for
+    the ``availability`` (fraction of time the link must close) and the sky noise it adds to the
+    receiver's ``receiver_noise_k``; other keywords as :func:`budget`. ``atmosphere`` (dB): the
+    attenuation if already known (from :func:`atmosphere_db`)."""
+    if band not in BAND_FREQUENCY_HZ:
+        raise ValueError(f"unknown band '{band}'; known: {', '.join(BAND_FREQUENCY_HZ)}")
     if not 0.95 <= availability <= 0.99999:
         raise ValueError(f"availability must be between 0.95 and 0.99999 (ITU-R P.618 holds for "
                          f"0.001-5% of the time), got {availability}")
     if not 0.0 < elevation_deg <= 90.0:
         raise ValueError(f"elevation must be above the horizon, got {elevation_deg} deg; "
                          "the station does not see the spacecraft")
-    import itur  # imported here: loading its ITU maps takes a second
-
-    f = BAND_FREQUENCY_HZ[band]
-    eirp = 10 * math.log10(tx_power_w) + float(antenna_gain_dbi(tx_diameter_m, f, tx_efficiency)) - circuit_loss_db
-    pointing = float(pointing_loss_db(tx_pointing_deg, tx_diameter_m, f) + pointing_loss_db(rx_pointing_deg, rx_diameter_m, f))
-    path = float(free_space_loss_db(distance_m, f))
-    p_exceed = round(100.0 * (1.0 - availability), 9)  # 0.95 -> 5 %, not 5.000000000000004
-    with np.errstate(invalid="ignore"):  # itur's scintillation term warns on some sites; checked below
-        atm = float(itur.atmospheric_attenuation_slant_path(
-            latitude_deg, longitude_deg, f / 1e9, elevation_deg, p_exceed, rx_diameter_m,
-            hs=height_m / 1000.0).value)
-    if not math.isfinite(atm):
-        raise ValueError(f"ITU-R attenuation undefined at {station} ({latitude_deg}, {longitude_deg}) "
-                         f"for {elevation_deg} deg elevation")
-    t_sys = receiver_noise_k + float(sky_noise_temperature_k(atm))
-    gt = float(antenna_gain_dbi(rx_diameter_m, f, rx_efficiency)) - 10 * math.log10(t_sys)
-    cn0 = eirp - path - atm - pointing - polarization_loss_db + gt - BOLTZMANN_DBW
-    required = CODES[code].required_ebn0_db
-    rate_db = cn0 - required - required_margin_db
-    return LinkBudget(station, band, float(elevation_deg), float(distance_m), eirp, path, atm, pointing,
-                      polarization_loss_db, gt, t_sys, cn0, code, required, required_margin_db,
-                      10 ** (rate_db / 10), required_margin_db)
+    atm = atmosphere if atmosphere is not None else float(atmosphere_db(
+        latitude_deg, longitude_deg, height_m, band, (float(elevation_deg),), availability, rx_diameter_m)[0])
+    return budget(station=station, band=band, elevation_deg=elevation_deg, distance_m=distance_m,
+                  tx_power_w=tx_power_w, tx_diameter_m=tx_diameter_m, tx_efficiency=tx_efficiency,
+                  rx_diameter_m=rx_diameter_m, rx_efficiency=rx_efficiency,
+                  system_noise_k=receiver_noise_k + float(sky_noise_temperature_k(atm)), atmosphere_db=atm, **kwargs)

@@ -1,0 +1,151 @@
+"""Relayed paths for the L4 station's data, and the L4 station as a relay for Mars.
+
+A path is a chain of hops; its rate is the slowest hop's and its latency the sum of the
+hops' light times plus a store-and-forward delay at each relay node (Yuen 1983, ch. 1;
+CCSDS 734.0-G-1, Delay-Tolerant Networking, for the store-and-forward model).
+
+Paths built for a mission (:func:`mission_paths`), at the mission's greatest Earth range:
+* L4 -> ground, RF (best tracking station, best band, 20 deg elevation);
+* L4 -> ground, optical (best telescope, night);
+* L4 -> optical relay in geostationary orbit (no atmosphere, no clouds) -> ground feeder;
+* L4 -> L1 and L4 -> L5 cross-links (RF, the station's own terminal at both ends);
+* Mars orbiter -> L4 -> ground, through each Mars solar conjunction of the mission.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import astropy.units as u
+import numpy as np
+from astropy.time import Time
+
+from l4station import ephemeris
+from l4station.comms import optical, rf
+from l4station.geometry import angle_between
+
+C_M_S = 299792458.0
+AU_M = 1.495978707e11
+GEO_RADIUS_M = 42164e3
+
+
+@dataclass(frozen=True)
+class Hop:
+    source: str
+    sink: str
+    distance_m: float
+    rate_bps: float
+
+    @property
+    def light_s(self) -> float:
+        return self.distance_m / C_M_S
+
+
+@dataclass(frozen=True)
+class Path:
+    hops: list[Hop]
+    relay_delay_s: float
+
+    @property
+    def nodes(self) -> list[str]:
+        return [self.hops[0].source] + [h.sink for h in self.hops]
+
+    @property
+    def rate_bps(self) -> float:
+        return min(h.rate_bps for h in self.hops)
+
+    @property
+    def latency_s(self) -> float:
+        return sum(h.light_s for h in self.hops) + self.relay_delay_s * (len(self.hops) - 1)
+
+    def to_json(self) -> dict:
+        return {"path": self.nodes, "rate_bps": self.rate_bps, "latency_s": self.latency_s,
+                "hops": [{"from": h.source, "to": h.sink, "distance_au": h.distance_m / AU_M, "rate_bps": h.rate_bps}
+                         for h in self.hops]}
+
+
+def _space_link(config, distance_m: float, *, tx_power_w: float, tx_diameter_m: float, rx_diameter_m: float,
+                band: str = "X") -> float:
+    """Rate (bps) of a spacecraft-to-spacecraft RF link (no atmosphere; receiver noise from the config)."""
+    link = config.link
+    return rf.budget(station="space", band=band, elevation_deg=90.0, distance_m=distance_m, tx_power_w=tx_power_w,
+                     tx_diameter_m=tx_diameter_m, tx_efficiency=0.55, rx_diameter_m=rx_diameter_m,
+                     rx_efficiency=config.spacecraft.rf.antenna_efficiency,
+                     system_noise_k=config.relay.spacecraft_noise_k, code=link.code,
+                     required_margin_db=link.required_margin_db, tx_pointing_deg=link.pointing_error_deg,
+                     rx_pointing_deg=link.pointing_error_deg).data_rate_bps
+
+
+@dataclass(frozen=True)
+class Conjunction:
+    """A Mars solar conjunction seen from Earth, and whether the L4 relay bridges it."""
+
+    start: Time
+    end: Time
+    min_sun_earth_mars_deg: float
+    min_sun_l4_mars_deg: float     # Sun-probe angle of the Mars-L4 leg seen from L4
+    relay_clear: bool
+    relay: Path
+
+    def to_json(self) -> dict:
+        return {"start": self.start.utc.isot[:10], "end": self.end.utc.isot[:10],
+                "min_sun_earth_mars_deg": self.min_sun_earth_mars_deg,
+                "min_sun_l4_mars_deg": self.min_sun_l4_mars_deg, "relay_clear": self.relay_clear,
+                **{k: v for k, v in self.relay.to_json().items() if k != "hops"}}
+
+
+def mars_conjunctions(config, ground_rate_bps: float) -> list[Conjunction]:
+    """Mars solar conjunctions in the mission (Sun-Earth-Mars angle below ``relay.conjunction_deg``)
+    and the Mars -> L4 -> Earth relay through each."""
+    m, r = config.mission, config.relay
+    t = m.epoch_time + np.arange(0.0, m.duration_years * 365.25 + 1, 1.0) * u.day
+    earth = ephemeris.position("earth", t).value
+    mars = ephemeris.position("mars", t).value
+    point = ephemeris.lagrange_point(m.target, t)[0].value
+    sem = np.degrees(angle_between(-earth, mars - earth))
+    slm = np.degrees(angle_between(-point, mars - point))
+    from l4station.comms.contacts import windows
+
+    out = []
+    for a, b in windows(sem < r.conjunction_deg):
+        k = slice(a, b)
+        worst = int(a + np.argmin(slm[k]))
+        d_mars_l4 = float(np.linalg.norm(mars[worst] - point[worst])) * 1e3
+        d_l4_earth = float(np.linalg.norm(point[worst] - earth[worst])) * 1e3
+        up = _space_link(config, d_mars_l4, tx_power_w=r.mars_power_w, tx_diameter_m=r.mars_antenna_m,
+                         rx_diameter_m=config.spacecraft.rf.antenna_diameter_m)
+        path = Path([Hop("Mars", m.target, d_mars_l4, up), Hop(m.target, "Earth", d_l4_earth, ground_rate_bps)],
+                    r.relay_delay_s)
+        out.append(Conjunction(t[a], t[b - 1], float(sem[k].min()), float(slm[k].min()),
+                               bool(slm[k].min() > r.conjunction_deg), path))
+    return out
+
+
+def mission_paths(config, distance_m: float, optical_rows: list[dict] | None = None) -> list[Path]:
+    """The station's own relay options at Earth range ``distance_m`` (see module docstring).
+    ``optical_rows``: :func:`l4station.comms.optical.station_links` at that range, if at hand."""
+    from l4station.comms.contacts import best_band, station_downlink
+
+    m, sc, r = config.mission, config.spacecraft, config.relay
+    target = m.target
+    rf_best = max((station_downlink(config, s, best_band(s, sc.rf.bands), 20.0, distance_m)
+                   for s in config.ground.tracking_network), key=lambda b: b.data_rate_bps)
+    paths = [Path([Hop(target, rf_best.station, distance_m, rf_best.data_rate_bps)], r.relay_delay_s)]
+    if sc.optical is not None and config.optical.stations:
+        rows = optical_rows if optical_rows is not None else optical.station_links(config, distance_m)
+        best = max(rows, key=lambda row: row["rate_bps"])
+        paths.append(Path([Hop(target, best["station"], distance_m, best["rate_bps"])], r.relay_delay_s))
+        above_clouds = config.optical.efficiency / 0.7  # no atmosphere (its assumed 0.7 factor) above GEO's path
+        geo = optical.downlink(power_w=sc.optical.laser_power_w, wavelength_m=sc.optical.wavelength_nm * 1e-9,
+                               tx_aperture_m=sc.optical.aperture_m, rx_aperture_m=r.geo_aperture_m,
+                               distance_m=distance_m, efficiency=min(1.0, above_clouds),
+                               background_photons_per_s=config.optical.night_background_per_s)
+        paths.append(Path([Hop(target, "GEO relay", distance_m, geo.rate_bps),
+                           Hop("GEO relay", "ground", GEO_RADIUS_M - 6378e3, r.geo_feeder_bps)], r.relay_delay_s))
+    t = m.epoch_time
+    point = ephemeris.lagrange_point(target, t)[0].value
+    for other in ("L1", "L5") if target == "L4" else ("L1", "L4"):
+        d = float(np.linalg.norm(ephemeris.lagrange_point(other, t)[0].value - point)) * 1e3
+        rate = _space_link(config, d, tx_power_w=sc.rf.power_w, tx_diameter_m=sc.rf.antenna_diameter_m,
+                           rx_diameter_m=sc.rf.antenna_diameter_m)
+        paths.append(Path([Hop(target, other, d, rate)], r.relay_delay_s))
+    return paths
