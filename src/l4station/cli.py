@@ -213,28 +213,15 @@ def link(config: ConfigOption = None,
          json_output: JsonOption = False):
     """RF link budgets from the station to every ground station and band, at the mission's
     greatest Earth range and the given elevation."""
-    import astropy.units as u
-
-    from l4station import ephemeris
-    from l4station.comms.contacts import network_budgets
-    from l4station.comms.optical import site_diversity, station_links
-    from l4station.comms.relay import mars_conjunctions, mission_paths
-    from l4station.geometry import geometry_timeline, mission_times
+    from l4station.comms.survey import greatest_range_m, survey
 
     mission = config_module.load(config)
-    m, lk = mission.mission, mission.link
-    t = mission_times(m.epoch_time, m.duration, 5 * u.day)
-    distance = float(geometry_timeline(t, ephemeris.lagrange_point(m.target, t)[0]).earth_range.to_value(u.m).max())
-    budgets = network_budgets(mission, elevation, distance)
-    optical_rows = station_links(mission, distance) if mission.spacecraft.optical else []
-    diversity = site_diversity({r["station"]: r["availability"] for r in optical_rows})
-    paths = mission_paths(mission, distance, optical_rows)
-    conjunctions = mars_conjunctions(mission, paths[0].rate_bps)
+    lk = mission.link
+    result = survey(mission, greatest_range_m(mission), elevation)
+    distance, budgets, optical_rows = result.distance_m, result.budgets, result.optical
+    diversity, paths, conjunctions = result.optical_site_diversity, result.paths, result.conjunctions
     if json_output:
-        _print_json({"distance_au": distance / 1.495978707e11, "links": [b.to_json() for b in budgets],
-                     "optical": optical_rows, "optical_site_diversity": diversity,
-                     "relays": [p.to_json() for p in paths],
-                     "mars_conjunctions": [c.to_json() for c in conjunctions]})
+        _print_json(result.to_json())
         return
     table = Table(title=f"Downlinks at {distance / 1.495978707e11:.4f} au, {elevation:g} deg elevation, "
                         f"{lk.code}, {lk.required_margin_db:g} dB margin, {lk.availability:.0%} availability",

@@ -26,7 +26,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
                       field_validator, model_validator)
 
 from l4station import ephemeris
-from l4station.comms.stations import Band, GroundStation, catalogue
+from l4station.comms.stations import GroundStation, catalogue
 
 DEFAULT_MISSION = "default.toml"
 

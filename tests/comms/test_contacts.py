@@ -1,5 +1,4 @@
 """Contact plan: schedule, recorder bookkeeping, latency, and an explicit 'no contact'."""
-from pathlib import Path
 
 import numpy as np
 import pytest

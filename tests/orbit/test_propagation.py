@@ -1,5 +1,4 @@
 """Full-force propagator held to JPL DE421 itself: planets flown as test particles."""
-import astropy.units as u
 import numpy as np
 import pytest
 from astropy.time import Time

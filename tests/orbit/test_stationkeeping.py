@@ -1,5 +1,4 @@
 """A spacecraft left at L4: stays close (L4 is linearly stable), with the CR3BP periods."""
-import numpy as np
 import pytest
 from astropy.time import Time
 

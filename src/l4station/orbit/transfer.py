@@ -18,7 +18,6 @@ Units: km, s, km/s in kernels; results carry plain floats named with their unit.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import astropy.units as u

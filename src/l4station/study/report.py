@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import jinja2

@@ -5,9 +5,8 @@ import astropy.units as u
 import matplotlib.pyplot as plt
 import numpy as np
 
-from l4station.comms.contacts import RATE_ELEVATIONS, network_budgets, rate_table
-from l4station.comms.optical import site_diversity, station_links
-from l4station.comms.relay import mars_conjunctions, mission_paths
+from l4station.comms.contacts import RATE_ELEVATIONS, rate_table
+from l4station.comms.survey import survey
 from l4station.study.report import Figure, Section, Table
 
 AU_M = 1.495978707e11
@@ -65,19 +64,13 @@ def section(context) -> Section:
     config, plan = context.config, context.contacts
     doc = plan.to_json()
     distance = float(context.geometry.earth_range.to_value(u.m).max())
-    budgets = network_budgets(config, 20.0, distance)
-    doc["links"] = [b.to_json() for b in budgets]
+    links = survey(config, distance, 20.0)
+    doc.update(links.to_json())
+    budgets, optical_rows, paths, conjunctions = links.budgets, links.optical, links.paths, links.conjunctions
     rows = [[b.station, b.band, f"{b.eirp_dbw:.2f}", f"{b.path_loss_db:.2f}", f"{b.atmosphere_db:.2f}",
              f"{b.gt_dbk:.2f}", f"{b.cn0_dbhz:.2f}", f"{b.data_rate_bps / 1e3:,.1f}"] for b in budgets]
     stations = [[row["name"], f"{row['hours_per_day']:.2f}", f"{row['tracked_hours_per_day']:.2f}"]
                 for row in doc["stations"]]
-    optical_rows = station_links(config, distance) if config.spacecraft.optical else []
-    doc["optical"] = optical_rows
-    doc["optical_site_diversity"] = site_diversity({r["station"]: r["availability"] for r in optical_rows})
-    paths = mission_paths(config, distance, optical_rows)
-    conjunctions = mars_conjunctions(config, paths[0].rate_bps)
-    doc["relays"] = [p.to_json() for p in paths]
-    doc["mars_conjunctions"] = [c.to_json() for c in conjunctions]
     optical_table = [[r["station"], f"{r['aperture_m']:g}",
                       f"{r['rate_bps'] / 1e6:.2f}" if r["closes"] else "does not close",
                       f"{r['ppm_order']}-PPM, {r['slot_ns']:g} ns, rate {r['code_rate']:.2f}",
