@@ -70,12 +70,16 @@ def trade_grid(target: str, departures: Time, tof_days: np.ndarray, *, max_revs:
     """Solve every Lambert arc of the grid and keep the cheapest per cell."""
     tof_days = np.asarray(tof_days, dtype=float)
     r_e, v_e = (x.value for x in ephemeris.posvel("earth", departures, frame="icrf"))
-    arrivals = departures[:, None] + tof_days[None, :] * u.day
-    r_t, v_t = (x.value for x in ephemeris.lagrange_point(target, arrivals, frame="icrf"))
-    tof_s = np.broadcast_to(tof_days * 86400.0, arrivals.shape)
+    # Arrival dates repeat across the grid (equal steps give ~D + T distinct days, not D x T):
+    # evaluate the target once per distinct date.
+    offsets = ((departures - departures[0]).to_value(u.day)[:, None] + tof_days[None, :]).round(9)
+    unique, inverse = np.unique(offsets, return_inverse=True)
+    r_u, v_u = (x.value for x in ephemeris.lagrange_point(target, departures[0] + unique * u.day, frame="icrf"))
+    r_t, v_t = r_u[inverse].reshape(offsets.shape + (3,)), v_u[inverse].reshape(offsets.shape + (3,))
+    tof_s = np.broadcast_to(tof_days * 86400.0, offsets.shape)
     r1 = np.broadcast_to(r_e[:, None, :], r_t.shape)
 
-    shape = arrivals.shape
+    shape = offsets.shape
     best = np.full(shape, np.inf)
     vinf = np.full(shape, np.nan)
     dv_arr = np.full(shape, np.nan)

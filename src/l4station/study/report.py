@@ -37,7 +37,7 @@ class Figure:
     def from_matplotlib(cls, fig, caption: str) -> "Figure":
         """Render a matplotlib figure to SVG (text kept as text) and close it."""
         buffer = io.StringIO()
-        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "l4station"}):
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "l4station", "savefig.dpi": 150}):
             fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
         plt.close(fig)
         svg = buffer.getvalue()

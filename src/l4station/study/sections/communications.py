@@ -36,9 +36,10 @@ def _timeline_figure(plan) -> Figure:
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(plan.stations) + 1.2))
     for i, name in enumerate(plan.stations):
         vis = plan.visible[i, week]
-        ax.fill_between(days, i - 0.35, i + 0.35, where=vis, color="#9ecae1", step="mid", lw=0)
-        ax.fill_between(days, i - 0.35, i + 0.35, where=plan.tracked_by[week] == i, color="#08519c", step="mid", lw=0)
-    ax.fill_between(days, -1.0, -0.6, where=plan.beacon[week], color="#31a354", step="mid", lw=0)
+        ax.fill_between(days, i - 0.35, i + 0.35, where=vis, color="#9ecae1", step="mid", lw=0, rasterized=True)
+        ax.fill_between(days, i - 0.35, i + 0.35, where=plan.tracked_by[week] == i, color="#08519c", step="mid",
+                        lw=0, rasterized=True)
+    ax.fill_between(days, -1.0, -0.6, where=plan.beacon[week], color="#31a354", step="mid", lw=0, rasterized=True)
     ax.set_yticks(list(range(-1, len(plan.stations))), ["beacon"] + plan.stations)
     ax.set_xlabel(f"days from {plan.times[0].utc.isot[:10]}")
     ax.set_title("First week: in view (light), science pass (dark), real-time beacon received (green)")
@@ -50,7 +51,7 @@ def _recorder_figure(plan) -> Figure:
     fig, ax = plt.subplots(figsize=(10, 3.2))
     step = max(1, len(plan.times) // 20000)
     years = plan.times[::step].decimalyear
-    ax.plot(years, plan.recorder_gbit[::step], color="#d62728", lw=0.6)
+    ax.plot(years, plan.recorder_gbit[::step], color="#d62728", lw=0.6, rasterized=True)
     ax.axhline(plan.recorder_capacity_gbit, color="k", ls=":", lw=1, label="capacity")
     ax.set_ylabel("recorder fill (Gbit)")
     ax.set_xlabel("year (UTC)")
