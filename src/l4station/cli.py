@@ -53,6 +53,12 @@ def _print_json(document) -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description:<14}"), BarColumn(),
+                    TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                    console=stderr, transient=True, disable=not stderr.is_terminal)
+
+
 def _version(value: bool) -> None:
     if value:
         stdout.print(f"l4station {l4station.__version__}")
@@ -75,9 +81,7 @@ def study(config: ConfigOption = None,
 
     mission = config_module.load(config)
     steps = study_module.sections()
-    progress = Progress(TextColumn("[bold]{task.description:<12}"), BarColumn(),
-                        TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                        console=stderr, transient=True, disable=not stderr.is_terminal)
+    progress = _progress()
     with progress:
         task = progress.add_task("study", total=len(steps) + 1)  # + writing the report
         result = study_module.run(
@@ -116,12 +120,6 @@ def _target(mission, target: str | None) -> str:
     return target.upper()
 
 
-def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description:<14}"), BarColumn(),
-                    TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                    console=stderr, transient=True, disable=not stderr.is_terminal)
-
-
 @app.command()
 def transfer(config: ConfigOption = None, target: TargetOption = None, json_output: JsonOption = False):
     """Earth-to-L4 transfer trade: Pareto front of delta-v against flight time, refined in the
@@ -150,7 +148,8 @@ def transfer(config: ConfigOption = None, target: TargetOption = None, json_outp
                       f"{row['propellant_kg']:.0f}" + ("" if row["feasible"] else " (!)"),
                       f"{row['refined_arrival_error_km']:.3f}")
     stdout.print(table)
-    stdout.print(f"(!) needs more than the {document['propellant_on_board_kg']:.0f} kg of propellant on board.")
+    if not all(row["feasible"] for row in document["pareto"]):
+        stdout.print(f"(!) needs more than the {document['propellant_on_board_kg']:.0f} kg of propellant on board.")
     d = document["free_drift"]
     stdout.print(f"Free drift (no stop burn): leave {d['departure'][:10]} with v∞ {d['departure_vinf_kms']:.3f} km/s, "
                  f"reach {point}'s longitude {d['reaches_target'][:10]}, drifting {d['drift_rate_deg_per_year']:.1f} "
