@@ -1,7 +1,7 @@
 """The study: every section of the report run on one mission config.
 
 A section is a function ``(StudyContext) -> Section``; the study is the list
-``SECTIONS``. Sections share expensive intermediate results through the context
+:func:`sections`. Sections share expensive intermediate results through the context
 (each computed once, on first use), and never call one another.
 """
 from __future__ import annotations
@@ -12,11 +12,10 @@ from functools import cached_property
 from pathlib import Path
 
 import astropy.units as u
+import numpy as np
 from astropy.time import Time
 
 import l4station
-import numpy as np
-
 from l4station.comms.contacts import ContactPlan, plan
 from l4station.config import MissionConfig
 from l4station.geometry import GeometryTimeline, geometry_timeline
