@@ -172,8 +172,10 @@ def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=
     radii ``store_r_km`` (default: every grid radius).
 
     >>> s = solve(np.full(8, 400.0), duration_s=86400.0, store_r_km=[AU_KM])
-    >>> round(float(s.v[0, 0, -1, 0]), 1)   # steady wind: 400 (1 + 0.15 (1 - exp(-(215-30)/50)))
-    459.4
+    >>> s.r_km[0] / R_SUN_KM               # the grid radius nearest 1 au
+    214.5
+    >>> round(float(s.v[0, 0, -1, 0]))      # steady: 400 (1 + 0.15 (1 - exp(-184.5/50))) = 458.5
+    458
     """
     vb0 = np.atleast_2d(np.asarray(boundary_speed, dtype=float))
     if np.any(~np.isfinite(vb0)) or np.any(vb0 <= 0):
