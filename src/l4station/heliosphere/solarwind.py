@@ -172,7 +172,7 @@ def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=
     radii ``store_r_km`` (default: every grid radius).
 
     >>> s = solve(np.full(8, 400.0), duration_s=86400.0, store_r_km=[AU_KM])
-    >>> s.r_km[0] / R_SUN_KM               # the grid radius nearest 1 au
+    >>> float(s.r_km[0] / R_SUN_KM)        # the grid radius nearest 1 au
     214.5
     >>> round(float(s.v[0, 0, -1, 0]))      # steady: 400 (1 + 0.15 (1 - exp(-184.5/50))) = 458.5
     458
