@@ -21,8 +21,7 @@ from l4station.comms.visibility import elevations
 
 
 def l4_bcrs(t):
-    return (ephemeris.lagrange_point("L4", t, frame="icrf")[0].value
-            + ephemeris.position("sun", t, center="ssb", frame="icrf").value)
+    return ephemeris.lagrange_point("L4", t, frame="icrf", center="ssb")[0].value
 
 
 def main():

@@ -157,3 +157,13 @@ def test_collinear_points_follow_hill_series():
     # L1 at about 1.5 million km sunward, as SOHO's halo orbit is centred (Domingo et al. 1995).
     l1 = np.linalg.norm(ephemeris.lagrange_point("L1", t)[0].to_value(u.km) - emb)
     assert 1.45e6 < l1 < 1.52e6
+
+
+def test_lagrange_point_about_another_centre():
+    # Changing the centre only adds the Sun's state about it: barycentric = heliocentric + Sun(ssb).
+    t = Time("2031-01-01") + np.arange(3) * u.day
+    helio_r, helio_v = ephemeris.lagrange_point("L4", t, frame="icrf")
+    bary_r, bary_v = ephemeris.lagrange_point("L4", t, frame="icrf", center="ssb")
+    sun_r, sun_v = ephemeris.posvel("sun", t, center="ssb", frame="icrf")
+    assert np.allclose((bary_r - helio_r - sun_r).to_value(u.km), 0, atol=1e-6)
+    assert np.allclose((bary_v - helio_v - sun_v).to_value(u.km / u.s), 0, atol=1e-12)

@@ -201,8 +201,7 @@ def _target_bcrs(point: str):
     from l4station import ephemeris
 
     def positions(t):
-        return (ephemeris.lagrange_point(point, t, frame="icrf")[0].value
-                + ephemeris.position("sun", t, center="ssb", frame="icrf").value)
+        return ephemeris.lagrange_point(point, t, frame="icrf", center="ssb")[0].value
     return positions
 
 

@@ -182,8 +182,9 @@ def _rotate(vectors: np.ndarray, axis: np.ndarray, angle: float) -> np.ndarray:
     return vectors * c + np.cross(axis, vectors) * s + axis * dot * (1.0 - c)
 
 
-def lagrange_point(point: str, time: Time, *, frame: str = "ecliptic"):
-    """Heliocentric position (km) and velocity (km/s) of a Sun–EMB Lagrange point.
+def lagrange_point(point: str, time: Time, *, frame: str = "ecliptic", center: str = "sun"):
+    """Position (km) and velocity (km/s) of a Sun–EMB Lagrange point relative to ``center``
+    (default the Sun; "ssb" gives the barycentric state a propagation starts from).
 
     L4 and L5 are the equilateral points of the Sun and the Earth–Moon
     barycentre (Lagrange 1772; Murray & Dermott 1999, sec. 3.5): the EMB's
@@ -203,7 +204,12 @@ def lagrange_point(point: str, time: Time, *, frame: str = "ecliptic"):
         normal = np.cross(r, v)
         normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
         angle = np.deg2rad(60.0 if point == "L4" else -60.0)
-        return _rotate(r, normal, angle) * u.km, _rotate(v, normal, angle) * (u.km / u.s)
-    # Rotating-frame x of the point with the Sun at -mu: its heliocentric distance is x + mu.
-    scale = lagrange_points(SUN_EMB_MASS_RATIO)[LAGRANGE_POINTS.index(point), 0] + SUN_EMB_MASS_RATIO
-    return r * scale * u.km, v * scale * (u.km / u.s)
+        r, v = _rotate(r, normal, angle), _rotate(v, normal, angle)
+    else:
+        # Rotating-frame x of the point with the Sun at -mu: its heliocentric distance is x + mu.
+        scale = lagrange_points(SUN_EMB_MASS_RATIO)[LAGRANGE_POINTS.index(point), 0] + SUN_EMB_MASS_RATIO
+        r, v = r * scale, v * scale
+    if center != "sun":
+        r0, v0 = _state("sun", time, center, frame)  # the Sun relative to the requested centre
+        r, v = r + r0, v + v0
+    return r * u.km, v * (u.km / u.s)

@@ -113,10 +113,15 @@ class LinkBudget:
     required_ebn0_db: float
     required_margin_db: float
     data_rate_bps: float       # highest rate that closes with the required margin
-    margin_db: float           # at data_rate_bps (equals required_margin_db unless rate-capped)
+
+    @property
+    def margin_db(self) -> float:
+        """Margin at ``data_rate_bps``: the required one, since that rate is chosen to leave it."""
+        return self.required_margin_db
 
     def to_json(self) -> dict:
-        return {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in self.__dict__.items()}
+        fields = {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in self.__dict__.items()}
+        return {**fields, "margin_db": self.margin_db}
 
     def __str__(self) -> str:
         rows = [("EIRP", self.eirp_dbw, "dBW"), ("Free-space loss", -self.path_loss_db, "dB"),
@@ -161,7 +166,7 @@ def budget(*, station: str, band: str, elevation_deg: float, distance_m: float,
     rate_db = cn0 - required - required_margin_db
     return LinkBudget(station, band, float(elevation_deg), float(distance_m), eirp, path, atmosphere_db, pointing,
                       polarization_loss_db, gt, system_noise_k, cn0, code, required, required_margin_db,
-                      10 ** (rate_db / 10), required_margin_db)
+                      10 ** (rate_db / 10))
 
 
 @functools.lru_cache(maxsize=256)

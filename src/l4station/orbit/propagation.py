@@ -44,6 +44,7 @@ SOLAR_PRESSURE_1AU = 1361.0 / 299792458.0
 """Solar radiation pressure on an absorbing surface at 1 au, N/m^2 (TSI 1361 W/m^2, Kopp & Lean 2011)."""
 
 AU_KM = 149597870.7
+YEAR_S = 365.25 * 86400.0  # Julian year, s
 C_KM_S = 299792.458
 _NODE_STEP_S = 0.125 * 86400.0
 

@@ -24,15 +24,12 @@ from astropy.time import Time
 from l4station import ephemeris
 from l4station.geometry import wrap_degrees
 from l4station.orbit.cr3bp import TriangularStability, triangular_stability
-from l4station.orbit.propagation import ForceModel, Trajectory, propagate
+from l4station.orbit.propagation import YEAR_S, ForceModel, Trajectory, propagate
 
-YEAR_S = 365.25 * 86400.0
 
 
 def _barycentric_point(target: str, time: Time):
-    r, v = (x.value for x in ephemeris.lagrange_point(target, time, frame="icrf"))
-    sun_r, sun_v = (x.value for x in ephemeris.posvel("sun", time, center="ssb", frame="icrf"))
-    return r + sun_r, v + sun_v
+    return tuple(x.value for x in ephemeris.lagrange_point(target, time, frame="icrf", center="ssb"))
 
 
 @dataclass(frozen=True)

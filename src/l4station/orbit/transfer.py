@@ -27,7 +27,7 @@ from astropy.time import Time
 from l4station import ephemeris
 from l4station.geometry import wrap_degrees
 from l4station.orbit import lambert
-from l4station.orbit.propagation import GM, ForceModel, Trajectory, propagate
+from l4station.orbit.propagation import GM, YEAR_S, ForceModel, Trajectory, propagate
 
 MU_SUN = GM["sun"]
 MU_EARTH = GM["earth"]
@@ -37,7 +37,6 @@ PATCH_RADIUS_KM = 3.0e6
 hand over from the departure conic to the full-force model; beyond it Earth's pull is a
 smooth perturbation that differential correction handles well."""
 
-YEAR_S = 365.25 * 86400.0
 CORRECTOR_RTOL = 1e-9
 """Integration tolerance inside differential correction: its position error over six years
 (~1 km) is far below the 1,000 km arrival requirement and does not slow Newton."""
@@ -217,9 +216,7 @@ def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(
     """
     dep = candidate.departure
     arrival = dep + candidate.tof_days * u.day
-    sun = ephemeris.posvel("sun", arrival, center="ssb", frame="icrf")
-    tgt_r, tgt_v = (x.value for x in ephemeris.lagrange_point(target, arrival, frame="icrf"))
-    tgt_r, tgt_v = tgt_r + sun[0].value, tgt_v + sun[1].value
+    tgt_r, tgt_v = (x.value for x in ephemeris.lagrange_point(target, arrival, frame="icrf", center="ssb"))
 
     # Stage 1: no Earth or Moon, start at Earth's centre.
     far = _without_earth_and_moon(model)
