@@ -58,11 +58,13 @@ def steady_speed(v0_kms, r_km, r_inner_km: float = 30 * R_SUN_KM, *, alpha: floa
 
 
 @njit(cache=True, fastmath=True)
-def _march_one(vb0, shift, cme_index, cme_speed, dtdr, accel, store_from, store_every, store_idx, v_init, out):
+def _march_one(vb, shift, epoch, cme_index, cme_speed, dtdr, accel, store_from, store_every, store_idx, v_init,
+               out):
     """March one radial line.
 
-    vb0 (K,) the boundary map over K longitudes (km/s); shift (T,) where the line's longitude
-    sits on that map at each step (in map cells); cme_index (T,) the CME filling the boundary
+    vb (E, K) boundary maps over K longitudes (km/s) at E epochs; shift (T,) where the line's
+    longitude sits on the map at each step (in map cells); epoch (T,) where each step sits
+    between the epochs (fractional index); cme_index (T,) the CME filling the boundary
     (-1: none) and cme_speed (C,) their speeds; writes out (T_out, S).
 
     ``accel[i]`` (s/km) folds HUXt's per-cell acceleration: dt/dr alpha (e_{i-1} - e_i) /
@@ -70,7 +72,7 @@ def _march_one(vb0, shift, cme_index, cme_speed, dtdr, accel, store_from, store_
     v_i <- v_i - dt/dr v_i (v_i - v_{i-1}) + accel_i v_{i-1}^2.
     """
     nr = accel.shape[0]
-    n_map = vb0.shape[0]
+    n_epochs, n_map = vb.shape
     v = np.full(nr, v_init)
     k = 0
     for t in range(shift.shape[0]):
@@ -81,7 +83,12 @@ def _march_one(vb0, shift, cme_index, cme_speed, dtdr, accel, store_from, store_
             j = int(math.floor(x))
             w = x - j
             j %= n_map
-            v[0] = (1.0 - w) * vb0[j] + w * vb0[(j + 1) % n_map]
+            j1 = (j + 1) % n_map
+            e0 = int(epoch[t])
+            ew = epoch[t] - e0
+            e1 = min(e0 + 1, n_epochs - 1)
+            v[0] = ((1.0 - ew) * ((1.0 - w) * vb[e0, j] + w * vb[e0, j1])
+                    + ew * ((1.0 - w) * vb[e1, j] + w * vb[e1, j1]))
         # Upwind step from the outside in, so each cell still sees its inner neighbour's old speed.
         for i in range(nr - 1, 0, -1):
             up, dn = v[i], v[i - 1]
@@ -93,13 +100,13 @@ def _march_one(vb0, shift, cme_index, cme_speed, dtdr, accel, store_from, store_
 
 
 @njit(parallel=True, cache=True)
-def _march(vb0, shift, cme_index, cme_speed, dtdr, accel, store_from, store_every, store_idx, v_init, out):
-    """Every (member, longitude) line: vb0 (M, K), shift (L, T), cme_index (L, T), cme_speed (M, C),
+def _march(vb, shift, epoch, cme_index, cme_speed, dtdr, accel, store_from, store_every, store_idx, v_init, out):
+    """Every (member, line): vb (M, E, K), shift (L, T), epoch (T,), cme_index (L, T), cme_speed (M, C),
     out (M, L, T_out, S)."""
-    n_members, n_lon = vb0.shape[0], shift.shape[0]
+    n_members, n_lon = vb.shape[0], shift.shape[0]
     for p in prange(n_members * n_lon):
         m, lon = p // n_lon, p % n_lon
-        _march_one(vb0[m], shift[lon], cme_index[lon], cme_speed[m], dtdr, accel, store_from, store_every,
+        _march_one(vb[m], shift[lon], epoch, cme_index[lon], cme_speed[m], dtdr, accel, store_from, store_every,
                    store_idx, v_init, out[m, lon])
 
 
@@ -137,14 +144,21 @@ class Solution:
     r_km: np.ndarray
 
     def at(self, lon_deg: float, r_km: float) -> np.ndarray:
-        """Speed (M, T) at a fixed Earth-relative longitude (deg) and distance (km), linear in both.
+        """Speed (M, T) at a fixed Earth-relative longitude (deg) and distance (km), linear in both
+        (in longitude only when the lines cover the circle evenly).
 
         With a single stored radius, ``r_km`` must lie within a grid step of it."""
         lon = math.radians(lon_deg) % (2 * np.pi)
-        f = lon / (2 * np.pi) * len(self.lon_rad)
-        i0 = int(np.floor(f)) % len(self.lon_rad)
-        i1 = (i0 + 1) % len(self.lon_rad)
-        w = f - np.floor(f)
+        n = len(self.lon_rad)
+        if np.allclose(self.lon_rad, np.arange(n) * 2 * np.pi / n):
+            f = lon / (2 * np.pi) * n
+            i0, w = int(np.floor(f)) % n, f - np.floor(f)
+        else:                      # lines run at chosen longitudes: no interpolation between them
+            offset = np.abs((self.lon_rad - lon + np.pi) % (2 * np.pi) - np.pi)
+            i0, w = int(np.argmin(offset)), 0.0
+            if offset[i0] > 1e-6:
+                raise ValueError(f"no model line at longitude {lon_deg:.2f} deg; run solve() with it in longitudes_deg")
+        i1 = (i0 + 1) % n
         order = np.argsort(self.r_km)
         radii = self.r_km[order]
         if len(radii) == 1:
@@ -161,15 +175,20 @@ class Solution:
 
 def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=(), cme_speeds=None,
           output_every_s: float = 3600.0, store_r_km=None, residual_acceleration: bool = True,
-          period_s: float = SYNODIC_PERIOD_S) -> Solution:
+          period_s: float = SYNODIC_PERIOD_S, boundary_times_s=None, longitudes_deg=None) -> Solution:
     """Run the model for ``duration_s`` after a spin-up.
 
-    ``boundary_speed``: (L,) or (M, L) km/s, the inner-boundary speed at t = 0 on L evenly spaced
+    ``boundary_speed``: (K,) or (M, K) km/s, the inner-boundary speed at t = 0 on K evenly spaced
     Earth-relative longitudes from 0 (M ensemble members). The boundary turns with the Sun:
-    v_b(lon, t) = boundary_speed(lon - 2 pi t / period). CMEs override it where they thread
-    the boundary; ``cme_speeds`` (M, len(cmes)) gives each member its own CME speeds (an
-    ensemble over speed uncertainty). Speeds (float32) are stored every ``output_every_s`` at
-    radii ``store_r_km`` (default: every grid radius).
+    v_b(lon, t) = boundary_speed(lon - 2 pi t / period). With ``boundary_times_s`` (E,) the maps
+    evolve: boundary_speed is (E, K) or (M, E, K), one map per epoch, linear in time between
+    epochs and held beyond them. CMEs override the boundary where they thread it; ``cme_speeds``
+    (M, len(cmes)) gives each member its own CME speeds (an ensemble over speed uncertainty).
+
+    The model runs the radial lines at ``longitudes_deg`` (Earth-relative; default: the K map
+    longitudes). Lines are independent, so a forecast for one target needs only its own line.
+    Speeds (float32) are stored every ``output_every_s`` at radii ``store_r_km`` (default: every
+    grid radius).
 
     >>> s = solve(np.full(8, 400.0), duration_s=86400.0, store_r_km=[AU_KM])
     >>> float(s.r_km[0] / R_SUN_KM)        # the grid radius nearest 1 au
@@ -177,11 +196,22 @@ def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=
     >>> round(float(s.v[0, 0, -1, 0]))      # steady: 400 (1 + 0.15 (1 - exp(-184.5/50))) = 458.5
     458
     """
-    vb0 = np.atleast_2d(np.asarray(boundary_speed, dtype=float))
-    if np.any(~np.isfinite(vb0)) or np.any(vb0 <= 0):
+    vb = np.asarray(boundary_speed, dtype=float)
+    if boundary_times_s is None:
+        vb = np.atleast_2d(vb)[:, None, :]
+        epochs = np.zeros(1)
+    else:
+        epochs = np.atleast_1d(np.asarray(boundary_times_s, dtype=float))
+        vb = vb[None] if vb.ndim == 2 else vb
+        if vb.ndim != 3 or vb.shape[1] != len(epochs):
+            raise ValueError(f"boundary_speed must be (E, K) or (M, E, K) with E = {len(epochs)} epochs, "
+                             f"got shape {np.shape(boundary_speed)}")
+        if np.any(np.diff(epochs) <= 0):
+            raise ValueError("boundary_times_s must increase")
+    if np.any(~np.isfinite(vb)) or np.any(vb <= 0):
         raise ValueError("boundary speeds must be finite and positive (km/s)")
     v_max = grid.dr_km / grid.dt_s
-    top = max([vb0.max()] + [c.v_kms for c in cmes] + ([float(np.max(cme_speeds))] if cme_speeds is not None else []))
+    top = max([vb.max()] + [c.v_kms for c in cmes] + ([float(np.max(cme_speeds))] if cme_speeds is not None else []))
     if top >= v_max:
         raise ValueError(f"speeds must stay below the CFL limit v_max = {v_max:.0f} km/s of the grid")
     if duration_s <= 0:
@@ -190,20 +220,22 @@ def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=
         if not cmes:
             raise ValueError("cme_speeds given without cmes")
         cme_speeds = np.asarray(cme_speeds, dtype=float).reshape(-1, len(cmes))
-        if vb0.shape[0] == 1:
-            vb0 = np.repeat(vb0, cme_speeds.shape[0], axis=0)  # one map, an ensemble of CME speeds
-    m, n_lon = vb0.shape
-    lon = np.arange(n_lon) * 2 * np.pi / n_lon
+        if vb.shape[0] == 1:
+            vb = np.repeat(vb, cme_speeds.shape[0], axis=0)  # one map, an ensemble of CME speeds
+    m, n_map = vb.shape[0], vb.shape[2]
+    lon = (np.arange(n_map) * 2 * np.pi / n_map if longitudes_deg is None
+           else np.radians(np.atleast_1d(np.asarray(longitudes_deg, dtype=float))) % (2 * np.pi))
     rrel = grid.r_km - grid.r_km[0]
     # Spin-up: 1.5 transit times of the slowest wind (as HUXt), so t = 0 starts from a settled state.
-    spinup = 1.5 * rrel[-1] / vb0.min()
+    spinup = 1.5 * rrel[-1] / vb.min()
     n_spin = int(math.ceil(spinup / grid.dt_s))
     n_steps = n_spin + int(math.floor(duration_s / grid.dt_s)) + 1
     t = (np.arange(n_steps) - n_spin) * grid.dt_s
-    # Where each model longitude sits on the boundary map at each step, in map cells.
+    # Where each line sits on the boundary map at each step, in map cells; where each step sits among the epochs.
     shift = np.ascontiguousarray(((lon[:, None] - 2 * np.pi * t[None, :] / period_s) % (2 * np.pi))
-                                 / (2 * np.pi) * n_lon)
-    cme_index = np.full((n_lon, n_steps), -1, dtype=np.int64)
+                                 / (2 * np.pi) * n_map)
+    epoch = np.interp(t, epochs, np.arange(len(epochs), dtype=float))
+    cme_index = np.full((len(lon), n_steps), -1, dtype=np.int64)
     for c, cme in enumerate(cmes):
         cme_index[cme.mask(lon, t, grid.r_km[0])] = c
     speeds = np.array([[c.v_kms for c in cmes]] * m, dtype=float).reshape(m, len(cmes)) if cmes else np.zeros((m, 1))
@@ -213,12 +245,12 @@ def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=
     store_idx = np.array([int(np.argmin(np.abs(grid.r_km - r))) for r in np.atleast_1d(store_r)], dtype=np.int64)
     every = max(1, int(round(output_every_s / grid.dt_s)))
     n_out = (n_steps - n_spin - 1) // every + 1
-    out = np.empty((m, n_lon, n_out, len(store_idx)), dtype=np.float32)
+    out = np.empty((m, len(lon), n_out, len(store_idx)), dtype=np.float32)
     alpha = ALPHA if residual_acceleration else 0.0
     dtdr = grid.dt_s / grid.dr_km
     e = np.exp(-rrel / R_ACCEL_KM)
     accel = np.zeros_like(rrel)
     accel[1:] = dtdr * alpha * (e[:-1] - e[1:]) / (1.0 + alpha * (1.0 - e[:-1]))
-    _march(np.ascontiguousarray(vb0), shift, cme_index, speeds, dtdr, accel, n_spin, every, store_idx,
-           float(vb0.mean()), out)
+    _march(np.ascontiguousarray(vb), shift, epoch, cme_index, speeds, dtdr, accel, n_spin, every, store_idx,
+           float(vb.mean()), out)
     return Solution(out, np.arange(n_out) * every * grid.dt_s, lon, grid.r_km[store_idx])

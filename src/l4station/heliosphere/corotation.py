@@ -1,0 +1,264 @@
+"""From in-situ speeds to forecasts anywhere: back-mapping, a simple assimilation, and forward runs.
+
+An observed speed v at distance r maps back to the inner boundary (30 R_sun) along the steady
+accelerated profile of :mod:`~l4station.heliosphere.solarwind`: boundary speed
+v0 = v / (1 + alpha (1 - exp(-(r - r0)/r_acc))), travel time
+
+    tau = r_acc / ((1 + alpha) v0) * ln((1 + alpha) exp((r - r0)/r_acc) - alpha)
+
+(the integral of dr / v(r); alpha = 0 gives (r - r0)/v0). In the model's frame the boundary map
+turns at the synodic rate Omega, so a parcel that crossed the boundary at Earth-relative
+longitude lambda at time t_b sits at map longitude psi = lambda - Omega (t_b - t_ref): the
+inverse of the forward model, as in HUXt-based corotation forecasts (Owens & Riley 2017, Space
+Weather 15, 1461; Thomas et al. 2018, Space Weather 16, 814).
+
+Several observers combine in one map per issue time by a simple optimal-interpolation step:
+each back-mapped sample weighs 1 / (sigma0^2 + (g * age)^2), its error growing with the time since
+it left the boundary, so the freshest view of each longitude dominates (the error growth g is
+measured from the data; see :func:`fit_error_growth`). The map then drives the model forward along
+the target's own radial line (lines are independent), one ensemble member per issue time.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from l4station.heliosphere import solarwind as sw
+from l4station.heliosphere.insitu import MJD_2000, Series
+
+DAY_S = 86400.0
+OMEGA_DEG_PER_DAY = 360.0 * DAY_S / sw.SYNODIC_PERIOD_S
+PERIOD_DAYS = sw.SYNODIC_PERIOD_S / DAY_S
+
+
+def _profile(r_km):
+    x = (np.asarray(r_km, dtype=float) - sw.model_grid().r_km[0]) / sw.R_ACCEL_KM
+    return x, 1 + sw.ALPHA * (1 - np.exp(-x))
+
+
+def boundary_speed(v_kms, r_km) -> np.ndarray:
+    """Inner-boundary speed (km/s) of wind seen at v_kms, r_km on the steady accelerated profile."""
+    return np.asarray(v_kms, dtype=float) / _profile(r_km)[1]
+
+
+def travel_time_s(v0_kms, r_km) -> np.ndarray:
+    """Time (s) for wind leaving the 30 R_sun boundary at v0_kms to reach r_km (steady profile)."""
+    x, _ = _profile(r_km)
+    a = 1 + sw.ALPHA
+    return sw.R_ACCEL_KM / (a * np.asarray(v0_kms, dtype=float)) * np.log(a * np.exp(x) - sw.ALPHA)
+
+
+@dataclass(frozen=True)
+class BoundarySamples:
+    """Observations mapped to the inner boundary: when each became available to forecasters
+    (``available_mjd``), when its parcel crossed the boundary (``boundary_mjd``), at which map
+    longitude (``psi_deg``) and with which boundary speed (``v0_kms``)."""
+
+    name: str
+    available_mjd: np.ndarray
+    boundary_mjd: np.ndarray
+    psi_deg: np.ndarray
+    v0_kms: np.ndarray
+
+
+def backmap(series: Series, latency_hours: float = 0.0) -> BoundarySamples:
+    """Map an observer's valid samples to the inner boundary; ``latency_hours`` delays their availability."""
+    ok = np.isfinite(series.v_kms)
+    mjd, v, lon, r = series.mjd[ok], series.v_kms[ok], series.lon_deg[ok], series.r_km[ok]
+    v0 = boundary_speed(v, r)
+    t_b = mjd - travel_time_s(v0, r) / DAY_S
+    psi = (lon - OMEGA_DEG_PER_DAY * (t_b - MJD_2000)) % 360.0
+    order = np.argsort(mjd + latency_hours / 24, kind="stable")
+    return BoundarySamples(series.name, (mjd + latency_hours / 24)[order], t_b[order], psi[order], v0[order])
+
+
+@dataclass(frozen=True)
+class ErrorModel:
+    """Error (1 sigma, km/s at the boundary) of a back-mapped sample ``age`` days after it crossed the
+    boundary: variance sigma0^2 + sigma_s^2 (1 - exp(-age / tau)), structure decorrelating over tau
+    days. Defaults: fitted by :func:`fit_error_growth` to OMNI and STEREO-A/B, 2008-2012."""
+
+    sigma0_kms: float = 9.9
+    sigma_s_kms: float = 57.8
+    tau_days: float = 4.75
+
+    def variance(self, age_days) -> np.ndarray:
+        return self.sigma0_kms ** 2 + self.sigma_s_kms ** 2 * (1 - np.exp(-np.asarray(age_days) / self.tau_days))
+
+    def weight(self, age_days) -> np.ndarray:
+        return 1.0 / self.variance(age_days)
+
+
+def boundary_maps(samples: list[BoundarySamples], issue_mjd, *, n_lon: int = 128,
+                  error: ErrorModel = ErrorModel(), history_days: float = 1.5 * PERIOD_DAYS,
+                  min_coverage: float = 0.5) -> np.ndarray:
+    """Boundary maps (N, n_lon) km/s at each issue time, on Earth-relative longitudes 0..360 deg (the
+    ``boundary_speed`` of :func:`~l4station.heliosphere.solarwind.solve` with t = 0 at the issue).
+
+    Uses only samples available by the issue time and crossing the boundary within
+    ``history_days`` before it, weighted by ``error``; each sample splits linearly between its two
+    nearest cells. Empty cells are filled periodically from their neighbours; a map with fewer than
+    ``min_coverage`` of its cells observed is NaN (no forecast).
+    """
+    issue = np.atleast_1d(np.asarray(issue_mjd, dtype=float))
+    maps = np.full((len(issue), n_lon), np.nan)
+    cells = np.arange(n_lon, dtype=float)
+    for i, t_i in enumerate(issue):
+        value = np.zeros(n_lon)
+        weight = np.zeros(n_lon)
+        for s in samples:
+            stop = np.searchsorted(s.available_mjd, t_i, side="right")
+            start = np.searchsorted(s.available_mjd, t_i - history_days - 10.0)
+            t_b = s.boundary_mjd[start:stop]
+            keep = t_b >= t_i - history_days
+            if not keep.any():
+                continue
+            lam = (s.psi_deg[start:stop][keep] + OMEGA_DEG_PER_DAY * (t_i - MJD_2000)) % 360.0
+            w = error.weight(t_i - t_b[keep])
+            f = lam / 360.0 * n_lon
+            j = np.floor(f).astype(int)
+            frac = f - j
+            for cell, share in ((j % n_lon, 1 - frac), ((j + 1) % n_lon, frac)):
+                weight += np.bincount(cell, w * share, n_lon)
+                value += np.bincount(cell, w * share * s.v0_kms[start:stop][keep], n_lon)
+        seen = weight > 0
+        if seen.mean() < min_coverage:
+            continue
+        maps[i] = np.interp(cells, cells[seen], value[seen] / weight[seen], period=n_lon)
+    return maps
+
+
+def structure_change(samples: list[BoundarySamples], *, n_lon: int = 128, max_lag_days: int = 30
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How fast the boundary map changes: for each lag (days) the RMS difference (km/s) of boundary
+    speeds seen at the same map longitude that many days apart (by the same or another observer),
+    and the number of pairs. Samples are first averaged per (map cell, boundary day)."""
+    grids = []
+    day0 = min(float(s.boundary_mjd.min()) for s in samples if len(s.boundary_mjd))
+    n_days = int(max(float(s.boundary_mjd.max()) for s in samples if len(s.boundary_mjd)) - day0) + 1
+    for s in samples:
+        index = (np.floor(s.boundary_mjd - day0).astype(int) * n_lon
+                 + np.floor(s.psi_deg / 360.0 * n_lon).astype(int) % n_lon)
+        total = np.bincount(index, s.v0_kms, n_days * n_lon)
+        count = np.bincount(index, None, n_days * n_lon)
+        with np.errstate(invalid="ignore"):
+            grids.append((total / count).reshape(n_days, n_lon))
+    lags = np.arange(1, max_lag_days + 1)
+    rms, pairs = np.full(len(lags), np.nan), np.zeros(len(lags), dtype=int)
+    for k, lag in enumerate(lags):
+        sq, n = 0.0, 0
+        for a in grids:
+            for b in grids:
+                d = a[:-lag] - b[lag:]
+                ok = np.isfinite(d)
+                sq += float(np.sum(d[ok] ** 2))
+                n += int(ok.sum())
+        if n:
+            rms[k], pairs[k] = math.sqrt(sq / n), n
+    return lags.astype(float), rms, pairs
+
+
+def fit_error_growth(samples: list[BoundarySamples], *, min_pairs: int = 200) -> ErrorModel:
+    """The :class:`ErrorModel` fitted to :func:`structure_change`: each of a pair carries half the
+    variance of their difference; least squares over the lags with at least ``min_pairs`` pairs
+    (linear in sigma0^2 and sigma_s^2, tau searched on a 0.25-day grid)."""
+    lags, rms, pairs = structure_change(samples)
+    ok = pairs >= min_pairs
+    if ok.sum() < 3:
+        raise ValueError("too few repeated views of the same longitude to fit the error growth")
+    target = rms[ok] ** 2 / 2
+    best = None
+    for tau in np.arange(0.25, 30.0, 0.25):
+        a = np.stack([np.ones(ok.sum()), 1 - np.exp(-lags[ok] / tau)], axis=1)
+        coef, *_ = np.linalg.lstsq(a, target, rcond=None)
+        cost = float(np.sum((a @ coef - target) ** 2))
+        if np.all(coef >= 0) and (best is None or cost < best[0]):
+            best = (cost, coef, tau)
+    if best is None:
+        raise ValueError("the structure-change curve does not fit a growing error")
+    _, (s0, ss), tau = best
+    return ErrorModel(math.sqrt(s0), math.sqrt(ss), float(tau))
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A forecast series at a target: valid times ``mjd`` (hourly), forecast and observed speed
+    (NaN where none), with lead between ``lead_days`` and ``lead_days + cadence_days``."""
+
+    observers: tuple[str, ...]
+    target: str
+    lead_days: float
+    cadence_days: float
+    mjd: np.ndarray
+    forecast_kms: np.ndarray
+    observed_kms: np.ndarray
+    persistence_kms: np.ndarray
+
+    def metrics(self) -> dict:
+        """MAE, RMSE (km/s), Pearson correlation and count where forecast and truth exist, and the skill
+        1 - MSE / MSE(27-day persistence) where persistence exists too (Owens et al. 2013)."""
+        ok = np.isfinite(self.forecast_kms) & np.isfinite(self.observed_kms)
+        n = int(ok.sum())
+        if n < 2:
+            return {"mae_kms": None, "rmse_kms": None, "corr": None, "n": n, "skill_vs_persistence": None}
+        err = self.forecast_kms[ok] - self.observed_kms[ok]
+        both = ok & np.isfinite(self.persistence_kms)
+        skill = None
+        if both.sum() >= 2:
+            mse_f = np.mean((self.forecast_kms[both] - self.observed_kms[both]) ** 2)
+            mse_p = np.mean((self.persistence_kms[both] - self.observed_kms[both]) ** 2)
+            skill = float(1 - mse_f / mse_p)
+        return {"mae_kms": float(np.mean(np.abs(err))), "rmse_kms": float(np.sqrt(np.mean(err ** 2))),
+                "corr": float(np.corrcoef(self.forecast_kms[ok], self.observed_kms[ok])[0, 1]), "n": n,
+                "skill_vs_persistence": skill}
+
+
+def persistence(target: Series, mjd) -> np.ndarray:
+    """27-day recurrence: the target's own speed one synodic rotation earlier."""
+    return target.at(np.asarray(mjd) - PERIOD_DAYS)
+
+
+def forecast(samples: list[BoundarySamples], target: Series, issue_mjd, *, lead_days: float,
+             cadence_days: float = 1.0, error: ErrorModel = ErrorModel(), n_lon: int = 128) -> Forecast:
+    """Forecast the target's speed from the observers' back-mapped samples.
+
+    At each issue time the assimilated map drives the model along the target's radial line; the
+    hours from ``lead_days`` to ``lead_days + cadence_days`` after the issue make the series.
+    ``target`` supplies the path (Earth-relative longitude, distance) and the truth (its speeds).
+    """
+    issue = np.atleast_1d(np.asarray(issue_mjd, dtype=float))
+    if lead_days < 0 or cadence_days <= 0:
+        raise ValueError(f"lead_days must be >= 0 and cadence_days > 0, got {lead_days}, {cadence_days}")
+    maps = boundary_maps(samples, issue, n_lon=n_lon, error=error)
+    hours = np.arange(int(round(cadence_days * 24)))
+    valid = issue[:, None] + lead_days + hours[None, :] / 24          # (N, H)
+    lon = np.interp(valid, target.mjd, target.lon_deg)
+    r = np.interp(valid, target.mjd, target.r_km)
+    have = np.all(np.isfinite(maps), axis=1)
+    out = np.full(valid.shape, np.nan)
+    if have.any():
+        # Turn each map so that the target's line (mid-window longitude) sits at 0 deg.
+        mid = lon[:, len(hours) // 2]
+        cells = np.arange(n_lon) * 360.0 / n_lon
+        turned = np.array([np.interp(cells + mid[i], cells, maps[i], period=360.0) for i in np.flatnonzero(have)])
+        grid = sw.model_grid(r_outer_rsun=max(240.0, float(r.max()) / sw.R_SUN_KM + 3.0))
+        band = (grid.r_km >= r[have].min() - grid.dr_km) & (grid.r_km <= r[have].max() + grid.dr_km)
+        solution = sw.solve(turned, duration_s=(lead_days + cadence_days) * DAY_S, grid=grid,
+                            longitudes_deg=[0.0], store_r_km=grid.r_km[band], output_every_s=3600.0)
+        t_index = np.clip(np.round((lead_days + hours / 24) * 24).astype(int), 0, solution.v.shape[2] - 1)
+        series = solution.v[:, 0, t_index, :]                         # (N_have, H, S)
+        radii = solution.r_km
+        rr = r[have]
+        j = np.clip(np.searchsorted(radii, rr) - 1, 0, max(len(radii) - 2, 0))
+        if len(radii) == 1:
+            out[have] = series[..., 0]
+        else:
+            g = np.clip((rr - radii[j]) / (radii[j + 1] - radii[j]), 0.0, 1.0)
+            lo = np.take_along_axis(series, j[..., None], axis=2)[..., 0]
+            hi = np.take_along_axis(series, (j + 1)[..., None], axis=2)[..., 0]
+            out[have] = (1 - g) * lo + g * hi
+    flat = valid.ravel()
+    return Forecast(tuple(s.name for s in samples), target.name, float(lead_days), float(cadence_days), flat,
+                    out.ravel(), target.at(flat), persistence(target, flat))
