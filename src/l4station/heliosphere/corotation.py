@@ -246,15 +246,18 @@ def forecast(samples: list[BoundarySamples], target: Series, issue_mjd, *, lead_
         grid = sw.model_grid(r_outer_rsun=max(240.0, float(r.max()) / sw.R_SUN_KM + 3.0))
         band = (grid.r_km >= r[have].min() - grid.dr_km) & (grid.r_km <= r[have].max() + grid.dr_km)
         solution = sw.solve(turned, duration_s=(lead_days + cadence_days) * DAY_S, grid=grid,
-                            longitudes_deg=[0.0], store_r_km=grid.r_km[band], output_every_s=3600.0)
-        t_index = np.clip(np.round((lead_days + hours / 24) * 24).astype(int), 0, solution.v.shape[2] - 1)
-        series = solution.v[:, 0, t_index, :]                         # (N_have, H, S)
+                            longitudes_deg=[0.0], store_r_km=grid.r_km[band], output_every_s=1800.0)
+        # Stored every few model steps (not exactly hourly): linear in time to the valid hours.
+        lead_s = (lead_days + hours / 24) * DAY_S
+        k = np.clip(np.searchsorted(solution.t_s, lead_s) - 1, 0, len(solution.t_s) - 2)
+        u = ((lead_s - solution.t_s[k]) / (solution.t_s[k + 1] - solution.t_s[k]))[None, :, None]
+        series = (1 - u) * solution.v[:, 0, k, :] + u * solution.v[:, 0, k + 1, :]     # (N_have, H, S)
         radii = solution.r_km
         rr = r[have]
-        j = np.clip(np.searchsorted(radii, rr) - 1, 0, max(len(radii) - 2, 0))
         if len(radii) == 1:
             out[have] = series[..., 0]
         else:
+            j = np.clip(np.searchsorted(radii, rr) - 1, 0, len(radii) - 2)
             g = np.clip((rr - radii[j]) / (radii[j + 1] - radii[j]), 0.0, 1.0)
             lo = np.take_along_axis(series, j[..., None], axis=2)[..., 0]
             hi = np.take_along_axis(series, (j + 1)[..., None], axis=2)[..., 0]
