@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -287,6 +288,124 @@ def contacts(config: ConfigOption = None,
                  f"{document['data_lost_gbit']:.2f} Gbit lost.")
     stdout.print(f"Real time: beacon received {document['beacon_coverage']:.0%} of the time; latency median "
                  f"{document['realtime_latency_s']:.0f} s, 95th percentile {document['realtime_latency_p95_s']:.0f} s.")
+
+
+DataOption = Annotated[Optional[Path], typer.Option(
+    "--data", help="Folder laid out like the BRaVDA solar-wind files (OMNI_observations.txt, ...); "
+                   "the packaged copy if omitted.", file_okay=False)]
+
+
+def _records(data: Path | None):
+    from l4station.heliosphere import insitu
+    try:
+        return insitu.packaged() if data is None else insitu.read_folder(data)
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from None
+
+
+def _mjd(text: str, option: str) -> float:
+    from astropy.time import Time
+    try:
+        return float(Time(text, scale="utc").mjd)
+    except ValueError:
+        raise UserFacingError(f"{option} '{text}' is not an ISO date or time (e.g. 2008-07-01)") from None
+
+
+@app.command()
+def forecast(observers: Annotated[str, typer.Option("--observers", help="Comma-separated: L1, L4, L5.")] = "L1,L4",
+             target: Annotated[str, typer.Option("--target", help="earth, L1, L4, L5 or mars.")] = "earth",
+             data: DataOption = None,
+             start: Annotated[Optional[str], typer.Option("--start", help="First issue time, ISO UTC "
+                                                          "(default: the mission file's real_start).")] = None,
+             stop: Annotated[Optional[str], typer.Option("--stop", help="Last valid time, ISO UTC "
+                                                         "(default: real_stop).")] = None,
+             lead: Annotated[float, typer.Option("--lead", help="Lead time, days.", min=0.0, max=27.0)] = 1.0,
+             config: ConfigOption = None, json_output: JsonOption = False):
+    """Solar-wind speed forecast at a target from in-situ observers (real data): back-mapped,
+    assimilated and run forward with the solar-wind model; metrics where truth exists. STEREO-A
+    stands in for L4, STEREO-B for L5, OMNI for L1 and Earth."""
+    from l4station.heliosphere import corotation, osse
+
+    mission = config_module.load(config)
+    names = [o.strip().upper() for o in observers.split(",") if o.strip()]
+    if not names or any(o not in ("L1", "L4", "L5") for o in names) or len(set(names)) != len(names):
+        raise UserFacingError(f"--observers must list distinct observers among L1, L4, L5, got '{observers}'")
+    key = {"EARTH": "earth", "MARS": "mars"}.get(target.upper(), target.upper())
+    if key not in ("earth", "L1", "L4", "L5", "mars"):
+        raise UserFacingError(f"--target must be earth, L1, L4, L5 or mars, got '{target}'")
+    f = mission.forecast
+    t0 = _mjd(start, "--start") if start else _mjd(str(f.real_start), "real_start")
+    t1 = _mjd(stop, "--stop") if stop else _mjd(str(f.real_stop), "real_stop")
+    if t1 - t0 < lead + f.cadence_days:
+        raise UserFacingError(f"--stop must come at least {lead + f.cadence_days:g} days after --start")
+    records = _records(data)
+    truth = osse.target_series(key, records, t0, t1)
+    issue = np.arange(t0, t1 - lead - f.cadence_days + 1e-9, f.cadence_days)
+    with _progress() as progress:
+        progress.add_task("forecast", total=None)
+        samples = [corotation.backmap(records[o], f.latency_hours.get(o, 0.0)) for o in names]
+        result = corotation.forecast(samples, truth, issue, lead_days=lead, cadence_days=f.cadence_days)
+    metrics = result.metrics()
+    if metrics["n"] == 0 and np.all(np.isnan(result.forecast_kms)):
+        raise UserFacingError(f"no forecast between {start or f.real_start} and {stop or f.real_stop}: the observers "
+                              "have no data then (the files cover 2007-2023; 2009-06..2010-02 is held back)")
+    from astropy.time import Time
+    times = Time(result.mjd, format="mjd", scale="utc").isot
+    document = {"observers": names, "target": key, "lead_days": lead, "metrics": metrics,
+                "series": [{"time": t[:19] + "Z", "forecast_kms": None if np.isnan(v) else round(float(v), 1),
+                            "observed_kms": None if np.isnan(o) else round(float(o), 1)}
+                           for t, v, o in zip(times, result.forecast_kms, result.observed_kms)]}
+    if json_output:
+        _print_json(document)
+        return
+    table = Table(title=f"{'+'.join(names)} → {key}, lead {lead:g}–{lead + f.cadence_days:g} days, "
+                        f"{times[0][:10]} to {times[-1][:10]}", title_justify="left")
+    for column in ("MAE (km/s)", "RMSE (km/s)", "Correlation", "Skill vs 27-day persistence", "Hours scored"):
+        table.add_column(column, justify="right")
+    fmt = lambda x, spec: "—" if x is None else f"{x:{spec}}"  # noqa: E731
+    table.add_row(fmt(metrics["mae_kms"], ".1f"), fmt(metrics["rmse_kms"], ".1f"), fmt(metrics["corr"], ".3f"),
+                  fmt(metrics["skill_vs_persistence"], ".3f"), f"{metrics['n']:,}")
+    stdout.print(table)
+    stdout.print(f"{len(document['series']):,} hourly forecasts; --json prints the series.")
+
+
+@app.command()
+def osse(config: ConfigOption = None, data: DataOption = None, json_output: JsonOption = False):
+    """Observing-system experiment: forecast skill at each target for observer sets {L1}, {L1,L4},
+    {L1,L5}, {L1,L4,L5} on real data and a synthetic nature run, and CME arrival errors."""
+    from l4station.heliosphere import osse as osse_module
+
+    mission = config_module.load(config)
+    records = _records(data)
+    with _progress() as progress:
+        task = progress.add_task("osse", total=1.0)
+        result = osse_module.experiment(mission, records, on_step=lambda name, fraction: progress.update(
+            task, description=name, completed=fraction))
+    document = result.to_json()
+    if json_output:
+        _print_json(document)
+        return
+    table = Table(title="Forecast skill (MAE km/s / skill vs 27-day persistence)", title_justify="left")
+    leads = mission.forecast.lead_days
+    for column in ["Source", "Target", "Observers"] + [f"lead {x:g} d" for x in leads]:
+        table.add_column(column, justify="left" if column in ("Source", "Target", "Observers") else "right")
+    rows = {}
+    for c in document["cases"]:
+        rows.setdefault((c["source"], c["target"], "+".join(c["observers"])), {})[c["lead_days"]] = c
+    for (source, target, obs), by_lead in rows.items():
+        cells = []
+        for x in leads:
+            c = by_lead.get(x)
+            cells.append("—" if c is None or c["mae_kms"] is None else
+                         f"{c['mae_kms']:.1f} / {c['skill_vs_persistence']:+.2f}")
+        table.add_row(source, target, obs, *cells)
+    stdout.print(table)
+    cme = Table(title="CME arrival at Earth (drag-based ensemble)", title_justify="left")
+    for column in ("Observers", "Speed error", "Arrival MAE (h)"):
+        cme.add_column(column, justify="left" if column == "Observers" else "right")
+    for c in document["cme"]:
+        cme.add_row("+".join(c["observers"]), f"{c['speed_error_percent']:.0f}%", f"{c['arrival_mae_hours']:.1f}")
+    stdout.print(cme)
 
 
 @config_app.command("show")

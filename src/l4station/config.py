@@ -14,7 +14,7 @@ import json
 import tomllib
 import types
 import typing
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -270,8 +270,30 @@ class Ground(_Model):
 ForecastTarget = Literal["earth", "L1", "L4", "L5", "mars"]
 
 
+Observer = Literal["L1", "L4", "L5"]
+
+
 class Forecast(_Model):
+    """Forecast experiments: targets, leads, the real-data window and the synthetic nature run."""
+
     targets: list[ForecastTarget] = Field(min_length=1)
+    lead_days: list[Annotated[float, Field(ge=0.0, le=27.0)]] = Field(default=[1.0, 3.0, 7.0], min_length=1)
+    cadence_days: float = Field(default=1.0, gt=0.0, le=7.0)   # forecasts issued this often
+    real_start: date = date(2008, 7, 1)       # real-data window (STEREO-A 32-86 deg ahead, B 27-90 behind)
+    real_stop: date = date(2011, 1, 1)
+    synthetic_days: int = Field(default=365, ge=90, le=3650)
+    seed: int = 1
+    latency_hours: dict[Observer, Annotated[float, Field(ge=0.0)]] = {"L1": 0.1, "L4": 0.5, "L5": 0.5}
+    data_loss: dict[Observer, Annotated[float, Field(ge=0.0, lt=1.0)]] = {"L1": 0.02, "L4": 0.05, "L5": 0.05}
+    cme_count: int = Field(default=300, ge=10, le=100000)
+    connectivity_wind_kms: Positive = 400.0
+    flare_longitude_deg: float = Field(default=60.0, ge=-180.0, le=180.0)
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.real_stop <= self.real_start:
+            raise ValueError("real_stop must come after real_start")
+        return self
 
 
 class MissionConfig(_Model):

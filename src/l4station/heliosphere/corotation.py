@@ -228,27 +228,38 @@ def forecast(samples: list[BoundarySamples], target: Series, issue_mjd, *, lead_
     hours from ``lead_days`` to ``lead_days + cadence_days`` after the issue make the series.
     ``target`` supplies the path (Earth-relative longitude, distance) and the truth (its speeds).
     """
+    maps = boundary_maps(samples, issue_mjd, n_lon=n_lon, error=error)
+    return forecasts(maps, tuple(s.name for s in samples), target, issue_mjd, [lead_days],
+                     cadence_days=cadence_days)[0]
+
+
+def forecasts(maps: np.ndarray, observers: tuple[str, ...], target: Series, issue_mjd, leads_days, *,
+              cadence_days: float = 1.0) -> list[Forecast]:
+    """One :class:`Forecast` per lead from boundary maps (N, K) already assimilated at the N issue
+    times (:func:`boundary_maps`): a single model run per issue covers every lead."""
     issue = np.atleast_1d(np.asarray(issue_mjd, dtype=float))
-    if lead_days < 0 or cadence_days <= 0:
-        raise ValueError(f"lead_days must be >= 0 and cadence_days > 0, got {lead_days}, {cadence_days}")
-    maps = boundary_maps(samples, issue, n_lon=n_lon, error=error)
+    leads = [float(x) for x in leads_days]
+    if min(leads) < 0 or cadence_days <= 0:
+        raise ValueError(f"lead days must be >= 0 and cadence_days > 0, got {leads}, {cadence_days}")
+    n_lon = maps.shape[1]
     hours = np.arange(int(round(cadence_days * 24)))
-    valid = issue[:, None] + lead_days + hours[None, :] / 24          # (N, H)
+    offsets = np.concatenate([lead + hours / 24 for lead in leads])           # days after issue
+    valid = issue[:, None] + offsets[None, :]                                 # (N, leads x H)
     lon = np.interp(valid, target.mjd, target.lon_deg)
     r = np.interp(valid, target.mjd, target.r_km)
     have = np.all(np.isfinite(maps), axis=1)
     out = np.full(valid.shape, np.nan)
     if have.any():
-        # Turn each map so that the target's line (mid-window longitude) sits at 0 deg.
-        mid = lon[:, len(hours) // 2]
+        # Turn each map so that the target's line (at its mean longitude over the leads) sits at 0 deg.
+        mid = np.degrees(np.angle(np.mean(np.exp(1j * np.radians(lon)), axis=1)))
         cells = np.arange(n_lon) * 360.0 / n_lon
         turned = np.array([np.interp(cells + mid[i], cells, maps[i], period=360.0) for i in np.flatnonzero(have)])
         grid = sw.model_grid(r_outer_rsun=max(240.0, float(r.max()) / sw.R_SUN_KM + 3.0))
         band = (grid.r_km >= r[have].min() - grid.dr_km) & (grid.r_km <= r[have].max() + grid.dr_km)
-        solution = sw.solve(turned, duration_s=(lead_days + cadence_days) * DAY_S, grid=grid,
+        solution = sw.solve(turned, duration_s=(max(leads) + cadence_days) * DAY_S, grid=grid,
                             longitudes_deg=[0.0], store_r_km=grid.r_km[band], output_every_s=1800.0)
         # Stored every few model steps (not exactly hourly): linear in time to the valid hours.
-        lead_s = (lead_days + hours / 24) * DAY_S
+        lead_s = offsets * DAY_S
         k = np.clip(np.searchsorted(solution.t_s, lead_s) - 1, 0, len(solution.t_s) - 2)
         u = ((lead_s - solution.t_s[k]) / (solution.t_s[k + 1] - solution.t_s[k]))[None, :, None]
         series = (1 - u) * solution.v[:, 0, k, :] + u * solution.v[:, 0, k + 1, :]     # (N_have, H, S)
@@ -262,6 +273,10 @@ def forecast(samples: list[BoundarySamples], target: Series, issue_mjd, *, lead_
             lo = np.take_along_axis(series, j[..., None], axis=2)[..., 0]
             hi = np.take_along_axis(series, (j + 1)[..., None], axis=2)[..., 0]
             out[have] = (1 - g) * lo + g * hi
-    flat = valid.ravel()
-    return Forecast(tuple(s.name for s in samples), target.name, float(lead_days), float(cadence_days), flat,
-                    out.ravel(), target.at(flat), persistence(target, flat))
+    result = []
+    for n, lead in enumerate(leads):
+        cols = slice(n * len(hours), (n + 1) * len(hours))
+        flat = valid[:, cols].ravel()
+        result.append(Forecast(tuple(observers), target.name, lead, float(cadence_days), flat, out[:, cols].ravel(),
+                               target.at(flat), persistence(target, flat)))
+    return result

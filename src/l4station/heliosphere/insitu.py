@@ -89,19 +89,54 @@ def read_positions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.degrees(np.unwrap(np.radians(table[:, 4]))))
 
 
+def _assemble(speeds: dict, positions: dict, earth: tuple) -> dict[str, Series]:
+    """Series per role from (mjd, v) speeds and (mjd, r, lon) positions keyed by role, Earth's (mjd, r, lon)."""
+    out = {}
+    for role in FILES:
+        mjd, v = speeds[role]
+        pos_mjd, r, lon = positions[role]
+        if len(mjd) and (mjd[0] < pos_mjd[0] or mjd[-1] > pos_mjd[-1] + 1):
+            raise ValueError(f"positions of {role} ({FILES[role][1]}) do not cover its speeds ({FILES[role][0]})")
+        relative = np.interp(mjd, pos_mjd, lon) - np.interp(mjd, earth[0], earth[2])
+        out[role] = Series(role, mjd, v, wrap_degrees(relative), np.interp(mjd, pos_mjd, r))
+    return out
+
+
 def read_folder(folder: str | Path) -> dict[str, Series]:
     """The three observers of a BRaVDA-layout folder, keyed ``L1`` (OMNI), ``L4`` (STEREO-A) and
     ``L5`` (STEREO-B), each placed by its own position file relative to Earth's."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"{folder}: no such folder; --data needs a folder laid out like shared/data/solarwind")
-    earth_mjd, _, earth_lon = read_positions(folder / EARTH_POSITIONS)
-    out = {}
+    earth = read_positions(folder / EARTH_POSITIONS)
+    speeds = {role: read_speeds(folder / f) for role, (f, _) in FILES.items()}
+    positions = {role: read_positions(folder / f) for role, (_, f) in FILES.items()}
+    return _assemble(speeds, positions, earth)
+
+
+PACKAGED = Path(__file__).with_name("data") / "bravda_speeds.npz"
+
+
+def pack(folder: str | Path, out: str | Path = PACKAGED) -> None:
+    """Store a BRaVDA-layout folder compactly (hourly speeds as int16, daily positions) for
+    :func:`packaged`, so that runs need no data folder."""
+    folder = Path(folder)
+    arrays = {}
     for role, (speed_file, position_file) in FILES.items():
         mjd, v = read_speeds(folder / speed_file)
-        pos_mjd, r, lon = read_positions(folder / position_file)
-        if len(mjd) and (mjd[0] < pos_mjd[0] or mjd[-1] > pos_mjd[-1] + 1):
-            raise ValueError(f"{folder / position_file}: positions do not cover {speed_file}")
-        relative = np.interp(mjd, pos_mjd, lon) - np.interp(mjd, earth_mjd, earth_lon)
-        out[role] = Series(role, mjd, v, wrap_degrees(relative), np.interp(mjd, pos_mjd, r))
-    return out
+        arrays[f"{role}_hour"] = np.round((mjd - MJD_2000) * 24).astype(np.int32)
+        arrays[f"{role}_v"] = np.where(np.isnan(v), -1, v).astype(np.int16)
+        arrays[f"{role}_pos"] = np.stack(read_positions(folder / position_file))
+    arrays["earth_pos"] = np.stack(read_positions(folder / EARTH_POSITIONS))
+    np.savez_compressed(out, **arrays)
+
+
+def packaged() -> dict[str, Series]:
+    """The shared BRaVDA data (OMNI, STEREO-A, STEREO-B, 2007-2023, the held-back window absent),
+    as :func:`read_folder` returns it."""
+    with np.load(PACKAGED) as z:
+        speeds = {role: (z[f"{role}_hour"] / 24 + MJD_2000, np.where(z[f"{role}_v"] < 0, np.nan, z[f"{role}_v"]).astype(float))
+                  for role in FILES}
+        positions = {role: tuple(z[f"{role}_pos"]) for role in FILES}
+        earth = tuple(z["earth_pos"])
+    return _assemble(speeds, positions, earth)

@@ -62,15 +62,36 @@ def track_from_file(path: str | Path) -> tuple[Time, np.ndarray, np.ndarray]:
 
 def sample(solution: Solution, start: Time, lon_deg, r_km, time: Time) -> np.ndarray:
     """Model speed (M, N) along an observer's path: at each of its N times (the model's t = 0 is
-    ``start``), at its Earth-relative longitude and distance; linear in time, longitude and radius."""
-    t = (time - start).to_value(u.s)
+    ``start``), at its Earth-relative longitude and distance; linear in time, longitude and radius
+    (the model lines must cover the circle evenly)."""
+    return sample_seconds(solution, (time - start).to_value(u.s), lon_deg, r_km)
+
+
+def sample_seconds(solution: Solution, t_s, lon_deg, r_km) -> np.ndarray:
+    """:func:`sample` with times as seconds from the model's t = 0."""
+    t = np.atleast_1d(np.asarray(t_s, dtype=float))
     if np.any(t < solution.t_s[0]) or np.any(t > solution.t_s[-1]):
-        raise ValueError(f"observer times run outside the model run ({solution.t_s[-1] / 86400:.1f} days "
-                         f"from {start.utc.isot[:10]})")
-    lon_deg, r_km = np.broadcast_to(lon_deg, t.shape), np.broadcast_to(r_km, t.shape)
-    out = np.empty((solution.v.shape[0], len(t)))
-    for n in range(len(t)):
-        series = solution.at(float(lon_deg[n]), float(r_km[n]))  # (M, T)
-        for m in range(series.shape[0]):
-            out[m, n] = np.interp(t[n], solution.t_s, series[m])
+        raise ValueError(f"observer times run outside the model run (0 to {solution.t_s[-1] / 86400:.1f} days)")
+    lon, r = np.broadcast_to(lon_deg, t.shape), np.broadcast_to(r_km, t.shape)
+    n_lon = len(solution.lon_rad)
+    f = (np.radians(lon) % (2 * np.pi)) / (2 * np.pi) * n_lon
+    i0 = np.floor(f).astype(int) % n_lon
+    wl = f - np.floor(f)
+    k = np.clip(np.searchsorted(solution.t_s, t) - 1, 0, len(solution.t_s) - 2)
+    wt = (t - solution.t_s[k]) / (solution.t_s[k + 1] - solution.t_s[k])
+    order = np.argsort(solution.r_km)
+    radii = solution.r_km[order]
+    if len(radii) == 1:
+        j0 = j1 = np.full(t.shape, order[0])
+        wr = np.zeros(t.shape)
+    else:
+        j = np.clip(np.searchsorted(radii, r) - 1, 0, len(radii) - 2)
+        wr = np.clip((r - radii[j]) / (radii[j + 1] - radii[j]), 0.0, 1.0)
+        j0, j1 = order[j], order[j + 1]
+    v = solution.v
+    out = 0.0
+    for li, wli in ((i0, 1 - wl), ((i0 + 1) % n_lon, wl)):
+        for ki, wki in ((k, 1 - wt), (k + 1, wt)):
+            for ji, wji in ((j0, 1 - wr), (j1, wr)):
+                out = out + (wli * wki * wji) * v[:, li, ki, ji]
     return out

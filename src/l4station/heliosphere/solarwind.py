@@ -236,8 +236,10 @@ def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=
                                  / (2 * np.pi) * n_map)
     epoch = np.interp(t, epochs, np.arange(len(epochs), dtype=float))
     cme_index = np.full((len(lon), n_steps), -1, dtype=np.int64)
-    for c, cme in enumerate(cmes):
-        cme_index[cme.mask(lon, t, grid.r_km[0])] = c
+    for c, cme in enumerate(cmes):   # only the steps while the CME threads the boundary
+        lo, hi = np.searchsorted(t, [cme.t_launch_s, cme.t_launch_s + cme.duration_s])
+        window = cme_index[:, lo:hi + 1]
+        window[cme.mask(lon, t[lo:hi + 1], grid.r_km[0])] = c
     speeds = np.array([[c.v_kms for c in cmes]] * m, dtype=float).reshape(m, len(cmes)) if cmes else np.zeros((m, 1))
     if cme_speeds is not None:
         speeds = np.broadcast_to(cme_speeds, (m, len(cmes))).copy()
