@@ -6,7 +6,9 @@ A section is a function ``(StudyContext) -> Section``; the study is the list
 """
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,9 +18,12 @@ import numpy as np
 from astropy.time import Time
 
 import l4station
+from l4station import ephemeris
 from l4station.comms.contacts import ContactPlan, plan
 from l4station.config import MissionConfig
 from l4station.geometry import GeometryTimeline, geometry_timeline
+from l4station.heliosphere.insitu import packaged
+from l4station.heliosphere.osse import Experiment, experiment
 from l4station.orbit.propagation import ForceModel
 from l4station.orbit.stationkeeping import Stay, stay
 from l4station.orbit.transfer import TransferTrade, transfer_trade
@@ -68,15 +73,29 @@ class StudyContext:
         return plan(self.config, self.station_bcrs)
 
     @cached_property
+    def osse(self) -> Experiment:
+        """The observing-system experiment (real data from the packaged BRaVDA files)."""
+        return experiment(self.config, packaged())
+
+    @cached_property
     def transfer(self) -> TransferTrade:
         """The transfer trade to the mission's target (the slow part of a study)."""
         return transfer_trade(self.config, self.config.mission.target)
 
 
+BACKGROUND = ("spaceweather",)
+"""Sections that need nothing another section computes, built in a second process."""
+
+
+def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig) -> Section:
+    return build(StudyContext(config))
+
+
 def sections() -> list[Callable[[StudyContext], Section]]:
     """The report's sections, in order."""
-    from l4station.study.sections import communications, geometry, mission, stability, transfer
-    return [mission.section, geometry.section, transfer.section, stability.section, communications.section]
+    from l4station.study.sections import communications, geometry, mission, spaceweather, stability, transfer
+    return [mission.section, geometry.section, transfer.section, stability.section, communications.section,
+            spaceweather.section]
 
 
 @dataclass(frozen=True)
@@ -96,11 +115,26 @@ def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None 
     ``on_section(index, name)`` is called as each section starts (for a progress bar).
     """
     context = StudyContext(config)
-    built = []
-    for index, build in enumerate(sections()):
-        if on_section is not None:
-            on_section(index, build.__module__.rsplit(".", 1)[-1])
-        built.append(build(context))
+    steps = sections()
+    names = [build.__module__.rsplit(".", 1)[-1] for build in steps]
+    built: dict[str, Future | Section] = {}
+    # Sections in BACKGROUND share nothing with the others: they are built in a second process once
+    # the transfer trade (which keeps every core busy) is done, overlapping the single-core sections
+    # after it. That process is forked first, before any numba thread pool exists here (forking
+    # after OpenMP starts is unsafe); it reopens the ephemeris files.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=ephemeris.reopen) as pool:
+        pool.submit(int).result()
+        for index, (name, build) in enumerate(zip(names, steps)):
+            if on_section is not None:
+                on_section(index, name)
+            if name not in built:
+                built[name] = build(context)
+            if name == "transfer":
+                for other, background in zip(names, steps):
+                    if other in BACKGROUND and other not in built:
+                        built[other] = pool.submit(_build_alone, background, config)
+        built = {name: b.result() if isinstance(b, Future) else b for name, b in built.items()}
+    built = [built[name] for name in names]
     document = {
         "l4station_version": l4station.__version__,
         "config_sha256": config.sha256(),
