@@ -177,3 +177,40 @@ def test_contacts_with_no_contact_is_an_error(capsys, tmp_path):
                     "[mission]\nepoch = 2031-07-01T00:00:00\n")
     code, out, err = run(capsys, "contacts", "--config", str(path), "--days", "5")
     assert code == 2 and out == "" and "no contact" in err and err.count("\n") == 1
+
+
+SOLARWIND = Path(__file__).parent / "data" / "solarwind"
+
+
+def test_forecast_json_follows_issue_5(capsys):
+    code, out, _ = run(capsys, "forecast", "--observers", "L1,L5", "--target", "earth", "--data", str(SOLARWIND),
+                       "--start", "2008-03-01", "--stop", "2008-05-01", "--json")
+    out = json.loads(out)
+    assert code == 0
+    assert out["observers"] == ["L1", "L5"] and out["target"] == "earth" and out["lead_days"] == 1.0
+    assert set(out["metrics"]) >= {"mae_kms", "rmse_kms", "corr", "n"} and out["metrics"]["n"] > 1000
+    first = out["series"][0]
+    assert set(first) == {"time", "forecast_kms", "observed_kms"} and first["time"].endswith("Z")
+
+
+def test_osse_json_follows_issue_5(capsys):
+    code, out, _ = run(capsys, "osse", "--config", str(SMALL), "--data", str(SOLARWIND), "--json")
+    doc = json.loads(out)
+    assert code == 0 and set(doc) == {"cases", "cme"}
+    case = doc["cases"][0]
+    assert set(case) >= {"observers", "target", "source", "lead_days", "mae_kms", "rmse_kms", "corr",
+                         "skill_vs_persistence"}
+    assert {c["source"] for c in doc["cases"]} == {"real", "synthetic"}
+    assert set(doc["cme"][0]) >= {"observers", "arrival_mae_hours"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--observers", "L1,L9"], "--observers must list distinct observers"),
+    (["--target", "venus"], "--target must be earth, L1, L4, L5 or mars"),
+    (["--start", "yesterday"], "--start 'yesterday' is not an ISO date"),
+    (["--data", "/nonexistent"], "no such folder"),
+    (["--start", "1999-01-01", "--stop", "1999-03-01"], "no forecast between"),
+])
+def test_forecast_bad_input_is_one_line(args, message, capsys):
+    code, _, err = run(capsys, "forecast", "--data", str(SOLARWIND), *args)
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -21,7 +21,7 @@ def result():
 
 def test_study_json_has_the_documented_fields(result):
     d = result.document
-    assert d["sections"] == ["mission", "geometry", "transfer", "stability", "communications"]
+    assert d["sections"] == ["mission", "geometry", "transfer", "stability", "communications", "spaceweather"]
     m = d["mission"]
     assert (m["name"], m["target"], m["epoch"], m["duration_years"]) == (
         "L4 solar-wind station (default concept)", "L4", "2031-01-01T00:00:00.000", 1.0)
@@ -37,19 +37,25 @@ def test_study_json_has_the_documented_fields(result):
     c = d["communications"]
     assert c["data_lost_gbit"] == 0 and c["daily_volume_gbit"] == pytest.approx(c["produced_gbit_per_day"], rel=0.02)
     assert {link["band"] for link in c["links"]} == {"X", "Ka"}
+    sw = d["spaceweather"]
+    # Issue 5's OSSE schema: every observer set, real and synthetic, each target and lead.
+    keys = {(tuple(c["observers"]), c["target"], c["source"], c["lead_days"]) for c in sw["cases"]}
+    assert len(keys) == len(sw["cases"]) == 4 * 3 * 1 + 4 * 2 * 1      # synthetic: 3 targets; real: earth, L4
+    assert {tuple(c["observers"]) for c in sw["cme"]} == {("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5")}
     json.dumps(d)  # plain JSON types only
 
 
 def test_sections_are_functions_of_the_context(result):
     assert all(isinstance(s, Section) for s in result.sections)
     names = [f.__module__.rsplit(".", 1)[-1] for f in study.sections()]
-    assert names == ["mission", "geometry", "transfer", "stability", "communications"]
+    assert names == ["mission", "geometry", "transfer", "stability", "communications", "spaceweather"]
 
 
 def test_progress_callback_sees_every_section():
     seen = []
     study.run(config.load(SMALL), on_section=lambda index, name: seen.append((index, name)))
-    assert seen == [(0, "mission"), (1, "geometry"), (2, "transfer"), (3, "stability"), (4, "communications")]
+    assert seen == [(0, "mission"), (1, "geometry"), (2, "transfer"), (3, "stability"), (4, "communications"),
+                    (5, "spaceweather")]
 
 
 class _Collector(HTMLParser):

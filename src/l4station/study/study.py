@@ -18,7 +18,6 @@ import numpy as np
 from astropy.time import Time
 
 import l4station
-from l4station import ephemeris
 from l4station.comms.contacts import ContactPlan, plan
 from l4station.config import MissionConfig
 from l4station.geometry import GeometryTimeline, geometry_timeline
@@ -120,10 +119,9 @@ def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None 
     built: dict[str, Future | Section] = {}
     # Sections in BACKGROUND share nothing with the others: they are built in a second process once
     # the transfer trade (which keeps every core busy) is done, overlapping the single-core sections
-    # after it. That process is forked first, before any numba thread pool exists here (forking
-    # after OpenMP starts is unsafe); it reopens the ephemeris files.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=ephemeris.reopen) as pool:
-        pool.submit(int).result()
+    # after it. The process is spawned, not forked: forking after numba's OpenMP pool has started
+    # is unsafe.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         for index, (name, build) in enumerate(zip(names, steps)):
             if on_section is not None:
                 on_section(index, name)
