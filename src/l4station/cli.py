@@ -334,8 +334,8 @@ def forecast(observers: Annotated[str, typer.Option("--observers", help="Comma-s
     if key not in ("earth", "L1", "L4", "L5", "mars"):
         raise UserFacingError(f"--target must be earth, L1, L4, L5 or mars, got '{target}'")
     f = mission.forecast
-    t0 = _mjd(start, "--start") if start else _mjd(str(f.real_start), "real_start")
-    t1 = _mjd(stop, "--stop") if stop else _mjd(str(f.real_stop), "real_stop")
+    t0 = _mjd(start, "--start") if start else osse.mjd_of(f.real_start)
+    t1 = _mjd(stop, "--stop") if stop else osse.mjd_of(f.real_stop)
     if t1 - t0 < lead + f.cadence_days:
         raise UserFacingError(f"--stop must come at least {lead + f.cadence_days:g} days after --start")
     records = _records(data)

@@ -263,16 +263,10 @@ def forecasts(maps: np.ndarray, observers: tuple[str, ...], target: Series, issu
         k = np.clip(np.searchsorted(solution.t_s, lead_s) - 1, 0, len(solution.t_s) - 2)
         u = ((lead_s - solution.t_s[k]) / (solution.t_s[k + 1] - solution.t_s[k]))[None, :, None]
         series = (1 - u) * solution.v[:, 0, k, :] + u * solution.v[:, 0, k + 1, :]     # (N_have, H, S)
-        radii = solution.r_km
-        rr = r[have]
-        if len(radii) == 1:
-            out[have] = series[..., 0]
-        else:
-            j = np.clip(np.searchsorted(radii, rr) - 1, 0, len(radii) - 2)
-            g = np.clip((rr - radii[j]) / (radii[j + 1] - radii[j]), 0.0, 1.0)
-            lo = np.take_along_axis(series, j[..., None], axis=2)[..., 0]
-            hi = np.take_along_axis(series, (j + 1)[..., None], axis=2)[..., 0]
-            out[have] = (1 - g) * lo + g * hi
+        j0, j1, g = sw.radial_bracket(solution.r_km, r[have])
+        lo = np.take_along_axis(series, j0[..., None], axis=2)[..., 0]
+        hi = np.take_along_axis(series, j1[..., None], axis=2)[..., 0]
+        out[have] = (1 - g) * lo + g * hi
     result = []
     for n, lead in enumerate(leads):
         cols = slice(n * len(hours), (n + 1) * len(hours))

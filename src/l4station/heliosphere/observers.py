@@ -16,7 +16,7 @@ from astropy.time import Time
 
 from l4station import ephemeris
 from l4station.geometry import wrap_degrees
-from l4station.heliosphere.solarwind import Solution
+from l4station.heliosphere.solarwind import Solution, radial_bracket
 
 OBSERVERS = ("earth", "L1", "L4", "L5", "mars")
 
@@ -79,15 +79,7 @@ def sample_seconds(solution: Solution, t_s, lon_deg, r_km) -> np.ndarray:
     wl = f - np.floor(f)
     k = np.clip(np.searchsorted(solution.t_s, t) - 1, 0, len(solution.t_s) - 2)
     wt = (t - solution.t_s[k]) / (solution.t_s[k + 1] - solution.t_s[k])
-    order = np.argsort(solution.r_km)
-    radii = solution.r_km[order]
-    if len(radii) == 1:
-        j0 = j1 = np.full(t.shape, order[0])
-        wr = np.zeros(t.shape)
-    else:
-        j = np.clip(np.searchsorted(radii, r) - 1, 0, len(radii) - 2)
-        wr = np.clip((r - radii[j]) / (radii[j + 1] - radii[j]), 0.0, 1.0)
-        j0, j1 = order[j], order[j + 1]
+    j0, j1, wr = radial_bracket(solution.r_km, r)
     v = solution.v
     out = 0.0
     for li, wli in ((i0, 1 - wl), ((i0 + 1) % n_lon, wl)):

@@ -63,13 +63,13 @@ def skill_cases(records: dict[str, Series], targets: dict[str, Series], start_mj
 
 # --- synthetic nature run -------------------------------------------------------------------------
 
-def _ou(rng, n: int, tau: float, size=()) -> np.ndarray:
-    """Unit-variance Ornstein-Uhlenbeck series of n daily steps with correlation time tau days."""
+def _ou(rng, n: int, tau: float, shape: tuple = ()) -> np.ndarray:
+    """Unit-variance Ornstein-Uhlenbeck series (n, *shape) of daily steps, correlation time tau days."""
     a = np.exp(-1.0 / tau)
-    x = np.empty((n,) + tuple(np.atleast_1d(size)) if size else (n,))
-    x[0] = rng.standard_normal(size or None)
+    x = np.empty((n, *shape))
+    x[0] = rng.standard_normal(shape)
     for i in range(1, n):
-        x[i] = a * x[i - 1] + np.sqrt(1 - a * a) * rng.standard_normal(size or None)
+        x[i] = a * x[i - 1] + np.sqrt(1 - a * a) * rng.standard_normal(shape)
     return x
 
 
@@ -80,7 +80,7 @@ def synthetic_boundary(days: int, rng: np.random.Generator, n_lon: int = 128) ->
     300-800 km/s, as in the solar-cycle declining phase."""
     lon = np.arange(n_lon) * 360.0 / n_lon
     centres = rng.uniform(0, 360, 3) + np.cumsum(rng.normal(0, 1.5, (days, 3)), axis=0)
-    amplitude = np.clip(260 + 70 * _ou(rng, days, 40.0, 3), 60, 450)
+    amplitude = np.clip(260 + 70 * _ou(rng, days, 40.0, (3,)), 60, 450)
     width = rng.uniform(15, 35, 3)
     d = (lon[None, None, :] - centres[:, :, None] + 180) % 360 - 180
     maps = 330 + np.sum(amplitude[:, :, None] * np.exp(-0.5 * (d / width[None, :, None]) ** 2), axis=1)

@@ -134,6 +134,20 @@ class ConeCME:
         return inside & (offset <= half_angle)
 
 
+def radial_bracket(stored_r_km: np.ndarray, r_km) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear interpolation among stored radii (any order): indices j0, j1 into them and the weight
+    of j1 at each r_km, clamped to the stored range."""
+    r = np.asarray(r_km, dtype=float)
+    order = np.argsort(stored_r_km)
+    radii = stored_r_km[order]
+    if len(radii) == 1:
+        j = np.full(r.shape, order[0])
+        return j, j, np.zeros(r.shape)
+    k = np.clip(np.searchsorted(radii, r) - 1, 0, len(radii) - 2)
+    w = np.clip((r - radii[k]) / (radii[k + 1] - radii[k]), 0.0, 1.0)
+    return order[k], order[k + 1], w
+
+
 @dataclass(frozen=True)
 class Solution:
     """Speeds v (M, L, T, S) km/s at times t_s (T,), longitudes lon_rad (L,), radii r_km (S,)."""
