@@ -1,0 +1,139 @@
+"""Ingest: packets from a file, a TCP stream or a request body into the archive.
+
+Each batch of bytes is framed and checked (known APID, declared length, CRC), decoded in bulk,
+sorted by sample time (undoing any reordering on the link), stripped of duplicates (in the batch
+and against the archive: the sample time is the key), stored in one transaction, and its time
+span re-examined for gaps. A gap's size comes from the cadence and the 14-bit sequence count
+together: the count says how many packets are missing modulo 2^14, the time says which multiple.
+A malformed packet is counted and skipped; it never stops the ingest or costs a valid packet.
+"""
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from l4station.ground import alerts, packets
+from l4station.ground.store import Archive, Gap
+
+READ_CHUNK = 1 << 20
+
+
+def find_gaps(name: str, t_us: np.ndarray, seq: np.ndarray, cadence_s: float) -> list[Gap]:
+    """Gaps in a time-sorted series of one packet type."""
+    if len(t_us) < 2:
+        return []
+    by_time = np.rint(np.diff(t_us) / (cadence_s * 1e6)).astype(np.int64) - 1
+    by_count = (np.diff(seq) - 1) % packets.SEQUENCE_MODULO
+    wraps = np.maximum(np.rint((by_time - by_count) / packets.SEQUENCE_MODULO), 0).astype(np.int64)
+    missing = by_count + wraps * packets.SEQUENCE_MODULO
+    at = np.flatnonzero(missing > 0)
+    return [Gap(name, int(t_us[i]), int(t_us[i + 1]), int(missing[i])) for i in at]
+
+
+def _summary() -> dict:
+    return {"packets": 0, "valid": 0, "rejected": {"crc": 0, "length": 0, "apid": 0}, "duplicates": 0,
+            "gaps": 0, "stored_rows": 0, "elapsed_s": 0.0, "latency_s": None}
+
+
+def _add(total: dict, part: dict) -> dict:
+    for key in ("packets", "valid", "duplicates", "gaps", "stored_rows"):
+        total[key] += part[key]
+    for key in total["rejected"]:
+        total["rejected"][key] += part["rejected"][key]
+    total["latency_s"] = part["latency_s"] or total["latency_s"]
+    return total
+
+
+def ingest_bytes(archive: Archive, stream: bytes, *, source: str, final: bool = True,
+                 received_us: int | None = None) -> tuple[dict, int]:
+    """Ingest one batch; returns its summary and the bytes consumed (all, if ``final``)."""
+    started = time.perf_counter()
+    received_us = int(time.time() * 1e6) if received_us is None else received_us
+    decoded = packets.decode(stream, final=final)
+    summary = _summary() | {"packets": decoded.packets, "valid": decoded.valid, "rejected": decoded.rejected}
+    latencies = []
+    spans = {}
+    with archive.transaction() as cursor:
+        batch = archive.new_batch(cursor, source, received_us)
+        for name, columns in decoded.data.items():
+            if len(columns["t_us"]) == 0:
+                continue
+            t_unique, first = np.unique(columns["t_us"], return_index=True)   # sorted, first copy kept
+            sorted_columns = {key: value[first] for key, value in columns.items()}
+            summary["stored_rows"] += archive.insert(cursor, name, sorted_columns, received_us, batch)
+            low, high = archive.neighbours(cursor, name, int(t_unique[0]), int(t_unique[-1]))
+            span = archive.columns(name, low, high + 1, ["seq"], cursor=cursor)
+            gaps = find_gaps(name, span["t_us"], span["seq"].astype(np.int64), packets.dictionary()[name].cadence_s)
+            archive.replace_gaps(cursor, name, low, high, gaps)
+            summary["gaps"] += len(gaps)
+            latencies.append((received_us - t_unique) / 1e6)
+            spans[name] = (low, high)
+        summary["duplicates"] = summary["valid"] - summary["stored_rows"]
+        if latencies:
+            lat = np.concatenate(latencies)
+            summary["latency_s"] = {"median": float(np.median(lat)), "max": float(lat.max())}
+        alerts.update(archive, cursor, spans)
+        summary["elapsed_s"] = time.perf_counter() - started
+        archive.finish_batch(cursor, batch, summary)
+    return summary, decoded.consumed
+
+
+def ingest_file(archive: Archive, path: str | Path, *, chunk_bytes: int = 64 * READ_CHUNK,
+                on_progress: Callable[[float], None] | None = None) -> dict:
+    """Ingest a file of packets, in batches of about ``chunk_bytes``."""
+    path = Path(path)
+    started = time.perf_counter()
+    total = _summary()
+    size = path.stat().st_size
+    pending = b""
+    done = 0
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(chunk_bytes)
+            final = len(chunk) < chunk_bytes
+            pending += chunk
+            if pending:
+                summary, consumed = ingest_bytes(archive, pending, source=str(path), final=final)
+                _add(total, summary)
+                pending = pending[consumed:]
+            done += len(chunk)
+            if on_progress:
+                on_progress(done / max(size, 1))
+            if final:
+                break
+    total["elapsed_s"] = time.perf_counter() - started
+    return total
+
+
+def ingest_tcp(archive: Archive, host: str, port: int, *, flush_s: float = 1.0, timeout_s: float = 30.0,
+               on_batch: Callable[[dict], None] | None = None) -> dict:
+    """Connect to a packet server at host:port and ingest what it sends until it closes the
+    connection, committing a batch every ``flush_s`` seconds."""
+    started = time.perf_counter()
+    total = _summary()
+    pending = b""
+    last_flush = time.monotonic()
+    with socket.create_connection((host, port), timeout=timeout_s) as connection:
+        connection.settimeout(flush_s)
+        while True:
+            try:
+                chunk = connection.recv(READ_CHUNK)
+            except socket.timeout:
+                chunk = None
+            closed = chunk == b""
+            pending += chunk or b""
+            if pending and (closed or time.monotonic() - last_flush >= flush_s):
+                summary, consumed = ingest_bytes(archive, pending, source=f"tcp://{host}:{port}", final=closed)
+                pending = pending[consumed:]
+                _add(total, summary)
+                last_flush = time.monotonic()
+                if on_batch:
+                    on_batch(summary)
+            if closed:
+                break
+    total["elapsed_s"] = time.perf_counter() - started
+    return total
