@@ -407,6 +407,103 @@ def osse(config: ConfigOption = None, data: DataOption = None, json_output: Json
         cme.add_row("+".join(c["observers"]), f"{c['speed_error_percent']:.0f}%", f"{c['arrival_mae_hours']:.1f}")
     stdout.print(cme)
 
+# ---- operations: telemetry, archive, server --------------------------------------------------
+
+DbOption = Annotated[str, typer.Option("--db", help="Archive URL: sqlite:///path.db or postgresql://user@host/db.")]
+
+
+def _archive(url: str, create: bool = True):
+    from l4station.ground.store import Archive, ArchiveError
+    try:
+        return Archive(url, create=create)
+    except ArchiveError as error:
+        raise UserFacingError(str(error)) from None
+
+
+@app.command()
+def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to write the packet stream to.",
+                                               dir_okay=False)],
+             hours: Annotated[float, typer.Option("--hours", help="Hours of observations.")] = 24.0,
+             start: Annotated[Optional[str], typer.Option(
+                 "--start", help="UTC start (ISO); default: so that the data end now.")] = None,
+             source: Annotated[str, typer.Option("--source", help="replay (real STEREO-A speeds) or model.")] = "replay",
+             gaps: Annotated[float, typer.Option("--gaps", help="Fraction of time lost in outages.")] = 0.0,
+             duplicates: Annotated[float, typer.Option("--duplicates", help="Fraction of packets sent twice.")] = 0.0,
+             reorder: Annotated[float, typer.Option("--reorder", help="Fraction of packets out of order.")] = 0.0,
+             bit_error_rate: Annotated[float, typer.Option("--bit-error-rate", help="Bit error rate on the link.")] = 0.0,
+             events: Annotated[bool, typer.Option("--events/--no-events",
+                                                  help="Include a shock and a proton event.")] = True,
+             seed: Annotated[int, typer.Option("--seed")] = 1,
+             json_output: JsonOption = False):
+    """Simulate the station's instruments: a CCSDS packet stream (plasma, magnetometer, protons,
+    housekeeping) with optional link impairments."""
+    import time as time_module
+
+    from astropy.time import Time
+
+    from l4station.ground import instruments
+    try:
+        begin = Time(start, scale="utc") if start else Time(np.floor(time_module.time() / 60) * 60 - hours * 3600,
+                                                             format="unix", scale="utc")
+    except ValueError:
+        raise UserFacingError(f"--start {start!r} is not a date: write e.g. 2026-11-22T00:00:00") from None
+    try:
+        stream = instruments.simulate(begin, hours, source=source, seed=seed, events=events,
+                                      impairments=instruments.Impairments(gaps, duplicates, reorder, bit_error_rate))
+    except ValueError as error:
+        raise UserFacingError(str(error)) from None
+    try:
+        out.write_bytes(stream.data)
+    except OSError as error:
+        raise UserFacingError(f"cannot write {out}: {error.strerror}") from None
+    document = {"out": str(out), "bytes": len(stream.data), "packets": stream.packets, "impairments": stream.impaired,
+                "start": Time(stream.start_us / 1e6, format="unix").isot + "Z",
+                "stop": Time(stream.stop_us / 1e6, format="unix").isot + "Z"}
+    if json_output:
+        _print_json(document)
+        return
+    stdout.print(f"{sum(stream.packets.values())} packets ({len(stream.data) / 1e6:.2f} MB) from "
+                 f"{document['start']} to {document['stop']} written to {out}")
+    stdout.print("  " + ", ".join(f"{name} {n}" for name, n in stream.packets.items()))
+    if stream.impaired:
+        stdout.print("  impairments: " + ", ".join(f"{k} {v}" for k, v in stream.impaired.items()))
+
+
+@app.command()
+def ingest(source: Annotated[str, typer.Argument(help="Packet file, or tcp://host:port of a packet server.")],
+           db: DbOption = "sqlite:///l4station.db",
+           json_output: JsonOption = False):
+    """Ingest CCSDS packets into the archive: check CRC, length and APID, drop duplicates,
+    reorder, record gaps and latency, raise alerts."""
+    from l4station.ground import ingest as ingest_module
+
+    archive = _archive(db)
+    with archive:
+        if source.startswith("tcp://"):
+            host, _, port = source[len("tcp://"):].rpartition(":")
+            if not host or not port.isdigit():
+                raise UserFacingError(f"bad address {source!r}: write tcp://host:port")
+            try:
+                summary = ingest_module.ingest_tcp(archive, host, int(port))
+            except OSError as error:
+                raise UserFacingError(f"cannot read from {source}: {error.strerror or error}") from None
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise UserFacingError(f"no packet file at {path}: give a file written by 'l4station simulate' "
+                                      "or tcp://host:port")
+            with _progress() as progress:
+                task = progress.add_task("ingest", total=1.0)
+                summary = ingest_module.ingest_file(archive, path, on_progress=lambda f: progress.update(task, completed=f))
+    if json_output:
+        _print_json(summary)
+        return
+    r = summary["rejected"]
+    stdout.print(f"{summary['packets']} packets: {summary['valid']} valid, rejected {r['crc']} CRC, "
+                 f"{r['length']} length, {r['apid']} APID; {summary['duplicates']} duplicates; "
+                 f"{summary['gaps']} gaps; {summary['stored_rows']} rows stored in {summary['elapsed_s']:.2f} s")
+
+
 
 @config_app.command("show")
 def config_show(file: Annotated[Optional[Path], typer.Argument(
