@@ -505,6 +505,25 @@ def ingest(source: Annotated[str, typer.Argument(help="Packet file, or tcp://hos
 
 
 
+@app.command()
+def serve(db: DbOption = "sqlite:///l4station.db",
+          host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+          token: Annotated[Optional[str], typer.Option(
+              "--token", envvar="L4STATION_INGEST_TOKEN",
+              help="Bearer token that enables POST /api/ingest (default: ingest endpoint off).")] = None):
+    """Serve the archive: HAPI 3.3 at /hapi, SWPC-style JSON at /products/solar-wind/, alerts at
+    /api/alerts and the live dashboard at /."""
+    import uvicorn
+
+    from l4station.ground.server import create_app
+    if not 0 < port < 65536:
+        raise UserFacingError(f"--port {port} is not a TCP port: use 1-65535")
+    _archive(db).close()
+    stderr.print(f"l4station: serving {db} at http://{host}:{port}/ (HAPI at /hapi)")
+    uvicorn.run(create_app(db, token=token), host=host, port=port, log_level="warning")
+
+
 @config_app.command("show")
 def config_show(file: Annotated[Optional[Path], typer.Argument(
                     help="Mission TOML file; the embedded default mission if omitted.", dir_okay=False)] = None,

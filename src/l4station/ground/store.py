@@ -175,11 +175,16 @@ class Archive:
                 cursor=None) -> dict[str, np.ndarray]:
         """Samples of one packet type with start <= t < stop, as arrays (t_us, then fields; NaN
         for missing values), in time order."""
-        ptype = packets.dictionary()[name]
-        fields = [f.name for f in ptype.fields] if fields is None else fields
-        statement = f"SELECT t_us, {', '.join(fields)} FROM {name} WHERE t_us >= ? AND t_us < ? ORDER BY t_us"
+        return self._select(name, "t_us >= ? AND t_us < ?", (start_us, stop_us), fields, cursor)
+
+    def columns_of_batches(self, name: str, after: int, upto: int) -> dict[str, np.ndarray]:
+        """Samples of one packet type first stored by batches after < batch <= upto."""
+        return self._select(name, "batch > ? AND batch <= ?", (after, upto), None, None)
+
+    def _select(self, name: str, where: str, parameters: tuple, fields: list[str] | None, cursor) -> dict[str, np.ndarray]:
+        fields = [f.name for f in packets.dictionary()[name].fields] if fields is None else fields
         cur = cursor or self.connection.cursor()
-        cur.execute(self.sql(statement), (start_us, stop_us))
+        cur.execute(self.sql(f"SELECT t_us, {', '.join(fields)} FROM {name} WHERE {where} ORDER BY t_us"), parameters)
         rows = cur.fetchall()
         if not rows:
             return {"t_us": np.zeros(0, np.int64)} | {f: np.zeros(0) for f in fields}

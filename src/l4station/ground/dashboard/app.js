@@ -1,0 +1,79 @@
+// Live dashboard in the manner of NOAA's Real Time Solar Wind: stacked panels over one time axis,
+// polled from /api/panels, /api/status and /api/alerts. Plotly is served by our own server.
+"use strict";
+const REFRESH_MS = Number(new URLSearchParams(location.search).get("refresh") || 5000);
+const PANELS = [
+  { keys: ["bt", "bn"], names: ["|B|", "Bn"], colors: ["#eee", "#e33"], title: "B (nT)" },
+  { keys: ["density"], names: ["density"], colors: ["#f90"], title: "Density (cm⁻³)" },
+  { keys: ["speed"], names: ["speed"], colors: ["#c7f"], title: "Speed (km/s)" },
+  { keys: ["temperature"], names: ["temperature"], colors: ["#4c4"], title: "Temperature (K)", log: true },
+  { keys: ["p10"], names: ["≥10 MeV protons"], colors: ["#4bf"], title: "≥10 MeV (pfu)", log: true },
+];
+let span = "1-day";
+
+function layout(data) {
+  const n = PANELS.length, gap = 0.02, h = (1 - gap * (n - 1)) / n;
+  const lay = { paper_bgcolor: "#111", plot_bgcolor: "#181818", font: { color: "#ddd" }, showlegend: false,
+                margin: { l: 70, r: 20, t: 10, b: 40 }, shapes: [], hovermode: "x unified",
+                xaxis: { type: "date", anchor: "y" + n, range: [data.start, data.stop], gridcolor: "#333" } };
+  PANELS.forEach((p, i) => {
+    const top = 1 - i * (h + gap);
+    lay["yaxis" + (i ? i + 1 : "")] = { domain: [top - h, top], title: { text: p.title, font: { size: 11 } },
+      type: p.log ? "log" : "linear", gridcolor: "#333", zeroline: p.keys.includes("bn") };
+  });
+  lay.shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y" + n, y0: 10, y1: 10,
+                    line: { color: "#db2", dash: "dot", width: 1 } });           // S1 threshold
+  for (const g of data.gaps) {
+    lay.shapes.push({ type: "rect", xref: "x", yref: "paper", x0: g.start, x1: g.stop, y0: 0, y1: 1,
+                      fillcolor: "rgba(200,60,60,0.25)", line: { width: 0 }, layer: "below" });
+  }
+  return lay;
+}
+
+function traces(data) {
+  const out = [];
+  PANELS.forEach((p, i) => p.keys.forEach((k, j) => {
+    const s = data.series[k];
+    out.push({ x: s.t, y: s.v, name: p.names[j], type: "scattergl", mode: "lines",
+               line: { color: p.colors[j], width: 1 }, xaxis: "x", yaxis: "y" + (i ? i + 1 : ""), connectgaps: false });
+  }));
+  return out;
+}
+
+function age(seconds) {
+  if (seconds === null) return "–";
+  if (seconds < 120) return seconds.toFixed(0) + " s";
+  if (seconds < 7200) return (seconds / 60).toFixed(0) + " min";
+  return (seconds / 3600).toFixed(1) + " h";
+}
+
+async function refresh() {
+  const [panels, status, alerts] = await Promise.all(
+    [`/api/panels?span=${span}`, "/api/status", "/api/alerts?hours=24"].map(u => fetch(u).then(r => r.json())));
+  Plotly.react("panels", traces(panels), layout(panels), { displaylogo: false, responsive: true });
+  const plasma = status.datasets.plasma;
+  document.getElementById("latest").textContent = plasma.last ? "latest " + plasma.last : "no data yet";
+  document.getElementById("latency").textContent = age(plasma.age_s);
+  const stale = Object.values(status.datasets).some(d => d.age_s !== null && d.age_s > 3 * d.cadence_s);
+  const gapEl = document.getElementById("gap");
+  gapEl.textContent = stale ? "DATA GAP: no new data" : panels.gaps.length ? `${panels.gaps.length} gaps in view` : "no gap";
+  gapEl.className = stale ? "bad" : "ok";
+  document.getElementById("updated").textContent = new Date().toISOString().slice(11, 19) + "Z";
+  const box = document.getElementById("alerts");
+  box.replaceChildren(...alerts.alerts.slice(0, 5).map(a => {
+      const div = document.createElement("div");
+      const red = a.level === "red" || a.kind === "shock" || /^S[2-5]$/.test(a.level);
+      div.className = red ? "red" : "yellow";
+      div.textContent = `${a.level.toUpperCase()} ${a.start}: ${a.message}`;
+      return div;
+    }));
+  document.body.dataset.ready = "1";
+}
+
+document.querySelectorAll("#spans button").forEach(b => b.addEventListener("click", () => {
+  span = b.dataset.span;
+  document.querySelectorAll("#spans button").forEach(x => x.classList.toggle("active", x === b));
+  refresh();
+}));
+refresh();
+setInterval(refresh, REFRESH_MS);
