@@ -524,6 +524,29 @@ def serve(db: DbOption = "sqlite:///l4station.db",
     uvicorn.run(create_app(db, token=token), host=host, port=port, log_level="warning")
 
 
+@app.command()
+def export(day: Annotated[str, typer.Option("--day", help="UTC day, YYYY-MM-DD.")],
+           db: DbOption = "sqlite:///l4station.db",
+           out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files.", file_okay=False)] = Path("."),
+           fmt: Annotated[str, typer.Option("--format", help="cdf (ISTP) or netcdf (CF).")] = "cdf",
+           json_output: JsonOption = False):
+    """Write a day of the archive as ISTP CDF or CF netCDF files, one per dataset."""
+    from l4station.ground.export import export_day
+
+    with _archive(db, create=False) as archive:
+        try:
+            written = export_day(archive, day, out, fmt)
+        except ValueError as error:
+            raise UserFacingError(str(error)) from None
+    if json_output:
+        _print_json({"files": [str(p) for p in written]})
+        return
+    if not written:
+        stdout.print(f"no data on {day}")
+    for path in written:
+        stdout.print(str(path))
+
+
 @config_app.command("show")
 def config_show(file: Annotated[Optional[Path], typer.Argument(
                     help="Mission TOML file; the embedded default mission if omitted.", dir_okay=False)] = None,

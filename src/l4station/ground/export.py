@@ -1,0 +1,92 @@
+"""Daily files for the archives of the field: ISTP-compliant CDF (through cdflib, whose ISTP
+checks must pass without a warning) and CF netCDF (through xarray).
+
+One file per packet type and UTC day, named as ISTP logical files:
+``l4_<dataset>_l2_<yyyymmdd>_v01.cdf`` (.nc for netCDF). Attributes follow the ISTP/IACG
+guidelines (SPDF, "ISTP Metadata Guidelines": global and variable attributes) and the CF
+conventions 1.10 for netCDF.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from l4station.ground import packets
+from l4station.ground.store import Archive
+
+DAY_US = 86_400_000_000
+CDF_FILL = -1.0e31
+
+
+def _dataset(name: str, columns: dict[str, np.ndarray], day: np.datetime64) -> xr.Dataset:
+    ptype = packets.dictionary()[name]
+    epoch = columns["t_us"].astype("datetime64[us]").astype("datetime64[ns]")
+    source = f"l4_{name}_l2"
+    date = str(day).replace("-", "")
+    ds = xr.Dataset(coords={"Epoch": ("Epoch", epoch, {
+        "CATDESC": "Sample time, UTC", "FIELDNAM": "Epoch", "VAR_TYPE": "support_data", "UNITS": "ns",
+        "TIME_BASE": "J2000", "TIME_SCALE": "Terrestrial Time", "REFERENCE_POSITION": "Rotating Earth Geoid",
+        "LABLAXIS": "Epoch", "FORMAT": "a32", "FILLVAL": np.datetime64("NaT"), "DISPLAY_TYPE": "time_series",
+        "VALIDMIN": np.datetime64("1990-01-01T00:00:00", "ns"), "VALIDMAX": np.datetime64("2100-01-01T00:00:00", "ns"),
+        "SCALETYP": "linear", "MONOTON": "INCREASE"})})
+    for f in ptype.fields:
+        values = columns[f.name]
+        finite = values[np.isfinite(values)]
+        ds[f.name] = ("Epoch", values, {
+            "CATDESC": f.description, "FIELDNAM": f.name, "VAR_TYPE": "data", "DEPEND_0": "Epoch",
+            "DISPLAY_TYPE": "time_series", "UNITS": f.units or " ", "LABLAXIS": f.name,
+            "FILLVAL": CDF_FILL, "FORMAT": "E12.4" if f.calibration == "log10" else "F10.3",
+            "VALIDMIN": float(finite.min()) if len(finite) else 0.0, "VALIDMAX": float(finite.max()) if len(finite) else 0.0,
+            "SCALETYP": "log" if f.calibration == "log10" else "linear"})
+    ds.attrs = {
+        "Project": "l4station", "Source_name": "L4>Sun-Earth L4 space-weather station", "Discipline": "Space Physics>Heliospheric Science",
+        "Data_type": "L2>Level 2 engineering units", "Descriptor": f"{name.upper()}>{ptype.description}",
+        "Data_version": "1", "Logical_file_id": f"{source}_{date}_v01", "Logical_source": source,
+        "Logical_source_description": ptype.description, "PI_name": "l4station operations team",
+        "PI_affiliation": "l4station", "TEXT": f"{ptype.description}, calibrated from CCSDS packets (APID {ptype.apid:#x}).",
+        "Instrument_type": "Particles (space)" if name == "particles" else "Plasma and Solar Wind" if name == "plasma"
+        else "Magnetic Fields (space)" if name == "mag" else "Engineering",
+        "Mission_group": "l4station", "Generated_by": "l4station", "Time_resolution": f"{ptype.cadence_s:g} s",
+    }
+    return ds
+
+
+def export_day(archive: Archive, day: str, out: str | Path, fmt: str = "cdf") -> list[Path]:
+    """Write one file per packet type holding data on UTC ``day`` (YYYY-MM-DD); returns the paths
+    written (types with no data that day are skipped)."""
+    import cdflib.xarray
+
+    try:
+        date = np.datetime64(day, "D")
+    except ValueError:
+        raise ValueError(f"--day {day!r} is not a date: write YYYY-MM-DD") from None
+    if fmt not in ("cdf", "netcdf"):
+        raise ValueError(f"--format {fmt!r}: use cdf or netcdf")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = int((date - np.datetime64("1970-01-01", "D")).astype(np.int64)) * DAY_US
+    written = []
+    for name in packets.dictionary():
+        columns = archive.columns(name, start, start + DAY_US)
+        if not len(columns["t_us"]):
+            continue
+        ds = _dataset(name, columns, date)
+        path = out / f"{ds.attrs['Logical_file_id']}.{'cdf' if fmt == 'cdf' else 'nc'}"
+        path.unlink(missing_ok=True)
+        if fmt == "cdf":
+            cdflib.xarray.xarray_to_cdf(ds, str(path), istp=True, terminate_on_warning=True)
+        else:
+            cf = ds.copy()
+            for var in cf.data_vars:
+                cf[var].attrs = {"long_name": cf[var].attrs["CATDESC"], "units": cf[var].attrs["UNITS"].strip() or "1"}
+                cf[var].encoding["_FillValue"] = CDF_FILL
+            cf["Epoch"].attrs = {"long_name": "sample time", "standard_name": "time"}
+            cf["Epoch"].encoding = {"units": "microseconds since 1970-01-01T00:00:00Z", "dtype": "int64"}
+            cf.attrs = {"Conventions": "CF-1.10", "title": ds.attrs["Logical_source_description"],
+                        "source": ds.attrs["Source_name"], "history": "written by l4station",
+                        "id": ds.attrs["Logical_file_id"]}
+            cf.to_netcdf(path)
+        written.append(path)
+    return written
