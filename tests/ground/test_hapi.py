@@ -1,0 +1,189 @@
+"""The HAPI server against the HAPI 3.3.0 specification's tables and rules, and read by the real
+hapiclient over loopback."""
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from l4station.ground import hapi, ingest
+from l4station.ground.server import create_app
+from l4station.ground.store import Archive
+
+SPEC = json.loads((Path(__file__).parents[1] / "data" / "hapi-3.3-status.json").read_text())["codes"]
+DAY = "2026-11-20"
+
+
+@pytest.fixture(scope="module")
+def archive_file(tmp_path_factory, two_days):
+    url = f"sqlite:///{tmp_path_factory.mktemp('hapi') / 'a.db'}"
+    with Archive(url) as archive:
+        ingest.ingest_bytes(archive, two_days.data, source="test")
+    return url
+
+
+@pytest.fixture(scope="module")
+def client(archive_file):
+    return TestClient(create_app(archive_file, token="t0ken"))
+
+
+def test_status_codes_and_messages_are_the_specs():
+    assert {str(k): [http, msg] for k, (http, msg) in hapi.STATUS.items()} == SPEC
+
+
+@pytest.mark.parametrize("url, code", [
+    ("/hapi/data?dataset=plasma&start=2026-11-20&stop=2026-11-20T01Z", 1200),
+    ("/hapi/data?dataset=plasma&start=2026-11-22T12Z&stop=2026-11-22T13Z", 1201),
+    ("/hapi/data?start=2026-11-20&stop=2026-11-21", 1400),
+    ("/hapi/nonsense", 1400),
+    ("/hapi/data?dataset=plasma&dataset=mag&start=2026-11-20&stop=2026-11-21", 1400),
+    ("/hapi/data?dataset=plasma&start=2026-11-20&stop=2026-11-21&colour=red", 1401),
+    ("/hapi/data?dataset=plasma&start=2026-11-32&stop=2026-11-21", 1402),
+    ("/hapi/data?dataset=plasma&start=2026-367&stop=2026-11-21", 1402),
+    ("/hapi/data?dataset=plasma&start=2026-11-20&stop=tomorrow", 1403),
+    ("/hapi/data?dataset=plasma&start=2026-11-21&stop=2026-11-21", 1404),
+    ("/hapi/data?dataset=plasma&start=2026-11-19&stop=2026-11-21", 1405),
+    ("/hapi/data?dataset=../../etc/passwd&start=2026-11-20&stop=2026-11-21", 1406),
+    ("/hapi/info?dataset=solar_flares", 1406),
+    ("/hapi/data?dataset=plasma&start=2026-11-20&stop=2026-11-21&parameters=speed", 1407),
+    ("/hapi/data?dataset=plasma&start=2026-11-20&stop=2026-11-21&format=xml", 1409),
+    ("/hapi/data?dataset=plasma&start=2026-11-20&stop=2026-11-21&include=footer", 1410),
+    ("/hapi/data?dataset=plasma&start=2026-11-20&stop=2026-11-21&parameters=vr,density", 1411),
+    ("/hapi/info?dataset=plasma&parameters=vr,vr", 1411),
+    ("/hapi/info?dataset=plasma&resolve_references=maybe", 1412),
+])
+def test_each_status_in_the_http_code_and_the_json(client, url, code):
+    response = client.get(url)
+    assert response.status_code == SPEC[str(code)][0]
+    if code in (1200, 1201):                 # CSV without a header: the status rides in a header
+        assert response.headers["x-hapi-status"] == str(code)
+        response = client.get(url + "&format=json")
+    body = response.json()
+    assert body["HAPI"] == "3.3" and body["status"]["code"] == code
+    assert body["status"]["message"].startswith(SPEC[str(code)][1])
+
+
+def test_1408_for_more_than_a_year():
+    query = {"dataset": "plasma", "start": "2026-01-01", "stop": "2027-01-03"}
+    with pytest.raises(hapi.HapiError) as error:
+        hapi.data_request(query, None)
+    assert error.value.code == 1408
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("2017-01-15T23:00:00.000Z", "2017-01-15T23:00:00"), ("2017-01-15T23Z", "2017-01-15T23:00:00"),
+    ("2017-015T23Z", "2017-01-15T23:00:00"), ("2017-01-15Z", "2017-01-15T00:00:00"),
+    ("2016-366T12:30:15.5Z", "2016-12-31T12:30:15.5"), ("2017Z", "2017-01-01T00:00:00"),
+    ("2017-01-15T23:59:59.123456", "2017-01-15T23:59:59.123456"),
+])
+def test_truncated_and_day_of_year_times(text, iso):
+    """Spec 3.7.6.1 examples: truncated forms take the smallest value of what is missing."""
+    assert hapi.parse_time(text, 1402) == np.datetime64(iso, "us").astype(np.int64)
+
+
+def test_formatted_times_and_numbers_match_numpy_and_python():
+    rng = np.random.default_rng(6)
+    t = rng.integers(-10 ** 15, 4 * 10 ** 15, 2000) // 1000 * 1000
+    texts = hapi._time_text(t).view("S24").ravel().astype(str)
+    assert all(s == str(np.datetime64(int(v), "us").astype("datetime64[ms]")) + "Z" for s, v in zip(texts, t))
+    values = np.concatenate([rng.normal(0, 500, 1000), 10 ** rng.uniform(-5, 9, 1000), [0.0, -0.004, np.nan]])
+    for decimals in (2, -1):
+        cells = hapi._csv(np.zeros(len(values), np.int64), values[:, None], np.array([decimals]),
+                          np.frombuffer(b"-1.0E31", np.uint8)).tobytes().decode().splitlines()
+        parsed = np.array([float(c.split(",")[1]) for c in cells])
+        finite = np.isfinite(values)
+        assert np.all(parsed[~finite] == -1e31)
+        if decimals == 2:
+            assert np.max(np.abs(parsed[finite] - values[finite])) <= 0.005 + 1e-9
+        else:
+            assert np.max(np.abs(parsed[finite] / np.where(values[finite] == 0, 1, values[finite]) - 1)
+                          * (values[finite] != 0)) <= 5e-4
+
+
+def test_start_is_inclusive_and_stop_exclusive(client):
+    text = client.get("/hapi/data?dataset=plasma&start=2026-11-20T00:10Z&stop=2026-11-20T00:20Z&parameters=vr").text
+    times = [line.split(",")[0] for line in text.splitlines()]
+    assert times[0] == "2026-11-20T00:10:00.000Z" and times[-1] == "2026-11-20T00:19:00.000Z"
+
+
+def test_the_three_formats_carry_the_same_data(client):
+    base = "/hapi/data?dataset=mag&start=2026-11-20T03Z&stop=2026-11-20T05Z&parameters=br,bn"
+    csv = [line.split(",") for line in client.get(base).text.splitlines()]
+    binary = np.frombuffer(client.get(base + "&format=binary").content,
+                           dtype=[("t", "S24"), ("br", "<f8"), ("bn", "<f8")])
+    document = client.get(base + "&format=json").json()
+    assert document["format"] == "json" and [p["name"] for p in document["parameters"]] == ["Time", "br", "bn"]
+    assert len(csv) == len(binary) == len(document["data"]) > 600
+    for row, record, item in zip(csv, binary, document["data"]):
+        assert row[0] == record["t"].decode() == item[0]
+        assert float(row[1]) == pytest.approx(record["br"], abs=0.005) and record["br"] == item[1]
+
+
+def test_header_and_parameter_subsets(client):
+    text = client.get("/hapi/data?dataset=plasma&start=2026-11-20&stop=2026-11-20T00:03Z&parameters=Time,temperature"
+                      "&include=header").text
+    header = json.loads("\n".join(line[1:] for line in text.splitlines() if line.startswith("#")))
+    assert header["format"] == "csv" and [p["name"] for p in header["parameters"]] == ["Time", "temperature"]
+    rows = [line for line in text.splitlines() if not line.startswith("#")]
+    assert len(rows) == 3 and all(len(r.split(",")) == 2 for r in rows)
+    only_time = client.get("/hapi/data?dataset=plasma&start=2026-11-20&stop=2026-11-20T00:03Z&parameters=Time").text
+    assert only_time.splitlines()[0] == "2026-11-20T00:00:00.000Z"
+    everything = client.get("/hapi/info?dataset=plasma&parameters=").json()
+    assert [p["name"] for p in everything["parameters"]] == ["Time", "density", "vr", "vt", "vn", "temperature", "quality"]
+
+
+def test_metadata_endpoints(client):
+    assert client.get("/hapi/capabilities").json()["outputFormats"] == ["csv", "binary", "json"]
+    about = client.get("/hapi/about").json()
+    assert {"id", "title", "contact"} <= set(about)
+    assert [d["id"] for d in client.get("/hapi/catalog").json()["catalog"]] == ["plasma", "mag", "particles", "housekeeping"]
+    info = client.get("/hapi/info?dataset=particles").json()
+    assert info["startDate"] == "2026-11-20T00:00:00.000Z" and info["cadence"] == "PT60S"
+    assert info["parameters"][0] == {"name": "Time", "type": "isotime", "units": "UTC", "fill": None, "length": 24}
+    assert client.get("/hapi").headers["content-type"].startswith("text/html")
+    assert client.get("/hapi/catalog").headers["access-control-allow-origin"] == "*"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(archive_url, two_days):
+    with Archive(archive_url) as archive:
+        ingest.ingest_bytes(archive, two_days.data, source="test")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(archive_url, token="t0ken"), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", archive_url
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "binary"])
+def test_hapiclient_reads_our_server(live_server, fmt, tmp_path):
+    """The community's Python client (hapiclient) against our server over loopback, on both
+    archive back ends: what it reads is what the archive holds."""
+    from hapiclient import hapi as hapi_client
+    url, archive_url = live_server
+    data, meta = hapi_client(f"{url}/hapi", "plasma", "vr,temperature", "2026-11-20T00:00:00Z",
+                             "2026-11-21T00:00:00Z", format=fmt, logging=False, usecache=False,
+                             cache=False, cachedir=str(tmp_path))
+    with Archive(archive_url) as archive:
+        truth = archive.columns("plasma", 1_795_132_800_000_000, 1_795_219_200_000_000)
+    assert meta["status"]["code"] == 1200 and len(data) == len(truth["t_us"]) > 1000
+    assert np.allclose(data["vr"], truth["vr"], atol=0.05)
+    assert np.allclose(data["temperature"], truth["temperature"], rtol=1e-3)
+    assert data["Time"][0].decode() == "2026-11-20T00:00:00.000Z"
