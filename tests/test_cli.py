@@ -214,3 +214,42 @@ def test_osse_json_follows_issue_5(capsys):
 def test_forecast_bad_input_is_one_line(args, message, capsys):
     code, _, err = run(capsys, "forecast", "--data", str(SOLARWIND), *args)
     assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_simulate_ingest_export_end_to_end(capsys, tmp_path):
+    """The operations chain as a user runs it; the ingest JSON has issue 6's fields."""
+    stream, db = tmp_path / "day.bin", f"sqlite:///{tmp_path / 'ops.db'}"
+    code, out, _ = run(capsys, "simulate", "--hours", "6", "--start", "2026-11-20T00:00:00", "--out", str(stream),
+                       "--duplicates", "0.01", "--bit-error-rate", "1e-5", "--json")
+    sim = json.loads(out)
+    assert code == 0 and sim["packets"] == {"plasma": 360, "mag": 2160, "particles": 360, "housekeeping": 360}
+    code, out, _ = run(capsys, "ingest", str(stream), "--db", db, "--json")
+    summary = json.loads(out)
+    assert code == 0 and set(summary) >= {"packets", "valid", "rejected", "duplicates", "gaps", "stored_rows", "elapsed_s"}
+    assert set(summary["rejected"]) == {"crc", "length", "apid"}
+    assert summary["valid"] == summary["stored_rows"] + summary["duplicates"]
+    assert summary["duplicates"] >= sim["impairments"]["duplicated"] - sim["impairments"]["bits_flipped"]
+    code, out, _ = run(capsys, "ingest", str(stream), "--db", db, "--json")
+    assert json.loads(out)["stored_rows"] == 0
+    code, out, _ = run(capsys, "export", "--day", "2026-11-20", "--db", db, "--out", str(tmp_path), "--json")
+    assert code == 0 and len(json.loads(out)["files"]) == 4
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ingest", "missing.bin", "--db", "sqlite:///x.db"], "no packet file"),
+    (["ingest", "tcp://localhost", "--db", "sqlite:///x.db"], "tcp://host:port"),
+    (["ingest", "tcp://127.0.0.1:1", "--db", "sqlite:///x.db"], "cannot read from"),
+    (["ingest", "x.bin", "--db", "oracle://x"], "bad database URL"),
+    (["ingest", "x.bin", "--db", "sqlite:////no/such/folder/a.db"], "does not exist"),
+    (["simulate", "--hours", "0", "--out", "x.bin"], "--hours"),
+    (["simulate", "--gaps", "1.5", "--out", "x.bin"], "--gaps"),
+    (["simulate", "--source", "moon", "--out", "x.bin"], "unknown --source"),
+    (["simulate", "--start", "yesterday", "--out", "x.bin"], "not a date"),
+    (["export", "--day", "2026-11-20", "--db", "sqlite:///nothing-here.db"], "no archive"),
+    (["serve", "--port", "70000", "--db", "sqlite:///x.db"], "not a TCP port"),
+])
+def test_operations_bad_input_is_one_line(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.bin").write_bytes(b"")
+    code, out, err = run(capsys, *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -13,7 +13,8 @@ let span = "1-day";
 
 function layout(data) {
   const n = PANELS.length, gap = 0.02, h = (1 - gap * (n - 1)) / n;
-  const lay = { paper_bgcolor: "#111", plot_bgcolor: "#181818", font: { color: "#ddd" }, showlegend: false,
+  const el = document.getElementById("panels");
+  const lay = { height: Math.max(640, window.innerHeight - el.offsetTop - 8), paper_bgcolor: "#111", plot_bgcolor: "#181818", font: { color: "#ddd" }, showlegend: false,
                 margin: { l: 70, r: 20, t: 10, b: 40 }, shapes: [], hovermode: "x unified",
                 xaxis: { type: "date", anchor: "y" + n, range: [data.start, data.stop], gridcolor: "#333" } };
   PANELS.forEach((p, i) => {

@@ -1,0 +1,84 @@
+"""The dashboard in a real headless browser (Debian's Chromium driven by Playwright), with no
+network: panels drawn, spans switch, alerts shown, and new data appear while ingest runs."""
+import shutil
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+import uvicorn
+
+from l4station.ground import ingest
+from l4station.ground.server import create_app
+from l4station.ground.store import Archive
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is installed by .ci/services.sh")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PANEL_COLOURS = {"|B|": (0xEE, 0xEE, 0xEE), "density": (0xFF, 0x99, 0x00), "speed": (0xCC, 0x77, 0xFF),
+                 "temperature": (0x44, 0xCC, 0x44), "protons": (0x44, 0xBB, 0xFF)}
+
+
+@pytest.fixture
+def server(tmp_path, two_days):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    data = two_days.data
+    cut = len(data) * 3 // 4 // 25 * 25
+    with Archive(url) as archive:                   # the first 36 hours; the rest arrives during the test
+        ingest.ingest_bytes(archive, data, source="test")
+        archive.connection.execute("DELETE FROM plasma WHERE t_us >= 1795262400000000")   # 2026-11-21T12Z on
+        archive.connection.execute("DELETE FROM mag WHERE t_us >= 1795262400000000")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(url, token="t0ken")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", data, cut
+    server.should_exit = True
+    thread.join(10)
+
+
+def _colour_pixels(png: bytes, rgb) -> int:
+    import matplotlib.image as mpimg
+    import io
+    image = (mpimg.imread(io.BytesIO(png), format="png")[:, :, :3] * 255).round().astype(int)
+    return int(np.count_nonzero(np.all(np.abs(image - np.array(rgb)) <= 30, axis=2)))
+
+
+def test_dashboard_in_chromium(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+    base, data, cut = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"{base}/?refresh=500")
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        assert page.locator("#panels .main-svg").count() >= 1
+        assert page.evaluate("document.getElementById('panels').layout.yaxis5.title.text") == "≥10 MeV (pfu)"
+        banners = page.locator("#alerts div").all_inner_texts()
+        assert any("SHOCK" in b for b in banners) and any(b.startswith("S2") for b in banners)
+        first = page.inner_text("#latest")
+        assert first == "latest 2026-11-21T11:59:00.000Z"
+        page.screenshot(path=str(tmp_path / "dashboard.png"))
+        shot = page.locator("#panels").screenshot()
+        for name, rgb in PANEL_COLOURS.items():
+            assert _colour_pixels(shot, rgb) > 150, f"no {name} trace on the screenshot"
+        # live: the rest of the stream arrives through the ingest endpoint while the page is open
+        response = page.request.post(f"{base}/api/ingest", data=data, headers={"Authorization": "Bearer t0ken",
+                                                                               "Content-Type": "application/octet-stream"})
+        assert response.ok
+        page.wait_for_function("document.getElementById('latest').textContent.includes('2026-11-21T23:59')",
+                               timeout=15_000)
+        page.click("text=2 h")
+        page.wait_for_function("document.getElementById('panels').layout.xaxis.range[1] - "
+                               "document.getElementById('panels').layout.xaxis.range[0] <= 2 * 3600e3 + 1000")
+        browser.close()
+    assert all(u.startswith(base) for u in requests), "the page asked for something off this server"
