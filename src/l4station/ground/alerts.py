@@ -37,14 +37,6 @@ class Alert:
     message: str
 
 
-def runs(flag: np.ndarray, at_least: int) -> list[tuple[int, int]]:
-    """(first, last) indices of runs of True at least ``at_least`` long."""
-    edges = np.diff(np.concatenate([[0], flag.astype(np.int8), [0]]))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    keep = stops - starts + 1 >= at_least
-    return list(zip(starts[keep].tolist(), stops[keep].tolist()))
-
-
 def limit_alerts(name: str, columns: dict[str, np.ndarray]) -> list[Alert]:
     """Yellow and red alarms of one packet type's series."""
     t = columns["t_us"]
@@ -56,9 +48,10 @@ def limit_alerts(name: str, columns: dict[str, np.ndarray]) -> list[Alert]:
                 continue
             x = columns[f.name]
             low, high = limits
-            outside = ((x < low) if np.isfinite(low) else False) | ((x > high) if np.isfinite(high) else False)
-            for i, j in runs(np.asarray(outside), f.persistence):
-                extreme = x[i:j + 1][np.argmax(np.abs(x[i:j + 1] - np.nanmean([v for v in limits if np.isfinite(v)])))]
+            outside = (x < low if np.isfinite(low) else np.zeros(len(x), bool)) | (x > high if np.isfinite(high) else False)
+            for i, j in radiation.runs(outside, f.persistence):
+                segment = x[i:j + 1]
+                extreme = segment.max() if np.isfinite(high) and segment.max() > high else segment.min()
                 out.append(Alert("limit", f"{name}.{f.name}", level, int(t[i]), None if j == len(t) - 1 else int(t[j]),
                                  float(extreme), f"{f.description} {extreme:.4g} {f.units} outside {level} "
                                  f"limits [{low:g}, {high:g}]".replace("nan", "-")))

@@ -37,26 +37,25 @@ class ProtonEvent:
         return int(s_level(self.peak_pfu))
 
 
+def runs(flag, at_least: int = 1) -> list[tuple[int, int]]:
+    """(first, last) indices of the runs of True at least ``at_least`` long."""
+    edges = np.diff(np.concatenate([[0], np.asarray(flag, dtype=np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    keep = stops - starts + 1 >= at_least
+    return list(zip(starts[keep].tolist(), stops[keep].tolist()))
+
+
 def detect_events(flux_pfu, *, threshold_pfu: float = 10.0, consecutive: int = 3) -> list[ProtonEvent]:
     """Proton events in a flux series by SWPC's rule: onset at the first of ``consecutive`` readings
     >= threshold, end at the last reading >= threshold before the flux falls below it (missing
     readings, NaN, neither start nor end an event)."""
     flux = np.asarray(flux_pfu, dtype=float)
     valid = np.flatnonzero(np.isfinite(flux))
-    above = flux[valid] >= threshold_pfu
     events = []
-    k = 0
-    while k + consecutive <= len(valid):
-        if not above[k:k + consecutive].all():
-            k += 1
-            continue
-        end = k
-        while end + 1 < len(valid) and above[end + 1]:
-            end += 1
-        segment = slice(valid[k], valid[end] + 1)
-        peak = valid[k] + int(np.nanargmax(flux[segment]))
-        events.append(ProtonEvent(int(valid[k]), int(valid[end]), peak, float(flux[peak])))
-        k = end + 1
+    for first, last in runs(flux[valid] >= threshold_pfu, consecutive):
+        segment = slice(valid[first], valid[last] + 1)
+        peak = valid[first] + int(np.nanargmax(flux[segment]))
+        events.append(ProtonEvent(int(valid[first]), int(valid[last]), peak, float(flux[peak])))
     return events
 
 
