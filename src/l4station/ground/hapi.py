@@ -176,7 +176,6 @@ def info(dataset: packets.PacketType, parameters: list[str], extent: tuple[int, 
         "cadence": f"PT{dataset.cadence_s:g}S",
         "maxRequestDuration": f"P{MAX_REQUEST_DAYS}D",
         "description": dataset.description,
-        "resourceURL": "https://github.com/l4station",
         "parameters": [{"name": "Time", "type": "isotime", "units": "UTC", "fill": None, "length": TIME_LENGTH}]
         + [{"name": f.name, "type": "double", "units": f.units or None, "fill": FILL_TEXT,
             "description": f.description} for f in fields],

@@ -16,9 +16,13 @@ import threading
 import time
 from importlib.resources import files
 
+from pathlib import Path
+
 import numpy as np
+import plotly
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from l4station.ground import alerts, hapi, ingest, packets
 from l4station.ground.store import Archive
@@ -124,11 +128,11 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
 
     @app.get("/hapi", response_class=HTMLResponse)
     def landing():
-        items = "".join(f"<li><a href='info?dataset={n}'>{n}</a>: {p.description}</li>"
+        items = "".join(f"<li><a href='/hapi/info?dataset={n}'>{n}</a>: {p.description}</li>"
                         for n, p in packets.dictionary().items())
         return ("<!doctype html><title>l4station HAPI server</title><h1>l4station HAPI server</h1>"
-                f"<p>HAPI {hapi.VERSION}: <a href='hapi/about'>about</a>, <a href='hapi/capabilities'>capabilities</a>, "
-                f"<a href='hapi/catalog'>catalog</a>.</p><ul>{items}</ul>").replace("href='info", "href='hapi/info")
+                f"<p>HAPI {hapi.VERSION}: <a href='/hapi/about'>about</a>, <a href='/hapi/capabilities'>capabilities</a>, "
+                f"<a href='/hapi/catalog'>catalog</a>.</p><ul>{items}</ul>")
 
     @app.get("/hapi/about")
     def about():
@@ -210,10 +214,10 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
 
     @app.get("/api/alerts")
     def alert_list(hours: float = 168.0):
-        since = int(time.time() * 1e6 - hours * 3.6e9)
+        # the window ends now, or at the newest sample if the data stop earlier (a replay)
         newest = [cache.get(archive(), n)["t_us"] for n in packets.dictionary()]
-        last = max((int(t[-1]) for t in newest if len(t)), default=None)
-        since = min(since, last - int(hours * 3.6e9)) if last else since
+        end = min(int(time.time() * 1e6), max((int(t[-1]) for t in newest if len(t)), default=2 ** 62))
+        since = end - int(hours * 3.6e9)
         return {"alerts": [a | {"start": hapi.format_time(a["start_us"]),
                                 "stop": hapi.format_time(a["stop_us"]) if a["stop_us"] else None}
                            for a in alerts.recent(archive(), since)]}
@@ -250,9 +254,7 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
 
     @app.get("/dashboard/{name}")
     def static(name: str):
-        if name == "plotly.min.js":
-            import plotly
-            from pathlib import Path
+        if name == "plotly.min.js":        # the plotting library, from the installed plotly package
             return Response((Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes(),
                             media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
         if name not in _STATIC:
@@ -279,7 +281,6 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
             if len(body) > MAX_INGEST_BYTES:
                 return JSONResponse({"error": f"body larger than {MAX_INGEST_BYTES} bytes: send smaller batches"},
                                     status_code=413)
-        from starlette.concurrency import run_in_threadpool
         summary, _ = await run_in_threadpool(lambda: ingest.ingest_bytes(archive(), bytes(body), source="api"))
         return summary
 
