@@ -118,32 +118,32 @@ def radiation_alerts(particles: dict[str, np.ndarray]) -> list[Alert]:
     return out
 
 
-def evaluate(archive, cursor, start_us: int, stop_us: int) -> list[Alert]:
-    """Every alert the archived data raise between start and stop."""
-    data = {name: archive.columns(name, start_us, stop_us + 1, cursor=cursor) for name in packets.dictionary()}
+def raised(data: dict[str, dict[str, np.ndarray]]) -> list[Alert]:
+    """Every alert that series of every packet type raise."""
     out = [a for name, columns in data.items() for a in limit_alerts(name, columns)]
     return out + shock_alerts(data["plasma"], data["mag"]) + radiation_alerts(data["particles"])
 
 
-def update(archive, cursor, spans: dict[str, tuple[int, int]]) -> int:
-    """Re-evaluate alerts over the spans just ingested (with context before them, back to the
-    start of any alert still running) and store them; returns how many were written."""
-    if not spans:
-        return 0
+def window(archive, cursor, spans: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    """The time range to re-evaluate after ingesting these spans: from CONTEXT_US before them (or
+    the start of an alert still running, at most RUNNING_LOOKBACK_US further back) to their end."""
     start = min(low for low, _ in spans.values()) - CONTEXT_US
     stop = max(high for _, high in spans.values())
     cursor.execute(archive.sql("SELECT MIN(start_us) FROM alerts WHERE stop_us IS NULL OR stop_us >= ?"), (start,))
     running = cursor.fetchone()[0]
     if running is not None:
         start = max(min(start, int(running)), start - RUNNING_LOOKBACK_US)
-    found = evaluate(archive, cursor, start, stop)
+    return start, stop
+
+
+def store(archive, cursor, found: list[Alert]) -> None:
+    """Insert alerts, extending the stop and value of those already stored."""
     if found:
         cursor.executemany(archive.sql(
             "INSERT INTO alerts (kind, parameter, level, start_us, stop_us, value, message) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (kind, parameter, level, start_us) DO UPDATE SET stop_us = excluded.stop_us, "
             "value = excluded.value, message = excluded.message"),
             [(a.kind, a.parameter, a.level, a.start_us, a.stop_us, a.value, a.message) for a in found])
-    return len(found)
 
 
 def recent(archive, since_us: int) -> list[dict]:

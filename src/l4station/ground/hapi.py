@@ -54,9 +54,9 @@ class HapiError(Exception):
 
     def __init__(self, code: int, detail: str = ""):
         self.code = code
+        self.detail = detail
         self.http = STATUS[code][0]
-        self.message = STATUS[code][1] + (f": {detail}" if detail else "")
-        super().__init__(self.message)
+        super().__init__(STATUS[code][1] + (f": {detail}" if detail else ""))
 
 
 def status(code: int = 1200, detail: str = "") -> dict:

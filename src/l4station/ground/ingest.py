@@ -65,18 +65,23 @@ def ingest_bytes(archive: Archive, stream: bytes, *, source: str, final: bool = 
             t_unique, first = np.unique(columns["t_us"], return_index=True)   # sorted, first copy kept
             sorted_columns = {key: value[first] for key, value in columns.items()}
             summary["stored_rows"] += archive.insert(cursor, name, sorted_columns, received_us, batch)
-            low, high = archive.neighbours(cursor, name, int(t_unique[0]), int(t_unique[-1]))
-            span = archive.columns(name, low, high + 1, ["seq"], cursor=cursor)
-            gaps = find_gaps(name, span["t_us"], span["seq"].astype(np.int64), packets.dictionary()[name].cadence_s)
-            archive.replace_gaps(cursor, name, low, high, gaps)
-            summary["gaps"] += len(gaps)
+            spans[name] = archive.neighbours(cursor, name, int(t_unique[0]), int(t_unique[-1]))
             latencies.append((received_us - t_unique) / 1e6)
-            spans[name] = (low, high)
         summary["duplicates"] = summary["valid"] - summary["stored_rows"]
-        if latencies:
+        if spans:
+            # One read of what the archive now holds around the batch serves gaps and alerts.
+            start, stop = alerts.window(archive, cursor, spans)
+            held = {name: archive.columns(name, start, stop + 1, [f.name for f in p.fields] + ["seq"], cursor=cursor)
+                    for name, p in packets.dictionary().items()}
+            for name, (low, high) in spans.items():
+                t, seq = held[name]["t_us"], held[name]["seq"].astype(np.int64)
+                inside = slice(np.searchsorted(t, low), np.searchsorted(t, high, side="right"))
+                gaps = find_gaps(name, t[inside], seq[inside], packets.dictionary()[name].cadence_s)
+                archive.replace_gaps(cursor, name, low, high, gaps)
+                summary["gaps"] += len(gaps)
+            alerts.store(archive, cursor, alerts.raised(held))
             lat = np.concatenate(latencies)
             summary["latency_s"] = {"median": float(np.median(lat)), "max": float(lat.max())}
-        alerts.update(archive, cursor, spans)
         summary["elapsed_s"] = time.perf_counter() - started
         archive.finish_batch(cursor, batch, summary)
     return summary, decoded.consumed

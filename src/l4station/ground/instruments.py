@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from astropy.time import Time
+from scipy.signal import lfilter
 
 from l4station.ground import packets
 
@@ -79,7 +80,6 @@ def speed_series(start: Time, hours: float, source: str = "replay", seed: int = 
 def _red_noise(rng, n: int, step_s: float, tau_s: float) -> np.ndarray:
     """Unit-variance first-order autoregressive series with correlation time tau."""
     a = np.exp(-step_s / tau_s)
-    from scipy.signal import lfilter
     x = lfilter([np.sqrt(1 - a * a)], [1, -a], rng.standard_normal(n))
     return x / max(np.std(x), 1e-9) if n > 10 else x
 

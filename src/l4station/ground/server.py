@@ -103,8 +103,7 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
         return local.archive
 
     def hapi_error(error: hapi.HapiError) -> JSONResponse:
-        return JSONResponse(hapi.status(error.code, error.message.split(": ", 1)[1] if ": " in error.message else ""),
-                            status_code=error.http)
+        return JSONResponse(hapi.status(error.code, error.detail), status_code=error.http)
 
     @app.middleware("http")
     async def cors_and_errors(request: Request, call_next):
