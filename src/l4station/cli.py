@@ -500,7 +500,8 @@ def ingest(source: Annotated[str, typer.Argument(help="Packet file, or tcp://hos
         return
     r = summary["rejected"]
     stdout.print(f"{summary['packets']} packets: {summary['valid']} valid, rejected {r['crc']} CRC, "
-                 f"{r['length']} length, {r['apid']} APID; {summary['duplicates']} duplicates; "
+                 f"{r['length']} length, {r['apid']} APID ({summary['rejected_bytes']} bytes skipped); "
+                 f"{summary['duplicates']} duplicates; "
                  f"{summary['gaps']} gaps; {summary['stored_rows']} rows stored in {summary['elapsed_s']:.2f} s")
 
 

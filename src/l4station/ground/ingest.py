@@ -5,7 +5,8 @@ sorted by sample time (undoing any reordering on the link), stripped of duplicat
 and against the archive: the sample time is the key), stored in one transaction, and its time
 span re-examined for gaps. A gap's size comes from the cadence and the 14-bit sequence count
 together: the count says how many packets are missing modulo 2^14, the time says which multiple.
-A malformed packet is counted and skipped; it never stops the ingest or costs a valid packet.
+A malformed packet is counted and skipped (the framer resynchronises on the next whole valid
+packet, across batch boundaries too); it never stops the ingest or costs a valid packet.
 """
 from __future__ import annotations
 
@@ -35,12 +36,12 @@ def find_gaps(name: str, t_us: np.ndarray, seq: np.ndarray, cadence_s: float) ->
 
 
 def _summary() -> dict:
-    return {"packets": 0, "valid": 0, "rejected": {"crc": 0, "length": 0, "apid": 0}, "duplicates": 0,
-            "gaps": 0, "stored_rows": 0, "elapsed_s": 0.0, "latency_s": None}
+    return {"packets": 0, "valid": 0, "rejected": {"crc": 0, "length": 0, "apid": 0}, "rejected_bytes": 0,
+            "duplicates": 0, "gaps": 0, "stored_rows": 0, "elapsed_s": 0.0, "latency_s": None}
 
 
 def _add(total: dict, part: dict) -> dict:
-    for key in ("packets", "valid", "duplicates", "gaps", "stored_rows"):
+    for key in ("packets", "valid", "rejected_bytes", "duplicates", "gaps", "stored_rows"):
         total[key] += part[key]
     for key in total["rejected"]:
         total["rejected"][key] += part["rejected"][key]
@@ -50,11 +51,20 @@ def _add(total: dict, part: dict) -> dict:
 
 def ingest_bytes(archive: Archive, stream: bytes, *, source: str, final: bool = True,
                  received_us: int | None = None) -> tuple[dict, int]:
-    """Ingest one batch; returns its summary and the bytes consumed (all, if ``final``)."""
+    """Ingest one self-contained batch; returns its summary and the bytes consumed (all, if
+    ``final``). For a stream read in pieces use :class:`packets.PacketStream` and
+    :func:`ingest_decoded`, which carry a resynchronisation across pieces."""
+    decoded = packets.decode(stream, final=final)
+    return ingest_decoded(archive, decoded, source=source, received_us=received_us), decoded.consumed
+
+
+def ingest_decoded(archive: Archive, decoded: packets.Decoded, *, source: str,
+                   received_us: int | None = None) -> dict:
+    """Store one decoded batch in one transaction, with its gaps and alerts; returns its summary."""
     started = time.perf_counter()
     received_us = int(time.time() * 1e6) if received_us is None else received_us
-    decoded = packets.decode(stream, final=final)
-    summary = _summary() | {"packets": decoded.packets, "valid": decoded.valid, "rejected": decoded.rejected}
+    summary = _summary() | {"packets": decoded.packets, "valid": decoded.valid, "rejected": decoded.rejected,
+                            "rejected_bytes": decoded.rejected_bytes}
     latencies = []
     spans = {}
     with archive.transaction() as cursor:
@@ -62,8 +72,8 @@ def ingest_bytes(archive: Archive, stream: bytes, *, source: str, final: bool = 
         for name, columns in decoded.data.items():
             if len(columns["t_us"]) == 0:
                 continue
-            t_unique, first = np.unique(columns["t_us"], return_index=True)   # sorted, first copy kept
-            sorted_columns = {key: value[first] for key, value in columns.items()}
+            t_unique, first_copy = np.unique(columns["t_us"], return_index=True)   # sorted, first copy kept
+            sorted_columns = {key: value[first_copy] for key, value in columns.items()}
             summary["stored_rows"] += archive.insert(cursor, name, sorted_columns, received_us, batch)
             spans[name] = archive.neighbours(cursor, name, int(t_unique[0]), int(t_unique[-1]))
             latencies.append((received_us - t_unique) / 1e6)
@@ -84,7 +94,7 @@ def ingest_bytes(archive: Archive, stream: bytes, *, source: str, final: bool = 
             summary["latency_s"] = {"median": float(np.median(lat)), "max": float(lat.max())}
         summary["elapsed_s"] = time.perf_counter() - started
         archive.finish_batch(cursor, batch, summary)
-    return summary, decoded.consumed
+    return summary
 
 
 def ingest_file(archive: Archive, path: str | Path, *, chunk_bytes: int = 64 * READ_CHUNK,
@@ -94,17 +104,14 @@ def ingest_file(archive: Archive, path: str | Path, *, chunk_bytes: int = 64 * R
     started = time.perf_counter()
     total = _summary()
     size = path.stat().st_size
-    pending = b""
+    stream = packets.PacketStream()
     done = 0
     with path.open("rb") as handle:
         while True:
             chunk = handle.read(chunk_bytes)
             final = len(chunk) < chunk_bytes
-            pending += chunk
-            if pending:
-                summary, consumed = ingest_bytes(archive, pending, source=str(path), final=final)
-                _add(total, summary)
-                pending = pending[consumed:]
+            if chunk or stream.tail:
+                _add(total, ingest_decoded(archive, stream.push(chunk, final), source=str(path)))
             done += len(chunk)
             if on_progress:
                 on_progress(done / max(size, 1))
@@ -120,6 +127,7 @@ def ingest_tcp(archive: Archive, host: str, port: int, *, flush_s: float = 1.0, 
     connection, committing a batch every ``flush_s`` seconds."""
     started = time.perf_counter()
     total = _summary()
+    stream = packets.PacketStream()
     pending = b""
     last_flush = time.monotonic()
     with socket.create_connection((host, port), timeout=timeout_s) as connection:
@@ -131,9 +139,9 @@ def ingest_tcp(archive: Archive, host: str, port: int, *, flush_s: float = 1.0, 
                 chunk = None
             closed = chunk == b""
             pending += chunk or b""
-            if pending and (closed or time.monotonic() - last_flush >= flush_s):
-                summary, consumed = ingest_bytes(archive, pending, source=f"tcp://{host}:{port}", final=closed)
-                pending = pending[consumed:]
+            if (pending or (closed and stream.tail)) and (closed or time.monotonic() - last_flush >= flush_s):
+                summary = ingest_decoded(archive, stream.push(pending, final=closed), source=f"tcp://{host}:{port}")
+                pending = b""
                 _add(total, summary)
                 last_flush = time.monotonic()
                 if on_batch:

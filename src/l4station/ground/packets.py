@@ -2,9 +2,10 @@
 CRC and bulk decoding.
 
 Layouts come from one file, ``telemetry.toml`` (see its header for the packet format). Decoding
-walks a byte stream packet by packet in a compiled loop, checking each primary header against the
-dictionary (known APID, declared length) and the CRC, and resynchronising on the next packet whose
-header and CRC agree after a bad one; the valid packets of each APID are then decoded together by
+walks a byte stream in a compiled loop and accepts a packet only where all of it validates
+(primary header against the dictionary: version, known APID, declared length; then the CRC);
+after a rejection it searches forward byte by byte for the next whole valid packet, never
+trusting a length from a header that failed; the valid packets of each APID are then decoded together by
 ccsdspy (``FixedLength.load``) with the dictionary's calibrations as ccsdspy converters.
 
 Standards: CCSDS 133.0-B-2 (Space Packet Protocol), CCSDS 301.0-B-4 (Time Code Formats, CUC),
@@ -184,59 +185,60 @@ def _crc_rows(rows, table):
 # ---- framing -------------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def _plausible(buf, i, lengths):
-    """Whether a primary header that agrees with the dictionary (version 0, known APID, its
-    length, whole packet present) starts at i: a resynchronisation point."""
+def _verdict(buf, i, lengths, table, final):
+    """What starts at offset i: OK (a whole packet that validates: version 0, a dictionary APID,
+    that APID's length, CRC), why not (BAD_APID, BAD_LENGTH, BAD_CRC), or -1 when it cannot be
+    told yet (header or packet cut off at the end of a stream that goes on)."""
     n = len(buf)
-    if i + PRIMARY_OCTETS > n or (buf[i] >> 5) != 0:
-        return False
+    if i + PRIMARY_OCTETS > n:
+        return BAD_LENGTH if final else -1
     apid = ((buf[i] & 0x07) << 8) | buf[i + 1]
     total = ((buf[i + 4] << 8) | buf[i + 5]) + 7
-    return lengths[apid] == total and i + total <= n
+    if (buf[i] >> 5) != 0:
+        return BAD_LENGTH
+    if lengths[apid] == 0:
+        return BAD_APID
+    if lengths[apid] != total:
+        return BAD_LENGTH
+    if i + total > n:
+        return BAD_LENGTH if final else -1
+    return OK if _crc(buf, i, i + total, table) == 0 else BAD_CRC
 
 
 @numba.njit(cache=True)
-def _frame(buf, lengths, table, final):
-    """Split a byte stream into packets: start offset, APID and status (OK or why rejected), and
-    the bytes consumed; unless ``final``, a good header whose packet runs past the end (or a
-    header cut off) is left for the next call."""
+def _frame(buf, lengths, table, final, hunting):
+    """Split a byte stream into packets: start offsets, APIDs and status (OK, or why rejected),
+    the bytes passed over, the bytes consumed, and whether it ends mid-resynchronisation.
+
+    A packet is accepted only where all of it validates. A header that fails a check is never
+    trusted for a length: after a rejection the framer searches forward byte by byte for the next
+    offset where a whole packet validates. Each rejection is counted once (at the offset where it
+    began), however many bytes it passes over. Unless ``final``, an offset that cannot be judged
+    yet (cut off at the end) is left, with ``hunting``, for the next call."""
     n = len(buf)
-    offsets = np.empty(n // 7 + 1, dtype=np.int64)
-    apids = np.empty(n // 7 + 1, dtype=np.int64)
-    status = np.empty(n // 7 + 1, dtype=np.int8)
+    offsets = np.empty(n // 7 + 2, dtype=np.int64)
+    apids = np.empty(n // 7 + 2, dtype=np.int64)
+    status = np.empty(n // 7 + 2, dtype=np.int8)
     k = 0
+    skipped = 0
     i = 0
     while i < n:
-        if i + PRIMARY_OCTETS > n:                      # a header cut off at the end
-            if not final:
-                break
-            offsets[k], apids[k], status[k] = i, -1, BAD_LENGTH
-            k += 1
-            i = n
+        verdict = _verdict(buf, i, lengths, table, final)
+        if verdict < 0:
             break
-        apid = ((buf[i] & 0x07) << 8) | buf[i + 1]
-        total = ((buf[i + 4] << 8) | buf[i + 5]) + 7
-        agrees = (buf[i] >> 5) == 0 and lengths[apid] == total
-        if agrees and i + total > n and not final:
-            break
-        offsets[k], apids[k] = i, apid
-        if agrees and i + total <= n:
-            status[k] = OK if _crc(buf, i, i + total, table) == 0 else BAD_CRC
+        if verdict == OK:
+            offsets[k], apids[k], status[k] = i, ((buf[i] & 0x07) << 8) | buf[i + 1], OK
             k += 1
-            i += total
+            i += ((buf[i + 4] << 8) | buf[i + 5]) + 7
+            hunting = False
             continue
-        status[k] = BAD_APID if (buf[i] >> 5) == 0 and lengths[apid] == 0 else BAD_LENGTH
-        k += 1
-        # Resynchronise: trust the declared length if a good header (or the end) follows it,
-        # otherwise hunt byte by byte for the next header that agrees with the dictionary
-        # (its CRC is then checked like any other packet's).
-        j = i + total
-        if not (j == n or (j < n and _plausible(buf, j, lengths))):
-            j = i + 1
-            while j < n and not _plausible(buf, j, lengths):
-                j += 1
-        i = j
-    return offsets[:k], apids[:k], status[:k], i
+        if not hunting:
+            offsets[k], apids[k], status[k] = i, -1, verdict
+            k += 1
+            hunting = True
+        skipped += 1
+        i += 1
+    return offsets[:k], apids[:k], status[:k], skipped, i, hunting
 
 
 # ---- time ----------------------------------------------------------------------------------
@@ -297,31 +299,55 @@ def encode(ptype: PacketType, t_us, seq, values: dict[str, np.ndarray]) -> np.nd
 @dataclass
 class Decoded:
     """What a byte stream held: per packet type, arrays ``t_us`` (UTC Unix µs), ``seq`` and each
-    field in engineering units (NaN for fill); counts of packets seen and rejected by reason."""
+    field in engineering units (NaN for fill); packets seen, rejections by reason (each counted
+    once), the bytes passed over while resynchronising, the bytes consumed and whether the stream
+    ended mid-resynchronisation."""
 
     packets: int
     rejected: dict[str, int]
     data: dict[str, dict[str, np.ndarray]]
     consumed: int
+    rejected_bytes: int = 0
+    hunting: bool = False
 
     @property
     def valid(self) -> int:
         return sum(len(d["t_us"]) for d in self.data.values())
 
 
-def decode(stream: bytes | bytearray | memoryview | np.ndarray, final: bool = True) -> Decoded:
+def decode(stream: bytes | bytearray | memoryview | np.ndarray, final: bool = True,
+           hunting: bool = False) -> Decoded:
     """Frame, check and decode a stream of the station's packets (any mix of APIDs). Unless
-    ``final`` (a live stream), a packet cut off at the end is left unread: ``consumed`` says
-    how many bytes were used."""
+    ``final`` (a live stream), whatever cannot be judged yet at the end (a packet cut off) is left
+    unread: ``consumed`` says how many bytes were used. ``hunting`` says the stream starts in the
+    middle of a resynchronisation (see :class:`PacketStream`)."""
     buf = np.frombuffer(stream, dtype=np.uint8) if not isinstance(stream, np.ndarray) else stream
-    offsets, apids, status, consumed = _frame(buf, _length_of_apid(), CRC_TABLE, final)
+    offsets, apids, status, skipped, consumed, hunting = _frame(buf, _length_of_apid(), CRC_TABLE, final, hunting)
     rejected = {name: int(np.count_nonzero(status == code)) for code, name in REJECT_NAMES.items()}
     data = {}
     for ptype in dictionary().values():
         start = offsets[(status == OK) & (apids == ptype.apid)]
         rows = buf[start[:, None] + np.arange(ptype.octets)] if len(start) else np.zeros((0, ptype.octets), np.uint8)
         data[ptype.name] = _decode_rows(ptype, rows)
-    return Decoded(len(offsets), rejected, data, int(consumed))
+    return Decoded(len(offsets), rejected, data, int(consumed), int(skipped), bool(hunting))
+
+
+class PacketStream:
+    """A byte stream that arrives in pieces (a file read in batches, a TCP connection): each
+    piece is decoded with the unread tail of the one before, and a resynchronisation under way
+    at the end of one piece goes on into the next, so a piece boundary never costs a packet or
+    counts a rejection twice."""
+
+    def __init__(self):
+        self.tail = b""
+        self.hunting = False
+
+    def push(self, piece: bytes, final: bool = False) -> Decoded:
+        """Decode what can be decoded of the tail and ``piece``; ``final`` at the end of the stream."""
+        buffer = self.tail + bytes(piece)
+        decoded = decode(buffer, final=final, hunting=self.hunting)
+        self.tail, self.hunting = buffer[decoded.consumed:], decoded.hunting and not final
+        return decoded
 
 
 def _decode_rows(ptype: PacketType, rows: np.ndarray) -> dict[str, np.ndarray]:
