@@ -8,7 +8,12 @@
 - Solar radiation storms: NOAA S-scale of the >=10 MeV flux, with SWPC's event rule (three
   consecutive readings >= 10 pfu) from :mod:`l4station.heliosphere.radiation`.
 
-Each alert is one row keyed by (kind, parameter, level, start); re-evaluation extends its stop.
+Alerts are a function of what the archive holds, not of the order data arrive in: after each
+batch the alerts of a window around it are computed afresh and replace the stored ones. The window
+reaches out (doubling, up to ``REACH_US`` a side) until an hour of quiet data (no sample where a
+condition holds) or the end of the archive separates it from the rest, so no run, event or shock
+cluster is cut at its edge; a recorder playback of older data can therefore split, join, end or
+start alerts, but never leaves one running that the archive shows ended.
 """
 from __future__ import annotations
 
@@ -19,9 +24,12 @@ import numpy as np
 from l4station.ground import packets
 from l4station.heliosphere import radiation
 
-CONTEXT_US = 6 * 3600 * 1_000_000        # data before a batch looked at again for running alerts
-RUNNING_LOOKBACK_US = 7 * 86400 * 1_000_000   # how far back a still-running alert is followed
+HOUR_US = 3600 * 1_000_000
+CONTEXT_US = 6 * HOUR_US               # data either side of a batch looked at again
+EDGE_US = HOUR_US                      # quiet data that must separate a window from the rest
+REACH_US = 30 * 24 * HOUR_US           # furthest a window reaches out on either side
 SHOCK_WINDOW_US = 8 * 60 * 1_000_000
+SHOCK_CLUSTER_US = 30 * 60 * 1_000_000   # candidates closer than this are one shock
 SHOCK_RATIOS = {"b": 1.2, "density": 1.2, "temperature": 1 / 1.2}
 SHOCK_SPEED_JUMP_KMS = 20.0
 
@@ -37,6 +45,11 @@ class Alert:
     message: str
 
 
+def _outside(x: np.ndarray, limits: tuple[float, float]) -> np.ndarray:
+    low, high = limits
+    return (x < low if np.isfinite(low) else np.zeros(len(x), bool)) | (x > high if np.isfinite(high) else False)
+
+
 def limit_alerts(name: str, columns: dict[str, np.ndarray]) -> list[Alert]:
     """Yellow and red alarms of one packet type's series."""
     t = columns["t_us"]
@@ -48,8 +61,7 @@ def limit_alerts(name: str, columns: dict[str, np.ndarray]) -> list[Alert]:
                 continue
             x = columns[f.name]
             low, high = limits
-            outside = (x < low if np.isfinite(low) else np.zeros(len(x), bool)) | (x > high if np.isfinite(high) else False)
-            for i, j in radiation.runs(outside, f.persistence):
+            for i, j in radiation.runs(_outside(x, limits), f.persistence):
                 segment = x[i:j + 1]
                 extreme = segment.max() if np.isfinite(high) and segment.max() > high else segment.min()
                 out.append(Alert("limit", f"{name}.{f.name}", level, int(t[i]), None if j == len(t) - 1 else int(t[j]),
@@ -59,44 +71,55 @@ def limit_alerts(name: str, columns: dict[str, np.ndarray]) -> list[Alert]:
 
 
 def _window_means(t_us: np.ndarray, x: np.ndarray, at_us: np.ndarray, before: bool) -> np.ndarray:
-    """Mean of x over the 8 minutes before (or after) each time, from cumulative sums."""
+    """Mean of x over the 8 minutes before (or after) each time (NaN with fewer than 3 samples).
+    Each window is summed on its own (``np.add.reduceat``), not as a difference of running sums,
+    so a mean does not depend on where the data read begins."""
     good = np.isfinite(x)
-    tt, xx = t_us[good], x[good]
-    c = np.concatenate([[0.0], np.cumsum(xx)])
+    tt, xx = t_us[good], np.append(x[good], 0.0)
     if before:
         lo, hi = np.searchsorted(tt, at_us - SHOCK_WINDOW_US), np.searchsorted(tt, at_us)
     else:
         lo, hi = np.searchsorted(tt, at_us, side="right"), np.searchsorted(tt, at_us + SHOCK_WINDOW_US, side="right")
     n = hi - lo
+    if len(at_us) == 0:
+        return np.zeros(0)
+    sums = np.add.reduceat(xx, np.column_stack([lo, hi]).ravel())[::2]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n >= 3, (c[hi] - c[lo]) / n, np.nan)
+        return np.where(n >= 3, sums / n, np.nan)
 
 
-def shock_alerts(plasma: dict[str, np.ndarray], mag: dict[str, np.ndarray]) -> list[Alert]:
-    """Fast-forward interplanetary shocks: every plasma time where the jump criteria hold, one
-    alert per 30-minute cluster at its largest speed jump."""
+def _shock_jumps(plasma: dict[str, np.ndarray], mag: dict[str, np.ndarray]):
+    """At every plasma time: whether the shock criteria hold, the speed jump (km/s), and the
+    upstream and downstream 8-minute means."""
     t = plasma["t_us"]
-    if len(t) < 3 or len(mag["t_us"]) < 3:
-        return []
     b = np.sqrt(mag["br"] ** 2 + mag["bt"] ** 2 + mag["bn"] ** 2)
-    up = {"b": _window_means(mag["t_us"], b, t, True), "density": _window_means(t, plasma["density"], t, True),
-          "temperature": _window_means(t, plasma["temperature"], t, True), "v": _window_means(t, plasma["vr"], t, True)}
-    down = {"b": _window_means(mag["t_us"], b, t, False), "density": _window_means(t, plasma["density"], t, False),
-            "temperature": _window_means(t, plasma["temperature"], t, False), "v": _window_means(t, plasma["vr"], t, False)}
+    up, down = ({"b": _window_means(mag["t_us"], b, t, before), "density": _window_means(t, plasma["density"], t, before),
+                 "temperature": _window_means(t, plasma["temperature"], t, before),
+                 "v": _window_means(t, plasma["vr"], t, before)} for before in (True, False))
     with np.errstate(invalid="ignore", divide="ignore"):
         jump = down["v"] - up["v"]
         hit = jump >= SHOCK_SPEED_JUMP_KMS
         for key, ratio in SHOCK_RATIOS.items():
             hit &= down[key] / up[key] >= ratio
-    out = []
+    return hit, jump, up, down
+
+
+def shock_alerts(plasma: dict[str, np.ndarray], mag: dict[str, np.ndarray]) -> list[Alert]:
+    """Fast-forward interplanetary shocks: every plasma time where the jump criteria hold; one
+    alert per cluster (candidates less than 30 minutes apart) at its largest speed jump."""
+    t = plasma["t_us"]
+    if len(t) < 3 or len(mag["t_us"]) < 3:
+        return []
+    hit, jump, up, down = _shock_jumps(plasma, mag)
     candidates = np.flatnonzero(hit)
-    while len(candidates):
-        cluster = candidates[t[candidates] < t[candidates[0]] + 30 * 60 * 1_000_000]
+    out = []
+    for cluster in np.split(candidates, np.flatnonzero(np.diff(t[candidates]) >= SHOCK_CLUSTER_US) + 1):
+        if len(cluster) == 0:
+            continue
         k = cluster[np.argmax(jump[cluster])]
         out.append(Alert("shock", "station", "shock", int(t[k]), int(t[k]), float(jump[k]),
                          f"interplanetary shock: speed +{jump[k]:.0f} km/s, density x{down['density'][k] / up['density'][k]:.1f}, "
                          f"|B| x{down['b'][k] / up['b'][k]:.1f}"))
-        candidates = candidates[len(cluster):]
     return out
 
 
@@ -124,25 +147,64 @@ def raised(data: dict[str, dict[str, np.ndarray]]) -> list[Alert]:
     return out + shock_alerts(data["plasma"], data["mag"]) + radiation_alerts(data["particles"])
 
 
-def window(archive, cursor, spans: dict[str, tuple[int, int]]) -> tuple[int, int]:
-    """The time range to re-evaluate after ingesting these spans: from CONTEXT_US before them (or
-    the start of an alert still running, at most RUNNING_LOOKBACK_US further back) to their end."""
-    start = min(low for low, _ in spans.values()) - CONTEXT_US
-    stop = max(high for _, high in spans.values())
-    cursor.execute(archive.sql("SELECT MIN(start_us) FROM alerts WHERE stop_us IS NULL OR stop_us >= ?"), (start,))
-    running = cursor.fetchone()[0]
-    if running is not None:
-        start = max(min(start, int(running)), start - RUNNING_LOOKBACK_US)
-    return start, stop
+def busy(data: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per packet type, the samples where some alert condition holds or may hold: outside any
+    limit, >=10 MeV flux at or above the event threshold (or unknown: a gap does not end an
+    event), a shock candidate."""
+    out = {}
+    for name, columns in data.items():
+        mask = np.zeros(len(columns["t_us"]), bool)
+        for f in packets.dictionary()[name].fields:
+            for limits in (f.yellow, f.red):
+                if limits is not None:
+                    mask |= _outside(columns[f.name], limits)
+        out[name] = mask
+    out["particles"] |= ~(data["particles"]["p10"] < radiation.S_THRESHOLDS_PFU[0])
+    if len(data["plasma"]["t_us"]) >= 3 and len(data["mag"]["t_us"]) >= 3:
+        out["plasma"] |= _shock_jumps(data["plasma"], data["mag"])[0]
+    return out
 
 
-def store(archive, cursor, found: list[Alert]) -> None:
-    """Insert alerts, extending the stop and value of those already stored."""
+def _settled(t: np.ndarray, engaged: np.ndarray, edge: int, beyond: bool, side: int) -> bool:
+    """Whether an hour of quiet samples separates the window's edge from data beyond it."""
+    if not beyond:
+        return True
+    pad = (t >= edge - EDGE_US) & (t < edge) if side < 0 else (t > edge) & (t <= edge + EDGE_US)
+    return bool(pad.any()) and not engaged[pad].any()
+
+
+def window(archive, cursor, low_us: int, high_us: int) -> tuple[dict[str, dict[str, np.ndarray]], int, int]:
+    """The archived data that alerts must be re-evaluated over after storing samples between
+    ``low_us`` and ``high_us``: every field and the sequence count of every packet type, from
+    CONTEXT_US before to CONTEXT_US after, reaching out until quiet data or the archive's ends
+    bound it (see the module's docstring); and the range [start, stop] read."""
+    extents = {}
+    for name in packets.dictionary():
+        cursor.execute(archive.sql(f"SELECT MIN(t_us), MAX(t_us) FROM {name}"))
+        extents[name] = cursor.fetchone()
+    reach = [CONTEXT_US, CONTEXT_US]
+    while True:
+        lo, hi = low_us - reach[0], high_us + reach[1]
+        start, stop = lo - EDGE_US, hi + EDGE_US
+        held = {name: archive.columns(name, start, stop + 1, [f.name for f in p.fields] + ["seq"], cursor=cursor)
+                for name, p in packets.dictionary().items()}
+        engaged = busy(held)
+        settled = [all(_settled(held[n]["t_us"], engaged[n], edge, e[0] is not None and bound(e), side)
+                       for n, e in extents.items())
+                   for edge, side, bound in ((lo, -1, lambda e: e[0] < start), (hi, 1, lambda e: e[1] > stop))]
+        grow = [not ok and r < REACH_US for ok, r in zip(settled, reach)]
+        if not any(grow):
+            return held, start, stop
+        reach = [min(2 * r, REACH_US) if g else r for g, r in zip(grow, reach)]
+
+
+def replace(archive, cursor, start_us: int, stop_us: int, found: list[Alert]) -> None:
+    """Make the stored alerts that overlap [start, stop] these."""
+    cursor.execute(archive.sql("DELETE FROM alerts WHERE start_us <= ? AND (stop_us IS NULL OR stop_us >= ?)"),
+                   (stop_us, start_us))
     if found:
         cursor.executemany(archive.sql(
-            "INSERT INTO alerts (kind, parameter, level, start_us, stop_us, value, message) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (kind, parameter, level, start_us) DO UPDATE SET stop_us = excluded.stop_us, "
-            "value = excluded.value, message = excluded.message"),
+            "INSERT INTO alerts (kind, parameter, level, start_us, stop_us, value, message) VALUES (?, ?, ?, ?, ?, ?, ?)"),
             [(a.kind, a.parameter, a.level, a.start_us, a.stop_us, a.value, a.message) for a in found])
 
 

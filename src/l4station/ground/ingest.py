@@ -80,16 +80,15 @@ def ingest_decoded(archive: Archive, decoded: packets.Decoded, *, source: str,
         summary["duplicates"] = summary["valid"] - summary["stored_rows"]
         if spans:
             # One read of what the archive now holds around the batch serves gaps and alerts.
-            start, stop = alerts.window(archive, cursor, spans)
-            held = {name: archive.columns(name, start, stop + 1, [f.name for f in p.fields] + ["seq"], cursor=cursor)
-                    for name, p in packets.dictionary().items()}
+            held, start, stop = alerts.window(archive, cursor, min(low for low, _ in spans.values()),
+                                              max(high for _, high in spans.values()))
             for name, (low, high) in spans.items():
                 t, seq = held[name]["t_us"], held[name]["seq"].astype(np.int64)
                 inside = slice(np.searchsorted(t, low), np.searchsorted(t, high, side="right"))
                 gaps = find_gaps(name, t[inside], seq[inside], packets.dictionary()[name].cadence_s)
                 archive.replace_gaps(cursor, name, low, high, gaps)
                 summary["gaps"] += len(gaps)
-            alerts.store(archive, cursor, alerts.raised(held))
+            alerts.replace(archive, cursor, start, stop, alerts.raised(held))
             lat = np.concatenate(latencies)
             summary["latency_s"] = {"median": float(np.median(lat)), "max": float(lat.max())}
         summary["elapsed_s"] = time.perf_counter() - started

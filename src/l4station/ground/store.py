@@ -157,8 +157,9 @@ class Archive:
         return added
 
     def replace_gaps(self, cursor, name: str, start_us: int, stop_us: int, gaps: list[Gap]) -> None:
-        """Make the gap records of one packet type within [start, stop] these."""
-        cursor.execute(self.sql("DELETE FROM gaps WHERE packet = ? AND stop_us >= ? AND start_us <= ?"),
+        """Make the gap records of one packet type between the samples at start and stop these
+        (a gap that ends at start or begins at stop lies outside and stays)."""
+        cursor.execute(self.sql("DELETE FROM gaps WHERE packet = ? AND stop_us > ? AND start_us < ?"),
                        (name, start_us, stop_us))
         if gaps:
             cursor.executemany(self.sql("INSERT INTO gaps (packet, start_us, stop_us, missing) VALUES (?, ?, ?, ?) "
