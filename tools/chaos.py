@@ -158,11 +158,11 @@ def _serve_bytes(data: bytes, chunk: int, pause_s: float) -> tuple[int, threadin
 def probe_kill_9(work: Path, data: bytes, deadline: float) -> tuple[bool, str]:
     total = len(_keys(data))
     results = []
-    for k, batches in enumerate((2, 3, 5)):
+    for k, batches in enumerate((1, 2, 3)):
         if time.monotonic() > deadline:
             break
         url = f"sqlite:///{work / f'kill-{k}.db'}"
-        port, thread = _serve_bytes(data, 2_000, 0.05)          # about 40 kB/s: a batch a second
+        port, thread = _serve_bytes(data, 1_000, 0.05)          # about 20 kB/s: a batch a second
         process = subprocess.Popen(CLI + ["ingest", f"tcp://127.0.0.1:{port}", "--db", url],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         try:
