@@ -477,7 +477,8 @@ def _writing(url: str):
 @app.command()
 def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to write the packet stream to.",
                                                dir_okay=False)],
-             hours: Annotated[float, typer.Option("--hours", help="Hours of observations.")] = 24.0,
+             hours: Annotated[float, typer.Option("--hours", help="Hours of observations (at most 8784, a leap year).",
+                                                  parser=_finite(0.0, 24 * 366))] = 24.0,
              start: Annotated[Optional[str], typer.Option(
                  "--start", help="UTC start (ISO); default: so that the data end now.")] = None,
              source: Annotated[str, typer.Option("--source", help="replay (real STEREO-A speeds) or model.")] = "replay",
@@ -487,7 +488,7 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
              bit_error_rate: Annotated[float, typer.Option("--bit-error-rate", help="Bit error rate on the link.")] = 0.0,
              events: Annotated[bool, typer.Option("--events/--no-events",
                                                   help="Include a shock and a proton event.")] = True,
-             seed: Annotated[int, typer.Option("--seed")] = 1,
+             seed: Annotated[int, typer.Option("--seed", min=0)] = 1,
              json_output: JsonOption = False):
     """Simulate the station's instruments: a CCSDS packet stream (plasma, magnetometer, protons,
     housekeeping) with optional link impairments."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import tomllib
 import types
 import typing
@@ -391,7 +392,10 @@ def _describe(error: dict) -> tuple[str, str]:
     if kind == "missing":
         return field, "missing; add it to the file"
     message = error["msg"].removeprefix("Value error, ")
-    if kind in _BOUNDS:
+    value = error.get("input")
+    if isinstance(value, float) and not math.isfinite(value):
+        message = "Input should be a finite number"    # not "less than 30": inf and nan compare with nothing
+    elif kind in _BOUNDS:
         key, words = _BOUNDS[kind]
         message = f"Input should be {words} {error['ctx'][key]:g}"   # 0.000694444, not 0.0006944444444444445
     if "input" in error and kind != "value_error" and not isinstance(error["input"], dict):
