@@ -9,14 +9,16 @@ replaced by one, so an error that comes too late fails the case instead of hangi
 Permission bits do not stop root (CI runs as root), so unreadable and read-only cases use what
 stops everyone: /proc/self/mem (opens, then every read fails), /proc/self (no new files), a path
 through a regular file (not a directory) and SQLite's own ``?mode=ro``. The chmod variants run
-only for an ordinary user.
+where permission bits are enforced (an ordinary user, or root without CAP_DAC_OVERRIDE).
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import os
 import shutil
+import signal
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
@@ -30,8 +32,23 @@ from l4station import config
 from l4station.cli import main
 
 LONG = "a" * 300 + ".db"                 # longer than any file system's name limit (255 bytes)
-ROOT = os.geteuid() == 0
-AS_ROOT = "root ignores permission bits; the /proc and ?mode=ro cases cover this as root"
+
+
+def _permission_bits_bite() -> bool:
+    """False where permission bits stop nothing (root, or CAP_DAC_OVERRIDE, as in CI)."""
+    with tempfile.TemporaryDirectory() as folder:
+        locked = Path(folder) / "locked"
+        locked.write_text("")
+        locked.chmod(0)
+        try:
+            locked.read_text()
+        except PermissionError:
+            return True
+        return False
+
+
+PERMISSIONS = _permission_bits_bite()
+AS_ROOT = "permission bits stop nothing here (root); the /proc and ?mode=ro cases cover this"
 
 
 @dataclass
@@ -185,6 +202,23 @@ OPERATIONS = [
 CASES = CONFIG + ARCHIVE + OPERATIONS
 
 
+CASE_SECONDS = 30
+
+
+@pytest.fixture(autouse=True)
+def never_waits(monkeypatch):
+    """No case may wait: stdin is empty, and a case still running after CASE_SECONDS fails."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+
+    def too_long(signum, frame):
+        raise TimeoutError(f"an error case ran for {CASE_SECONDS} s: it must fail at once")
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(CASE_SECONDS)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.fixture(scope="module")
 def stream(tmp_path_factory) -> Path:
     """An hour of simulated packets, and an archive holding them (their first copies)."""
@@ -219,7 +253,7 @@ def _disk_full(*args, **kwargs):
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_error_is_one_line_and_changes_nothing(case, stream, tmp_path, monkeypatch, capsys):
-    if case.chmod and ROOT:
+    if case.chmod and not PERMISSIONS:
         pytest.skip(AS_ROOT)
     for name in ("x.bin", "archive.db", "foreign.db"):
         shutil.copy(stream / name, tmp_path / name)
@@ -229,21 +263,23 @@ def test_error_is_one_line_and_changes_nothing(case, stream, tmp_path, monkeypat
     (tmp_path / "ro").mkdir()
     for name, text in case.files.items():
         (tmp_path / name).write_bytes(text.encode("utf-8", "surrogateescape"))
+    before = _snapshot(tmp_path)
     if case.chmod:
-        os.chmod(tmp_path / case.chmod[0], case.chmod[1])
+        locked = tmp_path / case.chmod[0]
+        mode = locked.stat().st_mode
+        locked.chmod(case.chmod[1])
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("uvicorn.run", _trap)
     if case.slow:
         monkeypatch.setattr("l4station.ground.instruments.simulate", _trap)
     if case.fault == "disk full":
         monkeypatch.setattr("l4station.ground.store.Archive.insert", _disk_full)
-    before = _snapshot(tmp_path)
     try:
         with pytest.raises(SystemExit) as exit_info:
             main(case.argv)
     finally:
         if case.chmod:
-            os.chmod(tmp_path / case.chmod[0], 0o755)
+            locked.chmod(mode)
     out, err = capsys.readouterr()
     assert exit_info.value.code == 2, err
     assert err.startswith("l4station: error: ") and err.count("\n") == 1 and err.endswith("\n"), err
