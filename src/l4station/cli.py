@@ -471,7 +471,8 @@ def _writing(url: str):
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise UserFacingError(f"cannot write to the archive {url}: {first}") from None
         raise
-    archive.close()
+    finally:
+        archive.close()                  # (again, after discard: closing twice is harmless)
 
 
 @app.command()
