@@ -196,6 +196,19 @@ OPERATIONS = [
     Case("forecast lead nan", ["forecast", "--lead", "nan"], "'nan' is not a number in [0, 27]"),
     Case("forecast 30 February", ["forecast", "--start", "2008-02-30"], "--start '2008-02-30' is not an ISO date"),
     Case("transfer L3", ["transfer", "--target", "L3"], "--target must be L4 or L5"),
+    # paths the system refuses whatever the command: too long, through a file
+    Case("ingest 300-character input", ["ingest", LONG, "--db", "sqlite:///new.db"], "File name too long"),
+    Case("config 300-character name", ["config", "check", LONG], "cannot read it (File name too long)"),
+    Case("config through a file", ["config", "check", "blocker/m.toml"], "cannot read it (Not a directory)"),
+    Case("stability 300-character config", ["stability", "--config", LONG], "File name too long"),
+    Case("export 300-character out", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db", "--out", LONG],
+         "--out " + LONG + ": File name too long"),
+    Case("simulate 300-character out", ["simulate", "--out", LONG], "File name too long", slow=True),
+    Case("study 300-character out", ["study", "--out", LONG], "File name too long"),
+    Case("study out through a file", ["study", "--out", "blocker/report"], "blocker is not a folder"),
+    Case("forecast 300-character data", ["forecast", "--data", LONG], "cannot read --data"),
+    Case("forecast data through a file", ["forecast", "--data", "blocker/x"], "no such folder"),
+    Case("forecast empty data folder", ["forecast", "--data", "dir.db"], "no such file"),
     Case("stability no config", ["stability", "--config", "missing.toml"], "missing.toml: no such file"),
 ]
 

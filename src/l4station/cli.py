@@ -69,6 +69,13 @@ def _finite(low: float, high: float):
 def _writable(path: Path, option: str, *, folder: bool) -> None:
     """Refuse, before any work, an output ``path`` (a file, or a folder if ``folder``) that cannot
     be written: the wrong kind of thing is there, or the nearest existing folder is read-only."""
+    try:
+        _check_writable(path, option, folder)
+    except OSError as error:             # name too long, ...
+        raise UserFacingError(f"{option} {path}: {error.strerror}; choose another path") from None
+
+
+def _check_writable(path: Path, option: str, folder: bool) -> None:
     kind = "folder" if folder else "file"
     if path.exists() and path.is_dir() != folder:
         raise UserFacingError(f"{option} {path} is {'a file' if folder else 'a folder'}: give a {kind} path")
@@ -338,6 +345,8 @@ def _records(data: Path | None):
         return insitu.packaged() if data is None else insitu.read_folder(data)
     except ValueError as exc:
         raise UserFacingError(str(exc)) from None
+    except OSError as exc:
+        raise UserFacingError(f"cannot read --data {data}: {exc.strerror}; give a folder of solar-wind files") from None
 
 
 def _mjd(text: str, option: str) -> float:
@@ -462,14 +471,15 @@ def _archive(url: str, create: bool = True):
 def _writing(url: str):
     """The archive at ``url`` open for writing; a database error becomes one line, and an archive
     this command created is removed again if the command fails."""
+    from l4station.ground.store import first_line
+
     archive = _archive(url)
     try:
         yield archive
     except Exception as error:
         archive.discard()
         if isinstance(error, archive.driver_error):
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise UserFacingError(f"cannot write to the archive {url}: {first}") from None
+            raise UserFacingError(f"cannot write to the archive {url}: {first_line(error)}") from None
         raise
     finally:
         archive.close()                  # (again, after discard: closing twice is harmless)
@@ -509,12 +519,12 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
                                       impairments=instruments.Impairments(gaps, duplicates, reorder, bit_error_rate))
     except ValueError as error:
         raise UserFacingError(str(error)) from None
-    existed = out.exists()
+    partial = out.with_name(out.name + ".partial")     # written aside, then moved: never half a file
     try:
-        out.write_bytes(stream.data)
+        partial.write_bytes(stream.data)
+        os.replace(partial, out)
     except OSError as error:
-        if not existed:
-            out.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
         raise UserFacingError(f"cannot write {out}: {error.strerror}; choose another --out") from None
     document = {"out": str(out), "bytes": len(stream.data), "packets": stream.packets, "impairments": stream.impaired,
                 "start": Time(stream.start_us / 1e6, format="unix").isot + "Z",
@@ -543,7 +553,11 @@ def ingest(source: Annotated[str, typer.Argument(help="Packet file, or tcp://hos
             raise UserFacingError(f"bad address {source!r}: write tcp://host:port with a port in 1-65535")
     else:
         path = Path(source)
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except OSError as error:
+            raise UserFacingError(f"cannot read {path}: {error.strerror}; check the path") from None
+        if not is_file:
             raise UserFacingError(f"no packet file at {path}: give a file written by 'l4station simulate' "
                                   "or tcp://host:port")
         try:
@@ -607,6 +621,7 @@ def export(day: Annotated[str, typer.Option("--day", help="UTC day, YYYY-MM-DD."
            json_output: JsonOption = False):
     """Write a day of the archive as ISTP CDF or CF netCDF files, one per dataset."""
     from l4station.ground.export import check_request, export_day
+    from l4station.ground.store import first_line
 
     try:
         check_request(day, fmt)
@@ -618,6 +633,8 @@ def export(day: Annotated[str, typer.Option("--day", help="UTC day, YYYY-MM-DD."
             written = export_day(archive, day, out, fmt)
         except OSError as error:
             raise UserFacingError(f"cannot write to {out}: {error.strerror or error}; choose another --out") from None
+        except archive.driver_error as error:
+            raise UserFacingError(f"cannot read the archive {db}: {first_line(error)}") from None
     if json_output:
         _print_json({"files": [str(p) for p in written]})
         return
@@ -668,6 +685,11 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=argv, prog_name="l4station", standalone_mode=False)
     except USER_ERRORS as exc:
         code = _fail(str(exc))
+    except OSError as exc:
+        # A path the user gave that the system refused, where no command checked it first.
+        if exc.filename is None:
+            raise
+        code = _fail(f"{exc.filename}: {exc.strerror}; check the path")
     except typer.Abort:
         stderr.print("l4station: interrupted")
         code = 130

@@ -432,6 +432,9 @@ def load(path: str | Path | None = None) -> MissionConfig:
         raise ConfigError(str(path), "", "is a directory; give the path of a mission TOML file") from None
     except UnicodeDecodeError:
         raise ConfigError(str(path), "", "is not UTF-8 text; a mission file is TOML") from None
+    except OSError as exc:                 # name too long, a path through a file, no permission, ...
+        raise ConfigError(str(path), "", f"cannot read it ({exc.strerror}); give the path of a mission "
+                                         "TOML file") from None
     try:
         override = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -29,6 +29,12 @@ class ArchiveError(ValueError):
     """A database URL or archive that cannot be used, said in one line."""
 
 
+def first_line(error: Exception, empty: str = "") -> str:
+    """The first line of a driver's message (PostgreSQL's run to several), or ``empty``."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else (empty or type(error).__name__)
+
+
 @dataclass(frozen=True)
 class Gap:
     name: str           # packet type
@@ -144,8 +150,7 @@ class Archive:
             try:
                 self.connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
             except psycopg.Error as error:
-                first = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
-                raise ArchiveError(f"cannot connect to {url}: {first}") from None
+                raise ArchiveError(f"cannot connect to {url}: {first_line(error, 'no answer')}") from None
             self.dialect = "postgresql"
         else:
             raise ArchiveError(f"bad database URL {url!r}: use sqlite:///path.db or postgresql://user@host/dbname")
@@ -155,8 +160,7 @@ class Archive:
                 self._create_schema()
         except self.driver_error as error:
             self.discard()
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ArchiveError(f"cannot use {self.path or url} as an archive: {first}") from None
+            raise ArchiveError(f"cannot use {self.path or url} as an archive: {first_line(error)}") from None
         except ArchiveError:
             self.discard()
             raise
