@@ -19,6 +19,7 @@ import math
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
@@ -299,6 +300,21 @@ def test_error_is_one_line_and_changes_nothing(case, stream, tmp_path, monkeypat
     assert case.says in err and "Traceback" not in err
     assert out == ""
     assert _snapshot(tmp_path) == before
+
+
+def test_serve_on_a_busy_port_refuses_before_touching_the_archive(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("uvicorn.run", _trap)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as exit_info:
+            main(["serve", "--port", str(port), "--db", "sqlite:///new.db"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 # ---- property: config values -----------------------------------------------------------------

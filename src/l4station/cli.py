@@ -590,6 +590,20 @@ def ingest(source: Annotated[str, typer.Argument(help="Packet file, or tcp://hos
 
 
 
+def _can_listen(host: str, port: int) -> None:
+    """Refuse an address the server could not listen on (port taken, no such local address),
+    by binding it without listening, before anything else happens."""
+    import socket
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)     # as uvicorn does
+            probe.bind(address)
+    except OSError as error:
+        raise UserFacingError(f"cannot listen on {host}:{port}: {error.strerror or error}; "
+                              "choose another --host or --port") from None
+
+
 @app.command()
 def serve(db: DbOption = "sqlite:///l4station.db",
           host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -605,6 +619,7 @@ def serve(db: DbOption = "sqlite:///l4station.db",
     from l4station.ground.store import ArchiveError
     if not 0 < port < 65536:
         raise UserFacingError(f"--port {port} is not a TCP port: use 1-65535")
+    _can_listen(host, port)
     try:
         application = create_app(db, token=token)     # opens the archive: its errors come before listening
     except ArchiveError as error:
