@@ -155,6 +155,8 @@ class Archive:
         else:
             raise ArchiveError(f"bad database URL {url!r}: use sqlite:///path.db or postgresql://user@host/dbname")
         try:
+            if self.dialect == "sqlite":
+                self.connection.execute("PRAGMA synchronous=NORMAL")   # per connection; WAL: durable across a crash
             self._check_schema()
             if create:
                 self._create_schema()
@@ -184,8 +186,7 @@ class Archive:
 
     def _create_schema(self) -> None:
         if self.dialect == "sqlite":
-            self.connection.execute("PRAGMA journal_mode=WAL")
-            self.connection.execute("PRAGMA synchronous=NORMAL")   # WAL: durable across a process crash
+            self.connection.execute("PRAGMA journal_mode=WAL")     # kept in the file: readers follow writers
         with self.transaction() as cursor:
             for statement in _tables().values():
                 cursor.execute(statement)
