@@ -5,6 +5,12 @@ tables merge key by key, arrays replace whole, so a file need hold only what
 differs. A file that sets ``ground.stations`` starts its tracking and beacon roles
 afresh (every station tracks, none is a beacon station) unless it sets them too. Unknown keys, wrong types and impossible values are refused with a
 :class:`ConfigError` that names the file, the field and the fix.
+
+Every number is finite and bounded by what is physical for this mission (the bounds stand next
+to each field: the mission lasts at most 30 years, the timeline step is a minute or more, masses
+are at most 100 t, ...), booleans are not numbers and counts are whole (:mod:`l4station.schema`),
+and the sizes of the work a file asks for are capped (timeline samples, transfer grid), so that
+a file that passes ``config check`` runs.
 """
 from __future__ import annotations
 

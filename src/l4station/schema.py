@@ -29,12 +29,6 @@ def _not_a_flag(value):
 Real = Annotated[float, BeforeValidator(_not_a_flag), Field(allow_inf_nan=False)]
 """A finite real number (ints are accepted as their float value; booleans, inf and nan are not)."""
 
-Positive = Annotated[Real, Field(gt=0.0)]
-"""A finite number above zero."""
-
-NonNegative = Annotated[Real, Field(ge=0.0)]
-"""A finite number at or above zero."""
-
 Fraction = Annotated[Real, Field(ge=0.0, le=1.0)]
 """A finite number in [0, 1]."""
 
