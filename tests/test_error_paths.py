@@ -188,6 +188,11 @@ OPERATIONS = [
     Case("simulate gaps nan", ["simulate", "--gaps", "nan", "--out", "new.bin"], "--gaps must be a fraction"),
     Case("simulate bit error rate 1", ["simulate", "--bit-error-rate", "1", "--out", "new.bin"], "--bit-error-rate"),
     Case("simulate seed negative", ["simulate", "--seed", "-1", "--out", "new.bin"], "'--seed'"),
+    Case("simulate before CUC time", ["simulate", "--start", "1800-01-01", "--hours", "1", "--out", "new.bin"],
+         "run from 1958-01-01 to 2094-02-06"),
+    Case("simulate past CUC time", ["simulate", "--start", "9999-01-01", "--hours", "1", "--out", "new.bin"],
+         "choose a start and --hours in between"),
+    Case("contacts days 1e9", ["contacts", "--days", "1e9"], "'1e9' is not a number in [0.01, 36525]"),
     Case("simulate 30 February", ["simulate", "--start", "2026-02-30", "--out", "new.bin"], "not a date"),
     # design commands: number options must be finite and in range
     Case("stability years nan", ["stability", "--years", "nan"], "'nan' is not a number in [0.01, 20]"),
