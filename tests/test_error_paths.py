@@ -59,7 +59,7 @@ class Case:
     says: str                                            # words the one line must hold
     files: dict[str, str] = field(default_factory=dict)  # extra text files for this case
     chmod: tuple[str, int] | None = None                 # (path, mode) before running
-    fault: str | None = None                             # "disk full": every archive insert fails
+    fault: str | None = None                             # a failure of the archive's disk (see FAULTS)
     slow: bool = False                                   # the simulator is a trap: refuse before it
 
 
@@ -172,6 +172,9 @@ OPERATIONS = [
     Case("export out in /proc", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db", "--out",
                                  "/proc/self/day"], "/proc/self is read-only"),
     Case("export no archive", ["export", "--day", "2026-11-20", "--db", "sqlite:///nothing.db"], "no archive at nothing.db"),
+    Case("export, the archive cannot be read", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db",
+                                                "--out", "day"], "cannot read the archive sqlite:///archive.db: disk I/O error",
+         fault="read fails"),
     Case("export no --day", ["export", "--db", "sqlite:///archive.db"], "Missing option '--day'"),
     Case("export chmod read-only out", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db", "--out", "ro"],
          "is read-only", chmod=("ro", 0o555)),
@@ -266,8 +269,14 @@ def _trap(*args, **kwargs):
     raise AssertionError("the command went on to work that should never start after a bad input")
 
 
-def _disk_full(*args, **kwargs):
-    raise sqlite3.OperationalError("database or disk is full")
+def _fails(message: str):
+    def fail(*args, **kwargs):
+        raise sqlite3.OperationalError(message)
+    return fail
+
+
+FAULTS = {"disk full": ("l4station.ground.store.Archive.insert", _fails("database or disk is full")),
+          "read fails": ("l4station.ground.store.Archive.columns", _fails("disk I/O error"))}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -291,8 +300,8 @@ def test_error_is_one_line_and_changes_nothing(case, stream, tmp_path, monkeypat
     monkeypatch.setattr("uvicorn.run", _trap)
     if case.slow:
         monkeypatch.setattr("l4station.ground.instruments.simulate", _trap)
-    if case.fault == "disk full":
-        monkeypatch.setattr("l4station.ground.store.Archive.insert", _disk_full)
+    if case.fault:
+        monkeypatch.setattr(*FAULTS[case.fault])
     try:
         with pytest.raises(SystemExit) as exit_info:
             main(case.argv)
