@@ -132,6 +132,11 @@ class Mission(_Model):
         if self.launch.earliest >= self.epoch:
             raise ValueError(f"launch.earliest ({self.launch.earliest:%Y-%m-%d}) must be before "
                              f"the operations epoch ({self.epoch:%Y-%m-%d})")
+        return self
+
+    @model_validator(mode="after")
+    def _bounded_work(self):
+        """The timeline and the transfer grid a file asks for fit in memory and in a run."""
         samples = self.duration_years * 365.25 / self.timeline_step_days
         if samples > MAX_TIMELINE_SAMPLES:
             raise ValueError(f"timeline_step_days ({self.timeline_step_days:g}) gives {samples:,.0f} timeline samples "
