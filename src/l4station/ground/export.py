@@ -90,10 +90,10 @@ def export_day(archive: Archive, day: str, out: str | Path, fmt: str = "cdf") ->
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=out, prefix=".l4station-export-") as scratch:
-            for ds in datasets:
-                _write(ds, Path(scratch) / f"{ds.attrs['Logical_file_id']}.{FORMATS[fmt]}", fmt)
-            for ds in datasets:
-                name = f"{ds.attrs['Logical_file_id']}.{FORMATS[fmt]}"
+            names = [f"{ds.attrs['Logical_file_id']}.{FORMATS[fmt]}" for ds in datasets]
+            for ds, name in zip(datasets, names):
+                _write(ds, Path(scratch) / name, fmt)
+            for name in names:
                 os.replace(Path(scratch) / name, out / name)
                 written.append(out / name)
     except BaseException:
