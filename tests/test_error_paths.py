@@ -13,6 +13,7 @@ where permission bits are enforced (an ordinary user, or root without CAP_DAC_OV
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import math
@@ -175,6 +176,8 @@ OPERATIONS = [
     Case("export, the archive cannot be read", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db",
                                                 "--out", "day"], "cannot read the archive sqlite:///archive.db: disk I/O error",
          fault="read fails"),
+    Case("export, the disk fills", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db", "--out",
+                                     "new/day"], "cannot write to new/day: No space left on device", fault="no space"),
     Case("export no --day", ["export", "--db", "sqlite:///archive.db"], "Missing option '--day'"),
     Case("export chmod read-only out", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db", "--out", "ro"],
          "is read-only", chmod=("ro", 0o555)),
@@ -275,8 +278,13 @@ def _fails(message: str):
     return fail
 
 
+def _no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
 FAULTS = {"disk full": ("l4station.ground.store.Archive.insert", _fails("database or disk is full")),
-          "read fails": ("l4station.ground.store.Archive.columns", _fails("disk I/O error"))}
+          "read fails": ("l4station.ground.store.Archive.columns", _fails("disk I/O error")),
+          "no space": ("l4station.ground.export._write", _no_space)}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
