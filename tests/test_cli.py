@@ -115,7 +115,7 @@ def test_unwritable_output_directory(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     code, _, err = run(capsys, "study", "--config", str(SMALL), "--out", str(blocker / "report"))
-    assert code == 2 and err.startswith(f"l4station: error: cannot write the report to {blocker / 'report'}")
+    assert code == 2 and err == f"l4station: error: --out {blocker / 'report'}: {blocker} is not a folder; choose another path\n"
 
 
 def _subprocess(tmp_path, *argv):

@@ -7,7 +7,10 @@ stderr saying what is wrong and how to fix it, never a traceback.
 from __future__ import annotations
 
 import json
+import math
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -50,6 +53,45 @@ ConfigOption = Annotated[Optional[Path], typer.Option(
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON to stdout.")]
 
 
+def _finite(low: float, high: float):
+    """Parser of a number option in [low, high] (typer's min/max let nan through)."""
+    def parse(text) -> float:
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+        if not (math.isfinite(number) and low <= number <= high):
+            raise ValueError(f"{text!r} is not a number in [{low:g}, {high:g}]")
+        return number
+    return parse
+
+
+def _writable(path: Path, option: str, *, folder: bool) -> None:
+    """Refuse, before any work, an output ``path`` (a file, or a folder if ``folder``) that cannot
+    be written: the wrong kind of thing is there, or the nearest existing folder is read-only."""
+    try:
+        _check_writable(path, option, folder)
+    except OSError as error:             # name too long, ...
+        raise UserFacingError(f"{option} {path}: {error.strerror}; choose another path") from None
+
+
+def _check_writable(path: Path, option: str, folder: bool) -> None:
+    kind = "folder" if folder else "file"
+    if path.exists() and path.is_dir() != folder:
+        raise UserFacingError(f"{option} {path} is {'a file' if folder else 'a folder'}: give a {kind} path")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UserFacingError(f"{option} {path} is read-only; choose another path")
+    parent = path.parent
+    while folder and not parent.exists() and parent != parent.parent:
+        parent = parent.parent           # a folder is made with its parents; a file needs its folder
+    if not parent.exists():
+        raise UserFacingError(f"{option} {path}: folder {parent} does not exist; create it or choose another path")
+    if not parent.is_dir():
+        raise UserFacingError(f"{option} {path}: {parent} is not a folder; choose another path")
+    if not path.exists() and not os.access(parent, os.W_OK):
+        raise UserFacingError(f"{option} {path}: {parent} is read-only; choose another path")
+
+
 def _print_json(document) -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
@@ -81,6 +123,7 @@ def study(config: ConfigOption = None,
     from l4station.study import study as study_module
 
     mission = config_module.load(config)
+    _writable(out, "--out", folder=True)
     steps = study_module.sections()
     progress = _progress()
     with progress:
@@ -160,7 +203,7 @@ def transfer(config: ConfigOption = None, target: TargetOption = None, json_outp
 @app.command()
 def stability(config: ConfigOption = None, target: TargetOption = None,
               years: Annotated[float, typer.Option("--years", help="How long to follow the spacecraft.",
-                                                   min=0.01, max=20.0)] = 10.0,
+                                                   parser=_finite(0.01, 20.0))] = 10.0,
               json_output: JsonOption = False):
     """Staying at L4: drift of a spacecraft left at the point (Sun, planets, Moon, solar
     radiation pressure), libration periods, and a station-keeping delta-v estimate."""
@@ -208,7 +251,8 @@ def _target_bcrs(point: str):
 
 @app.command()
 def link(config: ConfigOption = None,
-         elevation: Annotated[float, typer.Option("--elevation", help="Station elevation, deg.", min=0.1, max=90.0)] = 20.0,
+         elevation: Annotated[float, typer.Option("--elevation", help="Station elevation, deg.",
+                                                     parser=_finite(0.1, 90.0))] = 20.0,
          json_output: JsonOption = False):
     """RF link budgets from the station to every ground station and band, at the mission's
     greatest Earth range and the given elevation."""
@@ -260,7 +304,7 @@ def link(config: ConfigOption = None,
 def contacts(config: ConfigOption = None,
              days: Annotated[Optional[float], typer.Option("--days", help="Plan this many days from the "
                                                            "operations epoch (default: the whole mission).",
-                                                           min=0.01)] = None,
+                                                           parser=_finite(0.01, 36525.0))] = None,
              json_output: JsonOption = False):
     """Visibility, daily tracking schedule, data volume, recorder and real-time latency."""
     from l4station.comms.contacts import plan
@@ -301,6 +345,8 @@ def _records(data: Path | None):
         return insitu.packaged() if data is None else insitu.read_folder(data)
     except ValueError as exc:
         raise UserFacingError(str(exc)) from None
+    except OSError as exc:
+        raise UserFacingError(f"cannot read --data {data}: {exc.strerror}; give a folder of solar-wind files") from None
 
 
 def _mjd(text: str, option: str) -> float:
@@ -319,7 +365,8 @@ def forecast(observers: Annotated[str, typer.Option("--observers", help="Comma-s
                                                           "(default: the mission file's real_start).")] = None,
              stop: Annotated[Optional[str], typer.Option("--stop", help="Last valid time, ISO UTC "
                                                          "(default: real_stop).")] = None,
-             lead: Annotated[float, typer.Option("--lead", help="Lead time, days.", min=0.0, max=27.0)] = 1.0,
+             lead: Annotated[float, typer.Option("--lead", help="Lead time, days.",
+                                                 parser=_finite(0.0, 27.0))] = 1.0,
              config: ConfigOption = None, json_output: JsonOption = False):
     """Solar-wind speed forecast at a target from in-situ observers (real data): back-mapped,
     assimilated and run forward with the solar-wind model; metrics where truth exists. STEREO-A
@@ -420,10 +467,29 @@ def _archive(url: str, create: bool = True):
         raise UserFacingError(str(error)) from None
 
 
+@contextmanager
+def _writing(url: str):
+    """The archive at ``url`` open for writing; a database error becomes one line, and an archive
+    this command created is removed again if the command fails."""
+    from l4station.ground.store import first_line
+
+    archive = _archive(url)
+    try:
+        yield archive
+    except Exception as error:
+        archive.discard()
+        if isinstance(error, archive.driver_error):
+            raise UserFacingError(f"cannot write to the archive {url}: {first_line(error)}") from None
+        raise
+    finally:
+        archive.close()                  # (again, after discard: closing twice is harmless)
+
+
 @app.command()
 def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to write the packet stream to.",
                                                dir_okay=False)],
-             hours: Annotated[float, typer.Option("--hours", help="Hours of observations.")] = 24.0,
+             hours: Annotated[float, typer.Option("--hours", help="Hours of observations (at most 8784, a leap year).",
+                                                  parser=_finite(0.0, 24 * 366))] = 24.0,
              start: Annotated[Optional[str], typer.Option(
                  "--start", help="UTC start (ISO); default: so that the data end now.")] = None,
              source: Annotated[str, typer.Option("--source", help="replay (real STEREO-A speeds) or model.")] = "replay",
@@ -433,7 +499,7 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
              bit_error_rate: Annotated[float, typer.Option("--bit-error-rate", help="Bit error rate on the link.")] = 0.0,
              events: Annotated[bool, typer.Option("--events/--no-events",
                                                   help="Include a shock and a proton event.")] = True,
-             seed: Annotated[int, typer.Option("--seed")] = 1,
+             seed: Annotated[int, typer.Option("--seed", min=0)] = 1,
              json_output: JsonOption = False):
     """Simulate the station's instruments: a CCSDS packet stream (plasma, magnetometer, protons,
     housekeeping) with optional link impairments."""
@@ -442,6 +508,7 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
     from astropy.time import Time
 
     from l4station.ground import instruments
+    _writable(out, "--out", folder=False)
     try:
         begin = Time(start, scale="utc") if start else Time(np.floor(time_module.time() / 60) * 60 - hours * 3600,
                                                              format="unix", scale="utc")
@@ -452,10 +519,13 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
                                       impairments=instruments.Impairments(gaps, duplicates, reorder, bit_error_rate))
     except ValueError as error:
         raise UserFacingError(str(error)) from None
+    partial = out.with_name(out.name + ".partial")     # written aside, then moved: never half a file
     try:
-        out.write_bytes(stream.data)
+        partial.write_bytes(stream.data)
+        os.replace(partial, out)
     except OSError as error:
-        raise UserFacingError(f"cannot write {out}: {error.strerror}") from None
+        partial.unlink(missing_ok=True)
+        raise UserFacingError(f"cannot write {out}: {error.strerror}; choose another --out") from None
     document = {"out": str(out), "bytes": len(stream.data), "packets": stream.packets, "impairments": stream.impaired,
                 "start": Time(stream.start_us / 1e6, format="unix").isot + "Z",
                 "stop": Time(stream.stop_us / 1e6, format="unix").isot + "Z"}
@@ -477,24 +547,39 @@ def ingest(source: Annotated[str, typer.Argument(help="Packet file, or tcp://hos
     reorder, record gaps and latency, raise alerts."""
     from l4station.ground import ingest as ingest_module
 
-    archive = _archive(db)
-    with archive:
+    if source.startswith("tcp://"):       # every check of the input before the archive is touched
+        host, _, port = source[len("tcp://"):].rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise UserFacingError(f"bad address {source!r}: write tcp://host:port with a port in 1-65535")
+    else:
+        path = Path(source)
+        try:
+            is_file = path.is_file()
+        except OSError as error:
+            raise UserFacingError(f"cannot read {path}: {error.strerror}; check the path") from None
+        if not is_file:
+            raise UserFacingError(f"no packet file at {path}: give a file written by 'l4station simulate' "
+                                  "or tcp://host:port")
+        try:
+            with path.open("rb") as handle:
+                handle.read(1)
+        except OSError as error:
+            raise UserFacingError(f"cannot read {path}: {error.strerror or error}; check the file and its "
+                                  "permissions") from None
+    with _writing(db) as archive:
         if source.startswith("tcp://"):
-            host, _, port = source[len("tcp://"):].rpartition(":")
-            if not host or not port.isdigit():
-                raise UserFacingError(f"bad address {source!r}: write tcp://host:port")
             try:
                 summary = ingest_module.ingest_tcp(archive, host, int(port))
             except OSError as error:
                 raise UserFacingError(f"cannot read from {source}: {error.strerror or error}") from None
         else:
-            path = Path(source)
-            if not path.is_file():
-                raise UserFacingError(f"no packet file at {path}: give a file written by 'l4station simulate' "
-                                      "or tcp://host:port")
             with _progress() as progress:
                 task = progress.add_task("ingest", total=1.0)
-                summary = ingest_module.ingest_file(archive, path, on_progress=lambda f: progress.update(task, completed=f))
+                try:
+                    summary = ingest_module.ingest_file(archive, path,
+                                                        on_progress=lambda f: progress.update(task, completed=f))
+                except OSError as error:
+                    raise UserFacingError(f"cannot read {path}: {error.strerror or error}") from None
     if json_output:
         _print_json(summary)
         return
@@ -504,6 +589,20 @@ def ingest(source: Annotated[str, typer.Argument(help="Packet file, or tcp://hos
                  f"{summary['duplicates']} duplicates; "
                  f"{summary['gaps']} gaps; {summary['stored_rows']} rows stored in {summary['elapsed_s']:.2f} s")
 
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Refuse an address the server could not listen on (port taken, no such local address),
+    by binding it without listening, before anything else happens."""
+    import socket
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)     # as uvicorn does
+            probe.bind(address)
+    except OSError as error:
+        raise UserFacingError(f"cannot listen on {host}:{port}: {error.strerror or error}; "
+                              "choose another --host or --port") from None
 
 
 @app.command()
@@ -518,11 +617,16 @@ def serve(db: DbOption = "sqlite:///l4station.db",
     import uvicorn
 
     from l4station.ground.server import create_app
+    from l4station.ground.store import ArchiveError
     if not 0 < port < 65536:
         raise UserFacingError(f"--port {port} is not a TCP port: use 1-65535")
-    _archive(db).close()
+    _can_listen(host, port)
+    try:
+        application = create_app(db, token=token)     # opens the archive: its errors come before listening
+    except ArchiveError as error:
+        raise UserFacingError(str(error)) from None
     stderr.print(f"l4station: serving {db} at http://{host}:{port}/ (HAPI at /hapi)")
-    uvicorn.run(create_app(db, token=token), host=host, port=port, log_level="warning")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -532,13 +636,21 @@ def export(day: Annotated[str, typer.Option("--day", help="UTC day, YYYY-MM-DD."
            fmt: Annotated[str, typer.Option("--format", help="cdf (ISTP) or netcdf (CF).")] = "cdf",
            json_output: JsonOption = False):
     """Write a day of the archive as ISTP CDF or CF netCDF files, one per dataset."""
-    from l4station.ground.export import export_day
+    from l4station.ground.export import check_request, export_day
+    from l4station.ground.store import first_line
 
+    try:
+        check_request(day, fmt)
+    except ValueError as error:
+        raise UserFacingError(str(error)) from None
+    _writable(out, "--out", folder=True)
     with _archive(db, create=False) as archive:
         try:
             written = export_day(archive, day, out, fmt)
-        except ValueError as error:
-            raise UserFacingError(str(error)) from None
+        except OSError as error:
+            raise UserFacingError(f"cannot write to {out}: {error.strerror or error}; choose another --out") from None
+        except archive.driver_error as error:
+            raise UserFacingError(f"cannot read the archive {db}: {first_line(error)}") from None
     if json_output:
         _print_json({"files": [str(p) for p in written]})
         return
@@ -589,6 +701,11 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=argv, prog_name="l4station", standalone_mode=False)
     except USER_ERRORS as exc:
         code = _fail(str(exc))
+    except OSError as exc:
+        # A path the user gave that the system refused, where no command checked it first.
+        if exc.filename is None:
+            raise
+        code = _fail(f"{exc.filename}: {exc.strerror}; check the path")
     except typer.Abort:
         stderr.print("l4station: interrupted")
         code = 130
@@ -603,5 +720,6 @@ def main(argv: list[str] | None = None) -> None:
             code = 0
         else:
             where = ctx.command_path if ctx is not None else "l4station"
-            code = _fail(f"{exc.format_message()} (see '{where} --help')")
+            message = exc.format_message().replace("Value error, ", "")   # from a parser's ValueError
+            code = _fail(f"{message} (see '{where} --help')")
     sys.exit(code if isinstance(code, int) else 0)

@@ -5,12 +5,19 @@ tables merge key by key, arrays replace whole, so a file need hold only what
 differs. A file that sets ``ground.stations`` starts its tracking and beacon roles
 afresh (every station tracks, none is a beacon station) unless it sets them too. Unknown keys, wrong types and impossible values are refused with a
 :class:`ConfigError` that names the file, the field and the fix.
+
+Every number is finite and bounded by what is physical for this mission (the bounds stand next
+to each field: the mission lasts at most 30 years, the timeline step is a minute or more, masses
+are at most 100 t, ...), booleans are not numbers and counts are whole (:mod:`l4station.schema`),
+and the sizes of the work a file asks for are capped (timeline samples, transfer grid), so that
+a file that passes ``config check`` runs.
 """
 from __future__ import annotations
 
 import difflib
 import hashlib
 import json
+import math
 import tomllib
 import types
 import typing
@@ -27,10 +34,12 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
 
 from l4station import ephemeris
 from l4station.comms.stations import GroundStation, catalogue
+from l4station.schema import Day, Flag, Fraction, Instant, Integer, Real
 
 DEFAULT_MISSION = "default.toml"
-
-Positive = Annotated[float, Field(gt=0.0)]
+MINUTE_DAYS = 1.0 / 1440.0
+MAX_TRADE_GRID = 5_000_000   # departure dates x flight times in the transfer trade (default ~180,000)
+MAX_TIMELINE_SAMPLES = 1_000_000  # geometry timeline samples (default ~1,800)
 
 
 class ConfigError(ValueError):
@@ -56,8 +65,8 @@ def _utc(value: datetime) -> datetime:
 class LaunchWindow(_Model):
     """Departure dates the transfer trade may use (UTC)."""
 
-    earliest: datetime
-    latest: datetime
+    earliest: Instant
+    latest: Instant
 
     _dates_in_utc = field_validator("earliest", "latest")(_utc)
 
@@ -72,11 +81,11 @@ class LaunchWindow(_Model):
 class TransferTrade(_Model):
     """Grid of the Earth-to-L4 transfer trade (l4station transfer)."""
 
-    departure_step_days: Positive = 2.0
-    tof_min_years: Positive = 0.5
-    tof_max_years: Positive = 6.0
-    tof_step_days: Positive = 2.0
-    max_revs: int = Field(default=6, ge=0, le=20)
+    departure_step_days: Real = Field(default=2.0, ge=0.1, le=366.0)
+    tof_min_years: Real = Field(default=0.5, ge=0.05, le=20.0)
+    tof_max_years: Real = Field(default=6.0, gt=0.05, le=20.0)
+    tof_step_days: Real = Field(default=2.0, ge=0.1, le=366.0)
+    max_revs: Integer = Field(default=6, ge=0, le=20)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -85,15 +94,19 @@ class TransferTrade(_Model):
                              f"({self.tof_min_years:g})")
         return self
 
+    def tof_count(self) -> int:
+        """Number of flight times in the grid."""
+        return int((self.tof_max_years - self.tof_min_years) * 365.25 / self.tof_step_days) + 1
+
 
 class Mission(_Model):
     """What is flown, where, and for how long."""
 
     name: str = Field(min_length=1)
     target: Literal["L4", "L5"]
-    epoch: datetime  # start of science operations at the target, UTC
-    duration_years: Positive
-    timeline_step_days: Positive = 1.0
+    epoch: Instant  # start of science operations at the target, UTC
+    duration_years: Real = Field(gt=0.0, le=30.0)      # years of operations at the target
+    timeline_step_days: Real = Field(default=1.0, ge=MINUTE_DAYS, le=366.0)  # one minute to a year
     launch: LaunchWindow
     transfer: TransferTrade = TransferTrade()
 
@@ -121,32 +134,47 @@ class Mission(_Model):
                              f"the operations epoch ({self.epoch:%Y-%m-%d})")
         return self
 
+    @model_validator(mode="after")
+    def _bounded_work(self):
+        """The timeline and the transfer grid a file asks for fit in memory and in a run."""
+        samples = self.duration_years * 365.25 / self.timeline_step_days
+        if samples > MAX_TIMELINE_SAMPLES:
+            raise ValueError(f"timeline_step_days ({self.timeline_step_days:g}) gives {samples:,.0f} timeline samples "
+                             f"over {self.duration_years:g} years; use a step of at least "
+                             f"{self.duration_years * 365.25 / MAX_TIMELINE_SAMPLES:.3g} days")
+        window = (self.launch.latest - self.launch.earliest).total_seconds() / 86400.0
+        grid = (int(window / self.transfer.departure_step_days) + 1) * self.transfer.tof_count()
+        if grid > MAX_TRADE_GRID:
+            raise ValueError(f"transfer grid of {grid:,} departure dates x flight times exceeds "
+                             f"{MAX_TRADE_GRID:,}; raise transfer.departure_step_days or tof_step_days")
+        return self
+
 
 class RFTerminal(_Model):
     """Spacecraft radio: bands, transmitter RF power and high-gain antenna."""
 
     bands: list[Literal["X", "Ka"]] = Field(min_length=1)
-    power_w: Positive
-    antenna_diameter_m: Positive
-    antenna_efficiency: float = Field(default=0.55, gt=0.0, le=1.0)
+    power_w: Real = Field(gt=0.0, le=10_000.0)          # RF output; flown amplifiers are below 1 kW
+    antenna_diameter_m: Real = Field(gt=0.0, le=30.0)
+    antenna_efficiency: Real = Field(default=0.55, gt=0.0, le=1.0)
 
 
 class OpticalTerminal(_Model):
     """Spacecraft laser terminal."""
 
-    aperture_m: Positive
-    laser_power_w: Positive
-    wavelength_nm: float = Field(gt=200.0, lt=20000.0)
+    aperture_m: Real = Field(gt=0.0, le=10.0)
+    laser_power_w: Real = Field(gt=0.0, le=10_000.0)
+    wavelength_nm: Real = Field(gt=200.0, lt=20000.0)
 
 
 class Spacecraft(_Model):
-    wet_mass_kg: Positive
-    dry_mass_kg: Positive
-    isp_s: Positive
-    power_w: Positive
-    recorder_gbit: Positive = 32.0
-    srp_area_m2: Positive = 8.0
-    reflectivity_cr: float = Field(default=1.3, ge=1.0, le=2.0)
+    wet_mass_kg: Real = Field(gt=0.0, le=100_000.0)     # up to a heavy launcher's payload (100 t)
+    dry_mass_kg: Real = Field(gt=0.0, le=100_000.0)
+    isp_s: Real = Field(gt=0.0, le=20_000.0)             # chemical ~300 s, electric up to ~10,000 s
+    power_w: Real = Field(gt=0.0, le=1.0e6)
+    recorder_gbit: Real = Field(default=32.0, gt=0.0, le=1.0e7)
+    srp_area_m2: Real = Field(default=8.0, gt=0.0, le=10_000.0)
+    reflectivity_cr: Real = Field(default=1.3, ge=1.0, le=2.0)
     rf: RFTerminal
     optical: OpticalTerminal | None = None
 
@@ -167,10 +195,10 @@ class Link(_Model):
     """How the downlink is operated."""
 
     code: str = "turbo-1/6"
-    required_margin_db: float = Field(default=3.0, ge=0.0, le=20.0)
-    availability: float = Field(default=0.95, ge=0.95, le=0.99999)  # ITU-R P.618: 0.001-5% exceedance
-    pointing_error_deg: float = Field(default=0.1, ge=0.0, le=5.0)  # spacecraft HGA
-    ground_latency_s: float = Field(default=5.0, ge=0.0)  # station to forecaster (estimated)
+    required_margin_db: Real = Field(default=3.0, ge=0.0, le=20.0)
+    availability: Real = Field(default=0.95, ge=0.95, le=0.99999)  # ITU-R P.618: 0.001-5% exceedance
+    pointing_error_deg: Real = Field(default=0.1, ge=0.0, le=5.0)  # spacecraft HGA
+    ground_latency_s: Real = Field(default=5.0, ge=0.0, le=86_400.0)  # station to forecaster (estimated), at most a day
 
     @field_validator("code")
     @classmethod
@@ -185,40 +213,40 @@ class OpticalStation(_Model):
     """A ground telescope receiving the laser downlink."""
 
     name: str = Field(min_length=1)
-    latitude_deg: float = Field(ge=-90.0, le=90.0)
-    longitude_deg: float = Field(ge=-180.0, le=360.0)
-    height_m: float = 0.0
-    aperture_m: Positive
-    cloud_free: float = Field(ge=0.0, le=1.0)  # probability of a cloud-free line of sight
+    latitude_deg: Real = Field(ge=-90.0, le=90.0)
+    longitude_deg: Real = Field(ge=-180.0, le=360.0)
+    height_m: Real = Field(default=0.0, ge=-500.0, le=9000.0)
+    aperture_m: Real = Field(gt=0.0, le=50.0)
+    cloud_free: Fraction  # probability of a cloud-free line of sight
 
 
 class OpticalGround(_Model):
     """Laser downlink ground segment and link assumptions."""
 
-    efficiency: float = Field(default=0.0588, gt=0.0, le=1.0)  # product of all optical losses
-    night_background_per_s: float = Field(default=1.0e6, ge=0.0)  # detector dark + night sky counts
-    day_sky_radiance_w_m2_sr_um: float = Field(default=0.5, ge=0.0)
-    field_of_view_urad: Positive = 20.0
-    filter_nm: Positive = 1.0
+    efficiency: Real = Field(default=0.0588, gt=0.0, le=1.0)  # product of all optical losses
+    night_background_per_s: Real = Field(default=1.0e6, ge=0.0, le=1.0e12)  # detector dark + night sky counts
+    day_sky_radiance_w_m2_sr_um: Real = Field(default=0.5, ge=0.0, le=1000.0)
+    field_of_view_urad: Real = Field(default=20.0, gt=0.0, le=1.0e5)
+    filter_nm: Real = Field(default=1.0, gt=0.0, le=1000.0)
     stations: list[OpticalStation] = []
 
 
 class Relay(_Model):
     """Relay assumptions: an optical relay in Earth orbit, cross-links, a Mars orbiter."""
 
-    geo_aperture_m: Positive = 1.0            # telescope of the relay above the clouds
-    geo_feeder_bps: Positive = 1.2e9          # relay-to-ground feeder
-    spacecraft_noise_k: Positive = 300.0      # receiver system noise of a spacecraft (uncooled)
-    relay_delay_s: float = Field(default=1.0, ge=0.0)  # store-and-forward per relay node
-    mars_power_w: Positive = 100.0            # Mars orbiter X-band transmitter
-    mars_antenna_m: Positive = 3.0            # Mars orbiter high-gain antenna
-    conjunction_deg: Positive = 3.0           # Sun-Earth-probe angle below which a link is lost
+    geo_aperture_m: Real = Field(default=1.0, gt=0.0, le=20.0)         # telescope of the relay above the clouds
+    geo_feeder_bps: Real = Field(default=1.2e9, gt=0.0, le=1.0e12)     # relay-to-ground feeder
+    spacecraft_noise_k: Real = Field(default=300.0, gt=0.0, le=1.0e5)  # receiver system noise of a spacecraft
+    relay_delay_s: Real = Field(default=1.0, ge=0.0, le=86_400.0)      # store-and-forward per relay node, <= a day
+    mars_power_w: Real = Field(default=100.0, gt=0.0, le=10_000.0)     # Mars orbiter X-band transmitter
+    mars_antenna_m: Real = Field(default=3.0, gt=0.0, le=30.0)         # Mars orbiter high-gain antenna
+    conjunction_deg: Real = Field(default=3.0, gt=0.0, le=30.0)        # Sun-Earth-probe angle below which a link is lost
 
 
 class Instrument(_Model):
     name: str = Field(min_length=1)
-    data_rate_bps: Positive
-    realtime: bool = False  # part of the low-rate real-time space-weather beacon
+    data_rate_bps: Real = Field(gt=0.0, le=1.0e11)
+    realtime: Flag = False  # part of the low-rate real-time space-weather beacon
 
 
 class Ground(_Model):
@@ -228,8 +256,8 @@ class Ground(_Model):
     stations: list[str] = Field(min_length=1)
     tracking: list[str] = []          # stations scheduled for science passes (default: all)
     beacon: list[str] = []            # stations receiving the real-time beacon whenever they see it
-    tracking_hours_per_day: float = Field(default=8.0, gt=0.0, le=24.0)
-    contact_step_s: float = Field(default=60.0, ge=1.0, le=3600.0)  # time step of the contact plan
+    tracking_hours_per_day: Real = Field(default=8.0, gt=0.0, le=24.0)
+    contact_step_s: Real = Field(default=60.0, ge=1.0, le=3600.0)  # time step of the contact plan
 
     @field_validator("stations")
     @classmethod
@@ -277,17 +305,17 @@ class Forecast(_Model):
     """Forecast experiments: targets, leads, the real-data window and the synthetic nature run."""
 
     targets: list[ForecastTarget] = Field(min_length=1)
-    lead_days: list[Annotated[float, Field(ge=0.0, le=27.0)]] = Field(default=[1.0, 3.0, 7.0], min_length=1)
-    cadence_days: float = Field(default=1.0, gt=0.0, le=7.0)   # forecasts issued this often
-    real_start: date = date(2008, 7, 1)       # real-data window (STEREO-A 32-86 deg ahead, B 27-90 behind)
-    real_stop: date = date(2011, 1, 1)
-    synthetic_days: int = Field(default=365, ge=90, le=3650)
-    seed: int = 1
-    latency_hours: dict[Observer, Annotated[float, Field(ge=0.0)]] = {"L1": 0.1, "L4": 0.5, "L5": 0.5}
-    data_loss: dict[Observer, Annotated[float, Field(ge=0.0, lt=1.0)]] = {"L1": 0.02, "L4": 0.05, "L5": 0.05}
-    cme_count: int = Field(default=300, ge=10, le=100000)
-    connectivity_wind_kms: Positive = 400.0
-    flare_longitude_deg: float = Field(default=60.0, ge=-180.0, le=180.0)
+    lead_days: list[Annotated[Real, Field(ge=0.0, le=27.0)]] = Field(default=[1.0, 3.0, 7.0], min_length=1)
+    cadence_days: Real = Field(default=1.0, ge=1.0 / 24.0, le=7.0)   # forecasts issued this often (hourly data)
+    real_start: Day = date(2008, 7, 1)       # real-data window (STEREO-A 32-86 deg ahead, B 27-90 behind)
+    real_stop: Day = date(2011, 1, 1)
+    synthetic_days: Integer = Field(default=365, ge=90, le=3650)
+    seed: Integer = Field(default=1, ge=0, le=2**32 - 2)
+    latency_hours: dict[Observer, Annotated[Real, Field(ge=0.0, le=240.0)]] = {"L1": 0.1, "L4": 0.5, "L5": 0.5}
+    data_loss: dict[Observer, Annotated[Real, Field(ge=0.0, lt=1.0)]] = {"L1": 0.02, "L4": 0.05, "L5": 0.05}
+    cme_count: Integer = Field(default=300, ge=10, le=100000)
+    connectivity_wind_kms: Real = Field(default=400.0, ge=100.0, le=3000.0)  # observed solar wind: 250-900 km/s
+    flare_longitude_deg: Real = Field(default=60.0, ge=-180.0, le=180.0)
 
     @model_validator(mode="after")
     def _window(self):
@@ -357,6 +385,11 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(getattr(node, "model_fields", {}))
 
 
+_BOUNDS = {"greater_than": ("gt", "greater than"), "greater_than_equal": ("ge", "greater than or equal to"),
+           "less_than": ("lt", "less than"), "less_than_equal": ("le", "less than or equal to")}
+"""pydantic's bound errors: the key of the limit in the error's context, and its words."""
+
+
 def _describe(error: dict) -> tuple[str, str]:
     """(field path, one-line problem) for a pydantic error."""
     loc = tuple(error["loc"])
@@ -370,8 +403,15 @@ def _describe(error: dict) -> tuple[str, str]:
     if kind == "missing":
         return field, "missing; add it to the file"
     message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, float) and not math.isfinite(value):
+        message = "Input should be a finite number"    # not "less than 30": inf and nan compare with nothing
+    elif kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        message = f"Input should be {words} {error['ctx'][key]:g}"   # 0.000694444, not 0.0006944444444444445
     if "input" in error and kind != "value_error" and not isinstance(error["input"], dict):
-        message += f" (got {error['input']!r})"
+        value = error["input"]
+        message += f" (got {str(value).lower() if isinstance(value, bool) else repr(value)})"
     return field, message
 
 
@@ -379,6 +419,8 @@ def parse(document: dict, source: str = "<default>") -> MissionConfig:
     """Validate a TOML document (already merged over the default) into a MissionConfig."""
     try:
         return MissionConfig(**document, source=source)
+    except RecursionError:
+        raise ConfigError(source, "", "nested too deeply to check; a mission file needs a few levels") from None
     except ValidationError as exc:
         errors = exc.errors()
         field, problem = _describe(errors[0])
@@ -401,10 +443,15 @@ def load(path: str | Path | None = None) -> MissionConfig:
         raise ConfigError(str(path), "", "is a directory; give the path of a mission TOML file") from None
     except UnicodeDecodeError:
         raise ConfigError(str(path), "", "is not UTF-8 text; a mission file is TOML") from None
+    except OSError as exc:                 # name too long, a path through a file, no permission, ...
+        raise ConfigError(str(path), "", f"cannot read it ({exc.strerror}); give the path of a mission "
+                                         "TOML file") from None
     try:
         override = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(str(path), "", "nested too deeply to read; a mission file needs a few levels") from None
     if "stations" in override.get("ground", {}):
         # A new network: the default mission's tracking and beacon roles named its stations.
         for role in ("tracking", "beacon"):

@@ -13,6 +13,8 @@ import astropy.units as u
 from astropy.coordinates import EarthLocation
 from pydantic import BaseModel, ConfigDict, Field
 
+from l4station.schema import Real
+
 Band = Literal["S", "X", "Ka"]
 
 GENERIC_EFFICIENCY = 0.55
@@ -31,14 +33,14 @@ class GroundStation(BaseModel):
     name: str = Field(min_length=1)
     complex: str = ""
     kind: str = ""
-    latitude_deg: float = Field(ge=-90.0, le=90.0)
-    longitude_deg: float = Field(ge=-180.0, le=360.0)
-    height_m: float = Field(ge=-500.0, le=9000.0)
-    diameter_m: float = Field(gt=0.0, le=200.0)
+    latitude_deg: Real = Field(ge=-90.0, le=90.0)
+    longitude_deg: Real = Field(ge=-180.0, le=360.0)
+    height_m: Real = Field(ge=-500.0, le=9000.0)
+    diameter_m: Real = Field(gt=0.0, le=200.0)
     bands: list[Band] = Field(min_length=1)
-    min_elevation_deg: float = Field(default=10.0, ge=0.0, lt=90.0)
-    efficiency: dict[Band, Annotated[float, Field(gt=0.0, le=1.0)]] = {}
-    receiver_noise_k: dict[Band, Annotated[float, Field(gt=0.0, le=5000.0)]] = {}
+    min_elevation_deg: Real = Field(default=10.0, ge=0.0, lt=90.0)
+    efficiency: dict[Band, Annotated[Real, Field(gt=0.0, le=1.0)]] = {}
+    receiver_noise_k: dict[Band, Annotated[Real, Field(gt=0.0, le=5000.0)]] = {}
 
     def aperture_efficiency(self, band: str) -> float:
         """Aperture efficiency in ``band``: the station's own, else GENERIC_EFFICIENCY (estimated)."""

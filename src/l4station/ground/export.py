@@ -8,6 +8,10 @@ conventions 1.10 for netCDF.
 """
 from __future__ import annotations
 
+import datetime
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -53,40 +57,64 @@ def _dataset(name: str, columns: dict[str, np.ndarray], day: np.datetime64) -> x
     return ds
 
 
+FORMATS = {"cdf": "cdf", "netcdf": "nc"}   # --format: file extension
+
+
+def check_request(day: str, fmt: str) -> np.datetime64:
+    """The UTC day of an export request (YYYY-MM-DD), after checking it and the format."""
+    try:
+        date = datetime.date.fromisoformat(day)
+    except ValueError:
+        raise ValueError(f"--day {day!r} is not a date: write YYYY-MM-DD, e.g. 2026-11-20") from None
+    if fmt not in FORMATS:
+        raise ValueError(f"--format {fmt!r}: use cdf or netcdf")
+    return np.datetime64(date, "D")
+
+
 def export_day(archive: Archive, day: str, out: str | Path, fmt: str = "cdf") -> list[Path]:
     """Write one file per packet type holding data on UTC ``day`` (YYYY-MM-DD); returns the paths
-    written (types with no data that day are skipped)."""
-    import cdflib.xarray
-
-    try:
-        date = np.datetime64(day, "D")
-    except ValueError:
-        raise ValueError(f"--day {day!r} is not a date: write YYYY-MM-DD") from None
-    if fmt not in ("cdf", "netcdf"):
-        raise ValueError(f"--format {fmt!r}: use cdf or netcdf")
+    written (types with no data that day are skipped). Files are written aside and moved into
+    ``out`` at the end, so a failure leaves ``out`` as it was (folders made for it are removed)."""
+    date = check_request(day, fmt)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     start = int((date - np.datetime64("1970-01-01", "D")).astype(np.int64)) * DAY_US
-    written = []
+    datasets = []
     for name in packets.dictionary():
         columns = archive.columns(name, start, start + DAY_US)
-        if not len(columns["t_us"]):
-            continue
-        ds = _dataset(name, columns, date)
-        path = out / f"{ds.attrs['Logical_file_id']}.{'cdf' if fmt == 'cdf' else 'nc'}"
-        path.unlink(missing_ok=True)
-        if fmt == "cdf":
-            cdflib.xarray.xarray_to_cdf(ds, str(path), istp=True, terminate_on_warning=True)
-        else:
-            cf = ds.copy()
-            for var in cf.data_vars:
-                cf[var].attrs = {"long_name": cf[var].attrs["CATDESC"], "units": cf[var].attrs["UNITS"].strip() or "1"}
-                cf[var].encoding["_FillValue"] = CDF_FILL
-            cf["Epoch"].attrs = {"long_name": "sample time", "standard_name": "time"}
-            cf["Epoch"].encoding = {"units": "microseconds since 1970-01-01T00:00:00Z", "dtype": "int64"}
-            cf.attrs = {"Conventions": "CF-1.10", "title": ds.attrs["Logical_source_description"],
-                        "source": ds.attrs["Source_name"], "history": "written by l4station",
-                        "id": ds.attrs["Logical_file_id"]}
-            cf.to_netcdf(path)
-        written.append(path)
+        if len(columns["t_us"]):
+            datasets.append(_dataset(name, columns, date))
+    if not datasets:
+        return []
+    made = [folder for folder in (out, *out.parents) if not folder.exists()]   # deepest first
+    written = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=out, prefix=".l4station-export-") as scratch:
+            names = [f"{ds.attrs['Logical_file_id']}.{FORMATS[fmt]}" for ds in datasets]
+            for ds, name in zip(datasets, names):
+                _write(ds, Path(scratch) / name, fmt)
+            for name in names:
+                os.replace(Path(scratch) / name, out / name)
+                written.append(out / name)
+    except BaseException:
+        if made and not written:
+            shutil.rmtree(made[-1], ignore_errors=True)
+        raise
     return written
+
+
+def _write(ds: xr.Dataset, path: Path, fmt: str) -> None:
+    """One dataset to ``path``: ISTP CDF or CF netCDF."""
+    if fmt == "cdf":
+        import cdflib.xarray
+        cdflib.xarray.xarray_to_cdf(ds, str(path), istp=True, terminate_on_warning=True)
+        return
+    cf = ds.copy()
+    for var in cf.data_vars:
+        cf[var].attrs = {"long_name": cf[var].attrs["CATDESC"], "units": cf[var].attrs["UNITS"].strip() or "1"}
+        cf[var].encoding["_FillValue"] = CDF_FILL
+    cf["Epoch"].attrs = {"long_name": "sample time", "standard_name": "time"}
+    cf["Epoch"].encoding = {"units": "microseconds since 1970-01-01T00:00:00Z", "dtype": "int64"}
+    cf.attrs = {"Conventions": "CF-1.10", "title": ds.attrs["Logical_source_description"],
+                "source": ds.attrs["Source_name"], "history": "written by l4station", "id": ds.attrs["Logical_file_id"]}
+    cf.to_netcdf(path)

@@ -149,6 +149,9 @@ def simulate(start: Time, hours: float, *, source: str = "replay", seed: int = 1
     impairments.check()
     if not 0 < hours <= 24 * 366:
         raise ValueError(f"--hours must be in (0, 8784], got {hours}")
+    if not (packets.CUC_FIRST_UNIX_S <= start.unix and start.unix + hours * 3600 <= packets.CUC_LAST_UNIX_S):
+        raise ValueError(f"--start {start.utc.isot[:10]}: packet times (CCSDS CUC, 32-bit seconds from 1958) run "
+                         "from 1958-01-01 to 2094-02-06; choose a start and --hours in between")
     series = measurements(start, hours, source=source, seed=seed, events=events)
     flat, starts, lengths, times, counts = [], [], [], [], {}
     base = 0

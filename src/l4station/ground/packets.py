@@ -260,6 +260,10 @@ def tai_minus_utc(unix_s) -> np.ndarray:
     return np.where(i >= 0, offsets[np.clip(i, 0, None)], 10.0)
 
 
+CUC_FIRST_UNIX_S = -TAI_1958_TO_UNIX_S                       # 1958-01-01: coarse time 0
+CUC_LAST_UNIX_S = 2**32 - TAI_1958_TO_UNIX_S - 86_400        # a day (leap seconds) before 2094-02-07 wraps 32 bits
+
+
 def cuc_from_unix_us(t_us) -> tuple[np.ndarray, np.ndarray]:
     """CUC (coarse s, fine /65536 s) of TAI since 1958 for UTC Unix microseconds."""
     t_us = np.asarray(t_us, dtype=np.int64)

@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from l4station.ground import alerts, hapi, ingest, packets
-from l4station.ground.store import Archive
+from l4station.ground.store import Archive, ArchiveError, read_only
 
 MAX_INGEST_BYTES = 16 * 1024 * 1024
 SPANS_H = {"2-hour": 2, "6-hour": 6, "1-day": 24, "3-day": 72, "7-day": 168}
@@ -95,7 +95,10 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
     app = FastAPI(title="l4station operations", docs_url=None, redoc_url=None, openapi_url=None)
     local = threading.local()
     cache = ColumnCache()
-    Archive(url).close()             # create the schema (and fail early on a bad URL)
+    if token is not None and read_only(url):
+        raise ArchiveError(f"--token turns on ingest, which writes to the archive, but {url} is read-only "
+                           "(mode=ro): drop one of them")
+    Archive(url, create=not read_only(url)).close()   # create the schema (and fail early on a bad URL)
 
     def archive() -> Archive:
         if getattr(local, "archive", None) is None:

@@ -11,11 +11,12 @@ Every batch is one transaction: committed data survive a crash of the writer.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import numpy as np
 
@@ -28,12 +29,27 @@ class ArchiveError(ValueError):
     """A database URL or archive that cannot be used, said in one line."""
 
 
+def first_line(error: Exception, empty: str = "") -> str:
+    """The first line of a driver's message (PostgreSQL's run to several), or ``empty``."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else (empty or type(error).__name__)
+
+
 @dataclass(frozen=True)
 class Gap:
     name: str           # packet type
     start_us: int       # last sample before the gap
     stop_us: int        # first sample after it
     missing: int        # packets missing (from the cadence and the sequence count)
+
+
+def _columns() -> dict[str, list[str]]:
+    """Column names of every table of the archive (as made by _tables and the batches table)."""
+    columns = {p.name: ["t_us", "seq", "received_us", "batch", *(f.name for f in p.fields)]
+               for p in packets.dictionary().values()}
+    return columns | {"gaps": ["packet", "start_us", "stop_us", "missing"],
+                      "alerts": ["kind", "parameter", "level", "start_us", "stop_us", "value", "message"],
+                      "batches": ["id", "source", "received_us", "summary"]}
 
 
 def _tables() -> dict[str, str]:
@@ -51,41 +67,142 @@ def _tables() -> dict[str, str]:
     return tables
 
 
+SQLITE_MODES = ("ro", "rw", "rwc")    # SQLite URI modes: read-only, read-write, read-write-create
+
+
+def _sqlite_target(url: str) -> tuple[str, str]:
+    """(file path, SQLite open mode) of ``sqlite:///path.db[?mode=ro|rw|rwc]``."""
+    rest = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+    path, _, query = rest.partition("?")
+    if not path:
+        raise ArchiveError(f"bad database URL {url!r}: write sqlite:///path/to/archive.db")
+    params = parse_qs(query, keep_blank_values=True) if query else {}
+    if set(params) - {"mode"}:
+        raise ArchiveError(f"unsupported parameter {sorted(set(params) - {'mode'})[0]!r} in {url!r}: "
+                           "SQLite archives take only ?mode=ro, rw or rwc")
+    mode = params.get("mode", ["rwc"])[-1]
+    if mode not in SQLITE_MODES:
+        raise ArchiveError(f"bad mode {mode!r} in {url!r}: use ?mode=ro, rw or rwc")
+    return path, mode
+
+
+def read_only(url: str) -> bool:
+    """True if ``url`` asks for the archive read-only (``sqlite:///path.db?mode=ro``)."""
+    return url.startswith("sqlite:///") and "mode=ro" in url.partition("?")[2].split("&")
+
+
+def _check_sqlite_file(url: str, path: str, mode: str, create: bool) -> bool:
+    """Refuse, in one line, a file that cannot serve as the archive; True if it exists already."""
+    file = Path(path)
+    try:
+        status = file.stat()
+    except FileNotFoundError:
+        status = None
+    except OSError as error:      # name too long, a path through a regular file, ...
+        raise ArchiveError(f"cannot open the archive {path}: {error.strerror}; choose another path") from None
+    if status is not None and file.is_dir():
+        raise ArchiveError(f"{path} is a folder: give the archive's file, e.g. sqlite:///{file / 'archive.db'}")
+    if status is None:
+        if not create or mode != "rwc":
+            raise ArchiveError(f"no archive at {path}: ingest some data first (l4station ingest FILE --db {url})")
+        if not file.parent.exists():
+            raise ArchiveError(f"folder {file.parent} does not exist: create it or choose another path")
+        if not file.parent.is_dir():
+            raise ArchiveError(f"{file.parent} is not a folder: choose another path")
+    if create:
+        if mode == "ro":
+            raise ArchiveError(f"{url} opens the archive read-only (mode=ro), and writing needs it writable: "
+                               "drop ?mode=ro")
+        target = file if status is not None else file.parent
+        if not os.access(target, os.W_OK):
+            what = "archive" if status is not None else "folder"
+            raise ArchiveError(f"the {what} {target} is read-only: choose a writable --db or change its permissions")
+    return status is not None
+
+
 class Archive:
-    """An open archive at ``url``: ``sqlite:///path/to/file.db`` or ``postgresql://user@host/db``."""
+    """An open archive at ``url``: ``sqlite:///path/to/file.db`` (``?mode=ro`` to read only) or
+    ``postgresql://user@host/db``. ``create`` makes the schema (a writer); a reader needs an archive."""
 
     def __init__(self, url: str, *, create: bool = True):
         self.url = url
-        parsed = urlparse(url)
+        self.path: Path | None = None      # SQLite file
+        self.new = False                   # the SQLite file did not exist before this open
+        try:
+            parsed = urlparse(url)
+        except ValueError as error:        # e.g. postgresql://[bad: an unclosed IPv6 bracket
+            raise ArchiveError(f"bad database URL {url!r}: {error}") from None
         if parsed.scheme == "sqlite":
-            path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
-            if not path:
-                raise ArchiveError(f"bad database URL {url!r}: write sqlite:///path/to/archive.db")
-            if not create and not Path(path).exists():
-                raise ArchiveError(f"no archive at {path}: ingest some data first (l4station ingest FILE --db {url})")
-            if not Path(path).parent.exists():
-                raise ArchiveError(f"folder {Path(path).parent} does not exist: create it or choose another path")
+            path, mode = _sqlite_target(url)
+            self.new = not _check_sqlite_file(url, path, mode, create)
+            self.path = Path(path)
             self.dialect = "sqlite"
-            self.connection = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-            self.connection.execute("PRAGMA journal_mode=WAL")
-            self.connection.execute("PRAGMA synchronous=NORMAL")   # WAL: durable across a process crash
+            self.driver_error: type[Exception] = sqlite3.Error
+            try:
+                self.connection = sqlite3.connect(f"file:{quote(path)}?mode={mode}", uri=True, timeout=60,
+                                                  isolation_level=None, check_same_thread=False)
+            except sqlite3.Error as error:
+                self.discard()
+                raise ArchiveError(f"cannot open the archive {path}: {error}") from None
         elif parsed.scheme in ("postgresql", "postgres"):
             import psycopg
+            self.driver_error = psycopg.Error
             try:
                 self.connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
-            except psycopg.OperationalError as error:
-                first = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
-                raise ArchiveError(f"cannot connect to {url}: {first}") from None
+            except psycopg.Error as error:
+                raise ArchiveError(f"cannot connect to {url}: {first_line(error, 'no answer')}") from None
             self.dialect = "postgresql"
         else:
             raise ArchiveError(f"bad database URL {url!r}: use sqlite:///path.db or postgresql://user@host/dbname")
-        if create:
-            with self.transaction() as cursor:
-                for statement in _tables().values():
-                    cursor.execute(statement)
-                serial = "INTEGER PRIMARY KEY" if self.dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
-                cursor.execute(f"CREATE TABLE IF NOT EXISTS batches (id {serial}, source TEXT NOT NULL, "
-                               "received_us BIGINT NOT NULL, summary TEXT)")
+        try:
+            if self.dialect == "sqlite":
+                self.connection.execute("PRAGMA synchronous=NORMAL")   # per connection; WAL: durable across a crash
+            self._check_schema()
+            if create:
+                self._create_schema()
+        except self.driver_error as error:
+            self.discard()
+            raise ArchiveError(f"cannot use {self.path or url} as an archive: {first_line(error)}") from None
+        except ArchiveError:
+            self.discard()
+            raise
+
+    def _check_schema(self) -> None:
+        """Refuse a database whose tables of our names lack our columns (it is something else)."""
+        if self.dialect == "sqlite":
+            held = {row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            columns = {name: {row[1] for row in self.query(f"PRAGMA table_info('{name}')")}
+                       for name in _columns() if name in held}
+        else:
+            columns = {}
+            for table, column in self.query("SELECT table_name, column_name FROM information_schema.columns "
+                                            "WHERE table_schema = current_schema()"):
+                columns.setdefault(table, set()).add(column)
+        for name, wanted in _columns().items():
+            if name in columns and not set(wanted) <= columns[name]:
+                missing = ", ".join(c for c in wanted if c not in columns[name])
+                raise ArchiveError(f"{self.path or self.url} is not an l4station archive: its table {name!r} lacks "
+                                   f"{missing}; give another --db")
+
+    def _create_schema(self) -> None:
+        if self.dialect == "sqlite":
+            self.connection.execute("PRAGMA journal_mode=WAL")     # kept in the file: readers follow writers
+        with self.transaction() as cursor:
+            for statement in _tables().values():
+                cursor.execute(statement)
+            serial = "INTEGER PRIMARY KEY" if self.dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS batches (id {serial}, source TEXT NOT NULL, "
+                           "received_us BIGINT NOT NULL, summary TEXT)")
+
+    def discard(self) -> None:
+        """Close, and remove the SQLite archive if this open created it (a failed first ingest
+        leaves no file behind)."""
+        connection = getattr(self, "connection", None)
+        if connection is not None:
+            connection.close()
+        if self.new and self.path is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def close(self) -> None:
         self.connection.close()
