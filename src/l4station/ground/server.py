@@ -70,7 +70,9 @@ class ChunkCache:
             if latest <= self.batch:
                 return self.batch
             after = self.batch
-        touched = {name: archive.days_of_batches(name, after, latest) for name in packets.dictionary()}
+            held = {name for name, _ in self.chunks} | set(self.counts)
+        # only datasets with something to update are asked (a first look at a big archive asks nothing)
+        touched = {name: archive.days_of_batches(name, after, latest) for name in held}
         with self.lock:
             if self.batch != after:                # another thread followed meanwhile: it did this
                 return self.batch
@@ -79,8 +81,13 @@ class ChunkCache:
                     self._drop((name, day))
                 if name in self.counts:
                     self.counts[name] += sum(days.values())
-                if days:
+            for name in packets.dictionary():
+                if name not in touched or touched[name]:
                     self.extents.pop(name, None)
+            for key in [key for key in self.chunks if key[0] not in touched]:
+                self._drop(key)                    # kept by another thread since the look: unchecked
+            for name in [name for name in self.counts if name not in touched]:
+                del self.counts[name]
             self.batch = latest
             return latest
 
