@@ -213,17 +213,24 @@ SPANS = {
     "from the first day into the empty one": ("particles", "2026-11-21T23Z", "2026-11-22T05Z"),
     "empty": ("plasma", "2026-11-22T01Z", "2026-11-22T02Z"),
     "one sample": ("mag", "2026-11-20T12:00:00Z", "2026-11-20T12:00:01Z"),
+    "three days, partial at both ends": ("particles", "2026-11-20T13:17Z", "2026-11-22T23:59:59.5Z"),
+    "up to the stopDate": ("mag", "2026-11-20T00:00:10Z", "2026-11-23"),
 }
 
 
-@pytest.mark.parametrize("cache_bytes", [64 * 2 ** 20, 300_000, 0])
+@pytest.mark.parametrize("cache_bytes, whole_days", [(64 * 2 ** 20, 2), (300_000, 0), (0, 0)],
+                         ids=["roomy cache, short spans at once", "evicting cache, streamed", "no cache, streamed"])
 @pytest.mark.parametrize("extra", ["", "&parameters=bn", "&parameters=Time", "&include=header",
                                    "&parameters=quality&include=header"])
 @pytest.mark.parametrize("fmt", ["csv", "binary", "json"])
 @pytest.mark.parametrize("span", list(SPANS))
-def test_streamed_day_by_day_is_byte_identical_to_all_at_once(archive_file, span, fmt, extra, cache_bytes):
-    """Day-by-day chunks (from a roomy cache, one that evicts, and none at all) against all rows
-    formatted at once, for every format, parameter subsets and the header."""
+def test_streamed_day_by_day_is_byte_identical_to_all_at_once(archive_file, span, fmt, extra, cache_bytes,
+                                                              whole_days, monkeypatch):
+    """Day-by-day chunks (from a roomy cache, one that evicts, and none at all; streamed, or
+    joined for short spans) against all rows formatted at once, for every format, parameter
+    subsets and the header."""
+    from l4station.ground import server
+    monkeypatch.setattr(server, "WHOLE_RESPONSE_DAYS", whole_days)
     dataset, start, stop = SPANS[span]
     if "bn" in extra and dataset != "mag":
         extra = extra.replace("bn", "quality")
@@ -235,6 +242,8 @@ def test_streamed_day_by_day_is_byte_identical_to_all_at_once(archive_file, span
     response = client.get("/hapi/data", params=query)
     assert response.status_code == 200
     assert response.content == _whole(archive_file, query)
+    streamed = whole_days == 0 or span.startswith(("three", "up to"))
+    assert ("content-length" in response.headers) == (not streamed)
     if span == "empty" and fmt != "json":
         assert response.headers["x-hapi-status"] == "1201"
 

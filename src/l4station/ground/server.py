@@ -36,6 +36,7 @@ MAX_INGEST_BYTES = 16 * 1024 * 1024
 SPANS_H = {"2-hour": 2, "6-hour": 6, "1-day": 24, "3-day": 72, "7-day": 168}
 MAX_ALERT_HOURS = 8784.0     # /api/alerts?hours= at most a leap year
 READ_AHEAD_DAYS = 7          # days read from the archive in one query when streaming HAPI data
+WHOLE_RESPONSE_DAYS = 2      # HAPI data spans up to this long are sent at once, longer ones streamed
 PANEL_POINTS = 1500          # points per dashboard series (bins of min/max beyond that)
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 
@@ -343,11 +344,11 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
             return hapi_error(error)
         code = 1200 if archive().has_samples(r.dataset.name, r.start_us, r.stop_us) else 1201
         body = hapi.stream(r, day_chunks(r), extent, code)
-        if r.format == "json":
-            return StreamingResponse(iterate_in_threadpool(body), media_type="application/json")
-        return StreamingResponse(iterate_in_threadpool(body),
-                                 media_type="text/csv" if r.format == "csv" else "application/octet-stream",
-                                 headers={"X-HAPI-Status": str(code)})
+        media = {"csv": "text/csv", "binary": "application/octet-stream", "json": "application/json"}[r.format]
+        headers = {} if r.format == "json" else {"X-HAPI-Status": str(code)}
+        if r.stop_us - r.start_us <= WHOLE_RESPONSE_DAYS * DAY_US:    # short: at once, with its length
+            return Response(b"".join(body), media_type=media, headers=headers)
+        return StreamingResponse(iterate_in_threadpool(body), media_type=media, headers=headers)
 
     def day_chunks(r: hapi.Request):
         """The requested columns, one UTC day at a time (read a week ahead when not cached)."""
