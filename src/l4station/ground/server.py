@@ -63,6 +63,7 @@ class ChunkCache:
         self.batch = 0                              # newest batch followed so far
         self.counts: dict[str, int] = {}
         self.extents: dict[str, tuple[int, int] | None] = {}
+        self.reading = {name: threading.Lock() for name in packets.dictionary()}
 
     def follow(self, archive: Archive) -> int:
         """Catch up with batches committed since the last call; returns the newest batch."""
@@ -102,31 +103,41 @@ class ChunkCache:
         return self.days(archive, name, day, day + 1)[0]
 
     def days(self, archive: Archive, name: str, first: int, stop: int) -> list[dict[str, np.ndarray]]:
-        """Chunks of days first <= day < stop; missing runs are read in one query each."""
+        """Chunks of days first <= day < stop; missing runs are read in one query each, one
+        reader per dataset at a time (concurrent requests for the same days read them once)."""
         batch = self.follow(archive)
+        found = self._look(name, first, stop, [None] * (stop - first))
+        if all(chunk is not None for chunk in found):
+            return found
+        with self.reading[name]:
+            found = self._look(name, first, stop, found)          # read by another request meanwhile?
+            k = 0
+            while k < len(found):
+                if found[k] is not None:
+                    k += 1
+                    continue
+                run = k
+                while run < len(found) and found[run] is None:
+                    run += 1
+                columns = archive.columns(name, (first + k) * DAY_US, (first + run) * DAY_US)
+                bounds = np.searchsorted(columns["t_us"], (first + np.arange(k, run + 1)) * DAY_US)
+                for j in range(k, run):
+                    i0, i1 = bounds[j - k], bounds[j - k + 1]
+                    found[j] = {key: np.ascontiguousarray(v[i0:i1]) for key, v in columns.items()}
+                with self.lock:
+                    if self.batch == batch:
+                        for j in range(k, run):
+                            self._keep((name, first + j), found[j])
+                k = run
+        return found
+
+    def _look(self, name: str, first: int, stop: int, found: list) -> list:
+        """``found`` with its gaps filled from the cache (most recently used now)."""
         with self.lock:
-            found = [self.chunks.get((name, d)) for d in range(first, stop)]
-            for d, chunk in zip(range(first, stop), found):
-                if chunk is not None:
+            for j, d in enumerate(range(first, stop)):
+                if found[j] is None and (name, d) in self.chunks:
                     self.chunks.move_to_end((name, d))
-        k = 0
-        while k < len(found):
-            if found[k] is not None:
-                k += 1
-                continue
-            run = k
-            while run < len(found) and found[run] is None:
-                run += 1
-            columns = archive.columns(name, (first + k) * DAY_US, (first + run) * DAY_US)
-            bounds = np.searchsorted(columns["t_us"], (first + np.arange(k, run + 1)) * DAY_US)
-            for j in range(k, run):
-                i0, i1 = bounds[j - k], bounds[j - k + 1]
-                found[j] = {key: np.ascontiguousarray(v[i0:i1]) for key, v in columns.items()}
-            with self.lock:
-                if self.batch == batch:
-                    for j in range(k, run):
-                        self._keep((name, first + j), found[j])
-            k = run
+                    found[j] = self.chunks[(name, d)]
         return found
 
     def _keep(self, key, chunk):
