@@ -211,3 +211,15 @@ def test_unusable_token_file_is_one_line_and_exit_2(token_archive, tmp_path, con
                            "--token-file", str(path)], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["l4station: error: " + message.format(path=path)]
+
+
+def test_head_on_a_long_span_does_not_format_it(served, monkeypatch):
+    """HEAD on a streamed HAPI span sends the headers without producing the rows."""
+    from l4station.ground import hapi
+    _, client = served
+    route = "/hapi/data?dataset=mag&start=2026-11-20&stop=2026-11-23&format=json"
+    get = client.get(route)
+    monkeypatch.setattr(hapi, "_json_data", lambda *a: pytest.fail("rows formatted for HEAD"))
+    head = client.head(route)
+    assert head.status_code == 200 and head.content == b"" and "content-length" not in get.headers
+    assert head.headers["content-type"] == get.headers["content-type"] == "application/json"

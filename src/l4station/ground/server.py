@@ -236,7 +236,7 @@ class HeadAsGet:
                 return
             await send(message)
 
-        await self.app(dict(scope, method="GET"), receive, headers_only)
+        await self.app(dict(scope, method="GET", **{"l4station.head": True}), receive, headers_only)
 
 
 def bearer_matches(header: str, token: str) -> bool:
@@ -359,6 +359,8 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
         headers = {} if r.format == "json" else {"X-HAPI-Status": str(code)}
         if r.stop_us - r.start_us <= WHOLE_RESPONSE_DAYS * DAY_US:    # short: at once, with its length
             return Response(b"".join(body), media_type=media, headers=headers)
+        if request.scope.get("l4station.head"):                # the same headers; the rows would be dropped
+            body = iter(())
         return StreamingResponse(iterate_in_threadpool(body), media_type=media, headers=headers)
 
     def day_chunks(r: hapi.Request):
