@@ -306,3 +306,9 @@ def test_cache_stays_within_its_bytes(archive_file):
                 assert cache.bytes == sum(sum(v.nbytes for v in c.values()) for c in cache.chunks.values())
                 assert cache.bytes <= 400_000
     assert ("particles", 20_778) in cache.chunks and ("mag", 20_777) not in cache.chunks
+    big = ChunkCache(2 ** 20)
+    with Archive(archive_file) as archive:
+        two = big.days(archive, "plasma", 20_777, 20_779)              # one read, split in days
+    assert [len(c["t_us"]) for c in two] == [1440, 1440] and len(big.chunks) == 2
+    # each chunk owns its memory (no view holding the whole read), so the byte count is true
+    assert all(v.base is None for c in big.chunks.values() for v in c.values())

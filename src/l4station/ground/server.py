@@ -123,7 +123,7 @@ class ChunkCache:
                 bounds = np.searchsorted(columns["t_us"], (first + np.arange(k, run + 1)) * DAY_US)
                 for j in range(k, run):
                     i0, i1 = bounds[j - k], bounds[j - k + 1]
-                    found[j] = {key: np.ascontiguousarray(v[i0:i1]) for key, v in columns.items()}
+                    found[j] = {key: v[i0:i1].copy() for key, v in columns.items()}   # own memory, counted
                 with self.lock:
                     if self.batch == batch:
                         for j in range(k, run):
