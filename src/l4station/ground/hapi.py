@@ -340,11 +340,24 @@ def json_document(request: Request, columns: dict[str, np.ndarray], extent, code
     return json.dumps(document).encode()
 
 
-def stream(request: Request, chunks, extent, code: int):
-    """The /data response as pieces of bytes, one per chunk of columns (in time order), byte
-    for byte the same as formatting all rows at once: CSV and binary rows stand alone, and the
-    JSON document is written up to its last key, ``data``, whose rows follow chunk by chunk.
-    Memory follows the largest chunk, not the request."""
+def stream(request: Request, chunks, extent, code: int, piece_bytes: int = 2 ** 20):
+    """The /data response as pieces of bytes of about ``piece_bytes`` (fewer, larger writes),
+    formatted chunk by chunk of columns (in time order), byte for byte the same as formatting all
+    rows at once: CSV and binary rows stand alone, and the JSON document is written up to its
+    last key, ``data``, whose rows follow chunk by chunk. Memory follows the largest chunk and
+    ``piece_bytes``, not the request."""
+    pending, size = [], 0
+    for text in _formatted(request, chunks, extent, code):
+        pending.append(text)
+        size += len(text)
+        if size >= piece_bytes:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
+
+
+def _formatted(request: Request, chunks, extent, code: int):
     if request.format == "json":
         document = info(request.dataset, request.parameters, extent) | status(code) | {"format": "json"}
         yield (json.dumps(document)[:-1] + ', "data": [').encode()
