@@ -610,8 +610,12 @@ def serve(db: DbOption = "sqlite:///l4station.db",
           host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
           token: Annotated[Optional[str], typer.Option(
-              "--token", envvar="L4STATION_INGEST_TOKEN",
-              help="Bearer token that enables POST /api/ingest (default: ingest endpoint off).")] = None):
+              "--token", envvar=["L4STATION_TOKEN", "L4STATION_INGEST_TOKEN"],
+              help="Bearer token that enables POST /api/ingest (default: ingest endpoint off). Visible to "
+                   "other users in the process list: prefer L4STATION_TOKEN or --token-file.")] = None,
+          token_file: Annotated[Optional[Path], typer.Option(
+              "--token-file", help="File whose first line is the bearer token (takes precedence over "
+                                   "--token and L4STATION_TOKEN).")] = None):
     """Serve the archive: HAPI 3.3 at /hapi, SWPC-style JSON at /products/solar-wind/, alerts at
     /api/alerts and the live dashboard at /."""
     import uvicorn
@@ -620,6 +624,15 @@ def serve(db: DbOption = "sqlite:///l4station.db",
     from l4station.ground.store import ArchiveError
     if not 0 < port < 65536:
         raise UserFacingError(f"--port {port} is not a TCP port: use 1-65535")
+    if token_file is not None:
+        try:
+            lines = token_file.read_text().splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise UserFacingError(f"cannot read the token from --token-file {token_file}: "
+                                  f"{getattr(error, 'strerror', None) or error}") from None
+        token = lines[0].strip() if lines else ""
+        if not token:
+            raise UserFacingError(f"--token-file {token_file} is empty: write the token on its first line")
     _can_listen(host, port)
     try:
         application = create_app(db, token=token)     # opens the archive: its errors come before listening

@@ -47,3 +47,47 @@ def _plasma_stream(seqs, t0_us: int = 1_795_000_000_000_000) -> bytes:
 def plasma_stream():
     """Plasma packets with the given sequence numbers (time = number x 60 s from t0)."""
     return _plasma_stream
+
+
+@pytest.fixture
+def run_server():
+    """Start ``l4station serve`` as a real process (this worktree's code) on a free port:
+    ``run_server(db_url, *args, env={...})`` returns (process, base URL) once it answers, within
+    30 s. Every process started is killed at teardown, whatever the test did."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    started = []
+    src = str(Path(__file__).parents[2] / "src")
+
+    def start(url: str, *args: str, env: dict | None = None):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("L4STATION_")}
+        environment |= {"PYTHONPATH": src} | (env or {})
+        process = subprocess.Popen([sys.executable, "-m", "l4station", "serve", "--db", url, "--port", str(port),
+                                    *args], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        started.append(process)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}: {process.stderr.read().decode()}")
+            try:
+                if httpx.get(f"{base}/hapi/about", timeout=2).status_code == 200:
+                    return process, base
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not answer within 30 s")
+
+    yield start
+    for process in started:
+        process.kill()
+        process.wait(10)
+        process.stderr.close()

@@ -187,3 +187,128 @@ def test_hapiclient_reads_our_server(live_server, fmt, tmp_path):
     assert np.allclose(data["vr"], truth["vr"], atol=0.05)
     assert np.allclose(data["temperature"], truth["temperature"], rtol=1e-3)
     assert data["Time"][0].decode() == "2026-11-20T00:00:00.000Z"
+
+
+# ---- streaming day by day, and the bounded cache ------------------------------------------------
+
+def _whole(url: str, query: dict) -> bytes:
+    """The response as formatted before streaming: every row of the span at once, read straight
+    from the archive."""
+    with Archive(url) as archive:
+        extent = archive.extent(query["dataset"])
+        r = hapi.data_request(query, hapi.extent_dates(extent))
+        columns = archive.columns(r.dataset.name, r.start_us, r.stop_us)
+    columns = {k: columns[k] for k in ["t_us", *r.parameters]}
+    code = 1200 if len(columns["t_us"]) else 1201
+    if r.format == "json":
+        return hapi.json_document(r, columns, extent, code)
+    rows = hapi.csv_rows(r, columns) if r.format == "csv" else hapi.binary_rows(r, columns)
+    return (hapi.header_lines(r, extent, code) if r.header else b"") + rows
+
+
+SPANS = {
+    "across midnight": ("mag", "2026-11-20T21:13:10Z", "2026-11-21T02:00:05Z"),
+    "partial day": ("plasma", "2026-11-21T06:30Z", "2026-11-21T06:47:30Z"),
+    "two whole days": ("mag", "2026-11-20", "2026-11-22"),
+    "from the first day into the empty one": ("particles", "2026-11-21T23Z", "2026-11-22T05Z"),
+    "empty": ("plasma", "2026-11-22T01Z", "2026-11-22T02Z"),
+    "one sample": ("mag", "2026-11-20T12:00:00Z", "2026-11-20T12:00:01Z"),
+    "three days, partial at both ends": ("particles", "2026-11-20T13:17Z", "2026-11-22T23:59:59.5Z"),
+    "up to the stopDate": ("mag", "2026-11-20T00:00:10Z", "2026-11-23"),
+}
+
+
+@pytest.mark.parametrize("cache_bytes, whole_days", [(64 * 2 ** 20, 2), (300_000, 0), (0, 0)],
+                         ids=["roomy cache, short spans at once", "evicting cache, streamed", "no cache, streamed"])
+@pytest.mark.parametrize("extra", ["", "&parameters=bn", "&parameters=Time", "&include=header",
+                                   "&parameters=quality&include=header"])
+@pytest.mark.parametrize("fmt", ["csv", "binary", "json"])
+@pytest.mark.parametrize("span", list(SPANS))
+def test_streamed_day_by_day_is_byte_identical_to_all_at_once(archive_file, span, fmt, extra, cache_bytes,
+                                                              whole_days, monkeypatch):
+    """Day-by-day chunks (from a roomy cache, one that evicts, and none at all; streamed, or
+    joined for short spans) against all rows formatted at once, for every format, parameter
+    subsets and the header."""
+    from l4station.ground import server
+    monkeypatch.setattr(server, "WHOLE_RESPONSE_DAYS", whole_days)
+    dataset, start, stop = SPANS[span]
+    if "bn" in extra and dataset != "mag":
+        extra = extra.replace("bn", "quality")
+    query = {"dataset": dataset, "start": start, "stop": stop, "format": fmt}
+    for item in extra.split("&")[1:]:
+        key, value = item.split("=")
+        query[key] = value
+    client = _clients(archive_file, cache_bytes)
+    response = client.get("/hapi/data", params=query)
+    assert response.status_code == 200
+    assert response.content == _whole(archive_file, query)
+    streamed = whole_days == 0 or span.startswith(("three", "up to"))
+    assert ("content-length" in response.headers) == (not streamed)
+    if span == "empty" and fmt != "json":
+        assert response.headers["x-hapi-status"] == "1201"
+
+
+_CLIENTS = {}
+
+
+def _clients(url, cache_bytes):
+    if (url, cache_bytes) not in _CLIENTS:
+        _CLIENTS[(url, cache_bytes)] = TestClient(create_app(url, cache_bytes=cache_bytes))
+    return _CLIENTS[(url, cache_bytes)]
+
+
+def _mag(t_us) -> bytes:
+    from l4station.ground import packets
+    n = len(t_us)
+    values = {"br": np.full(n, 1.0), "bt": np.full(n, 2.0), "bn": np.linspace(-5, 5, n), "quality": np.zeros(n)}
+    return packets.encode(packets.dictionary()["mag"], t_us, np.arange(n), values).tobytes()
+
+
+def test_new_data_show_up_through_the_cache(tmp_path):
+    """Data ingested after chunks were cached appear: late samples inside a cached day, a new
+    day, from the server's own ingest endpoint and from another process (another connection)."""
+    url = f"sqlite:///{tmp_path / 'grow.db'}"
+    day0 = 1_795_132_800_000_000                      # 2026-11-20
+    t = day0 + np.arange(0, 8640, 2) * 10_000_000     # every other sample of the first day
+    with Archive(url) as archive:
+        ingest.ingest_bytes(archive, _mag(t), source="test")
+    client = TestClient(create_app(url, token="t0ken", cache_bytes=10 * 2 ** 20))
+    query = "/hapi/data?dataset=mag&start=2026-11-20&stop=2026-11-22&parameters=bn"
+    assert client.get(query).text.count("\n") == 4320
+    assert client.get("/api/status").json()["datasets"]["mag"]["samples"] == 4320
+    assert client.get("/hapi/info?dataset=mag").json()["stopDate"] == "2026-11-22T00:00:00.000Z"
+
+    late = day0 + np.arange(1, 8640, 2) * 10_000_000  # the other half, late, into the cached day
+    with Archive(url) as other:                       # as another process would
+        ingest.ingest_bytes(other, _mag(late), source="other")
+    assert client.get(query).text.count("\n") == 8640
+    assert client.get(query).content == _whole(url, {"dataset": "mag", "start": "2026-11-20",
+                                                     "stop": "2026-11-22", "parameters": "bn"})
+    assert client.get("/api/status").json()["datasets"]["mag"]["samples"] == 8640
+
+    next_day = day0 + 86_400_000_000 + np.arange(360) * 10_000_000
+    posted = client.post("/api/ingest", content=_mag(next_day), headers={"Authorization": "Bearer t0ken"})
+    assert posted.status_code == 200 and posted.json()["stored_rows"] == 360
+    assert client.get(query).text.count("\n") == 8640 + 360
+    assert client.get("/api/status").json()["datasets"]["mag"]["samples"] == 9000
+    assert client.get("/hapi/info?dataset=mag").json()["stopDate"] == "2026-11-23T00:00:00.000Z"
+    assert client.get("/products/solar-wind/mag-2-hour.json").json()[-1][0] == "2026-11-21 00:59:00.000"
+
+
+def test_cache_stays_within_its_bytes(archive_file):
+    from l4station.ground.server import ChunkCache
+    cache = ChunkCache(400_000)                       # about one day of magnetometer samples (8640 x 5 x 8 B)
+    with Archive(archive_file) as archive:
+        for day in range(20_777, 20_779):             # 2026-11-20 and 21
+            for name in ("mag", "plasma", "particles"):
+                chunk = cache.day(archive, name, day)
+                assert len(chunk["t_us"]) in (8640, 1440)
+                assert cache.bytes == sum(sum(v.nbytes for v in c.values()) for c in cache.chunks.values())
+                assert cache.bytes <= 400_000
+    assert ("particles", 20_778) in cache.chunks and ("mag", 20_777) not in cache.chunks
+    big = ChunkCache(2 ** 20)
+    with Archive(archive_file) as archive:
+        two = big.days(archive, "plasma", 20_777, 20_779)              # one read, split in days
+    assert [len(c["t_us"]) for c in two] == [1440, 1440] and len(big.chunks) == 2
+    # each chunk owns its memory (no view holding the whole read), so the byte count is true
+    assert all(v.base is None for c in big.chunks.values() for v in c.values())

@@ -133,3 +133,21 @@ def test_latency_is_receipt_minus_sample_time(archive_url, plasma_stream):
         summary, _ = ingest.ingest_bytes(archive, data, source="t", received_us=1_795_000_000_000_000 + 3_600_000_000)
     assert summary["latency_s"]["max"] == 3600.0
     assert summary["latency_s"]["median"] == pytest.approx(3600 - 4.5 * 60)
+
+
+def test_missing_values_come_back_as_nan_and_times_exact(archive_url):
+    """A value stored as NULL reads back as NaN; microsecond times survive the float64 read."""
+    t = 1_795_132_800_000_001 + np.arange(5, dtype=np.int64) * 10_000_000
+    with Archive(archive_url) as archive:
+        with archive.transaction() as cursor:
+            batch = archive.new_batch(cursor, "test", 0)
+            archive.insert(cursor, "mag", {"t_us": t, "seq": np.arange(5), "br": np.array([1, np.nan, 3, 4, 5.0]),
+                                           "bt": np.ones(5), "bn": np.zeros(5), "quality": np.full(5, np.nan)}, 0, batch)
+        read = archive.columns("mag", 0, 2 ** 62)
+        assert np.array_equal(read["t_us"], t) and read["t_us"].dtype == np.int64
+        assert np.array_equal(read["br"], [1, np.nan, 3, 4, 5], equal_nan=True) and np.isnan(read["quality"]).all()
+        assert archive.days_of_batches("mag", 0, batch) == {20_777: 5} and archive.count("mag", batch) == 5
+        assert archive.has_samples("mag", int(t[0]), int(t[0]) + 1) and not archive.has_samples("mag", 0, int(t[0]))
+        empty = archive.columns("plasma", 0, 2 ** 62)
+        assert set(empty) == {"t_us", "density", "vr", "vt", "vn", "temperature", "quality"}
+        assert all(len(v) == 0 for v in empty.values())

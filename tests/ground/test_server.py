@@ -80,3 +80,146 @@ def test_read_only_and_no_filesystem_paths(served, tmp_path):
     assert client.get("/dashboard/index.html").status_code == 404        # only the fixed table is served
     off = TestClient(create_app(url))
     assert off.post("/api/ingest", content=b"x", headers={"Authorization": "Bearer "}).status_code == 403
+
+
+# ---- edges: query parameters, methods, HEAD, the token ------------------------------------------
+
+@pytest.mark.parametrize("hours", ["nan", "inf", "-inf", "1e300", "-1", "0", "abc", ""])
+def test_alert_hours_out_of_range_is_a_400_naming_the_range(served, hours):
+    _, client = served
+    response = client.get(f"/api/alerts?hours={hours}")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["parameter"] == "hours" and body["allowed"] == {"above": 0, "max": 8784}
+    assert body["error"] == f"hours must be a number of hours, more than 0 and at most 8784; got {hours!r}"
+    assert client.get("/api/alerts?hours=8784").status_code == 200
+
+
+HAPI_ROUTES = ["/hapi", "/hapi/about", "/hapi/capabilities", "/hapi/catalog", "/hapi/info?dataset=plasma",
+               "/hapi/data?dataset=plasma&start=2026-11-20&stop=2026-11-20T01Z", "/hapi/nonsense"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("route", HAPI_ROUTES)
+def test_other_methods_on_hapi_get_a_hapi_405(served, method, route):
+    """HAPI 3.3 section 3: the endpoints are read with GET; anything else gets a HAPI status
+    document (code 1400, user input error) with HTTP 405 and the Allow header of RFC 9110 15.5.6."""
+    _, client = served
+    response = client.request(method, route)
+    assert response.status_code == 405 and response.headers["allow"] == "GET, HEAD"
+    body = response.json()
+    assert body["HAPI"] == "3.3" and body["status"]["code"] == 1400
+    assert body["status"]["message"] == f"Bad request - user input error: method {method} not allowed; " \
+                                        "HAPI is read with GET, HEAD"
+
+
+GET_ROUTES = {
+    "/hapi": "/hapi", "/hapi/about": "/hapi/about", "/hapi/capabilities": "/hapi/capabilities",
+    "/hapi/catalog": "/hapi/catalog", "/hapi/info": "/hapi/info?dataset=mag",
+    "/hapi/data": "/hapi/data?dataset=mag&start=2026-11-20T23Z&stop=2026-11-21T01Z&parameters=bn",
+    "/hapi/{endpoint:path}": "/hapi/nonsense",
+    "/products/solar-wind/{product}.json": "/products/solar-wind/mag-1-day.json",
+    "/api/status": "/api/status", "/api/alerts": "/api/alerts?hours=24", "/api/panels": "/api/panels",
+    "/": "/", "/dashboard/{name}": "/dashboard/app.js",
+}
+
+
+def test_every_get_route_is_in_the_head_table(served):
+    _, client = served
+    routes = {r.path for r in client.app.routes if "GET" in getattr(r, "methods", ())}
+    assert routes == set(GET_ROUTES)
+
+
+@pytest.mark.parametrize("route", list(GET_ROUTES.values()))
+def test_head_on_every_get_route(served, route):
+    """RFC 9110 9.3.2: HEAD is GET without the content, same status and header fields."""
+    _, client = served
+    get, head = client.get(route), client.head(route)
+    assert head.status_code == get.status_code and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    if route != "/api/status":                          # its body holds the clock
+        assert head.headers.get("content-length") == get.headers.get("content-length")
+    assert head.headers.get("x-hapi-status") == get.headers.get("x-hapi-status")
+
+
+@pytest.mark.parametrize("header, code", [("Bearer t0ken", 200), ("bearer t0ken", 200), ("BEARER t0ken", 200),
+                                          ("bEaReR  t0ken", 200), ("Bearer T0KEN", 401), ("Bearer t0ke", 401),
+                                          ("t0ken", 401), ("Basic t0ken", 401), ("Bearer", 401), ("", 401)])
+def test_bearer_scheme_in_any_case(served, two_days, header, code):
+    """RFC 7235 2.1: the scheme name is case-insensitive; the token itself is not."""
+    _, client = served
+    response = client.post("/api/ingest", content=two_days.data[:25 * 4], headers={"Authorization": header})
+    assert response.status_code == code
+    if code == 401:
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_token_is_checked_before_the_body_is_read(served):
+    """A wrong token is refused without reading a body (here one that never ends)."""
+    _, client = served
+
+    def endless():
+        while True:
+            yield b"\0" * 65536
+
+    response = client.post("/api/ingest", content=endless(), headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 401
+
+
+@pytest.fixture
+def token_archive(tmp_path, two_days):
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    Archive(url).close()
+    return url
+
+
+@pytest.mark.parametrize("how", ["env", "file", "file-over-env"])
+def test_token_from_the_environment_or_a_file(run_server, token_archive, tmp_path, two_days, how):
+    """The token need not appear in the process list (`ps`): L4STATION_TOKEN or --token-file."""
+    import httpx
+    path = tmp_path / "token"
+    path.write_text("s3cret-from-file\n")
+    args, env, token = {"env": ([], {"L4STATION_TOKEN": "s3cret-env"}, "s3cret-env"),
+                        "file": (["--token-file", str(path)], {}, "s3cret-from-file"),
+                        "file-over-env": (["--token-file", str(path)], {"L4STATION_TOKEN": "other"},
+                                          "s3cret-from-file")}[how]
+    process, base = run_server(token_archive, *args, env=env)
+    assert token not in " ".join(process.args)
+    body = two_days.data[:25 * 40]
+    ok = httpx.post(f"{base}/api/ingest", content=body, headers={"Authorization": f"bearer {token}"}, timeout=20)
+    assert ok.status_code == 200 and ok.json()["stored_rows"] == ok.json()["valid"] > 0
+    assert httpx.post(f"{base}/api/ingest", content=body, headers={"Authorization": "Bearer nope"},
+                      timeout=20).status_code == 401
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "cannot read the token from --token-file {path}: No such file or directory"),
+    ("", "--token-file {path} is empty: write the token on its first line"),
+    ("\n  \n", "--token-file {path} is empty: write the token on its first line"),
+])
+def test_unusable_token_file_is_one_line_and_exit_2(token_archive, tmp_path, content, message):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    path = tmp_path / "token"
+    if content is not None:
+        path.write_text(content)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("L4STATION_")}
+    env["PYTHONPATH"] = str(Path(__file__).parents[2] / "src")
+    done = subprocess.run([sys.executable, "-m", "l4station", "serve", "--db", token_archive, "--port", "1",
+                           "--token-file", str(path)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["l4station: error: " + message.format(path=path)]
+
+
+def test_head_on_a_long_span_does_not_format_it(served, monkeypatch):
+    """HEAD on a streamed HAPI span sends the headers without producing the rows."""
+    from l4station.ground import hapi
+    _, client = served
+    route = "/hapi/data?dataset=mag&start=2026-11-20&stop=2026-11-23&format=json"
+    get = client.get(route)
+    monkeypatch.setattr(hapi, "_json_data", lambda *a: pytest.fail("rows formatted for HEAD"))
+    head = client.head(route)
+    assert head.status_code == 200 and head.content == b"" and "content-length" not in get.headers
+    assert head.headers["content-type"] == get.headers["content-type"] == "application/json"

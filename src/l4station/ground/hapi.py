@@ -327,12 +327,54 @@ def binary_rows(request: Request, columns: dict[str, np.ndarray]) -> bytes:
     return records.tobytes()
 
 
-def json_document(request: Request, columns: dict[str, np.ndarray], extent, code: int) -> bytes:
+def _json_data(request: Request, columns: dict[str, np.ndarray]) -> list[list]:
     times = _time_text(columns["t_us"]).view("S24").ravel().astype(str).tolist()
     rows = [times] + [np.where(np.isnan(columns[p]), FILL, columns[p]).tolist() for p in request.parameters]
+    return list(map(list, zip(*rows)))
+
+
+def json_document(request: Request, columns: dict[str, np.ndarray], extent, code: int) -> bytes:
+    """The whole JSON response at once (what :func:`stream` sends piece by piece)."""
     document = info(request.dataset, request.parameters, extent) | status(code) | {"format": "json",
-                                                                                    "data": list(map(list, zip(*rows)))}
+                                                                                    "data": _json_data(request, columns)}
     return json.dumps(document).encode()
+
+
+def stream(request: Request, chunks, extent, code: int, piece_bytes: int = 2 ** 20):
+    """The /data response as pieces of bytes of about ``piece_bytes`` (fewer, larger writes),
+    formatted chunk by chunk of columns (in time order), byte for byte the same as formatting all
+    rows at once: CSV and binary rows stand alone, and the JSON document is written up to its
+    last key, ``data``, whose rows follow chunk by chunk. Memory follows the largest chunk and
+    ``piece_bytes``, not the request."""
+    pending, size = [], 0
+    for text in _formatted(request, chunks, extent, code):
+        pending.append(text)
+        size += len(text)
+        if size >= piece_bytes:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
+
+
+def _formatted(request: Request, chunks, extent, code: int):
+    if request.format == "json":
+        document = info(request.dataset, request.parameters, extent) | status(code) | {"format": "json"}
+        yield (json.dumps(document)[:-1] + ', "data": [').encode()
+        first = True
+        for columns in chunks:
+            if len(columns["t_us"]):
+                rows = json.dumps(_json_data(request, columns))[1:-1]
+                yield (rows if first else ", " + rows).encode()
+                first = False
+        yield b"]}"
+        return
+    if request.header:
+        yield header_lines(request, extent, code)
+    rows = csv_rows if request.format == "csv" else binary_rows
+    for columns in chunks:
+        if len(columns["t_us"]):
+            yield rows(request, columns)
 
 
 def header_lines(request: Request, extent, code: int) -> bytes:

@@ -5,68 +5,195 @@ Everything is read-only except ``POST /api/ingest`` (bearer token; the endpoint 
 one), whose body is capped in size. Dataset names are checked against the telemetry dictionary
 and static files come from a fixed table, so no request parameter reaches the filesystem.
 
-Reads go through an in-memory column cache per dataset that follows the archive batch by batch
-(batches commit in the order of their numbers, see :mod:`l4station.ground.store`), so a request
-slices arrays instead of querying the database row by row.
+Reads go through a bounded cache of (dataset, UTC day) column chunks that follows the archive
+batch by batch (batches commit in the order of their numbers, see :mod:`l4station.ground.store`),
+so a request slices arrays instead of querying the database row by row; HAPI data are streamed
+day by day, so the server's memory stays bounded whatever the archive's size or the span asked.
+HEAD is answered on every GET route.
 """
 from __future__ import annotations
 
 import hmac
+import math
 import threading
 import time
+from collections import OrderedDict
 from importlib.resources import files
-
 from pathlib import Path
 
 import numpy as np
 import plotly
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from l4station.ground import alerts, hapi, ingest, packets
-from l4station.ground.store import Archive, ArchiveError, read_only
+from l4station.ground.store import DAY_US, Archive, ArchiveError, read_only
 
 MAX_INGEST_BYTES = 16 * 1024 * 1024
 SPANS_H = {"2-hour": 2, "6-hour": 6, "1-day": 24, "3-day": 72, "7-day": 168}
+MAX_ALERT_HOURS = 8784.0     # /api/alerts?hours= at most a leap year
+READ_AHEAD_DAYS = 7          # days read from the archive in one query when streaming HAPI data
+WHOLE_RESPONSE_DAYS = 2      # HAPI data spans up to this long are sent at once, longer ones streamed
 PANEL_POINTS = 1500          # points per dashboard series (bins of min/max beyond that)
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 
 
-class ColumnCache:
-    """Per-dataset arrays that follow the archive: each read first pulls the batches committed
-    since the last one."""
+class ChunkCache:
+    """Columns of (dataset, UTC day) chunks, least recently used first out, within ``max_bytes``.
 
-    def __init__(self):
+    Rows of the archive are never changed once stored (inserts keep existing times), and batches
+    commit in the order of their numbers. So a chunk read when the newest batch was B holds every
+    row of batches <= B; when newer batches appear, the days they touched are asked of the
+    archive (an index on the batch number) and those chunks dropped, whoever wrote them (this
+    server's ingest endpoint or another process). Sample counts follow the same way, and
+    extents are asked again (two index look-ups).
+
+    A chunk read while newer batches were being followed is served but not kept, so a chunk in
+    the cache is never older than the batch counter says.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
         self.lock = threading.Lock()
-        self.data: dict[str, dict[str, np.ndarray]] = {}
-        self.batch: dict[str, int] = {}
+        self.chunks: OrderedDict[tuple[str, int], dict[str, np.ndarray]] = OrderedDict()
+        self.bytes = 0
+        self.batch = 0                              # newest batch followed so far
+        self.counts: dict[str, int] = {}
+        self.extents: dict[str, tuple[int, int] | None] = {}
+        self.reading = {name: threading.Lock() for name in packets.dictionary()}
 
-    def get(self, archive: Archive, name: str) -> dict[str, np.ndarray]:
+    def follow(self, archive: Archive) -> int:
+        """Catch up with batches committed since the last call; returns the newest batch."""
         latest = archive.latest_batch()
         with self.lock:
-            have = self.batch.get(name, 0)
-            if latest > have or name not in self.data:
-                new = archive.columns_of_batches(name, have, latest)
-                old = self.data.get(name)
-                if old is not None and len(old["t_us"]):
-                    merged = {k: np.concatenate([old[k], new[k]]) for k in old}
-                    if len(new["t_us"]) and new["t_us"][0] < old["t_us"][-1]:     # late packets
-                        order = np.argsort(merged["t_us"], kind="stable")
-                        merged = {k: v[order] for k, v in merged.items()}
-                    new = merged
-                self.data[name], self.batch[name] = new, latest
-            return self.data[name]
+            if latest <= self.batch:
+                return self.batch
+            after = self.batch
+            held = {name for name, _ in self.chunks} | set(self.counts)
+        # only datasets with something to update are asked (a first look at a big archive asks nothing)
+        touched = {name: archive.days_of_batches(name, after, latest) for name in held}
+        with self.lock:
+            if self.batch != after:                # another thread followed meanwhile: it did this
+                return self.batch
+            for name, days in touched.items():
+                for day in days:
+                    self._drop((name, day))
+                if name in self.counts:
+                    self.counts[name] += sum(days.values())
+            for name in packets.dictionary():
+                if name not in touched or touched[name]:
+                    self.extents.pop(name, None)
+            for key in [key for key in self.chunks if key[0] not in touched]:
+                self._drop(key)                    # kept by another thread since the look: unchecked
+            for name in [name for name in self.counts if name not in touched]:
+                del self.counts[name]
+            self.batch = latest
+            return latest
+
+    def _drop(self, key):
+        old = self.chunks.pop(key, None)
+        if old is not None:
+            self.bytes -= _nbytes(old)
+
+    def day(self, archive: Archive, name: str, day: int) -> dict[str, np.ndarray]:
+        """Every sample of one dataset in one UTC day (days since 1970-01-01)."""
+        return self.days(archive, name, day, day + 1)[0]
+
+    def days(self, archive: Archive, name: str, first: int, stop: int) -> list[dict[str, np.ndarray]]:
+        """Chunks of days first <= day < stop; missing runs are read in one query each, one
+        reader per dataset at a time (concurrent requests for the same days read them once)."""
+        batch = self.follow(archive)
+        found = self._look(name, first, stop, [None] * (stop - first))
+        if all(chunk is not None for chunk in found):
+            return found
+        with self.reading[name]:
+            found = self._look(name, first, stop, found)          # read by another request meanwhile?
+            k = 0
+            while k < len(found):
+                if found[k] is not None:
+                    k += 1
+                    continue
+                run = k
+                while run < len(found) and found[run] is None:
+                    run += 1
+                columns = archive.columns(name, (first + k) * DAY_US, (first + run) * DAY_US)
+                bounds = np.searchsorted(columns["t_us"], (first + np.arange(k, run + 1)) * DAY_US)
+                for j in range(k, run):
+                    i0, i1 = bounds[j - k], bounds[j - k + 1]
+                    found[j] = {key: v[i0:i1].copy() for key, v in columns.items()}   # own memory, counted
+                with self.lock:
+                    if self.batch == batch:
+                        for j in range(k, run):
+                            self._keep((name, first + j), found[j])
+                k = run
+        return found
+
+    def _look(self, name: str, first: int, stop: int, found: list) -> list:
+        """``found`` with its gaps filled from the cache (most recently used now)."""
+        with self.lock:
+            for j, d in enumerate(range(first, stop)):
+                if found[j] is None and (name, d) in self.chunks:
+                    self.chunks.move_to_end((name, d))
+                    found[j] = self.chunks[(name, d)]
+        return found
+
+    def _keep(self, key, chunk):
+        size = _nbytes(chunk)
+        if size > self.max_bytes:
+            return
+        self._drop(key)
+        self.chunks[key] = chunk
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            _, old = self.chunks.popitem(last=False)
+            self.bytes -= _nbytes(old)
+
+    def extent(self, archive: Archive, name: str) -> tuple[int, int] | None:
+        batch = self.follow(archive)
+        with self.lock:
+            if name in self.extents:
+                return self.extents[name]
+        extent = archive.extent(name)
+        with self.lock:
+            if self.batch == batch:
+                self.extents[name] = extent
+        return extent
+
+    def count(self, archive: Archive, name: str) -> int:
+        batch = self.follow(archive)
+        with self.lock:
+            if name in self.counts:
+                return self.counts[name]
+        n = archive.count(name, batch)
+        with self.lock:
+            if self.batch == batch:
+                self.counts[name] = n
+        return n
+
+    def span(self, archive: Archive, name: str, start_us: int, stop_us: int) -> dict[str, np.ndarray]:
+        """Samples with start <= t < stop, joined from the day chunks (for short spans)."""
+        if stop_us <= start_us:
+            return _empty(name)
+        chunks = self.days(archive, name, start_us // DAY_US, (stop_us - 1) // DAY_US + 1)
+        joined = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        return _slice(joined, start_us, stop_us)
+
+
+def _nbytes(columns: dict[str, np.ndarray]) -> int:
+    return sum(v.nbytes for v in columns.values())
+
+
+def _empty(name: str) -> dict[str, np.ndarray]:
+    return {"t_us": np.zeros(0, np.int64)} | {f.name: np.zeros(0) for f in packets.dictionary()[name].fields}
 
 
 def _slice(columns: dict[str, np.ndarray], start_us: int, stop_us: int) -> dict[str, np.ndarray]:
     t = columns["t_us"]
     i, j = np.searchsorted(t, start_us), np.searchsorted(t, stop_us)
     return {k: v[i:j] for k, v in columns.items()}
-
-
-def _extent(columns) -> tuple[int, int] | None:
-    return (int(columns["t_us"][0]), int(columns["t_us"][-1])) if len(columns["t_us"]) else None
 
 
 def _bins(t_us: np.ndarray, x: np.ndarray, start_us: int, stop_us: int, points: int, cadence_s: float):
@@ -90,11 +217,58 @@ def _bins(t_us: np.ndarray, x: np.ndarray, start_us: int, stop_us: int, points: 
             np.where(np.isnan(values), None, values).tolist())
 
 
-def create_app(url: str, *, token: str | None = None) -> FastAPI:
-    """The server over the archive at ``url``; ``token`` enables the ingest endpoint."""
+class HeadAsGet:
+    """HEAD on every GET route (RFC 9110 9.3.2): the request goes through as GET and the
+    response keeps its status and headers (Content-Length included) but sends no body."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message):
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await send(message)
+
+        await self.app(dict(scope, method="GET", **{"l4station.head": True}), receive, headers_only)
+
+
+def bearer_matches(header: str, token: str) -> bool:
+    """Whether an Authorization header carries ``token`` in the Bearer scheme (the scheme name
+    in any case, RFC 7235 2.1), comparing in constant time."""
+    scheme, _, credentials = header.strip().partition(" ")
+    given = credentials.strip(" ").encode() if scheme.lower() == "bearer" else b""
+    return hmac.compare_digest(given, token.encode()) and bool(given)
+
+
+def hours_parameter(name: str, text: str, most: float) -> float | JSONResponse:
+    """A query parameter in hours, 0 < hours <= most; else the 400 response that says so."""
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = math.nan
+    if math.isfinite(hours) and 0 < hours <= most:
+        return hours
+    return JSONResponse({"error": f"{name} must be a number of hours, more than 0 and at most {most:g}; got {text!r}",
+                         "parameter": name, "allowed": {"above": 0, "max": most}}, status_code=400)
+
+
+def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 ** 20) -> FastAPI:
+    """The server over the archive at ``url``; ``token`` enables the ingest endpoint.
+
+    Reads go through a cache of (dataset, UTC day) column chunks of at most ``cache_bytes``
+    (default 64 MiB); HAPI data go out day by day, so memory does not grow with the archive or
+    the span requested (about ``cache_bytes`` plus a few days of the densest dataset per
+    request in flight)."""
     app = FastAPI(title="l4station operations", docs_url=None, redoc_url=None, openapi_url=None)
     local = threading.local()
-    cache = ColumnCache()
+    cache = ChunkCache(cache_bytes)
     if token is not None and read_only(url):
         raise ArchiveError(f"--token turns on ingest, which writes to the archive, but {url} is read-only "
                            "(mode=ro): drop one of them")
@@ -116,9 +290,23 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
             response = JSONResponse(hapi.status(1500), status_code=500)
         if request.url.path.startswith("/hapi"):
             response.headers["Access-Control-Allow-Origin"] = "*"
-            response.headers["Access-Control-Allow-Methods"] = "GET"
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD"
             response.headers["Access-Control-Allow-Headers"] = "Content-Type"
         return response
+
+    app.add_middleware(HeadAsGet)            # outermost: routing and the middleware above see a GET
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_errors(request: Request, error: StarletteHTTPException):
+        if error.status_code != 405:
+            return await http_exception_handler(request, error)
+        allowed = [m.strip() for m in (error.headers or {}).get("Allow", "GET").split(",")]
+        allow = ", ".join(allowed + (["HEAD"] if "GET" in allowed and "HEAD" not in allowed else []))
+        if request.url.path == "/hapi" or request.url.path.startswith("/hapi/"):
+            return JSONResponse(hapi.status(1400, f"method {request.method} not allowed; HAPI is read with {allow}"),
+                                status_code=405, headers={"Allow": allow})
+        return JSONResponse({"error": f"method {request.method} not allowed here; use {allow}"}, status_code=405,
+                            headers={"Allow": allow})
 
     def query(request: Request) -> dict[str, str]:
         keys = [k for k, _ in request.query_params.multi_items()]
@@ -157,26 +345,34 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
             r = hapi.info_request(query(request))
         except hapi.HapiError as error:
             return hapi_error(error)
-        extent = _extent(cache.get(archive(), r.dataset.name))
-        return hapi.info(r.dataset, r.parameters, extent)
+        return hapi.info(r.dataset, r.parameters, cache.extent(archive(), r.dataset.name))
 
     @app.get("/hapi/data")
     def data(request: Request):
         try:
             q = query(request)
             name = q.get("dataset", q.get("id"))
-            extent = _extent(cache.get(archive(), name)) if name in packets.dictionary() else None
+            extent = cache.extent(archive(), name) if name in packets.dictionary() else None
             r = hapi.data_request(q, hapi.extent_dates(extent) if extent else None)
         except hapi.HapiError as error:
             return hapi_error(error)
-        columns = _slice(cache.get(archive(), r.dataset.name), r.start_us, r.stop_us)
-        code = 1200 if len(columns["t_us"]) else 1201
-        if r.format == "json":
-            return Response(hapi.json_document(r, columns, extent, code), media_type="application/json")
-        body = hapi.csv_rows(r, columns) if r.format == "csv" else hapi.binary_rows(r, columns)
-        head = hapi.header_lines(r, extent, code) if r.header else b""
-        return Response(head + body, media_type="text/csv" if r.format == "csv" else "application/octet-stream",
-                        headers={"X-HAPI-Status": str(code)})
+        code = 1200 if archive().has_samples(r.dataset.name, r.start_us, r.stop_us) else 1201
+        body = hapi.stream(r, day_chunks(r), extent, code)
+        media = {"csv": "text/csv", "binary": "application/octet-stream", "json": "application/json"}[r.format]
+        headers = {} if r.format == "json" else {"X-HAPI-Status": str(code)}
+        if r.stop_us - r.start_us <= WHOLE_RESPONSE_DAYS * DAY_US:    # short: at once, with its length
+            return Response(b"".join(body), media_type=media, headers=headers)
+        if request.scope.get("l4station.head"):                # the same headers; the rows would be dropped
+            body = iter(())
+        return StreamingResponse(iterate_in_threadpool(body), media_type=media, headers=headers)
+
+    def day_chunks(r: hapi.Request):
+        """The requested columns, one UTC day at a time (read a week ahead when not cached)."""
+        name, fields = r.dataset.name, ["t_us", *r.parameters]
+        first, stop = r.start_us // DAY_US, (r.stop_us - 1) // DAY_US + 1
+        for ahead in range(first, stop, READ_AHEAD_DAYS):
+            for columns in cache.days(archive(), name, ahead, min(ahead + READ_AHEAD_DAYS, stop)):
+                yield _slice({k: columns[k] for k in fields}, r.start_us, r.stop_us)
 
     @app.get("/hapi/{endpoint:path}")
     def unknown_endpoint(endpoint: str):
@@ -186,11 +382,11 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
     # ---- SWPC-style products -------------------------------------------------------------------
 
     def recent(name: str, hours: float) -> dict[str, np.ndarray]:
-        columns = cache.get(archive(), name)
-        if not len(columns["t_us"]):
-            return columns
-        stop = int(columns["t_us"][-1]) + 1
-        return _slice(columns, stop - int(hours * 3.6e9), stop)
+        extent = cache.extent(archive(), name)
+        if extent is None:
+            return _empty(name)
+        stop = extent[1] + 1
+        return cache.span(archive(), name, stop - int(hours * 3.6e9), stop)
 
     @app.get("/products/solar-wind/{product}.json")
     def swpc(product: str):
@@ -207,18 +403,21 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
         now = int(time.time() * 1e6)
         out = {"now": hapi.format_time(now), "datasets": {}}
         for name, p in packets.dictionary().items():
-            columns = cache.get(archive(), name)
-            last = int(columns["t_us"][-1]) if len(columns["t_us"]) else None
-            out["datasets"][name] = {"samples": len(columns["t_us"]), "cadence_s": p.cadence_s,
+            extent = cache.extent(archive(), name)
+            last = extent[1] if extent else None
+            out["datasets"][name] = {"samples": cache.count(archive(), name), "cadence_s": p.cadence_s,
                                      "last": hapi.format_time(last) if last else None,
                                      "age_s": (now - last) / 1e6 if last else None}
         return out
 
     @app.get("/api/alerts")
-    def alert_list(hours: float = 168.0):
+    def alert_list(hours: str = "168"):
+        hours = hours_parameter("hours", hours, MAX_ALERT_HOURS)
+        if isinstance(hours, JSONResponse):
+            return hours
         # the window ends now, or at the newest sample if the data stop earlier (a replay)
-        newest = [cache.get(archive(), n)["t_us"] for n in packets.dictionary()]
-        end = min(int(time.time() * 1e6), max((int(t[-1]) for t in newest if len(t)), default=2 ** 62))
+        newest = [e[1] for e in (cache.extent(archive(), n) for n in packets.dictionary()) if e]
+        end = min(int(time.time() * 1e6), max(newest, default=2 ** 62))
         since = end - int(hours * 3.6e9)
         return {"alerts": [a | {"start": hapi.format_time(a["start_us"]),
                                 "stop": hapi.format_time(a["stop_us"]) if a["stop_us"] else None}
@@ -268,9 +467,9 @@ def create_app(url: str, *, token: str | None = None) -> FastAPI:
     @app.post("/api/ingest")
     async def ingest_endpoint(request: Request):
         if not token:
-            return JSONResponse({"error": "ingest is disabled: start the server with --token"}, status_code=403)
-        given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return JSONResponse({"error": "ingest is disabled: start the server with --token-file, "
+                                          "L4STATION_TOKEN or --token"}, status_code=403)
+        if not bearer_matches(request.headers.get("authorization", ""), token):
             return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
                                 headers={"WWW-Authenticate": "Bearer"})
         declared = request.headers.get("content-length")
