@@ -615,7 +615,11 @@ def serve(db: DbOption = "sqlite:///l4station.db",
                    "other users in the process list: prefer L4STATION_TOKEN or --token-file.")] = None,
           token_file: Annotated[Optional[Path], typer.Option(
               "--token-file", help="File whose first line is the bearer token (takes precedence over "
-                                   "--token and L4STATION_TOKEN).")] = None):
+                                   "--token and L4STATION_TOKEN).")] = None,
+          cache_mb: Annotated[float, typer.Option(
+              "--cache-mb", help="Memory for cached archive columns, MB (1-65536); the server's memory "
+                                 "stays near this plus what requests in flight hold.",
+              parser=_finite(1.0, 65536.0))] = 64.0):
     """Serve the archive: HAPI 3.3 at /hapi, SWPC-style JSON at /products/solar-wind/, alerts at
     /api/alerts and the live dashboard at /."""
     import uvicorn
@@ -635,7 +639,7 @@ def serve(db: DbOption = "sqlite:///l4station.db",
             raise UserFacingError(f"--token-file {token_file} is empty: write the token on its first line")
     _can_listen(host, port)
     try:
-        application = create_app(db, token=token)     # opens the archive: its errors come before listening
+        application = create_app(db, token=token, cache_bytes=int(cache_mb * 2 ** 20))   # archive errors first
     except ArchiveError as error:
         raise UserFacingError(str(error)) from None
     stderr.print(f"l4station: serving {db} at http://{host}:{port}/ (HAPI at /hapi)")

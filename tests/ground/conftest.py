@@ -53,7 +53,7 @@ def plasma_stream():
 def run_server():
     """Start ``l4station serve`` as a real process (this worktree's code) on a free port:
     ``run_server(db_url, *args, env={...})`` returns (process, base URL) once it answers, within
-    30 s. Every process started is killed at teardown, whatever the test did."""
+    120 s (a loaded CI machine). Every process started is killed at teardown, whatever the test did."""
     import socket
     import subprocess
     import sys
@@ -75,7 +75,7 @@ def run_server():
                                     *args], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         started.append(process)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"server exited with {process.returncode}: {process.stderr.read().decode()}")
@@ -84,7 +84,7 @@ def run_server():
                     return process, base
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise RuntimeError("server did not answer within 30 s")
+        raise RuntimeError("server did not answer within 120 s")
 
     yield start
     for process in started:

@@ -17,7 +17,6 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 
 DAYS = 90
 T0_US = 1_767_225_600_000_000                 # 2026-01-01
-CACHE_MB = 64                                 # create_app's default cache_bytes (64 MiB)
 MARGIN_MB = 64
 
 
@@ -41,19 +40,25 @@ def _rss_mb(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
-def test_memory_stays_bounded_whatever_the_span(run_server, tmp_path):
+@pytest.fixture(scope="module")
+def big_archive(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('memory') / 'big.db'}"
+    _build(url)
+    return url
+
+
+@pytest.mark.parametrize("cache_mb", [64, 8])
+def test_memory_stays_bounded_whatever_the_span(run_server, big_archive, cache_mb):
     """Bound: the server's RSS after start-up and one small request of each format (imports and
-    compiled formatters loaded) + the chunk cache (64 MiB) + 64 MB for what is in flight (a week
-    of samples read ahead from the archive as Python rows, one day of rows being formatted,
-    socket buffers, and the allocator's slack). This archive's columns (45 MB) fit in the cache, so
-    the bound holds the cache full plus the in-flight margin.
+    compiled formatters loaded) + the chunk cache (``--cache-mb``) + 64 MB for what is in flight
+    (a week of samples read ahead from the archive, one day of rows being formatted, socket
+    buffers, and the allocator's slack). With the default 64 MiB this archive's columns (45 MB)
+    fit in the cache; with 8 MiB the cache evicts all the time, and the bound is 56 MB lower.
 
     Measured (2 cores): baseline 239 MB, peak 297 MB, bound 370 MB. Before the bounded cache
     (99a5ab8) the server kept every dataset whole and built each response whole: baseline 334 MB,
     peak 707 MB under the same requests."""
-    url = f"sqlite:///{tmp_path / 'big.db'}"
-    _build(url)
-    process, base = run_server(url)
+    process, base = run_server(big_archive, "--cache-mb", str(cache_mb))
     stop = f"2026-01-01T00:00:00Z&stop={np.datetime64('2026-01-01') + np.timedelta64(DAYS, 'D')}T00:00:00Z"
     peak, done = [0.0], threading.Event()
 
@@ -88,6 +93,6 @@ def test_memory_stays_bounded_whatever_the_span(run_server, tmp_path):
             done.set()
             watcher.join(5)
     peak[0] = max(peak[0], _rss_mb(process.pid))
-    bound = baseline + CACHE_MB * 1.048576 + MARGIN_MB
-    print(f"RSS baseline {baseline:.0f} MB, peak {peak[0]:.0f} MB, bound {bound:.0f} MB; requests {elapsed:.1f} s")
+    bound = baseline + cache_mb * 1.048576 + MARGIN_MB
+    print(f"cache {cache_mb} MiB: RSS baseline {baseline:.0f} MB, peak {peak[0]:.0f} MB, bound {bound:.0f} MB; requests {elapsed:.1f} s")
     assert peak[0] < bound
