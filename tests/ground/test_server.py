@@ -223,3 +223,14 @@ def test_head_on_a_long_span_does_not_format_it(served, monkeypatch):
     head = client.head(route)
     assert head.status_code == 200 and head.content == b"" and "content-length" not in get.headers
     assert head.headers["content-type"] == get.headers["content-type"] == "application/json"
+
+
+def test_swpc_mag_minute_means_skip_missing_samples():
+    """NOAA SWPC's 1-minute magnetometer means are over the samples present: a minute of
+    [4, 4, 4, NaN, NaN, NaN] nT is 4.00 nT (not 2.00), and a minute with none is null."""
+    from l4station.ground.server import swpc_table
+    t = np.arange(12, dtype=np.int64) * 10_000_000
+    b = np.array([4, 4, 4, np.nan, np.nan, np.nan] + [np.nan] * 6)
+    rows = swpc_table("mag", {"t_us": t, "br": -b, "bt": 0 * b, "bn": 0 * b})
+    assert rows[1][1:] == ["4.00", "0.00", "0.00", "0.00", "0.00", "4.00"]
+    assert rows[2][1:] == [None] * 6

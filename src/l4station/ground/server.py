@@ -488,6 +488,16 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
     return app
 
 
+def _finite_means(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Means of the finite samples of x in each segment beginning at ``starts``; NaN where none."""
+    if len(x) == 0:
+        return np.zeros(0)
+    finite = np.isfinite(x)
+    sums, counts = np.add.reduceat(np.where(finite, x, 0.0), starts), np.add.reduceat(finite, starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / counts, np.nan)
+
+
 def swpc_table(kind: str, columns: dict[str, np.ndarray]) -> list[list]:
     """NOAA SWPC real-time solar wind JSON: a header row, then rows of strings (null if missing).
     Plasma: time_tag, density (cm^-3), speed (km/s), temperature (K), one row per sample. Mag:
@@ -497,7 +507,8 @@ def swpc_table(kind: str, columns: dict[str, np.ndarray]) -> list[list]:
     t = columns["t_us"]
 
     def text(x, places):
-        return [None if np.isnan(v) else f"{v:.{places}f}" for v in x]
+        rounded = np.round(x, places) + 0.0          # no "-0.00"
+        return [None if np.isnan(v) else f"{v:.{places}f}" for v in rounded]
 
     if kind == "plasma":
         speed = np.sqrt(columns["vr"] ** 2 + columns["vt"] ** 2 + columns["vn"] ** 2)
@@ -506,13 +517,12 @@ def swpc_table(kind: str, columns: dict[str, np.ndarray]) -> list[list]:
         return rows + [list(r) for r in zip(times, text(columns["density"], 2), text(speed, 1), text(columns["temperature"], 0))]
     minute = t // 60_000_000
     starts = np.flatnonzero(np.diff(np.concatenate([[-1], minute]))) if len(t) else np.zeros(0, int)
-    counts = np.diff(np.concatenate([starts, [len(t)]]))
-    mean = {k: np.add.reduceat(np.nan_to_num(columns[k]), starts) / counts if len(t) else np.zeros(0)
-            for k in ("br", "bt", "bn")}
+    mean = {k: _finite_means(columns[k], starts) for k in ("br", "bt", "bn")}
     bx, by, bz = -mean["br"], -mean["bt"], mean["bn"]
     bt = np.sqrt(bx ** 2 + by ** 2 + bz ** 2)
     lon = np.degrees(np.arctan2(by, bx)) % 360
-    lat = np.degrees(np.arcsin(np.divide(bz, bt, out=np.zeros_like(bt), where=bt > 0)))
+    with np.errstate(invalid="ignore"):
+        lat = np.where(bt > 0, np.degrees(np.arcsin(bz / np.where(bt > 0, bt, 1.0))), np.where(np.isnan(bt), np.nan, 0.0))
     times = [hapi.format_time(int(m) * 60_000_000).replace("T", " ")[:-1] for m in minute[starts]]
     rows = [["time_tag", "bx_gsm", "by_gsm", "bz_gsm", "lon_gsm", "lat_gsm", "bt"]]
     return rows + [list(r) for r in zip(times, text(bx, 2), text(by, 2), text(bz, 2), text(lon, 2), text(lat, 2), text(bt, 2))]
