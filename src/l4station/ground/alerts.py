@@ -175,9 +175,10 @@ def _settled(t: np.ndarray, engaged: np.ndarray, edge: int, beyond: bool, side: 
 
 def window(archive, cursor, low_us: int, high_us: int) -> tuple[dict[str, dict[str, np.ndarray]], int, int]:
     """The archived data that alerts must be re-evaluated over after storing samples between
-    ``low_us`` and ``high_us``: every field and the sequence count of every packet type, from
-    CONTEXT_US before to CONTEXT_US after, reaching out until quiet data or the archive's ends
-    bound it (see the module's docstring); and the range [start, stop] read."""
+    ``low_us`` and ``high_us``, and the range [start, stop] that evaluation settles (see the
+    module's docstring): from CONTEXT_US before to CONTEXT_US after, reaching out until an hour of
+    quiet data or the archive's ends bound it. The data run SHOCK_WINDOW_US beyond the range, so
+    every shock test inside it sees its whole upstream and downstream windows."""
     extents = {}
     for name in packets.dictionary():
         cursor.execute(archive.sql(f"SELECT MIN(t_us), MAX(t_us) FROM {name}"))
@@ -186,7 +187,8 @@ def window(archive, cursor, low_us: int, high_us: int) -> tuple[dict[str, dict[s
     while True:
         lo, hi = low_us - reach[0], high_us + reach[1]
         start, stop = lo - EDGE_US, hi + EDGE_US
-        held = {name: archive.columns(name, start, stop + 1, [f.name for f in p.fields] + ["seq"], cursor=cursor)
+        held = {name: archive.columns(name, start - SHOCK_WINDOW_US, stop + SHOCK_WINDOW_US + 1,
+                                      [f.name for f in p.fields] + ["seq"], cursor=cursor)
                 for name, p in packets.dictionary().items()}
         engaged = busy(held)
         settled = [all(_settled(held[n]["t_us"], engaged[n], edge, e[0] is not None and bound(e), side)
@@ -199,13 +201,17 @@ def window(archive, cursor, low_us: int, high_us: int) -> tuple[dict[str, dict[s
 
 
 def replace(archive, cursor, start_us: int, stop_us: int, found: list[Alert]) -> None:
-    """Make the stored alerts that overlap [start, stop] these."""
+    """Make the stored alerts that overlap [start, stop] those of ``found`` that do."""
+    def overlaps(start, stop):
+        return start <= stop_us and (stop is None or stop >= start_us)
+
     cursor.execute(archive.sql("DELETE FROM alerts WHERE start_us <= ? AND (stop_us IS NULL OR stop_us >= ?)"),
                    (stop_us, start_us))
-    if found:
+    kept = [a for a in found if overlaps(a.start_us, a.stop_us)]
+    if kept:
         cursor.executemany(archive.sql(
             "INSERT INTO alerts (kind, parameter, level, start_us, stop_us, value, message) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-            [(a.kind, a.parameter, a.level, a.start_us, a.stop_us, a.value, a.message) for a in found])
+            [(a.kind, a.parameter, a.level, a.start_us, a.stop_us, a.value, a.message) for a in kept])
 
 
 def recent(archive, since_us: int) -> list[dict]:
