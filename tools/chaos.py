@@ -1,6 +1,6 @@
 """Chaos probes of the ground segment, with fixed seeds and a time budget: what it must survive.
 
-    python tools/chaos.py [--only flips,insertions,...] [--hours 24] [--budget-s 300] [--json]
+    python tools/chaos.py [--only flips,insertions,...] [--hours 48] [--budget-s 300] [--json]
 
 - flips: bit flips at rates 1e-5..1e-2 in a simulated stream, ingested in 64-KiB batches:
   no intact packet may be lost (CRC-16 lets a damaged packet through 1 time in 65,536).
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from astropy.time import Time
 
-from l4station.ground import ingest, instruments, packets
+from l4station.ground import alerts as alerts_module, ingest, instruments, packets
 from l4station.ground.store import Archive
 
 START = Time("2026-11-20T00:00:00", scale="utc")
@@ -156,7 +156,10 @@ def _serve_bytes(data: bytes, chunk: int, pause_s: float) -> tuple[int, threadin
 
 
 def probe_kill_9(work: Path, data: bytes, deadline: float) -> tuple[bool, str]:
-    total = len(_keys(data))
+    reference = f"sqlite:///{work / 'reference.db'}"
+    with Archive(reference) as archive:
+        ingest.ingest_bytes(archive, data, source="in order")
+    expected = _state(reference)
     results = []
     for k, batches in enumerate((1, 2, 3)):
         if time.monotonic() > deadline:
@@ -166,7 +169,7 @@ def probe_kill_9(work: Path, data: bytes, deadline: float) -> tuple[bool, str]:
         process = subprocess.Popen(CLI + ["ingest", f"tcp://127.0.0.1:{port}", "--db", url],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         try:
-            waited = time.monotonic() + 120
+            waited = min(time.monotonic() + 120, max(deadline, time.monotonic() + 10))
             while time.monotonic() < waited and process.poll() is None:
                 try:
                     committed = sqlite3.connect(f"file:{work / f'kill-{k}.db'}?mode=ro", uri=True, timeout=5).execute(
@@ -186,10 +189,10 @@ def probe_kill_9(work: Path, data: bytes, deadline: float) -> tuple[bool, str]:
             summaries = [json.loads(s) for (s,) in archive.query("SELECT summary FROM batches WHERE summary IS NOT NULL")]
             whole = sum(s["stored_rows"] for s in summaries) == sum(_state(url)[2])
             ingest.ingest_bytes(archive, data, source="replay")
-        complete = sum(_state(url)[2]) == total
+        complete = _state(url) == expected
         results.append(killed and sound and whole and complete and len(summaries) >= 1)
-    return bool(results) and all(results), (f"{len(results)} kills mid-stream: archive consistent, committed batches "
-                                            f"whole, re-ingest complete in {sum(results)}")
+    return len(results) == 3 and all(results), (f"{len(results)} kills mid-stream: archive consistent, committed "
+                                                f"batches whole, re-ingest identical to one clean ingest in {sum(results)}")
 
 
 def probe_two_writers(work: Path, data: bytes, deadline: float) -> tuple[bool, str]:
@@ -212,7 +215,9 @@ def probe_two_writers(work: Path, data: bytes, deadline: float) -> tuple[bool, s
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(max(deadline - time.monotonic(), 60))
+        thread.join(max(deadline - time.monotonic(), 10))
+    if any(thread.is_alive() for thread in threads):
+        return False, "the two writers did not finish within the time budget"
     reference = f"sqlite:///{work / 'one-writer.db'}"
     with Archive(reference) as archive:
         for piece in pieces:
@@ -222,18 +227,48 @@ def probe_two_writers(work: Path, data: bytes, deadline: float) -> tuple[bool, s
         (f"; failures: {failures}" if failures else "")
 
 
+def _cut_at(data: bytes, at_us: int) -> tuple[bytes, bytes]:
+    """The packets sampled before ``at_us`` and those from it on."""
+    offsets, ends = _offsets(data)
+    rows = [data[a:b] for a, b in zip(offsets, ends)]
+    t_us = packets.unix_us_from_cuc([int.from_bytes(r[6:10], "big") for r in rows],
+                                    [int.from_bytes(r[10:12], "big") for r in rows])
+    return b"".join(r for r, t in zip(rows, t_us) if t < at_us), b"".join(r for r, t in zip(rows, t_us) if t >= at_us)
+
+
 def probe_late_data(work: Path, data: bytes, deadline: float) -> tuple[bool, str]:
-    pieces = _pieces(data, 2)
-    states = []
-    for label, order in (("late", [1, 0]), ("in-order", [0, 1])):
-        url = f"sqlite:///{work / f'{label}.db'}"
-        with Archive(url) as archive:
-            for k in order:
-                ingest.ingest_bytes(archive, pieces[k], source=label)
-        states.append(_state(url))
-    alerts = states[0][0]
-    return states[0] == states[1], (f"second half first: {len(alerts)} alerts, "
-                                    f"{'identical to' if states[0] == states[1] else 'DIFFERENT from'} in-order")
+    """Two batches, the later one first and then the earlier, then the later again as pure
+    duplicates, cut at the quartiles and a minute either side of where a re-evaluation window's
+    edge falls on the shock (7 h from it): the archive of one in-order ingest of everything."""
+    whole = packets.decode(data).data
+    first, last = int(whole["plasma"]["t_us"][0]), int(whole["plasma"]["t_us"][-1])
+    shocks = [a.start_us for a in alerts_module.shock_alerts(whole["plasma"], whole["mag"])]
+    cuts = [first + (last - first) * q // 4 for q in (1, 2, 3)]
+    cuts += [t + side * (7 * 3600 + d) * 1_000_000 for t in shocks for side in (-1, 1) for d in (-60, 60)]
+    cuts = [c for c in cuts if first < c < last]
+    particles = packets.dictionary()["particles"].apid
+    offsets, ends = _offsets(data)
+    quiet = b"".join(data[a:b] for a, b in zip(offsets, ends) if ((data[a] & 7) << 8 | data[a + 1]) != particles)
+    differ, alerts = [], 0
+    for variant, stream in (("all", data), ("no particles", quiet)):    # no proton event to widen windows
+        reference = f"sqlite:///{work / f'reference-{variant}.db'}"
+        with Archive(reference) as archive:
+            ingest.ingest_bytes(archive, stream, source="in order")
+        expected = _state(reference)
+        alerts += len(expected[0])
+        for k, cut in enumerate(cuts):
+            if time.monotonic() > deadline:
+                return False, f"time budget spent after {k} cuts"
+            head, tail = _cut_at(stream, cut)
+            url = f"sqlite:///{work / f'late-{variant}-{k}.db'}"
+            with Archive(url) as archive:
+                for piece in (tail, head, tail):
+                    ingest.ingest_bytes(archive, piece, source="late")
+            if _state(url) != expected:
+                differ.append(f"{variant} {k}")
+    return not differ, (f"{len(cuts)} cuts (quartiles, {len(shocks)} shock's window edges) with and without particles, "
+                        f"later part first then again as duplicates: {alerts} alerts, "
+                        f"{'identical to in-order' if not differ else f'DIFFERENT at cuts {differ}'}")
 
 
 def _request(base: str, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
@@ -243,6 +278,13 @@ def _request(base: str, method: str, path: str, body: bytes | None = None, heade
             return answer.status, answer.headers.get("content-type", ""), answer.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("content-type", ""), error.read()
+
+
+def _has_status(content: bytes) -> bool:
+    try:
+        return "status" in json.loads(content)
+    except ValueError:
+        return False
 
 
 def _malformed(rng: np.random.Generator) -> list[tuple[str, str, bytes | None, dict]]:
@@ -290,19 +332,26 @@ def probe_requests(work: Path, data: bytes, deadline: float) -> tuple[bool, str]
             return False, "the server did not start within 120 s"
         bad = []
         cases = _malformed(np.random.default_rng(31))
+        sent = 0
         for method, path, body, headers in cases:
             if time.monotonic() > deadline:
                 break
             status, kind, content = _request(base, method, path, body, headers)
+            sent += 1
             hapi_error = path.startswith("/hapi/") and status >= 400 and method != "HEAD"
-            if status >= 500 or (hapi_error and not (kind.startswith("application/json")
-                                                   and "status" in json.loads(content or b"{}"))):
+            if status >= 500 or (hapi_error and not (kind.startswith("application/json") and _has_status(content))):
                 bad.append(f"{method} {path[:60]} -> {status}")
+        good = _request(base, "POST", "/api/ingest", data[:len(data) // 4],
+                        {"Authorization": "bearer chaos-token", "Content-Type": "application/octet-stream"})
+        if good[0] != 200:
+            bad.append(f"POST /api/ingest with the token -> {good[0]}")
         alive = _request(base, "GET", "/hapi/about")[0] == 200
     finally:
         process.kill()
         process.wait(30)
-    return not bad and alive, (f"{len(cases)} malformed requests: {len(bad)} bad answers"
+    if sent < len(cases):
+        return False, f"time budget spent after {sent} of {len(cases)} requests"
+    return not bad and alive, (f"{len(cases)} malformed requests and one good ingest: {len(bad)} bad answers"
                                + (f" ({'; '.join(bad[:5])})" if bad else "") + ("" if alive else "; server DOWN after"))
 
 
@@ -313,7 +362,7 @@ PROBES = {"flips": probe_flips, "insertions": probe_insertions, "kill-9": probe_
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(PROBES), help="comma-separated probes: " + ", ".join(PROBES))
-    parser.add_argument("--hours", type=float, default=24.0, help="hours of simulated station data (default 24)")
+    parser.add_argument("--hours", type=float, default=48.0, help="hours of simulated station data (default 48)")
     parser.add_argument("--budget-s", type=float, default=300.0, help="time budget for all probes (default 300 s)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
@@ -321,6 +370,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(chosen) - set(PROBES))
     if unknown:
         parser.error(f"unknown probe(s) {', '.join(unknown)}: choose from {', '.join(PROBES)}")
+    if not chosen:
+        parser.error(f"--only names no probe: choose from {', '.join(PROBES)}")
+    if not (np.isfinite(args.hours) and 6 <= args.hours <= 168):
+        parser.error(f"--hours {args.hours:g}: give 6 to 168 hours of data (the probes cut it in pieces)")
+    if not (np.isfinite(args.budget_s) and args.budget_s > 0):
+        parser.error(f"--budget-s {args.budget_s:g}: give a positive number of seconds")
     data = instruments.simulate(START, args.hours).data
     deadline = time.monotonic() + args.budget_s
     results = {}
@@ -329,7 +384,13 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             work = Path(folder) / name
             work.mkdir()
-            ok, detail = PROBES[name](work, data, deadline)
+            if time.monotonic() > deadline:
+                ok, detail = False, "not run: the time budget was spent"
+            else:
+                try:
+                    ok, detail = PROBES[name](work, data, deadline)
+                except Exception as error:          # noqa: BLE001 - a probe that breaks has failed
+                    ok, detail = False, f"broke: {type(error).__name__}: {error}"
             results[name] = {"ok": ok, "detail": detail, "elapsed_s": round(time.monotonic() - started, 1)}
             if not args.json:
                 print(f"{'ok  ' if ok else 'FAIL'} {name:12s} {results[name]['elapsed_s']:6.1f} s  {detail}", flush=True)
