@@ -40,6 +40,7 @@ DEFAULT_MISSION = "default.toml"
 MINUTE_DAYS = 1.0 / 1440.0
 MAX_TRADE_GRID = 5_000_000   # departure dates x flight times in the transfer trade (default ~180,000)
 MAX_TIMELINE_SAMPLES = 1_000_000  # geometry timeline samples (default ~1,800)
+MAX_CONTACT_SAMPLES = 5_000_000   # contact-plan time steps, each for every station (default ~1.3 million)
 
 
 class ConfigError(ValueError):
@@ -336,6 +337,16 @@ class MissionConfig(_Model):
     relay: Relay = Relay()
     forecast: Forecast
     source: str = Field(default="<default>", exclude=True)
+
+    @model_validator(mode="after")
+    def _bounded_contact_plan(self):
+        """The contact plan over the whole mission fits in memory."""
+        samples = self.mission.duration_years * 365.25 * 86400.0 / self.ground.contact_step_s
+        if samples > MAX_CONTACT_SAMPLES:
+            raise ValueError(f"ground.contact_step_s ({self.ground.contact_step_s:g}) gives {samples:,.0f} contact-plan "
+                             f"samples over {self.mission.duration_years:g} years, more than {MAX_CONTACT_SAMPLES:,}; use "
+                             f"a step of at least {samples * self.ground.contact_step_s / MAX_CONTACT_SAMPLES:.3g} s")
+        return self
 
     def to_dict(self) -> dict:
         """Plain dict (JSON types; dates as ISO strings)."""

@@ -191,6 +191,7 @@ def plan(config, target_bcrs, *, start: Time | None = None, days: float | None =
     Time array. Raises ValueError if no station of the network ever sees the spacecraft.
     """
     from l4station import ephemeris
+    from l4station.config import MAX_CONTACT_SAMPLES
 
     m = config.mission
     step_s = step_s or config.ground.contact_step_s
@@ -198,6 +199,14 @@ def plan(config, target_bcrs, *, start: Time | None = None, days: float | None =
     days = days if days is not None else m.duration_years * 365.25
     if days <= 0:
         raise ValueError(f"days must be positive, got {days}")
+    if days * 86400.0 / step_s > MAX_CONTACT_SAMPLES:
+        raise ValueError(f"{days:g} days every {step_s:g} s is {days * 86400.0 / step_s:,.0f} contact-plan samples, "
+                         f"more than {MAX_CONTACT_SAMPLES:,}: plan fewer days or raise ground.contact_step_s to at "
+                         f"least {days * 86400.0 / MAX_CONTACT_SAMPLES:.3g} s")
+    first, last = ephemeris.coverage()
+    if start < first or start + days * u.day > last:
+        raise ValueError(f"{days:g} days from {start.utc.isot[:10]} run outside DE421's span "
+                         f"{first.utc.isot[:10]} .. {last.utc.isot[:10]}: plan fewer days")
     times = start + np.arange(0.0, days * 86400.0, step_s) * u.s
     network = config.ground.network
     names = [s.name for s in network]
