@@ -96,3 +96,43 @@ def test_memory_stays_bounded_whatever_the_span(run_server, big_archive, cache_m
     bound = baseline + cache_mb * 1.048576 + MARGIN_MB
     print(f"cache {cache_mb} MiB: RSS baseline {baseline:.0f} MB, peak {peak[0]:.0f} MB, bound {bound:.0f} MB; requests {elapsed:.1f} s")
     assert peak[0] < bound
+
+
+def test_clients_that_never_read_cannot_grow_the_server(run_server, big_archive):
+    """Forty clients ask for a month of 10-s magnetometer data as JSON and never read the answer
+    (each stalled stream holds its rows in flight): at most MAX_STREAMS streams are taken, the rest
+    get HAPI 503 "retry", the server stays under baseline + cache + MAX_STREAMS x 16 MB + 64 MB,
+    answers others at once, and frees the slots when the clients go."""
+    import socket
+
+    from l4station.ground.server import MAX_STREAMS
+    process, base = run_server(big_archive, "--cache-mb", "8")
+    port = int(base.rsplit(":", 1)[1])
+    with httpx.Client(base_url=base, timeout=60) as client:
+        assert client.get("/hapi/data?dataset=mag&start=2026-01-01T00Z&stop=2026-01-01T01Z&format=json").status_code == 200
+        baseline = _rss_mb(process.pid)
+        request = (b"GET /hapi/data?dataset=mag&start=2026-01-01T00:00:00Z&stop=2026-02-01T00:00:00Z&format=json "
+                   b"HTTP/1.1\r\nHost: x\r\n\r\n")
+        stalled = []
+        try:
+            for _ in range(40):
+                s = socket.create_connection(("127.0.0.1", port), timeout=60)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.sendall(request)
+                stalled.append(s)
+            time.sleep(3)
+            peak = _rss_mb(process.pid)
+            t = time.monotonic()
+            assert client.get("/hapi/about").status_code == 200 and time.monotonic() - t < 5
+            status = [s.recv(12)[9:12] for s in stalled]
+        finally:
+            for s in stalled:
+                s.close()
+        assert status.count(b"200") == MAX_STREAMS and status.count(b"503") == 40 - MAX_STREAMS
+        bound = baseline + 8 * 1.048576 + MAX_STREAMS * 16 + MARGIN_MB
+        print(f"stalled clients: RSS baseline {baseline:.0f} MB, peak {peak:.0f} MB, bound {bound:.0f} MB")
+        assert peak < bound
+        deadline = time.monotonic() + 30
+        while client.get("/hapi/data?dataset=mag&start=2026-01-01T00Z&stop=2026-01-06T00Z&format=csv").status_code != 200:
+            assert time.monotonic() < deadline, "stream slots not given back"
+            time.sleep(0.5)

@@ -37,6 +37,7 @@ SPANS_H = {"2-hour": 2, "6-hour": 6, "1-day": 24, "3-day": 72, "7-day": 168}
 MAX_ALERT_HOURS = 8784.0     # /api/alerts?hours= at most a leap year
 READ_AHEAD_DAYS = 7          # days read from the archive in one query when streaming HAPI data
 WHOLE_RESPONSE_DAYS = 2      # HAPI data spans up to this long are sent at once, longer ones streamed
+MAX_STREAMS = 8              # streamed responses in flight at once (each holds a few days of rows); more wait
 PANEL_POINTS = 1500          # points per dashboard series (bins of min/max beyond that)
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 
@@ -239,6 +240,21 @@ class HeadAsGet:
         await self.app(dict(scope, method="GET", **{"l4station.head": True}), receive, headers_only)
 
 
+class SlotStreamingResponse(StreamingResponse):
+    """A streamed response that holds one of the server's stream slots (acquired by the caller)
+    and gives it back however the response ends: sent, failed or cut off by the client."""
+
+    def __init__(self, slots: threading.BoundedSemaphore, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = slots
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slots.release()
+
+
 def bearer_matches(header: str, token: str) -> bool:
     """Whether an Authorization header carries ``token`` in the Bearer scheme (the scheme name
     in any case, RFC 7235 2.1), comparing in constant time."""
@@ -269,6 +285,7 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
     app = FastAPI(title="l4station operations", docs_url=None, redoc_url=None, openapi_url=None)
     local = threading.local()
     cache = ChunkCache(cache_bytes)
+    streams = threading.BoundedSemaphore(MAX_STREAMS)    # memory per streamed response times this, at most
     if token is not None and read_only(url):
         raise ArchiveError(f"--token turns on ingest, which writes to the archive, but {url} is read-only "
                            "(mode=ro): drop one of them")
@@ -363,8 +380,12 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
         if r.stop_us - r.start_us <= WHOLE_RESPONSE_DAYS * DAY_US:    # short: at once, with its length
             return Response(b"".join(body), media_type=media, headers=headers)
         if request.scope.get("l4station.head"):                # the same headers; the rows would be dropped
-            body = iter(())
-        return StreamingResponse(iterate_in_threadpool(body), media_type=media, headers=headers)
+            return StreamingResponse(iter(()), media_type=media, headers=headers)
+        if not streams.acquire(blocking=False):
+            return JSONResponse(hapi.status(1500, f"{MAX_STREAMS} long requests are being answered; retry in a few "
+                                                  "seconds or ask for a shorter span"),
+                                status_code=503, headers={"Retry-After": "5"})
+        return SlotStreamingResponse(streams, iterate_in_threadpool(body), media_type=media, headers=headers)
 
     def day_chunks(r: hapi.Request):
         """The requested columns, one UTC day at a time (read a week ahead when not cached)."""
