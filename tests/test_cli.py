@@ -49,7 +49,7 @@ def test_config_show_json(capsys):
     ("[ground]\nstations = ['DSS-99']\n", "ground.stations: unknown station 'DSS-99'"),
     ("[mission\n", "not valid TOML"),
     ("[mission]\nbogus = 1\n", "mission.bogus: unknown key"),
-    ("[mission]\nduration_years = 'x'\n", "mission.duration_years: Input should be a valid number"),
+    ("[mission]\nduration_years = 'x'\n", "mission.duration_years: must be a number, not the text 'x'"),
 ])
 def test_bad_config_exits_2_with_one_line(capsys, tmp_path, text, fragment):
     path = tmp_path / "bad.toml"

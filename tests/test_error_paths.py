@@ -178,6 +178,12 @@ OPERATIONS = [
          fault="read fails"),
     Case("export, the disk fills", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db", "--out",
                                      "new/day"], "cannot write to new/day: No space left on device", fault="no space"),
+    Case("export netCDF, the disk fills", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db", "--format",
+                                           "netcdf", "--out", "new/day"], "is the disk full?", fault="netCDF fails"),
+    Case("archive mode given twice", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db?mode=ro&mode=rwc"],
+         "mode given 2 times"),
+    Case("ingest with mode given twice", ["ingest", "x.bin", "--db", "sqlite:///new.db?mode=rwc&mode=ro"],
+         "mode given 2 times"),
     Case("export no --day", ["export", "--db", "sqlite:///archive.db"], "Missing option '--day'"),
     Case("export chmod read-only out", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db", "--out", "ro"],
          "is read-only", chmod=("ro", 0o555)),
@@ -285,7 +291,12 @@ def _no_space(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
+def _hdf_error(*args, **kwargs):
+    raise RuntimeError("NetCDF: HDF error")     # what netCDF4 raises when the disk fills mid-file
+
+
 FAULTS = {"disk full": ("l4station.ground.store.Archive.insert", _fails("database or disk is full")),
+          "netCDF fails": ("xarray.Dataset.to_netcdf", _hdf_error),
           "read fails": ("l4station.ground.store.Archive.columns", _fails("disk I/O error")),
           "no space": ("l4station.ground.export._write", _no_space)}
 
@@ -368,9 +379,10 @@ def _numeric_fields():
 
 FIELDS = _numeric_fields()
 # Fields tied to others by a rule of the whole table (dry < wet mass, tof_min < tof_max, the mission
-# inside DE421, grid sizes): a value in its own range can still be refused, so only bad values here.
+# inside DE421, grid and contact-plan sizes): a value in its own range can still be refused, so only
+# bad values here.
 LINKED = {"mission.duration_years", "mission.timeline_step_days", "spacecraft.wet_mass_kg",
-          "spacecraft.dry_mass_kg"} | {f"mission.transfer.{k}" for k in
+          "spacecraft.dry_mass_kg", "ground.contact_step_s"} | {f"mission.transfer.{k}" for k in
                                       ("departure_step_days", "tof_min_years", "tof_max_years", "tof_step_days")}
 
 

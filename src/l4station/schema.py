@@ -1,6 +1,6 @@
 """Value types for validated inputs (mission files, station catalogues): strict where TOML is loose.
 
-pydantic's plain ``float`` takes ``true`` as 1.0 and ``inf``/``nan`` as numbers, and plain ``int``
+pydantic's plain ``float`` takes ``true`` as 1.0, ``"3"`` as 3.0 and ``inf``/``nan`` as numbers, and plain ``int``
 takes ``true`` as 1 and ``2.0`` as 2. These types refuse all of that, so a value that passes
 ``l4station config check`` is one the computation can use. Bounds are added per field with
 ``Field(gt=..., le=...)`` next to the type:
@@ -20,14 +20,18 @@ from pydantic import BeforeValidator, Field, Strict
 
 
 def _not_a_flag(value):
-    """Refuse booleans where a number is expected (``True`` would otherwise read as 1)."""
+    """Refuse booleans and text where a number is expected (``True`` would otherwise read as 1,
+    ``"3"`` as 3.0)."""
     if isinstance(value, bool):
         raise ValueError(f"must be a number, not {str(value).lower()}")
+    if isinstance(value, str):
+        raise ValueError(f"must be a number, not the text {value!r}: drop the quotes")
     return value
 
 
 Real = Annotated[float, BeforeValidator(_not_a_flag), Field(allow_inf_nan=False)]
-"""A finite real number (ints are accepted as their float value; booleans, inf and nan are not)."""
+"""A finite real number (ints are accepted as their float value; booleans, text, inf and nan
+are not)."""
 
 Fraction = Annotated[Real, Field(ge=0.0, le=1.0)]
 """A finite number in [0, 1]."""

@@ -117,4 +117,7 @@ def _write(ds: xr.Dataset, path: Path, fmt: str) -> None:
     cf["Epoch"].encoding = {"units": "microseconds since 1970-01-01T00:00:00Z", "dtype": "int64"}
     cf.attrs = {"Conventions": "CF-1.10", "title": ds.attrs["Logical_source_description"],
                 "source": ds.attrs["Source_name"], "history": "written by l4station", "id": ds.attrs["Logical_file_id"]}
-    cf.to_netcdf(path)
+    try:
+        cf.to_netcdf(path)
+    except RuntimeError as error:           # netCDF4 reports a failed write (a full disk) as "NetCDF: HDF error"
+        raise OSError(f"the netCDF library could not write {path.name} ({error}): is the disk full?") from None

@@ -84,6 +84,8 @@ def _sqlite_target(url: str) -> tuple[str, str]:
     if set(params) - {"mode"}:
         raise ArchiveError(f"unsupported parameter {sorted(set(params) - {'mode'})[0]!r} in {url!r}: "
                            "SQLite archives take only ?mode=ro, rw or rwc")
+    if len(params.get("mode", [])) > 1:
+        raise ArchiveError(f"mode given {len(params['mode'])} times in {url!r}: give ?mode=ro, rw or rwc once")
     mode = params.get("mode", ["rwc"])[-1]
     if mode not in SQLITE_MODES:
         raise ArchiveError(f"bad mode {mode!r} in {url!r}: use ?mode=ro, rw or rwc")
@@ -92,7 +94,7 @@ def _sqlite_target(url: str) -> tuple[str, str]:
 
 def read_only(url: str) -> bool:
     """True if ``url`` asks for the archive read-only (``sqlite:///path.db?mode=ro``)."""
-    return url.startswith("sqlite:///") and "mode=ro" in url.partition("?")[2].split("&")
+    return url.startswith("sqlite:///") and _sqlite_target(url)[1] == "ro"
 
 
 def _check_sqlite_file(url: str, path: str, mode: str, create: bool) -> bool:
