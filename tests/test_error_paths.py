@@ -220,6 +220,8 @@ OPERATIONS = [
     Case("config through a file", ["config", "check", "blocker/m.toml"], "cannot read it (Not a directory)"),
     Case("contact plan of 631 million steps", ["config", "check", "bad.toml"], "use a step of at least 126 s",
          files={"bad.toml": "[mission]\nduration_years = 20.0\n[ground]\ncontact_step_s = 1.0\n"}),
+    Case("a station listed twice", ["config", "check", "bad.toml"], "DSS-34 listed more than once",
+         _toml("ground", 'stations = ["DSS-34", "KDSA", "DSS-34"]')),
     Case("contacts for 9000 days", ["contacts", "--days", "9000"], "plan fewer days or raise ground.contact_step_s"),
     Case("stability 300-character config", ["stability", "--config", LONG], "File name too long"),
     Case("export 300-character out", ["export", "--day", "2026-11-20", "--db", "sqlite:///archive.db", "--out", LONG],

@@ -270,6 +270,9 @@ class Ground(_Model):
                 hint = f"did you mean '{close[0]}'? " if close else ""
                 raise ValueError(f"unknown station '{name}'; {hint}known: {', '.join(known)} "
                                  "(or define it under [[ground.custom]])")
+        twice = sorted({name for name in stations if stations.count(name) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed more than once: list each station once")
         return stations
 
     @model_validator(mode="after")
