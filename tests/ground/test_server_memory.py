@@ -101,7 +101,7 @@ def test_memory_stays_bounded_whatever_the_span(run_server, big_archive, cache_m
 def test_clients_that_never_read_cannot_grow_the_server(run_server, big_archive):
     """Forty clients ask for a month of 10-s magnetometer data as JSON and never read the answer
     (each stalled stream holds its rows in flight): at most MAX_STREAMS streams are taken, the rest
-    get HAPI 503 "retry", the server stays under baseline + cache + MAX_STREAMS x 16 MB + 64 MB,
+    wait STREAM_WAIT_S for a slot and then get HAPI 503 "retry", the server stays under baseline + cache + MAX_STREAMS x 16 MB + 64 MB,
     answers others at once, and frees the slots when the clients go."""
     import socket
 
@@ -136,3 +136,11 @@ def test_clients_that_never_read_cannot_grow_the_server(run_server, big_archive)
         while client.get("/hapi/data?dataset=mag&start=2026-01-01T00Z&stop=2026-01-06T00Z&format=csv").status_code != 200:
             assert time.monotonic() < deadline, "stream slots not given back"
             time.sleep(0.5)
+    # Clients that do read, more of them than slots at once: they wait their turn, none is refused.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch(k):
+        with httpx.Client(base_url=base, timeout=120) as reader:
+            return reader.get(f"/hapi/data?dataset=plasma&start=2026-01-{1 + k:02d}T00Z&stop=2026-01-{8 + k:02d}T00Z").status_code
+    with ThreadPoolExecutor(2 * MAX_STREAMS) as pool:
+        assert list(pool.map(fetch, range(2 * MAX_STREAMS))) == [200] * (2 * MAX_STREAMS)

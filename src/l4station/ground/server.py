@@ -38,6 +38,7 @@ MAX_ALERT_HOURS = 8784.0     # /api/alerts?hours= at most a leap year
 READ_AHEAD_DAYS = 7          # days read from the archive in one query when streaming HAPI data
 WHOLE_RESPONSE_DAYS = 2      # HAPI data spans up to this long are sent at once, longer ones streamed
 MAX_STREAMS = 8              # streamed responses in flight at once (each holds a few days of rows); more wait
+STREAM_WAIT_S = 10.0         # how long a long request waits for a slot before a 503 "retry"
 PANEL_POINTS = 1500          # points per dashboard series (bins of min/max beyond that)
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 
@@ -381,7 +382,7 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
             return Response(b"".join(body), media_type=media, headers=headers)
         if request.scope.get("l4station.head"):                # the same headers; the rows would be dropped
             return StreamingResponse(iter(()), media_type=media, headers=headers)
-        if not streams.acquire(blocking=False):
+        if not streams.acquire(timeout=STREAM_WAIT_S):
             return JSONResponse(hapi.status(1500, f"{MAX_STREAMS} long requests are being answered; retry in a few "
                                                   "seconds or ask for a shorter span"),
                                 status_code=503, headers={"Retry-After": "5"})
