@@ -100,3 +100,14 @@ def test_a_packet_cut_off_at_the_end_of_a_live_chunk_waits_for_the_rest():
     partial = packets.decode(stream[:110], final=False)
     assert partial.consumed == 4 * ptype.octets and partial.valid == 4 and partial.rejected["length"] == 0
     assert packets.decode(stream[:110], final=True).rejected["length"] == 1
+
+
+def test_importing_packets_leaves_the_hosts_logging_alone():
+    """A library must not change its host's logging: a program that disabled WARNING and below
+    keeps that setting after importing the packet module (which quiets ccsdspy's import banner)."""
+    import subprocess
+    import sys
+    code = ("import logging; logging.disable(logging.WARNING); import l4station.ground.packets; "
+            "print(logging.root.manager.disable)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "30" and "CCSDSPy" not in out.stderr, out.stderr[-500:]   # logging.WARNING

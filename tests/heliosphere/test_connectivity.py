@@ -29,7 +29,8 @@ def test_spiral_runs_from_the_sun_to_the_observer():
 
 def test_connectivity_plot_has_every_observer():
     conns = connectivity.connections(["earth", "L4", "mars"], Time("2035-03-01"), [400.0, 400.0, 450.0])
-    fig = connectivity.plot(conns, flare_lon_deg=45.0)
+    from l4station.study.figures import connectivity as connectivity_figure
+    fig = connectivity_figure(conns, flare_lon_deg=45.0)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert len(labels) == 4 and labels[1].startswith("L4: footpoint W12")
 

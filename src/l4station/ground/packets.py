@@ -24,10 +24,11 @@ import erfa
 import numba
 import numpy as np
 
-logging.disable(logging.INFO)        # ccsdspy announces itself on import
+_host_disable = logging.root.manager.disable     # the host program's setting, given back below
+logging.disable(max(_host_disable, logging.INFO))  # ccsdspy announces itself on import
 import ccsdspy  # noqa: E402
 from ccsdspy.converters import Converter, PolyConverter  # noqa: E402
-logging.disable(logging.NOTSET)
+logging.disable(_host_disable)
 logging.getLogger("ccsdspy").setLevel(logging.ERROR)   # its sequence-count warnings: ingest counts them
 
 PRIMARY_OCTETS = 6

@@ -1,4 +1,5 @@
-"""Magnetic connectivity: Parker-spiral footpoints of observers and a SolarMACH-style plot.
+"""Magnetic connectivity: Parker-spiral footpoints of observers (plotted by
+:func:`l4station.study.figures.connectivity`).
 
 An observer at distance r and longitude phi is connected along the Parker spiral to the solar
 longitude phi + Omega (r - R_sun) / v (Parker 1958, ApJ 128, 664), with the Sun's sidereal
@@ -11,15 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import matplotlib
 import numpy as np
 from astropy.time import Time
 
 from l4station.heliosphere import observers
 from l4station.heliosphere.solarwind import AU_KM, R_SUN_KM
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 OMEGA_SIDEREAL_RAD_S = 2 * math.pi / (25.38 * 86400.0)
 
@@ -69,32 +67,3 @@ def connections(names, time: Time, v_kms=400.0, flare_lon_deg: float | None = No
         sep = None if flare_lon_deg is None else float(separation_deg(foot, flare_lon_deg))
         out.append(Connection(name, float(lon), float(r) / AU_KM, float(v), foot, sep))
     return out
-
-
-def plot(conns: list[Connection], *, flare_lon_deg: float | None = None, title: str = ""):
-    """Polar view from the north ecliptic pole, Earth at the bottom as in Solar-MACH's Earth-centred
-    view: each observer, its Sun–observer line and its Parker spiral; a flare longitude as an arrow."""
-    fig = plt.figure(figsize=(6.0, 6.0))
-    ax = fig.add_subplot(projection="polar")
-    ax.set_theta_zero_location("S")
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    r_max = max(1.1, max(c.r_au for c in conns) * 1.1)
-    for k, c in enumerate(conns):
-        colour = colours[k % len(colours)]
-        r, lon = spiral(c.lon_deg, c.r_au * AU_KM, c.v_kms)
-        ax.plot(np.radians(lon), r / AU_KM, color=colour, lw=1.2)
-        ax.plot([np.radians(c.lon_deg)] * 2, [0, c.r_au], color=colour, lw=0.6, ls=":")
-        ax.plot(np.radians(c.lon_deg), c.r_au, "o", color=colour, ms=8,
-                label=f"{c.name}: footpoint {c.limb} ({c.v_kms:.0f} km/s)")
-    if flare_lon_deg is not None:
-        ax.annotate("", xy=(np.radians(flare_lon_deg), 0.35 * r_max), xytext=(np.radians(flare_lon_deg), 0.0),
-                    arrowprops=dict(arrowstyle="->", color="crimson", lw=2))
-        ax.plot([], [], color="crimson", lw=2, label=f"flare {'W' if flare_lon_deg >= 0 else 'E'}{abs(flare_lon_deg):.0f}")
-    ax.plot(0, 0, "o", color="gold", ms=12)
-    ax.set_rmax(r_max)
-    ax.set_rlabel_position(135)
-    ax.set_thetagrids(range(0, 360, 30))
-    ax.set_title(title or "Parker-spiral connectivity (view from the north; Earth at the bottom)", fontsize=9)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), fontsize=8, ncol=2, frameon=False)
-    fig.tight_layout()
-    return fig

@@ -13,9 +13,6 @@ from pathlib import Path
 import jinja2
 import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
 
 @dataclass(frozen=True)
 class Table:
@@ -35,11 +32,10 @@ class Figure:
 
     @classmethod
     def from_matplotlib(cls, fig, caption: str) -> "Figure":
-        """Render a matplotlib figure to SVG (text kept as text) and close it."""
+        """Render a matplotlib figure to SVG (text kept as text)."""
         buffer = io.StringIO()
         with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "l4station", "savefig.dpi": 150}):
             fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-        plt.close(fig)
         svg = buffer.getvalue()
         return cls(caption, svg[svg.index("<svg"):])
 

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import astropy.units as u
-import matplotlib.pyplot as plt
 import numpy as np
 
 from l4station.comms.contacts import RATE_ELEVATIONS, rate_table
 from l4station.comms.survey import survey
+from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
 
 AU_M = 1.495978707e11
 
 
 def _rates_figure(config) -> Figure:
-    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    fig, ax = figures.subplots(figsize=(8.5, 4.2))
     for s in config.ground.network:
         for band in (b for b in config.spacecraft.rf.bands if b in s.bands):
             ax.plot(RATE_ELEVATIONS, rate_table(config, s, band) / 1e3, marker="o", ms=3,
@@ -33,7 +33,7 @@ def _rates_figure(config) -> Figure:
 def _timeline_figure(plan) -> Figure:
     week = slice(0, int(7 * 86400 / plan.step_s))
     days = (np.arange(len(plan.times))[week] * plan.step_s) / 86400.0
-    fig, ax = plt.subplots(figsize=(10, 0.45 * len(plan.stations) + 1.2))
+    fig, ax = figures.subplots(figsize=(10, 0.45 * len(plan.stations) + 1.2))
     for i, name in enumerate(plan.stations):
         vis = plan.visible[i, week]
         ax.fill_between(days, i - 0.35, i + 0.35, where=vis, color="#9ecae1", step="mid", lw=0, rasterized=True)
@@ -48,7 +48,7 @@ def _timeline_figure(plan) -> Figure:
 
 
 def _recorder_figure(plan) -> Figure:
-    fig, ax = plt.subplots(figsize=(10, 3.2))
+    fig, ax = figures.subplots(figsize=(10, 3.2))
     step = max(1, len(plan.times) // 20000)
     years = plan.times[::step].decimalyear
     ax.plot(years, plan.recorder_gbit[::step], color="#d62728", lw=0.6, rasterized=True)

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import astropy.units as u
-import matplotlib.pyplot as plt
 import numpy as np
 from astropy.constants import c
 
+from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
 
 
 def _plot(context) -> Figure:
     g = context.geometry
     target = context.config.mission.target
-    fig = plt.figure(figsize=(11, 4.8))
+    fig = figures.blank((11, 4.8))
     grid = fig.add_gridspec(2, 2, width_ratios=[1, 1.35], hspace=0.08)
     top = fig.add_subplot(grid[:, 0])
     rng = fig.add_subplot(grid[0, 1])

@@ -1,11 +1,11 @@
 """Space-weather section: what the station's observations are worth for forecasts."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from astropy.time import Time
 
 from l4station.heliosphere import connectivity
+from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
 
 SETS_COLOURS = {"L1": "#7f7f7f", "L1+L4": "#d62728", "L1+L5": "#1f77b4", "L1+L4+L5": "#2ca02c"}
@@ -22,7 +22,7 @@ def _series_plot(cases, source: str, targets: list[str], lead: float, days: floa
     rows = [t for t in targets if _pick(cases, source, t, "L1", lead) is not None]
     if not rows:
         return None
-    fig, axes = plt.subplots(len(rows), 1, figsize=(11, 2.4 * len(rows) + 0.6), sharex=True, squeeze=False)
+    fig, axes = figures.subplots(len(rows), 1, figsize=(11, 2.4 * len(rows) + 0.6), sharex=True, squeeze=False)
     for ax, target in zip(axes[:, 0], rows):
         base = _pick(cases, source, target, "L1", lead)
         ok = np.isfinite(base.forecast_kms)
@@ -46,7 +46,7 @@ def _series_plot(cases, source: str, targets: list[str], lead: float, days: floa
 def _skill_plot(cases, leads) -> Figure:
     sources = sorted({c.source for c in cases})
     targets = list(dict.fromkeys(c.target for c in cases))
-    fig, axes = plt.subplots(len(sources), len(targets), figsize=(11, 2.8 * len(sources)), squeeze=False, sharey=True)
+    fig, axes = figures.subplots(len(sources), len(targets), figsize=(11, 2.8 * len(sources)), squeeze=False, sharey=True)
     width = 0.8 / len(SETS_COLOURS)
     for i, source in enumerate(sources):
         for j, target in enumerate(targets):
@@ -77,15 +77,15 @@ def section(context) -> Section:
     experiment = context.osse
     doc = experiment.to_json()
     cases = experiment.cases
-    figures = [fig for fig in (_series_plot(cases, "real", [t for t in f.targets if t != "mars"], f.lead_days[0]),
+    plots = [fig for fig in (_series_plot(cases, "real", [t for t in f.targets if t != "mars"], f.lead_days[0]),
                                _series_plot(cases, "synthetic", list(f.targets), f.lead_days[0]))
                if fig is not None]
-    figures.append(_skill_plot(cases, f.lead_days))
+    plots.append(_skill_plot(cases, f.lead_days))
     when = config.mission.epoch_time
     conns = connectivity.connections(["earth", config.mission.target, "mars"], when, f.connectivity_wind_kms,
                                      flare_lon_deg=f.flare_longitude_deg)
-    figures.append(Figure.from_matplotlib(
-        connectivity.plot(conns, flare_lon_deg=f.flare_longitude_deg,
+    plots.append(Figure.from_matplotlib(
+        figures.connectivity(conns, flare_lon_deg=f.flare_longitude_deg,
                           title=f"Parker-spiral connectivity on {when.utc.isot[:10]} ({f.connectivity_wind_kms:.0f} km/s)"),
         "Magnetic connectivity (Parker spirals, Solar-MACH convention): where each observer's field line meets "
         "the Sun, and a flare at the configured longitude."))
@@ -117,4 +117,4 @@ def section(context) -> Section:
                            Table("Magnetic connectivity at the operations epoch",
                                  ["Observer", "Longitude from Earth (deg)", "Distance (au)", "Footpoint",
                                   "From the flare (deg)"], conn_rows)],
-                   figures=figures)
+                   figures=plots)

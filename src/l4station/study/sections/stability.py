@@ -1,15 +1,15 @@
 """Stability section: how far the station drifts from its point over the mission."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 
+from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
 
 
 def section(context) -> Section:
     s = context.stay
     doc = s.to_json()
-    fig, (lon, dist) = plt.subplots(2, 1, figsize=(9, 4.6), sharex=True)
+    fig, (lon, dist) = figures.subplots(2, 1, figsize=(9, 4.6), sharex=True)
     years = s.time.decimalyear
     lon.plot(years, s.longitude_offset_deg, color="#d62728")
     lon.set_ylabel("longitude offset (deg)")

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import astropy.units as u
-import matplotlib.pyplot as plt
 import numpy as np
 
 from l4station import ephemeris
+from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
 
 AU_KM = 149597870.7
@@ -21,7 +21,7 @@ def chosen(trade, arrive_by):
 
 
 def _pareto_figure(trade) -> Figure:
-    fig, ax = plt.subplots(figsize=(8.5, 4.4))
+    fig, ax = figures.subplots(figsize=(8.5, 4.4))
     tof = np.array([c.tof_days for c in trade.front]) / 365.25
     total = np.array([c.total for c in trade.front])
     ax.step(tof, total, where="post", color="0.6", lw=1, label="Pareto front (Lambert, DE421)")
@@ -50,7 +50,7 @@ def _rotating_figure(best, target) -> Figure:
     theta = np.arctan2(earth[:, 1], earth[:, 0])
     c, s = np.cos(-theta), np.sin(-theta)
     x, y = c * r[:, 0] - s * r[:, 1], s * r[:, 0] + c * r[:, 1]
-    fig, ax = plt.subplots(figsize=(6, 6))
+    fig, ax = figures.subplots(figsize=(6, 6))
     circle = np.linspace(0, 2 * np.pi, 361)
     ax.plot(np.cos(circle), np.sin(circle), color="0.85", lw=0.8)
     ax.plot(0, 0, "o", color="#fca311", ms=12, label="Sun")
