@@ -22,6 +22,7 @@ from rich.table import Table
 
 import l4station
 from l4station import config as config_module
+from l4station.constants import AU_M
 from l4station.ephemeris import EphemerisRangeError
 
 class UserFacingError(Exception):
@@ -266,7 +267,7 @@ def link(config: ConfigOption = None,
     if json_output:
         _print_json(result.to_json())
         return
-    table = Table(title=f"Downlinks at {distance / 1.495978707e11:.4f} au, {elevation:g} deg elevation, "
+    table = Table(title=f"Downlinks at {distance / AU_M:.4f} au, {elevation:g} deg elevation, "
                         f"{lk.code}, {lk.required_margin_db:g} dB margin, {lk.availability:.0%} availability",
                   title_justify="left")
     for column in ("Station", "Band", "EIRP (dBW)", "Path (dB)", "Atm. (dB)", "G/T (dB/K)", "C/N0 (dB-Hz)",

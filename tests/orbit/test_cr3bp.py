@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from l4station.orbit.cr3bp import _collinear_balance, lagrange_points
+from l4station.ephemeris import _collinear_balance
+from l4station.orbit.cr3bp import lagrange_points
 
 
 @pytest.mark.parametrize("mu", [3.0404e-6, 9.537e-4, 0.012150585, 0.5])

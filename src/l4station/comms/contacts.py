@@ -25,8 +25,8 @@ from numba import njit
 
 from l4station.comms import rf
 from l4station.comms.visibility import elevations
+from l4station.constants import AU_M, C_M_S
 
-AU_M = 1.495978707e11
 RATE_ELEVATIONS = np.array([5.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 84.9])
 """Elevations (deg) of the rate table: ITU-R P.676's approximate slant-path method (as itur
 implements it) holds between 5 and 85 deg; the table is flat beyond its ends."""
@@ -241,6 +241,6 @@ def plan(config, target_bcrs, *, start: Time | None = None, days: float | None =
     produce = sum(i.data_rate_bps for i in config.instruments) * step_s / 1e9
     capacity = config.spacecraft.recorder_gbit
     fill, lost = _recorder(produce, rate * step_s / 1e9, capacity)
-    latency = _latency(beacon, distance / rf.C, config.link.ground_latency_s, step_s)
+    latency = _latency(beacon, distance / C_M_S, config.link.ground_latency_s, step_s)
     return ContactPlan(times, step_s, names, elevation, visible, tracked, rate, beacon, distance,
                        fill, capacity, produce * len(times), lost, latency)

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import poisson
 
+from l4station.constants import C_M_S
+
 H = 6.62607015e-34   # J s
-C = 299792458.0      # m/s
 
 
 def ppm_capacity(m: int, ks, kb, *, samples: int = 40000, seed: int = 0) -> np.ndarray:
@@ -100,7 +101,7 @@ def signal_photon_rate(*, power_w, wavelength_m, tx_aperture_m, rx_aperture_m, d
     g_tx = (math.pi * tx_aperture_m / wavelength_m) ** 2
     g_rx = (math.pi * rx_aperture_m / wavelength_m) ** 2
     space = (wavelength_m / (4 * math.pi * distance_m)) ** 2
-    return power_w * g_tx * space * g_rx * efficiency / (H * C / wavelength_m)
+    return power_w * g_tx * space * g_rx * efficiency / (H * C_M_S / wavelength_m)
 
 
 def background_photon_rate(*, sky_radiance_w_m2_sr_um, field_of_view_rad, filter_nm, rx_aperture_m,
@@ -110,7 +111,7 @@ def background_photon_rate(*, sky_radiance_w_m2_sr_um, field_of_view_rad, filter
     solid_angle = math.pi * (field_of_view_rad / 2) ** 2
     area = math.pi * (rx_aperture_m / 2) ** 2
     power = sky_radiance_w_m2_sr_um * (filter_nm / 1000.0) * solid_angle * area * efficiency
-    return power / (H * C / wavelength_m)
+    return power / (H * C_M_S / wavelength_m)
 
 
 def downlink(*, power_w: float, wavelength_m: float, tx_aperture_m: float, rx_aperture_m: float,

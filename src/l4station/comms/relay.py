@@ -21,10 +21,9 @@ from astropy.time import Time
 
 from l4station import ephemeris
 from l4station.comms import optical, rf
+from l4station.constants import AU_M, C_M_S
 from l4station.geometry import angle_between
 
-C_M_S = 299792458.0
-AU_M = 1.495978707e11
 GEO_RADIUS_M = 42164e3
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import erfcinv
 
-C = 299792458.0                  # m/s
+from l4station.constants import AU_M, C_M_S
+
 BOLTZMANN_DBW = -228.5991        # 10 log10(k), dBW/(K Hz), k = 1.380649e-23 J/K (SI 2019)
 T_MEAN_RADIATING_K = 275.0       # ITU-R P.618-13 sec. 3 (clear-sky default)
 T_COSMIC_K = 2.725               # cosmic microwave background
@@ -36,7 +37,7 @@ def free_space_loss_db(distance_m, frequency_hz):
     >>> round(float(free_space_loss_db(149597870700.0, 8.42e9)), 2)
     274.45
     """
-    return 20.0 * np.log10(4.0 * np.pi * np.asarray(distance_m) * np.asarray(frequency_hz) / C)
+    return 20.0 * np.log10(4.0 * np.pi * np.asarray(distance_m) * np.asarray(frequency_hz) / C_M_S)
 
 
 def antenna_gain_dbi(diameter_m, frequency_hz, efficiency):
@@ -45,13 +46,13 @@ def antenna_gain_dbi(diameter_m, frequency_hz, efficiency):
     >>> round(float(antenna_gain_dbi(70.0, 8.42e9, 0.687)), 2)  # DSN 70 m at X band
     74.18
     """
-    return 10.0 * np.log10(efficiency * (np.pi * np.asarray(diameter_m) * np.asarray(frequency_hz) / C) ** 2)
+    return 10.0 * np.log10(efficiency * (np.pi * np.asarray(diameter_m) * np.asarray(frequency_hz) / C_M_S) ** 2)
 
 
 def pointing_loss_db(error_deg, diameter_m, frequency_hz):
     """Gaussian-beam pointing loss 12 (theta / theta_3dB)^2 dB with theta_3dB = 70 lambda / D deg
     (Maral & Bousquet 2009, eq. 2.10)."""
-    beamwidth = 70.0 * (C / np.asarray(frequency_hz)) / np.asarray(diameter_m)
+    beamwidth = 70.0 * (C_M_S / np.asarray(frequency_hz)) / np.asarray(diameter_m)
     return 12.0 * (np.asarray(error_deg) / beamwidth) ** 2
 
 
@@ -131,7 +132,7 @@ class LinkBudget:
                 (f"Eb/N0 required ({self.code})", -self.required_ebn0_db, "dB"),
                 ("Margin", -self.margin_db, "dB"), ("Data rate", 10 * math.log10(self.data_rate_bps), "dB-bps")]
         lines = [f"{self.station} {self.band}-band at {self.elevation_deg:.1f} deg elevation, "
-                 f"{self.distance_m / 1.495978707e11:.3f} au"]
+                 f"{self.distance_m / AU_M:.3f} au"]
         lines += [f"  {name:<32} {value:+9.2f} {unit}" for name, value, unit in rows]
         lines.append(f"  {'= ' + format(self.data_rate_bps, ',.0f') + ' bps':>44}")
         return "\n".join(lines)

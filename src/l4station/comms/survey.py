@@ -11,8 +11,8 @@ from l4station.comms.contacts import network_budgets
 from l4station.comms.optical import site_diversity, station_links
 from l4station.comms.relay import Conjunction, Path, mars_conjunctions, mission_paths
 from l4station.comms.rf import LinkBudget
+from l4station.constants import AU_M
 
-AU_M = 1.495978707e11
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import ephemeris
+from l4station.constants import C_KM_S
 
-C_KM_S = 299792.458
 _WGS84_A = 6378.137
 _WGS84_F = 1 / 298.257223563
 

@@ -20,11 +20,10 @@ import numpy as np
 from astropy.time import Time
 from scipy.signal import lfilter
 
+from l4station.constants import AU_KM, SUN_SIDEREAL_RAD_S
 from l4station.ground import packets
 
 REPLAY_START = "2012-01-01"          # STEREO-A speeds from here (outside the held-back window)
-OMEGA_SUN_RAD_S = 2 * np.pi / (25.38 * 86400)
-AU_KM = 1.495978707e8
 CHANNELS_MEV = {"p1": 1.0, "p5": 5.0, "p10": 10.0, "p30": 30.0, "p50": 50.0, "p100": 100.0}
 
 
@@ -117,7 +116,7 @@ def measurements(start: Time, hours: float, *, source: str = "replay", seed: int
                        * (1 + 2.0 * jump),
                        "quality": np.zeros(n)}
         elif ptype.name == "mag":
-            spiral = np.arctan(OMEGA_SUN_RAD_S * AU_KM / v)
+            spiral = np.arctan(SUN_SIDEREAL_RAD_S * AU_KM / v)
             sector = np.where(np.sin(2 * np.pi * t_s / (6.8 * 86400) + rng.uniform(0, 6.3)) >= 0, 1.0, -1.0)
             b = 5.0 * (1 + 1.5 * jump) * np.exp(0.2 * _red_noise(rng, n, ptype.cadence_s, 7200.0))
             bn = 2.0 * _red_noise(rng, n, ptype.cadence_s, 3600.0) * (1 + 1.5 * jump)

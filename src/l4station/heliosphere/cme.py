@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from l4station.heliosphere.solarwind import AU_KM, R_SUN_KM
+from l4station.constants import AU_KM
+from l4station.heliosphere.solarwind import R_SUN_KM
 
 R0_KM = 20 * R_SUN_KM          # where the drag-based model starts (Vršnak et al. 2013)
 GAMMA_PER_KM = 0.2e-7          # the drag parameter Vršnak et al. (2013) recommend for most CMEs

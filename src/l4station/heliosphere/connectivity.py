@@ -9,28 +9,27 @@ which is west of the Sun's central meridian as Earth sees it), so a footprint of
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from astropy.time import Time
 
+from l4station.constants import AU_KM, SUN_SIDEREAL_RAD_S
 from l4station.heliosphere import observers
-from l4station.heliosphere.solarwind import AU_KM, R_SUN_KM
+from l4station.heliosphere.solarwind import R_SUN_KM
 
 
-OMEGA_SIDEREAL_RAD_S = 2 * math.pi / (25.38 * 86400.0)
 
 
 def footpoint_deg(lon_deg, r_km, v_kms) -> np.ndarray:
     """Longitude (deg, Earth-relative) of the spiral's footpoint on the solar surface."""
-    return np.asarray(lon_deg) + np.degrees(OMEGA_SIDEREAL_RAD_S * (np.asarray(r_km) - R_SUN_KM) / np.asarray(v_kms))
+    return np.asarray(lon_deg) + np.degrees(SUN_SIDEREAL_RAD_S * (np.asarray(r_km) - R_SUN_KM) / np.asarray(v_kms))
 
 
 def spiral(lon_deg: float, r_km: float, v_kms: float, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """The field line from the Sun out to the observer: radii (km) and longitudes (deg)."""
     r = np.linspace(R_SUN_KM, r_km, n)
-    return r, lon_deg + np.degrees(OMEGA_SIDEREAL_RAD_S * (r_km - r) / v_kms)
+    return r, lon_deg + np.degrees(SUN_SIDEREAL_RAD_S * (r_km - r) / v_kms)
 
 
 def separation_deg(a, b) -> np.ndarray:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from l4station.constants import AU_KM
 from l4station.geometry import wrap_degrees
-from l4station.heliosphere.solarwind import AU_KM
 
 MJD_2000 = 51544.0   # MJD of 2000-01-01T00:00 UTC
 FILES = {  # role: (speed file, position file)

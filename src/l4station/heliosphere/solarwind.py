@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from l4station.constants import AU_KM
+
 R_SUN_KM = 695700.0
-AU_KM = 149597870.7
 SYNODIC_PERIOD_S = 27.2753 * 86400.0   # Carrington synodic rotation (HUXt's constant)
 ALPHA = 0.15
 R_ACCEL_KM = 50 * R_SUN_KM

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 from scipy.integrate import solve_ivp
 
-from l4station.ephemeris import _collinear_balance, lagrange_points  # noqa: F401 - part of this model
+from l4station.ephemeris import lagrange_points  # noqa: F401 - the model's equilibria, defined at the bottom layer
 
 
 @njit(cache=True)

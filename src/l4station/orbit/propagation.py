@@ -22,6 +22,7 @@ from numba import njit
 from scipy.integrate import solve_ivp
 
 from l4station import ephemeris
+from l4station.constants import AU_KM, C_M_S, C_KM_S
 
 # DE421 gravitational parameters, km^3/s^2 (Folkner, Williams & Boggs 2008, IOM 343R-08-003,
 # table 4); Earth and Moon split from GM_EMB by the DE421 Earth/Moon mass ratio 81.30056.
@@ -40,12 +41,9 @@ GM = {
 }
 BODIES = tuple(GM)
 
-SOLAR_PRESSURE_1AU = 1361.0 / 299792458.0
+SOLAR_PRESSURE_1AU = 1361.0 / C_M_S
 """Solar radiation pressure on an absorbing surface at 1 au, N/m^2 (TSI 1361 W/m^2, Kopp & Lean 2011)."""
 
-AU_KM = 149597870.7
-YEAR_S = 365.25 * 86400.0  # Julian year, s
-C_KM_S = 299792.458
 _NODE_STEP_S = 0.125 * 86400.0
 
 

@@ -22,9 +22,10 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import ephemeris
+from l4station.constants import JULIAN_YEAR_S
 from l4station.geometry import wrap_degrees
 from l4station.orbit.cr3bp import TriangularStability, triangular_stability
-from l4station.orbit.propagation import YEAR_S, ForceModel, Trajectory, propagate
+from l4station.orbit.propagation import ForceModel, Trajectory, propagate
 
 
 
@@ -67,7 +68,7 @@ def stay(target: str, epoch: Time, years: float, *, model: ForceModel = ForceMod
     sampled every ``step_days``."""
     if years <= 0:
         raise ValueError(f"years must be positive, got {years}")
-    duration = years * YEAR_S
+    duration = years * JULIAN_YEAR_S
     r0, v0 = _barycentric_point(target, epoch)
     samples = np.arange(0.0, duration + 1.0, step_days * 86400.0)
     trajectory = propagate(r0, v0, epoch, duration, model=model, t_eval=samples, rtol=1e-11)
@@ -82,11 +83,11 @@ def stay(target: str, epoch: Time, years: float, *, model: ForceModel = ForceMod
     # Yearly resets for the station-keeping estimate.
     costs = []
     for k in range(int(np.floor(years + 1e-9))):
-        start = epoch + k * YEAR_S * u.s
+        start = epoch + k * JULIAN_YEAR_S * u.s
         rs, vs = _barycentric_point(target, start)
-        leg = propagate(rs, vs, start, YEAR_S, model=model, t_eval=[YEAR_S], rtol=1e-11)
+        leg = propagate(rs, vs, start, JULIAN_YEAR_S, model=model, t_eval=[JULIAN_YEAR_S], rtol=1e-11)
         re, ve = _barycentric_point(target, leg.time[-1:])
-        costs.append(np.linalg.norm(leg.velocity[-1] - ve[0]) + np.linalg.norm(leg.position[-1] - re[0]) / YEAR_S)
+        costs.append(np.linalg.norm(leg.velocity[-1] - ve[0]) + np.linalg.norm(leg.position[-1] - re[0]) / JULIAN_YEAR_S)
     sk = float(np.mean(costs) * 1000.0) if costs else float("nan")
     mu = float(ephemeris.SUN_EMB_MASS_RATIO)
     return Stay(target, trajectory.time, offset, distance, triangular_stability(mu), sk, trajectory)

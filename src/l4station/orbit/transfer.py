@@ -25,9 +25,10 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import ephemeris
+from l4station.constants import JULIAN_YEAR_S
 from l4station.geometry import wrap_degrees
 from l4station.orbit import lambert
-from l4station.orbit.propagation import GM, YEAR_S, ForceModel, Trajectory, propagate
+from l4station.orbit.propagation import GM, ForceModel, Trajectory, propagate
 
 MU_SUN = GM["sun"]
 MU_EARTH = GM["earth"]
@@ -293,7 +294,7 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
     duration = (arrive_by - departure).to_value(u.s)
     v_earth = ephemeris.posvel("earth", departure, frame="icrf")[1].value
     direction = -np.sign(goal) * v_earth / np.linalg.norm(v_earth)
-    years = duration / YEAR_S
+    years = duration / JULIAN_YEAR_S
     # Linear start: |goal| deg in `years` needs dv/v = goal / (3 * 360 * years).
     speed_orbit = 29.78
     guesses = [speed_orbit * abs(goal) / (3 * 360 * years) * f for f in (1.0, 1.1)]
@@ -321,9 +322,9 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
     k = int(np.argmax(ahead >= abs(goal))) if np.any(ahead >= abs(goal)) else len(ahead) - 1
     # Mean rate over the year centred on arrival: the eccentric drift orbit adds an annual
     # wobble of +-2e rad (e ~ 2 dv/v) to the longitude, so an instantaneous rate misleads.
-    half = int(round(YEAR_S / 2 / (samples[1] - samples[0])))
+    half = int(round(JULIAN_YEAR_S / 2 / (samples[1] - samples[0])))
     lo, hi = max(0, k - half), min(len(samples) - 1, k + half)
-    rate = (ahead[hi] - ahead[lo]) / ((samples[hi] - samples[lo]) / YEAR_S)
+    rate = (ahead[hi] - ahead[lo]) / ((samples[hi] - samples[lo]) / JULIAN_YEAR_S)
     near = np.abs(ahead - abs(goal)) <= 5.0
     return FreeDrift(departure, float(vinf), trajectory.time[k], float(rate),
                      float(np.count_nonzero(near) * (samples[1] - samples[0]) / 86400.0), trajectory)

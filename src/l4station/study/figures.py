@@ -6,8 +6,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from l4station.constants import AU_KM
 from l4station.heliosphere.connectivity import Connection, spiral
-from l4station.heliosphere.solarwind import AU_KM
 
 
 def subplots(*args, figsize: tuple[float, float], **kwargs):

@@ -6,10 +6,10 @@ import numpy as np
 
 from l4station.comms.contacts import RATE_ELEVATIONS, rate_table
 from l4station.comms.survey import survey
+from l4station.constants import AU_M
 from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
 
-AU_M = 1.495978707e11
 
 
 def _rates_figure(config) -> Figure:

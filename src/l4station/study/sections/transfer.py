@@ -5,10 +5,10 @@ import astropy.units as u
 import numpy as np
 
 from l4station import ephemeris
+from l4station.constants import AU_KM
 from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
 
-AU_KM = 149597870.7
 
 
 def chosen(trade, arrive_by):
