@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from l4station.constants import AU_KM
+from l4station.geometry import wrap_degrees
 from l4station.heliosphere.solarwind import R_SUN_KM
 
 R0_KM = 20 * R_SUN_KM          # where the drag-based model starts (Vršnak et al. 2013)
@@ -114,4 +115,4 @@ def ensemble_arrival(v_measured_kms, relative_sigma, w_kms, *, w_sigma_kms=50.0,
 def view_angle_deg(cme_longitude_deg, observer_longitude_deg) -> np.ndarray:
     """Angle between a CME's direction and an observer's direction from the Sun (deg, 0-180)."""
     d = np.asarray(cme_longitude_deg, dtype=float) - np.asarray(observer_longitude_deg, dtype=float)
-    return np.abs((d + 180.0) % 360.0 - 180.0)
+    return np.abs(wrap_degrees(d))

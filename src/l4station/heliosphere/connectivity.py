@@ -15,6 +15,7 @@ import numpy as np
 from astropy.time import Time
 
 from l4station.constants import AU_KM, SUN_SIDEREAL_RAD_S
+from l4station.geometry import wrap_degrees
 from l4station.heliosphere import observers
 from l4station.heliosphere.solarwind import R_SUN_KM
 
@@ -34,7 +35,7 @@ def spiral(lon_deg: float, r_km: float, v_kms: float, n: int = 200) -> tuple[np.
 
 def separation_deg(a, b) -> np.ndarray:
     """Signed difference a - b wrapped to (-180, 180]."""
-    return -((np.asarray(b) - np.asarray(a) + 180.0) % 360.0 - 180.0)
+    return -wrap_degrees(np.asarray(b) - np.asarray(a))
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Connection:
     @property
     def limb(self) -> str:
         """The footpoint as the Sun's disk is named from Earth: W for positive, E for negative."""
-        f = (self.footpoint_deg + 180.0) % 360.0 - 180.0
+        f = wrap_degrees(self.footpoint_deg)
         return f"{'W' if f >= 0 else 'E'}{abs(f):.0f}"
 
 

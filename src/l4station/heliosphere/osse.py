@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.time import Time
 
+from l4station.geometry import wrap_degrees
 from l4station.heliosphere import cme as cme_model
 from l4station.heliosphere import corotation, observers, solarwind as sw
 from l4station.heliosphere.insitu import Series
@@ -82,7 +83,7 @@ def synthetic_boundary(days: int, rng: np.random.Generator, n_lon: int = 128) ->
     centres = rng.uniform(0, 360, 3) + np.cumsum(rng.normal(0, 1.5, (days, 3)), axis=0)
     amplitude = np.clip(260 + 70 * _ou(rng, days, 40.0, (3,)), 60, 450)
     width = rng.uniform(15, 35, 3)
-    d = (lon[None, None, :] - centres[:, :, None] + 180) % 360 - 180
+    d = wrap_degrees(lon[None, None, :] - centres[:, :, None])
     maps = 330 + np.sum(amplitude[:, :, None] * np.exp(-0.5 * (d / width[None, :, None]) ** 2), axis=1)
     modes = np.arange(4, 13)
     coef = _ou(rng, days, 5.0, (len(modes), 2)) * (25 / np.sqrt(len(modes)))
