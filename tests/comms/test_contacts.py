@@ -18,8 +18,9 @@ def plan():
 
 
 def test_windows():
-    assert contacts.windows(np.array([0, 1, 1, 0, 1], bool)) == [(1, 3), (4, 5)]
-    assert contacts.windows(np.zeros(4, bool)) == []
+    from l4station.arrays import runs
+    assert runs(np.array([0, 1, 1, 0, 1], bool)) == [(1, 3), (4, 5)]
+    assert runs(np.zeros(4, bool)) == []
 
 
 def test_one_pass_a_day_within_the_allocation(plan):

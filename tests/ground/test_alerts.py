@@ -58,6 +58,6 @@ def test_s_scale_alerts_follow_the_swpc_event_rule():
 
 
 def test_runs():
-    from l4station.heliosphere.radiation import runs
+    from l4station.arrays import runs
     flag = np.array([0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1], bool)
-    assert runs(flag, 3) == [(1, 3), (8, 11)]
+    assert runs(flag, 3) == [(1, 4), (8, 12)]

@@ -23,6 +23,7 @@ import numpy as np
 from astropy.time import Time
 from numba import njit
 
+from l4station.arrays import runs
 from l4station.comms import rf
 from l4station.comms.visibility import elevations
 from l4station.constants import AU_M, C_M_S
@@ -30,12 +31,6 @@ from l4station.constants import AU_M, C_M_S
 RATE_ELEVATIONS = np.array([5.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 84.9])
 """Elevations (deg) of the rate table: ITU-R P.676's approximate slant-path method (as itur
 implements it) holds between 5 and 85 deg; the table is flat beyond its ends."""
-
-
-def windows(visible: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) index pairs of the runs of True in a boolean array (stop exclusive)."""
-    edges = np.diff(np.concatenate([[0], visible.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
 
 
 def best_band(station, spacecraft_bands) -> str:
@@ -143,7 +138,7 @@ def _schedule(times: Time, elevation: np.ndarray, visible: np.ndarray, tracking:
     for lo, hi in bounds:
         best = None
         for s in tracking:
-            for a, b in windows(visible[s, lo:hi]):
+            for a, b in runs(visible[s, lo:hi]):
                 peak = a + int(np.argmax(elevation[s, lo + a:lo + b]))
                 n = min(length, b - a)
                 start = int(np.clip(peak - n // 2, a, b - n))

@@ -20,6 +20,7 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import ephemeris
+from l4station.arrays import runs
 from l4station.comms import optical, rf
 from l4station.constants import AU_M, C_M_S
 from l4station.geometry import angle_between
@@ -102,10 +103,9 @@ def mars_conjunctions(config, ground_rate_bps: float) -> list[Conjunction]:
     point = ephemeris.lagrange_point(m.target, t)[0].value
     sem = np.degrees(angle_between(-earth, mars - earth))
     slm = np.degrees(angle_between(-point, mars - point))
-    from l4station.comms.contacts import windows
 
     out = []
-    for a, b in windows(sem < r.conjunction_deg):
+    for a, b in runs(sem < r.conjunction_deg):
         k = slice(a, b)
         worst = int(a + np.argmin(slm[k]))
         d_mars_l4 = float(np.linalg.norm(mars[worst] - point[worst])) * 1e3

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from l4station.arrays import runs
 from l4station.ground import packets
 from l4station.heliosphere import radiation
 
@@ -61,8 +62,9 @@ def limit_alerts(name: str, columns: dict[str, np.ndarray]) -> list[Alert]:
                 continue
             x = columns[f.name]
             low, high = limits
-            for i, j in radiation.runs(_outside(x, limits), f.persistence):
-                segment = x[i:j + 1]
+            for i, stop in runs(_outside(x, limits), f.persistence):
+                j = stop - 1
+                segment = x[i:stop]
                 extreme = segment.max() if np.isfinite(high) and segment.max() > high else segment.min()
                 out.append(Alert("limit", f"{name}.{f.name}", level, int(t[i]), None if j == len(t) - 1 else int(t[j]),
                                  float(extreme), f"{f.description} {extreme:.4g} {f.units} outside {level} "

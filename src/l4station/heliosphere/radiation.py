@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from l4station.arrays import runs
+
 S_THRESHOLDS_PFU = (10.0, 1e2, 1e3, 1e4, 1e5)   # S1..S5
 S_NAMES = ("none", "S1 minor", "S2 moderate", "S3 strong", "S4 severe", "S5 extreme")
 CONNECTION_SIGMA_DEG = 43.0   # Gaussian width of SEP peak intensity vs connection angle (Richardson et al. 2014)
@@ -37,14 +39,6 @@ class ProtonEvent:
         return int(s_level(self.peak_pfu))
 
 
-def runs(flag, at_least: int = 1) -> list[tuple[int, int]]:
-    """(first, last) indices of the runs of True at least ``at_least`` long."""
-    edges = np.diff(np.concatenate([[0], np.asarray(flag, dtype=np.int8), [0]]))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    keep = stops - starts + 1 >= at_least
-    return list(zip(starts[keep].tolist(), stops[keep].tolist()))
-
-
 def detect_events(flux_pfu, *, threshold_pfu: float = 10.0, consecutive: int = 3) -> list[ProtonEvent]:
     """Proton events in a flux series by SWPC's rule: onset at the first of ``consecutive`` readings
     >= threshold, end at the last reading >= threshold before the flux falls below it (missing
@@ -52,7 +46,8 @@ def detect_events(flux_pfu, *, threshold_pfu: float = 10.0, consecutive: int = 3
     flux = np.asarray(flux_pfu, dtype=float)
     valid = np.flatnonzero(np.isfinite(flux))
     events = []
-    for first, last in runs(flux[valid] >= threshold_pfu, consecutive):
+    for first, stop in runs(flux[valid] >= threshold_pfu, consecutive):
+        last = stop - 1
         segment = slice(valid[first], valid[last] + 1)
         peak = valid[first] + int(np.nanargmax(flux[segment]))
         events.append(ProtonEvent(int(valid[first]), int(valid[last]), peak, float(flux[peak])))
