@@ -20,5 +20,6 @@ C_KM_S = C_M_S / 1e3
 DAY_S = 86400.0                                 # s in a day of UTC/TDB
 JULIAN_YEAR_DAYS = 365.25
 JULIAN_YEAR_S = JULIAN_YEAR_DAYS * DAY_S
+EARTH_MEAN_ORBITAL_SPEED_KMS = 29.78            # NASA Earth fact sheet (2 pi au / sidereal year)
 SUN_SIDEREAL_PERIOD_DAYS = 25.38                # Carrington rotation, sidereal
 SUN_SIDEREAL_RAD_S = 2 * math.pi / (SUN_SIDEREAL_PERIOD_DAYS * DAY_S)

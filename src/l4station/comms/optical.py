@@ -28,6 +28,7 @@ from scipy.stats import poisson
 from l4station.constants import C_M_S
 
 H = 6.62607015e-34   # J s
+NIGHT_ATMOSPHERE_1550NM = 0.7   # clear-night transmission at 1550 nm, one factor of default.toml's efficiency
 
 
 def ppm_capacity(m: int, ks, kb, *, samples: int = 40000, seed: int = 0) -> np.ndarray:

@@ -26,6 +26,7 @@ from l4station.constants import AU_M, C_M_S
 from l4station.geometry import angle_between
 
 GEO_RADIUS_M = 42164e3
+RELAY_ANTENNA_EFFICIENCY = 0.55   # a relay craft's high-gain antenna, as typical deep-space HGAs (default.toml)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def _space_link(config, distance_m: float, *, tx_power_w: float, tx_diameter_m: 
     """Rate (bps) of a spacecraft-to-spacecraft RF link (no atmosphere; receiver noise from the config)."""
     link = config.link
     return rf.budget(station="space", band=band, elevation_deg=90.0, distance_m=distance_m, tx_power_w=tx_power_w,
-                     tx_diameter_m=tx_diameter_m, tx_efficiency=0.55, rx_diameter_m=rx_diameter_m,
+                     tx_diameter_m=tx_diameter_m, tx_efficiency=RELAY_ANTENNA_EFFICIENCY, rx_diameter_m=rx_diameter_m,
                      rx_efficiency=config.spacecraft.rf.antenna_efficiency,
                      system_noise_k=config.relay.spacecraft_noise_k, code=link.code,
                      required_margin_db=link.required_margin_db, tx_pointing_deg=link.pointing_error_deg,
@@ -133,7 +134,7 @@ def mission_paths(config, distance_m: float, optical_rows: list[dict] | None = N
         rows = optical_rows if optical_rows is not None else optical.station_links(config, distance_m)
         best = max(rows, key=lambda row: row["rate_bps"])
         paths.append(Path([Hop(target, best["station"], distance_m, best["rate_bps"])], r.relay_delay_s))
-        above_clouds = config.optical.efficiency / 0.7  # no atmosphere (its assumed 0.7 factor) above GEO's path
+        above_clouds = config.optical.efficiency / optical.NIGHT_ATMOSPHERE_1550NM   # no atmosphere on GEO's path
         geo = optical.downlink(power_w=sc.optical.laser_power_w, wavelength_m=sc.optical.wavelength_nm * 1e-9,
                                tx_aperture_m=sc.optical.aperture_m, rx_aperture_m=r.geo_aperture_m,
                                distance_m=distance_m, efficiency=min(1.0, above_clouds),

@@ -24,6 +24,8 @@ VERSION = "3.3"
 FILL = -1.0e31
 FILL_TEXT = "-1.0E31"
 TIME_LENGTH = 24
+# ASCII codes the compiled text writers put into their byte buffers
+DIGIT_0, MINUS, DOT, COLON, COMMA, LETTER_E, LETTER_T, LETTER_Z, NEWLINE = b"0-.:,eTZ\n"
 MAX_REQUEST_DAYS = 366           # 1408 beyond this (a year of the finest data, ~3 million records)
 FORMATS = ("csv", "binary", "json")
 STATUS = {
@@ -201,7 +203,7 @@ def _civil(days):
 @numba.njit(cache=True)
 def _put(out, pos, value, width):
     for k in range(width - 1, -1, -1):
-        out[pos + k] = 48 + value % 10
+        out[pos + k] = DIGIT_0 + value % 10
         value //= 10
 
 
@@ -212,19 +214,19 @@ def _write_time(out, pos, t_us):
     rest = ms - days * 86_400_000
     y, mo, d = _civil(days)
     _put(out, pos, y, 4)
-    out[pos + 4] = 45
+    out[pos + 4] = MINUS
     _put(out, pos + 5, mo, 2)
-    out[pos + 7] = 45
+    out[pos + 7] = MINUS
     _put(out, pos + 8, d, 2)
-    out[pos + 10] = 84
+    out[pos + 10] = LETTER_T
     _put(out, pos + 11, rest // 3_600_000, 2)
-    out[pos + 13] = 58
+    out[pos + 13] = COLON
     _put(out, pos + 14, rest // 60_000 % 60, 2)
-    out[pos + 16] = 58
+    out[pos + 16] = COLON
     _put(out, pos + 17, rest // 1000 % 60, 2)
-    out[pos + 19] = 46
+    out[pos + 19] = DOT
     _put(out, pos + 20, rest % 1000, 3)
-    out[pos + 23] = 90
+    out[pos + 23] = LETTER_Z
     return pos + 24
 
 
@@ -258,7 +260,7 @@ def _write_number(out, pos, x, decimals, fill):
             out[pos + k] = fill[k]
         return pos + len(fill)
     if x < 0:
-        out[pos] = 45
+        out[pos] = MINUS
         pos += 1
         x = -x
     if decimals >= 0:
@@ -266,7 +268,7 @@ def _write_number(out, pos, x, decimals, fill):
         q = np.int64(x * scale + 0.5)
         pos = _write_digits(out, pos, q // scale)
         if decimals > 0:
-            out[pos] = 46
+            out[pos] = DOT
             _put(out, pos + 1, q % scale, decimals)
             pos += 1 + decimals
         return pos
@@ -277,13 +279,13 @@ def _write_number(out, pos, x, decimals, fill):
     if mantissa >= 10000:
         mantissa //= 10
         exponent += 1
-    out[pos] = 48 + mantissa // 1000
-    out[pos + 1] = 46
+    out[pos] = DIGIT_0 + mantissa // 1000
+    out[pos + 1] = DOT
     _put(out, pos + 2, mantissa % 1000, 3)
-    out[pos + 5] = 101
+    out[pos + 5] = LETTER_E
     pos += 6
     if exponent < 0:
-        out[pos] = 45
+        out[pos] = MINUS
         pos += 1
         exponent = -exponent
     return _write_digits(out, pos, exponent)
@@ -297,9 +299,9 @@ def _csv(t_us, values, decimals, fill):
     for i in range(n):
         pos = _write_time(out, pos, t_us[i])
         for j in range(m):
-            out[pos] = 44
+            out[pos] = COMMA
             pos = _write_number(out, pos + 1, values[i, j], decimals[j], fill)
-        out[pos] = 10
+        out[pos] = NEWLINE
         pos += 1
     return out[:pos]
 

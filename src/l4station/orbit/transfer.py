@@ -25,7 +25,7 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import ephemeris
-from l4station.constants import JULIAN_YEAR_S
+from l4station.constants import EARTH_MEAN_ORBITAL_SPEED_KMS, JULIAN_YEAR_S
 from l4station.geometry import wrap_degrees
 from l4station.orbit import lambert
 from l4station.orbit.propagation import GM, ForceModel, Trajectory, propagate
@@ -296,8 +296,7 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
     direction = -np.sign(goal) * v_earth / np.linalg.norm(v_earth)
     years = duration / JULIAN_YEAR_S
     # Linear start: |goal| deg in `years` needs dv/v = goal / (3 * 360 * years).
-    speed_orbit = 29.78
-    guesses = [speed_orbit * abs(goal) / (3 * 360 * years) * f for f in (1.0, 1.1)]
+    guesses = [EARTH_MEAN_ORBITAL_SPEED_KMS * abs(goal) / (3 * 360 * years) * f for f in (1.0, 1.1)]
 
     def longitude_at_end(vinf):
         start, r0, v0 = _escape(departure, vinf * direction, model, duration / 86400.0 / 2)
