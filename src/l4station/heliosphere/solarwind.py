@@ -135,9 +135,10 @@ class ConeCME:
         return inside & (offset <= half_angle)
 
 
-def radial_bracket(stored_r_km: np.ndarray, r_km) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def radial_bracket(stored_r_km: np.ndarray, r_km, clamp: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Linear interpolation among stored radii (any order): indices j0, j1 into them and the weight
-    of j1 at each r_km, clamped to the stored range."""
+    of j1 at each r_km, clamped to the stored range (or, without ``clamp``, extrapolating from the
+    nearest two radii)."""
     r = np.asarray(r_km, dtype=float)
     order = np.argsort(stored_r_km)
     radii = stored_r_km[order]
@@ -145,8 +146,8 @@ def radial_bracket(stored_r_km: np.ndarray, r_km) -> tuple[np.ndarray, np.ndarra
         j = np.full(r.shape, order[0])
         return j, j, np.zeros(r.shape)
     k = np.clip(np.searchsorted(radii, r) - 1, 0, len(radii) - 2)
-    w = np.clip((r - radii[k]) / (radii[k + 1] - radii[k]), 0.0, 1.0)
-    return order[k], order[k + 1], w
+    w = (r - radii[k]) / (radii[k + 1] - radii[k])
+    return order[k], order[k + 1], (np.clip(w, 0.0, 1.0) if clamp else w)
 
 
 @dataclass(frozen=True)
@@ -174,17 +175,11 @@ class Solution:
             if offset[i0] > 1e-6:
                 raise ValueError(f"no model line at longitude {lon_deg:.2f} deg; run solve() with it in longitudes_deg")
         i1 = (i0 + 1) % n
-        order = np.argsort(self.r_km)
-        radii = self.r_km[order]
-        if len(radii) == 1:
-            if abs(r_km - radii[0]) > 1.5 * R_SUN_KM:
-                raise ValueError(f"speeds were stored at r = {radii[0] / AU_KM:.4f} au only; "
-                                 f"pass store_r_km=[{r_km:.6g}] to solve()")
-            radial = self.v[..., order[0]]
-        else:
-            j = int(np.clip(np.searchsorted(radii, r_km) - 1, 0, len(radii) - 2))
-            g = (r_km - radii[j]) / (radii[j + 1] - radii[j])
-            radial = (1 - g) * self.v[..., order[j]] + g * self.v[..., order[j + 1]]
+        if len(self.r_km) == 1 and abs(r_km - self.r_km[0]) > 1.5 * R_SUN_KM:
+            raise ValueError(f"speeds were stored at r = {self.r_km[0] / AU_KM:.4f} au only; "
+                             f"pass store_r_km=[{r_km:.6g}] to solve()")
+        j0, j1, g = radial_bracket(self.r_km, r_km, clamp=False)
+        radial = (1 - g) * self.v[..., int(j0)] + g * self.v[..., int(j1)]
         return (1 - w) * radial[:, i0] + w * radial[:, i1]
 
 
