@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +127,18 @@ def _check_sqlite_file(url: str, path: str, mode: str, create: bool) -> bool:
     return status is not None
 
 
+def _create_file(path: str) -> bool:
+    """Create the archive's empty file (SQLite starts a database in it); True if this call made it,
+    False if another process did in the meantime."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        return True
+    except FileExistsError:
+        return False
+    except OSError as error:
+        raise ArchiveError(f"cannot create the archive {path}: {error.strerror}; choose another path") from None
+
+
 class Archive:
     """An open archive at ``url``: ``sqlite:///path/to/file.db`` (``?mode=ro`` to read only) or
     ``postgresql://user@host/db``. ``create`` makes the schema (a writer); a reader needs an archive."""
@@ -140,7 +153,8 @@ class Archive:
             raise ArchiveError(f"bad database URL {url!r}: {error}") from None
         if parsed.scheme == "sqlite":
             path, mode = _sqlite_target(url)
-            self.new = not _check_sqlite_file(url, path, mode, create)
+            if not _check_sqlite_file(url, path, mode, create):
+                self.new = _create_file(path)     # False if another process made it first
             self.path = Path(path)
             self.dialect = "sqlite"
             self.driver_error: type[Exception] = sqlite3.Error
@@ -192,7 +206,8 @@ class Archive:
 
     def _create_schema(self) -> None:
         if self.dialect == "sqlite":
-            self.connection.execute("PRAGMA journal_mode=WAL")     # kept in the file: readers follow writers
+            self._wal()
+
         with self.transaction() as cursor:
             for statement in _tables().values():
                 cursor.execute(statement)
@@ -200,13 +215,36 @@ class Archive:
             cursor.execute(f"CREATE TABLE IF NOT EXISTS batches (id {serial}, source TEXT NOT NULL, "
                            "received_us BIGINT NOT NULL, summary TEXT)")
 
+    def _wal(self, patience_s: float = 60.0) -> None:
+        """Put the SQLite file in WAL mode (kept in the file: readers follow writers). Changing the
+        mode needs the file to itself and SQLite does not wait for that, so wait here while
+        another process holds it (two writers starting on a new archive)."""
+        deadline = time.monotonic() + patience_s
+        while True:
+            try:
+                self.connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _holds_nothing(self) -> bool:
+        """Whether the SQLite file holds no ingested batch (so removing it loses nothing); a file
+        that cannot be read now (another writer holds it) counts as holding something."""
+        try:
+            with sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro", uri=True, timeout=1.0) as check:
+                return check.execute("SELECT COUNT(*) FROM batches").fetchone()[0] == 0
+        except sqlite3.Error as error:
+            return "no such table" in str(error)
+
     def discard(self) -> None:
-        """Close, and remove the SQLite archive if this open created it (a failed first ingest
-        leaves no file behind)."""
+        """Close, and remove the SQLite archive if this open created it and nothing was stored
+        in it since (a failed first ingest leaves no file behind; another writer's data stay)."""
         connection = getattr(self, "connection", None)
         if connection is not None:
             connection.close()
-        if self.new and self.path is not None:
+        if self.new and self.path is not None and self._holds_nothing():
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
