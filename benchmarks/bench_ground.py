@@ -137,32 +137,37 @@ def bench_hapi(url: str):
     server.should_exit = True
 
 
-def bench_load(base: str, clients: int = 8, per_client: int = 25):
-    latencies, errors = [], 0
-    deadline = time.time() + 120
+def concurrent_requests(clients: int, per_client: int, request, timeout_s: float = 60.0, budget_s: float = 600.0):
+    """``clients`` threads, each with its own HTTP client, making ``per_client`` requests
+    (``request(client, k, i)`` returns whether the answer was right): latencies in ms, wall time
+    in s and the number of wrong answers."""
+    deadline = time.time() + budget_s
 
     def worker(k):
-        nonlocal errors
-        out = []
-        with httpx.Client(timeout=30) as client:
+        out, wrong = [], 0
+        with httpx.Client(timeout=timeout_s) as client:
             for i in range(per_client):
                 if time.time() > deadline:
                     break
-                day = (k * per_client + i) % 360
-                start = np.datetime64("2026-01-01") + np.timedelta64(day, "D")
                 t = time.perf_counter()
-                r = client.get(f"{base}/hapi/data?dataset=plasma&start={start}&stop={start + np.timedelta64(1, 'D')}")
+                wrong += not request(client, k, i)
                 out.append(time.perf_counter() - t)
-                if r.status_code != 200 or r.content.count(b"\n") != 1440:
-                    errors += 1
-        return out
+        return out, wrong
 
     t = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        for result in pool.map(worker, range(clients)):
-            latencies += result
+        results = list(pool.map(worker, range(clients)))
     wall = time.perf_counter() - t
-    ms = np.array(latencies) * 1e3
+    return np.array([x for out, _ in results for x in out]) * 1e3, wall, sum(w for _, w in results)
+
+
+def bench_load(base: str, clients: int = 8, per_client: int = 25):
+    def one_day(client, k, i):
+        start = np.datetime64("2026-01-01") + np.timedelta64((k * per_client + i) % 360, "D")
+        r = client.get(f"{base}/hapi/data?dataset=plasma&start={start}&stop={start + np.timedelta64(1, 'D')}")
+        return r.status_code == 200 and r.content.count(b"\n") == 1440
+
+    ms, wall, errors = concurrent_requests(clients, per_client, one_day, timeout_s=30, budget_s=120)
     print(f"load      {clients} clients x {per_client} one-day CSV requests: p50 {np.percentile(ms, 50):.1f} ms, "
           f"p99 {np.percentile(ms, 99):.1f} ms, {len(ms) / wall:.0f} requests/s, errors {errors}")
 
@@ -230,29 +235,14 @@ def week_load(url: str, src: str, clients: int = 8, per_client: int = 6) -> dict
 
 
 def load_pass(base: str, clients: int, per_client: int) -> dict:
-    latencies, errors = [], 0
+    def week(client, k, i):
+        start = np.datetime64("2026-01-01") + np.timedelta64(int(np.random.default_rng((k, i)).integers(0, WEEK_DAYS - 7)), "D")
+        dataset, fmt = ("mag", "plasma")[i % 2], ("csv", "binary", "json")[(k + i) % 3]
+        r = client.get(f"{base}/hapi/data?dataset={dataset}&start={start}&stop={start + np.timedelta64(7, 'D')}"
+                       f"&format={fmt}")
+        return r.status_code == 200 and len(r.content) >= 7 * 1440 * 30
 
-    def worker(k):
-        nonlocal errors
-        out = []
-        rng = np.random.default_rng(k)
-        with httpx.Client(timeout=60) as client:
-            for i in range(per_client):
-                start = np.datetime64("2026-01-01") + np.timedelta64(int(rng.integers(0, WEEK_DAYS - 7)), "D")
-                dataset, fmt = ("mag", "plasma")[i % 2], ("csv", "binary", "json")[(k + i) % 3]
-                t = time.perf_counter()
-                r = client.get(f"{base}/hapi/data?dataset={dataset}&start={start}&stop={start + np.timedelta64(7, 'D')}"
-                               f"&format={fmt}")
-                out.append(time.perf_counter() - t)
-                errors += r.status_code != 200 or len(r.content) < 7 * 1440 * 30
-        return out
-
-    t = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        for result in pool.map(worker, range(clients)):
-            latencies += result
-    wall = time.perf_counter() - t
-    ms = np.array(latencies) * 1e3
+    ms, wall, errors = concurrent_requests(clients, per_client, week)
     assert errors == 0, f"{errors} failed requests"
     return {"p50 ms": float(np.percentile(ms, 50)), "p99 ms": float(np.percentile(ms, 99)),
             "requests/s": len(ms) / wall}
