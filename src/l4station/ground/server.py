@@ -297,7 +297,9 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
             local.archive = Archive(url, create=False)
         return local.archive
 
-    def hapi_error(error: hapi.HapiError) -> JSONResponse:
+    @app.exception_handler(hapi.HapiError)
+    async def hapi_error(request: Request, error: hapi.HapiError) -> JSONResponse:
+        """Any HAPI error raised by a route: its HAPI status JSON and HTTP code."""
         return JSONResponse(hapi.status(error.code, error.detail), status_code=error.http)
 
     @app.middleware("http")
@@ -359,21 +361,15 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
 
     @app.get("/hapi/info")
     def info(request: Request):
-        try:
-            r = hapi.info_request(query(request))
-        except hapi.HapiError as error:
-            return hapi_error(error)
+        r = hapi.info_request(query(request))
         return hapi.info(r.dataset, r.parameters, cache.extent(archive(), r.dataset.name))
 
     @app.get("/hapi/data")
     def data(request: Request):
-        try:
-            q = query(request)
-            name = q.get("dataset", q.get("id"))
-            extent = cache.extent(archive(), name) if name in packets.dictionary() else None
-            r = hapi.data_request(q, hapi.extent_dates(extent) if extent else None)
-        except hapi.HapiError as error:
-            return hapi_error(error)
+        q = query(request)
+        name = q.get("dataset", q.get("id"))
+        extent = cache.extent(archive(), name) if name in packets.dictionary() else None
+        r = hapi.data_request(q, hapi.extent_dates(extent) if extent else None)
         code = 1200 if archive().has_samples(r.dataset.name, r.start_us, r.stop_us) else 1201
         body = hapi.stream(r, day_chunks(r), extent, code)
         media = {"csv": "text/csv", "binary": "application/octet-stream", "json": "application/json"}[r.format]
