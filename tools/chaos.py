@@ -44,10 +44,8 @@ CLI = [sys.executable, "-m", "l4station"]
 
 def _offsets(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Start and end offsets of the packets of a clean stream."""
-    buf = np.frombuffer(data, np.uint8)
-    offsets, apids, status, *_ = packets._frame(buf, packets._length_of_apid(), packets.CRC_TABLE, True, False)
-    assert np.all(status == packets.OK)
-    return offsets, offsets + packets._length_of_apid()[apids]
+    found = packets.whole_packets(data)
+    return found.start, found.stop
 
 
 def _stored(url: str) -> set[tuple[str, int]]:
@@ -58,12 +56,8 @@ def _stored(url: str) -> set[tuple[str, int]]:
 
 def _keys(data: bytes) -> list[tuple[str, int]]:
     """(packet type, sample time) of each packet of a clean stream, in stream order."""
-    decoded = packets.decode(data)
     names = {p.apid: p.name for p in packets.dictionary().values()}
-    buf = np.frombuffer(data, np.uint8)
-    offsets, apids, *_ = packets._frame(buf, packets._length_of_apid(), packets.CRC_TABLE, True, False)
-    times = {name: iter(decoded.data[name]["t_us"]) for name in names.values()}
-    return [(names[int(a)], int(next(times[names[int(a)]]))) for a in apids]
+    return [(names[apid], t) for apid, t in packets.whole_packets(data).keys()]
 
 
 def _state(url: str) -> tuple:
@@ -229,11 +223,9 @@ def probe_two_writers(work: Path, data: bytes, deadline: float) -> tuple[bool, s
 
 def _cut_at(data: bytes, at_us: int) -> tuple[bytes, bytes]:
     """The packets sampled before ``at_us`` and those from it on."""
-    offsets, ends = _offsets(data)
-    rows = [data[a:b] for a, b in zip(offsets, ends)]
-    t_us = packets.unix_us_from_cuc([int.from_bytes(r[6:10], "big") for r in rows],
-                                    [int.from_bytes(r[10:12], "big") for r in rows])
-    return b"".join(r for r, t in zip(rows, t_us) if t < at_us), b"".join(r for r, t in zip(rows, t_us) if t >= at_us)
+    found = packets.whole_packets(data)
+    rows = [(data[a:b], t) for a, b, t in zip(found.start, found.stop, found.t_us)]
+    return b"".join(r for r, t in rows if t < at_us), b"".join(r for r, t in rows if t >= at_us)
 
 
 def probe_late_data(work: Path, data: bytes, deadline: float) -> tuple[bool, str]:
@@ -246,9 +238,9 @@ def probe_late_data(work: Path, data: bytes, deadline: float) -> tuple[bool, str
     cuts = [first + (last - first) * q // 4 for q in (1, 2, 3)]
     cuts += [t + side * (7 * 3600 + d) * 1_000_000 for t in shocks for side in (-1, 1) for d in (-60, 60)]
     cuts = [c for c in cuts if first < c < last]
+    found = packets.whole_packets(data)
     particles = packets.dictionary()["particles"].apid
-    offsets, ends = _offsets(data)
-    quiet = b"".join(data[a:b] for a, b in zip(offsets, ends) if ((data[a] & 7) << 8 | data[a + 1]) != particles)
+    quiet = b"".join(data[a:b] for a, b, apid in zip(found.start, found.stop, found.apid) if apid != particles)
     differ, alerts = [], 0
     for variant, stream in (("all", data), ("no particles", quiet)):    # no proton event to widen windows
         reference = f"sqlite:///{work / f'reference-{variant}.db'}"

@@ -19,10 +19,9 @@ T0_US = 1_795_500_000_000_000           # 2026-11-21T...: apart from the 48-h si
 
 def _pieces(data: bytes, n: int) -> list[bytes]:
     """The stream cut at packet boundaries into n pieces of about equal packet counts."""
-    buf = np.frombuffer(data, np.uint8)
-    offsets, *_ = packets._frame(buf, packets._length_of_apid(), packets.CRC_TABLE, True, False)
+    offsets = packets.whole_packets(data).start
     cuts = offsets[np.linspace(0, len(offsets), n + 1).astype(int)[1:-1]]
-    return [bytes(p) for p in np.split(buf, cuts)]
+    return [bytes(p) for p in np.split(np.frombuffer(data, np.uint8), cuts)]
 
 
 def _state(archive) -> tuple:
@@ -110,13 +109,10 @@ def test_two_writers_at_once(archive_url, tmp_path, two_days):
 
 def _split_at(data: bytes, at_us: int, without: str) -> tuple[bytes, bytes]:
     """The packets (less one type) sampled before ``at_us``, and those from it on."""
-    buf = np.frombuffer(data, np.uint8)
-    offsets, apids, *_ = packets._frame(buf, packets._length_of_apid(), packets.CRC_TABLE, True, False)
-    rows = [bytes(buf[o:o + packets._length_of_apid()[a]]) for o, a in zip(offsets, apids)
-            if a != packets.dictionary()[without].apid]
-    t_us = packets.unix_us_from_cuc([int.from_bytes(r[6:10], "big") for r in rows],
-                                    [int.from_bytes(r[10:12], "big") for r in rows])
-    return (b"".join(r for r, t in zip(rows, t_us) if t < at_us), b"".join(r for r, t in zip(rows, t_us) if t >= at_us))
+    found = packets.whole_packets(data)
+    kept = found.apid != packets.dictionary()[without].apid
+    rows = [(data[a:b], t) for a, b, t, k in zip(found.start, found.stop, found.t_us, kept) if k]
+    return b"".join(r for r, t in rows if t < at_us), b"".join(r for r, t in rows if t >= at_us)
 
 
 @pytest.mark.parametrize("offset_min", [-421, -419, 419, 421, 422, 429])

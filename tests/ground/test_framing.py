@@ -22,14 +22,11 @@ N_PACKETS = 400
 
 def _packets_of(data: bytes) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Start and end offsets of the packets of a clean stream, and each one's key (APID, time)."""
-    buf = np.frombuffer(data, dtype=np.uint8)
-    offsets, apids, status, skipped, *_ = packets._frame(buf, packets._length_of_apid(), packets.CRC_TABLE, True, False)
-    assert np.all(status == packets.OK) and skipped == 0
-    decoded = packets.decode(data)
-    times = {p.apid: iter(decoded.data[p.name]["t_us"]) for p in packets.dictionary().values()}
-    keys = [(int(a), int(next(times[int(a)]))) for a in apids]   # each APID's rows are in stream order
+    found = packets.whole_packets(data)
+    assert found.start[0] == 0 and np.array_equal(found.stop[:-1], found.start[1:]) and found.stop[-1] == len(data)
+    keys = found.keys()
     assert len(set(keys)) == len(keys)
-    return offsets, offsets + packets._length_of_apid()[apids], keys
+    return found.start, found.stop, keys
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +142,7 @@ def test_one_inserted_byte_costs_nothing(two_days):
 def _bad_headers_before_boundaries(data: bytes, boundaries: list[int]) -> bytes:
     """A plausible-looking but wrong header (APID 272, wrong length) a few bytes before each
     boundary, between two packets."""
-    offsets, apids, *_ = packets._frame(np.frombuffer(data, np.uint8), packets._length_of_apid(), packets.CRC_TABLE,
-                                        True, False)
+    offsets = packets.whole_packets(data).start
     out, last = [], 0
     for b in boundaries:
         at = int(offsets[np.searchsorted(offsets, b - 40)])

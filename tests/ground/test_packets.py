@@ -111,3 +111,17 @@ def test_importing_packets_leaves_the_hosts_logging_alone():
             "print(logging.root.manager.disable)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "30" and "CCSDSPy" not in out.stderr, out.stderr[-500:]   # logging.WARNING
+
+
+def test_whole_packets_locates_every_packet_as_decode_reads_it():
+    """Offsets tile a clean stream end to end, and each packet's time (read from its CUC bytes)
+    is the time decode gives it (CCSDS 301.0-B-4 CUC, same conversion)."""
+    from astropy.time import Time
+    from l4station.ground import instruments
+    data = instruments.simulate(Time("2026-11-20T00:00:00", scale="utc"), 3.0).data
+    found, decoded = packets.whole_packets(data), packets.decode(data)
+    assert found.start[0] == 0 and np.array_equal(found.stop[:-1], found.start[1:]) and found.stop[-1] == len(data)
+    for p in packets.dictionary().values():
+        assert np.array_equal(found.t_us[found.apid == p.apid], decoded.data[p.name]["t_us"])
+    damaged = data[:100] + b"\x00" + data[100:]
+    assert len(packets.whole_packets(damaged).start) == decoded.valid - 1

@@ -337,6 +337,33 @@ def decode(stream: bytes | bytearray | memoryview | np.ndarray, final: bool = Tr
     return Decoded(len(offsets), rejected, data, int(consumed), int(skipped), bool(hunting))
 
 
+@dataclass(frozen=True)
+class Packets:
+    """The whole valid packets of a stream, in stream order: start and stop offsets (bytes), APID
+    and sample time (UTC Unix µs) of each."""
+
+    start: np.ndarray
+    stop: np.ndarray
+    apid: np.ndarray
+    t_us: np.ndarray
+
+    def keys(self) -> list[tuple[int, int]]:
+        """(APID, sample time) of each packet."""
+        return list(zip(self.apid.tolist(), self.t_us.tolist()))
+
+
+def whole_packets(stream: bytes | np.ndarray) -> Packets:
+    """Where the whole valid packets of a stream lie (framed as :func:`decode` frames them)."""
+    buf = np.frombuffer(stream, dtype=np.uint8) if not isinstance(stream, np.ndarray) else stream
+    offsets, apids, status, *_ = _frame(buf, _length_of_apid(), CRC_TABLE, True, False)
+    ok = status == OK
+    start, apid = offsets[ok], apids[ok]
+    octet = start[:, None] + np.arange(PRIMARY_OCTETS, PRIMARY_OCTETS + TIME_OCTETS)
+    cuc = buf[octet].astype(np.int64)
+    coarse = (cuc[:, 0] << 24) | (cuc[:, 1] << 16) | (cuc[:, 2] << 8) | cuc[:, 3]
+    return Packets(start, start + _length_of_apid()[apid], apid, unix_us_from_cuc(coarse, (cuc[:, 4] << 8) | cuc[:, 5]))
+
+
 class PacketStream:
     """A byte stream that arrives in pieces (a file read in batches, a TCP connection): each
     piece is decoded with the unread tail of the one before, and a resynchronisation under way
