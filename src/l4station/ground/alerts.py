@@ -90,14 +90,15 @@ def _window_means(t_us: np.ndarray, x: np.ndarray, at_us: np.ndarray, before: bo
         return np.where(n >= 3, sums / n, np.nan)
 
 
-def _shock_jumps(plasma: dict[str, np.ndarray], mag: dict[str, np.ndarray]):
-    """At every plasma time: whether the shock criteria hold, the speed jump (km/s), and the
-    upstream and downstream 8-minute means."""
-    t = plasma["t_us"]
+def _shock_jumps(plasma: dict[str, np.ndarray], mag: dict[str, np.ndarray], at_us: np.ndarray | None = None):
+    """At every plasma time (or at ``at_us``): whether the shock criteria hold, the speed jump
+    (km/s), and the upstream and downstream 8-minute means."""
+    t = plasma["t_us"] if at_us is None else at_us
     b = np.sqrt(mag["br"] ** 2 + mag["bt"] ** 2 + mag["bn"] ** 2)
-    up, down = ({"b": _window_means(mag["t_us"], b, t, before), "density": _window_means(t, plasma["density"], t, before),
-                 "temperature": _window_means(t, plasma["temperature"], t, before),
-                 "v": _window_means(t, plasma["vr"], t, before)} for before in (True, False))
+    up, down = ({"b": _window_means(mag["t_us"], b, t, before),
+                 "density": _window_means(plasma["t_us"], plasma["density"], t, before),
+                 "temperature": _window_means(plasma["t_us"], plasma["temperature"], t, before),
+                 "v": _window_means(plasma["t_us"], plasma["vr"], t, before)} for before in (True, False))
     with np.errstate(invalid="ignore", divide="ignore"):
         jump = down["v"] - up["v"]
         hit = jump >= SHOCK_SPEED_JUMP_KMS
@@ -149,10 +150,11 @@ def raised(data: dict[str, dict[str, np.ndarray]]) -> list[Alert]:
     return out + shock_alerts(data["plasma"], data["mag"]) + radiation_alerts(data["particles"])
 
 
-def busy(data: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def busy(data: dict[str, dict[str, np.ndarray]], near: list[tuple[int, int]]) -> dict[str, np.ndarray]:
     """Per packet type, the samples where some alert condition holds or may hold: outside any
     limit, >=10 MeV flux at or above the event threshold (or unknown: a gap does not end an
-    event), a shock candidate."""
+    event), a shock candidate. Shock tests, the costly part, are made only at times within the
+    ``near`` intervals [a, b] (the pads a window's edges are judged on)."""
     out = {}
     for name, columns in data.items():
         mask = np.zeros(len(columns["t_us"]), bool)
@@ -162,8 +164,12 @@ def busy(data: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
                     mask |= _outside(columns[f.name], limits)
         out[name] = mask
     out["particles"] |= ~(data["particles"]["p10"] < radiation.S_THRESHOLDS_PFU[0])
-    if len(data["plasma"]["t_us"]) >= 3 and len(data["mag"]["t_us"]) >= 3:
-        out["plasma"] |= _shock_jumps(data["plasma"], data["mag"])[0]
+    t = data["plasma"]["t_us"]
+    if len(t) >= 3 and len(data["mag"]["t_us"]) >= 3:
+        judged = np.zeros(len(t), bool)
+        for a, b in near:
+            judged[np.searchsorted(t, a):np.searchsorted(t, b, side="right")] = True
+        out["plasma"][judged] |= _shock_jumps(data["plasma"], data["mag"], t[judged])[0]
     return out
 
 
@@ -192,7 +198,7 @@ def window(archive, cursor, low_us: int, high_us: int) -> tuple[dict[str, dict[s
         held = {name: archive.columns(name, start - SHOCK_WINDOW_US, stop + SHOCK_WINDOW_US + 1,
                                       [f.name for f in p.fields] + ["seq"], cursor=cursor)
                 for name, p in packets.dictionary().items()}
-        engaged = busy(held)
+        engaged = busy(held, [(start, lo), (hi, stop)])
         settled = [all(_settled(held[n]["t_us"], engaged[n], edge, e[0] is not None and bound(e), side)
                        for n, e in extents.items())
                    for edge, side, bound in ((lo, -1, lambda e: e[0] < start), (hi, 1, lambda e: e[1] > stop))]
