@@ -11,7 +11,8 @@ AU = 1.495978707e11
 
 
 def test_noiseless_ppm_capacity_reference_point():
-    # Issue 4: noiseless 16-PPM with one detected photon per pulse carries (1 - 1/e) 4 = 2.528 bits.
+    # Noiseless M-PPM is an erasure channel: C = (1 - exp(-Ks)) log2 M (Moision & Hamkins 2003,
+    # IPN PR 42-154, sec. III); M = 16, Ks = 1 detected photon per pulse: (1 - 1/e) 4 = 2.528 bits.
     assert float(optical.ppm_capacity(16, 1.0, 0.0)) == pytest.approx(2.528, abs=0.001)
 
 

@@ -27,8 +27,8 @@ def test_without_drag_the_cme_coasts():
     assert float(t) == pytest.approx((AU_KM - 20 * R_SUN_KM) / 800.0, rel=1e-6) and float(v) == pytest.approx(800.0)
 
 
-def test_issue_reference_fast_cme_in_slow_wind():
-    # A 1000 km/s CME in 400 km/s wind (issue 5's cone-CME case): with the recommended gamma
+def test_fast_cme_in_slow_wind():
+    # A 1000 km/s CME in 400 km/s wind (HUXt's cone-CME case, Owens et al. 2020): with the recommended gamma
     # 0.2e-7 /km it takes 2.2 days from 20 R_sun (Vršnak et al. 2013 quote 1-3 days for such CMEs),
     # arriving near 580 km/s.
     t, v = cme.arrival(1000.0, 400.0)

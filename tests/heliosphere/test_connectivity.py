@@ -9,8 +9,8 @@ from l4station.heliosphere.solarwind import AU_KM, R_SUN_KM
 
 
 def test_footpoints_of_earth_and_l4_at_400_kms():
-    # Issue 5: at 400 km/s Earth's footpoint is near W60 and L4's near W120. Parker (1958) with the
-    # sidereal 25.38-day rotation (as Solar-MACH): 1 au -> 61.1 deg at 400 km/s.
+    # At 400 km/s Earth's footpoint is near W60 and L4's, 60 deg further on, near W120. Parker (1958)
+    # with the sidereal 25.38-day rotation (as Solar-MACH, Gieseler et al. 2023): 1 au -> 61.1 deg.
     expected = np.degrees(2 * np.pi / (25.38 * 86400) * (AU_KM - R_SUN_KM) / 400.0)
     assert connectivity.footpoint_deg(0.0, AU_KM, 400.0) == pytest.approx(expected, rel=1e-12)
     assert expected == pytest.approx(61.1, abs=0.05)

@@ -1,5 +1,6 @@
 """Back-mapping, assimilation and forecasts, held to the steady-profile integral, to a forward run
-of the model they invert, and to issue 5's reference points on real OMNI and STEREO data."""
+of the model they invert, and to published skill of corotation and persistence on real OMNI and
+STEREO data."""
 from pathlib import Path
 
 import numpy as np
@@ -60,9 +61,10 @@ def real():
     return data, {k: co.backmap(s) for k, s in data.items()}, earth
 
 
-def test_corotation_and_persistence_on_real_data_match_the_issue_reference_points(real):
-    # Issue 5: simple corotation from a spacecraft behind Earth gives MAE around 40-50 km/s and
-    # 27-day persistence at Earth around 50-60 km/s on this data (CMEs kept in). In 2008 STEREO-B
+def test_corotation_and_persistence_on_real_data_match_published_skill(real):
+    # Simple corotation from a spacecraft behind Earth gives MAE around 40-50 km/s (STEREO-B to
+    # ACE, Thomas et al. 2018, Space Weather 16, 814) and 27-day persistence at Earth around
+    # 50-60 km/s (Owens et al. 2013, Space Weather 11, 225), CMEs kept in. In 2008 STEREO-B
     # trails by 23-45 deg (its 50-65 deg window is held back), so corotation is compared at that
     # separation, lead 0 (forecast issued when the data arrive).
     data, samples, earth = real
@@ -77,7 +79,7 @@ def test_corotation_and_persistence_on_real_data_match_the_issue_reference_point
 
 
 def test_combining_observers_cuts_the_error(real):
-    # Data assimilation in the literature cuts RMSE by about 30% (issue 5; Lang et al. 2021,
+    # Data assimilation in the literature cuts RMSE by about 30% (Lang et al. 2021,
     # Space Weather 19, e2020SW002698). Adding STEREO-A and B (L4, L5 stand-ins) to OMNI at a 1-day
     # lead must cut the RMSE at Earth by at least 10% and never raise it.
     _, samples, earth = real

@@ -21,7 +21,8 @@ def _lag_days(a, b, max_days=10):
 
 
 def test_nature_run_structure_sweeps_l5_then_earth_then_l4(nature):
-    # Issue 5: corotating structure sweeps L5, then Earth, then L4, 60/360 x 27.27 = 4.55 days apart.
+    # The Sun turns in the sense of Earth's orbit (Carrington synodic period 27.2753 d): corotating
+    # structure sweeps L5, then Earth, then L4, 60/360 x 27.27 = 4.55 days apart.
     t = nature.truth
     assert _lag_days(t["L5"].v_kms, t["earth"].v_kms) == pytest.approx(4.55, abs=0.75)
     assert _lag_days(t["earth"].v_kms, t["L4"].v_kms) == pytest.approx(4.55, abs=0.75)

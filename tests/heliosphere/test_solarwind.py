@@ -10,7 +10,7 @@ DAY = 86400.0
 
 def test_steady_wind_matches_the_analytic_accelerated_profile():
     # Riley & Lionello (2011) / Owens et al. (2020, eq. 5): v(r) = v0 (1 + alpha (1 - exp(-(r - r0)/r_acc))),
-    # alpha 0.15, r_acc 50 R_sun. Issue 5 asks for 1e-3 relative; measured 3e-4 (first-order upwind).
+    # alpha 0.15, r_acc 50 R_sun. Required: 1e-3 relative; measured 3e-4 (first-order upwind).
     grid = sw.model_grid()
     for v0 in (300.0, 450.0, 700.0):
         s = sw.solve(np.full(16, v0), duration_s=DAY, grid=grid)
@@ -23,8 +23,9 @@ def test_without_acceleration_speed_is_constant():
 
 
 def test_cone_cme_reaches_one_au_in_about_2_2_days():
-    # Issue 5's reference: a 1000 km/s cone CME in 400 km/s wind reaches 1 au in about 2.2 days
-    # (HUXt's default cone: 30 deg wide, 8.5 h at the boundary; Owens et al. 2020).
+    # A 1000 km/s cone CME in 400 km/s wind reaches 1 au in about 2.2 days (HUXt's default cone:
+    # 30 deg wide, 8.5 h at the boundary; Owens et al. 2020, Sol. Phys. 295, 43), within the
+    # 1-3 days Vršnak et al. (2013) quote for such CMEs.
     s = sw.solve(np.full(128, 400.0), duration_s=5 * DAY, cmes=[sw.ConeCME(t_launch_s=0.0)],
                  output_every_s=600.0, store_r_km=[sw.AU_KM])
     at_earth = s.at(0.0, sw.AU_KM)[0]
@@ -35,8 +36,8 @@ def test_cone_cme_reaches_one_au_in_about_2_2_days():
 
 
 def test_structure_reaches_l4_four_and_a_half_days_after_earth():
-    # The Sun turns in the sense of Earth's orbit (synodic period 27.2753 d): corotating structure
-    # sweeps Earth, then L4, 60 deg on: 60/360 x 27.2753 = 4.55 days later (issue 5).
+    # The Sun turns in the sense of Earth's orbit (Carrington synodic period 27.2753 d, as HUXt):
+    # corotating structure sweeps Earth, then L4, 60 deg on: 60/360 x 27.2753 = 4.55 days later.
     lon = np.arange(128) * 360 / 128
     boundary = 400 + 300 * np.exp(-0.5 * ((lon - 180) / 15) ** 2)  # one fast stream
     period = 27.2753 * DAY

@@ -35,7 +35,7 @@ MU_SUN_EARTH = 3.0034896e-6      # Earth alone (IAU 2009 GM_Earth / GM_Sun)
 
 def test_libration_periods_at_sun_earth_l4():
     # The long (tadpole) libration is 2 pi / sqrt(27 mu / 4) orbits: about 222 years for the
-    # Sun-Earth pair (issue 3's reference; Murray & Dermott 1999, eq. 3.151), and the short one
+    # Sun-Earth pair (Murray & Dermott 1999, eq. 3.151), and the short one
     # about one year.
     earth = triangular_stability(MU_SUN_EARTH)
     assert earth.period_long / (2 * np.pi) == pytest.approx(222.1, abs=0.3)
