@@ -18,7 +18,7 @@ from timing import best_of
 from l4station import config, ephemeris
 from l4station.study import study
 
-STUDY_BUDGET_S = 20.0  # issue 2: "l4station study on the default mission finishes in under 20 s"
+STUDY_BUDGET_S = 20.0  # required: "l4station study" on the default mission finishes in under 20 s
 
 
 

@@ -1,12 +1,12 @@
 """HUXt-class solar-wind model: 128 longitudes over one 27.27-day rotation, and a 1,000-member
-ensemble of that run (issue 5: at least 20x HUXt's 5.3 s; the ensemble under 2 minutes on 2 cores;
+ensemble of that run (required: at least 20x HUXt's 5.3 s; the ensemble under 2 minutes on 2 cores;
 1e-3 relative agreement with the analytic solution).
 
     python benchmarks/bench_solarwind.py
 
 HUXt itself needs an ephemeris file that its make_ephemeris script builds from live JPL Horizons
-queries, which this offline machine cannot reach; the comparator is therefore the 5.3 s the issue
-quotes as measured on this kind of machine.
+queries, which this offline machine cannot reach; the comparator is therefore HUXt's 5.3 s as measured on this kind of
+machine.
 """
 import numpy as np
 from timing import best_of
@@ -23,7 +23,7 @@ def main():
     ours = best_of(lambda: sw.solve(boundary, duration_s=ROTATION_S, store_r_km=[sw.AU_KM]), repeat=5)
     print("128 longitudes, one 27.27-day rotation (HUXt grid: 30-240 R_sun, 1.5 R_sun, dt 348 s, spin-up included)")
     print(f"  l4station  {ours:7.3f} s")
-    print(f"  HUXt       {HUXT_S:7.3f} s (issue 5's measurement)   ratio {HUXT_S / ours:6.1f}x (bar: 20x)")
+    print(f"  HUXt       {HUXT_S:7.3f} s (quoted measurement)   ratio {HUXT_S / ours:6.1f}x (bar: 20x)")
     grid = sw.model_grid()
     steady = sw.solve(np.full(8, 400.0), duration_s=86400.0).v[0, 0, -1]
     err = np.max(np.abs(steady / sw.steady_speed(400.0, grid.r_km) - 1))

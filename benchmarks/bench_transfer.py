@@ -1,5 +1,5 @@
 """The whole ``l4station transfer`` on the default mission, as a user runs it, against
-issue 3's 60 s budget on 2 cores.
+its 60 s budget on 2 cores.
 
     python benchmarks/bench_transfer.py
 """

@@ -1,5 +1,5 @@
 """Elevations of the L4 station from 15 ground stations, 5 years at 1-minute steps, against
-astropy's AltAz transform on the same times (issue 4: seconds, not minutes; agreement 0.01 deg).
+astropy's AltAz transform on the same times (required: seconds, not minutes; agreement 0.01 deg).
 
     python benchmarks/bench_visibility.py
 
