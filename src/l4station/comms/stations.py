@@ -1,6 +1,12 @@
 """Ground stations: the DSN and KDSA catalogue, and partner stations from a mission file.
 
 The catalogue (``stations.toml`` beside this module) cites its sources line by line.
+
+The catalogue holds the 15 DSN antennas of 810-005 module 301 and KDSA; DSS-14 is Goldstone's 70 m:
+
+>>> stations = catalogue()
+>>> len(stations), stations["DSS-14"].diameter_m
+(16, 70.0)
 """
 from __future__ import annotations
 

@@ -13,6 +13,14 @@ times and stations:
    AltAz with zero pressure).
 
 Held to astropy's AltAz transform within 0.01 deg.
+
+WGS 84 geodetic to ITRS (Vallado 2013, eq. 3-7): a point on the equator at the prime meridian
+sits one equatorial radius (6378.137 km) out on x, the pole one polar radius (6356.752 km) up:
+
+>>> station_itrs(0.0, 0.0, 0.0).round(3).tolist()
+[6378.137, 0.0, 0.0]
+>>> round(float(station_itrs(90.0, 0.0, 0.0)[2]), 3)
+6356.752
 """
 from __future__ import annotations
 

@@ -14,6 +14,16 @@ reaches out (doubling, up to ``REACH_US`` a side) until an hour of quiet data (n
 condition holds) or the end of the archive separates it from the rest, so no run, event or shock
 cluster is cut at its edge; a recorder playback of older data can therefore split, join, end or
 start alerts, but never leaves one running that the archive shows ended.
+
+Five-minute >=10 MeV readings rising to 150 pfu raise S1 from the event's onset and S2 from the
+first reading at 100 pfu (NOAA S-scale, SWPC event rule):
+
+>>> t_us = np.arange(6) * 300_000_000
+>>> found = radiation_alerts({"t_us": t_us, "p10": np.array([1.0, 12, 15, 150, 9, 3])})
+>>> [(a.level, a.start_us, a.stop_us) for a in found]
+[('S1', 300000000, 900000000), ('S2', 900000000, 900000000)]
+>>> found[-1].message
+'solar radiation storm S2 moderate: >=10 MeV protons 150 pfu'
 """
 from __future__ import annotations
 

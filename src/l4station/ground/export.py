@@ -5,6 +5,15 @@ One file per packet type and UTC day, named as ISTP logical files:
 ``l4_<dataset>_l2_<yyyymmdd>_v01.cdf`` (.nc for netCDF). Attributes follow the ISTP/IACG
 guidelines (SPDF, "ISTP Metadata Guidelines": global and variable attributes) and the CF
 conventions 1.10 for netCDF.
+
+An export request names a UTC day and a format:
+
+>>> check_request("2026-11-20", "cdf")
+np.datetime64('2026-11-20')
+>>> check_request("20/11/2026", "cdf")
+Traceback (most recent call last):
+...
+ValueError: --day '20/11/2026' is not a date: write YYYY-MM-DD, e.g. 2026-11-20
 """
 from __future__ import annotations
 

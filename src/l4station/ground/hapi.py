@@ -8,6 +8,13 @@ CSV and binary rows are formatted by compiled loops (numba) straight into bytes.
 
 Reference: HAPI Data Access Specification 3.3.0 (Weigel et al. 2021, doi:10.1029/2021JA029534;
 zenodo 16618741), sections 3 (endpoints) and 4.2 (status codes).
+
+Times as the specification's section 3.7.6 allows them (day of year, truncated, ``Z``), and
+as every response writes them:
+
+>>> t_us = parse_time("2026-324T12:00Z", 1402)
+>>> t_us, format_time(t_us)
+(1795176000000000, '2026-11-20T12:00:00.000Z')
 """
 from __future__ import annotations
 

@@ -11,6 +11,12 @@ edges, normal component a 1-hour red-noise process). Optional events: an interpl
 (jumps of 1.4 in speed, 2.5 in density and field, 3 in temperature) and a solar energetic
 particle event (>=10 MeV peak 300 pfu, S2, rise 6 h, decay e-folding 18 h). Amplitudes not cited
 are estimated.
+
+The Lopez & Freeman (1986) T-V relation: 53,000 K at 400 km/s (slow wind), 164,000 K at
+600 km/s (fast wind):
+
+>>> lopez_freeman_temperature_k([400.0, 600.0]).round().tolist()
+[53290.0, 164000.0]
 """
 from __future__ import annotations
 

@@ -10,6 +10,18 @@ ccsdspy (``FixedLength.load``) with the dictionary's calibrations as ccsdspy con
 
 Standards: CCSDS 133.0-B-2 (Space Packet Protocol), CCSDS 301.0-B-4 (Time Code Formats, CUC),
 ECSS-E-ST-70-41C annex B.1 (CRC-16/CCITT packet error control).
+
+The CRC's check value (CRC-16/CCITT-FALSE, the catalogue of parametrised CRC algorithms:
+0x29B1 for b"123456789"), and CUC time: the Unix epoch is 4383 days after 1958-01-01 in TAI,
+plus the 10 s TAI-UTC of 1970:
+
+>>> hex(crc16(b"123456789"))
+'0x29b1'
+>>> coarse, fine = cuc_from_unix_us([0])
+>>> int(coarse[0]), int(fine[0]), 4383 * 86400 + 10
+(378691210, 0, 378691210)
+>>> int(unix_us_from_cuc(coarse, fine)[0])
+0
 """
 from __future__ import annotations
 

@@ -7,6 +7,11 @@ idempotent); the differences are the driver, its placeholder and how a writer ta
 single write lock (SQLite ``BEGIN IMMEDIATE``, PostgreSQL a transaction advisory lock), so that
 batches commit in the order of their numbers and readers can follow them incrementally.
 Every batch is one transaction: committed data survive a crash of the writer.
+
+A reader asks for the archive read-only in the URL:
+
+>>> read_only("sqlite:///ops.db?mode=ro"), read_only("sqlite:///ops.db")
+(True, False)
 """
 from __future__ import annotations
 

@@ -6,6 +6,12 @@ longitude phi + Omega (r - R_sun) / v (Parker 1958, ApJ 128, 664), with the Sun'
 rotation Omega = 360 deg / 25.38 d, as in Solar-MACH (Gieseler et al. 2023, Front. Astron. Space
 Sci. 9, 1058810). Longitudes here are Earth-relative (the model frame: positive ahead of Earth,
 which is west of the Sun's central meridian as Earth sees it), so a footprint of +61 deg is W61.
+
+At 400 km/s the spiral through Earth (longitude 0, 1 au) meets the Sun near W61 (Parker 1958;
+Solar-MACH gives the same with the 25.38-day rotation):
+
+>>> round(float(footpoint_deg(0.0, AU_KM, 400.0)), 1)
+61.1
 """
 from __future__ import annotations
 

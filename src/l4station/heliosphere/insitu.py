@@ -8,6 +8,14 @@ doi:10.5281/zenodo.7892408): ``OMNI_observations.txt``, ``STEREO-A_observations.
 ``earth_2000_2030.lst``, ``stereoa_2006_2029.lst``, ``stereob_2006_2029.lst``
 (``YEAR DAY RAD_AU HG_LAT HG_LON``, Carrington longitude). OMNI stands for L1 and Earth,
 STEREO-A (ahead) for an L4 station and STEREO-B (behind) for an L5 station.
+
+A series answers at the hourly sample nearest in time, within half an hour; NaN where the
+observer measured nothing:
+
+>>> s = Series("L1", np.array([0.0, 1 / 24, 2 / 24]), np.array([400.0, 410.0, np.nan]),
+...            np.zeros(3), np.full(3, AU_KM))
+>>> s.at([1 / 24, 0.02, 2 / 24, 5.0]).tolist()
+[410.0, 400.0, nan, nan]
 """
 from __future__ import annotations
 

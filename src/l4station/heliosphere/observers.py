@@ -4,6 +4,13 @@ The model's frame turns with Earth (:mod:`l4station.heliosphere.solarwind`); an 
 place in it is its heliocentric ecliptic longitude minus Earth's, and its distance from the
 Sun. Named observers come from DE421 (Earth, Mars) or the Sun–EMB Lagrange points (L1, L4,
 L5); a spacecraft can come from a CSV file of heliocentric ecliptic J2000 positions.
+
+L4 leads Earth by 60 deg of heliocentric longitude, at Earth's distance from the Sun (0.983 au
+at the start of January, near perihelion):
+
+>>> lon_deg, r_km = track("L4", Time("2030-01-01"))
+>>> round(float(lon_deg), 3), round(float(r_km) / 149597870.7, 3)
+(60.001, 0.983)
 """
 from __future__ import annotations
 

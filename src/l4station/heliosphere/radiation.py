@@ -6,6 +6,14 @@ storm level is set by the >=10 MeV integral proton flux, S1 at 10 pfu up to S5 a
 the first of three consecutive readings at or above 10 pfu and ends at the last reading at or
 above it (SWPC, "Solar Proton Events Affecting the Earth Environment", event-list notes).
 Which observers a flare's particles reach: see :func:`connected`, on Parker-spiral footpoints.
+
+NOAA's S-scale steps a decade per level from S1 at 10 pfu; an event (SWPC's rule) needs three
+consecutive readings at or above 10 pfu:
+
+>>> s_level([5.0, 10.0, 150.0, 2e4, np.nan]).tolist()
+[0, 1, 2, 4, -1]
+>>> [(e.start, e.end, e.peak_pfu, e.level) for e in detect_events([1.0, 12, 15, 40, 9, 3])]
+[(1, 3, 40.0, 1)]
 """
 from __future__ import annotations
 

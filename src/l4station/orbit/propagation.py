@@ -8,6 +8,17 @@ per propagation and interpolated by cubic Hermite polynomials from DE421 positio
 and velocities (0.125-day nodes: under 1 m for the Moon, the fastest body). The
 acceleration is compiled with numba; integration is scipy's DOP853.
 Kernel units: km, s, km/s; time is TDB seconds from the propagation epoch.
+
+The radiation pressure at 1 au is the total solar irradiance over c, 1361 W/m^2 / c = 4.54 uPa
+(Kopp & Lean 2011), and a force model names only bodies it knows:
+
+>>> f"{SOLAR_PRESSURE_1AU:.3e}"
+'4.540e-06'
+>>> ForceModel(bodies=("sun", "vulcan"))
+Traceback (most recent call last):
+...
+ValueError: unknown bodies ['vulcan']; known: sun, mercury, venus, earth, moon, mars, jupiter,
+    saturn, uranus, neptune, pluto
 """
 from __future__ import annotations
 
