@@ -18,6 +18,7 @@ from l4station import config, ephemeris
 from l4station.comms import contacts
 from l4station.comms.stations import catalogue
 from l4station.comms.visibility import elevations
+from l4station.study import inputs
 
 
 def l4_bcrs(t):
@@ -53,7 +54,7 @@ def main():
     mission = config.parse({**config._default_document(),
                             "ground": {"stations": [s.name for s in stations], "contact_step_s": 60.0,
                                        "tracking_hours_per_day": 8.0}})
-    whole = best_of(lambda: contacts.plan(mission, l4_bcrs), repeat=1)
+    whole = best_of(lambda: contacts.plan(inputs.contacts(mission), l4_bcrs), repeat=1)
     print(f"  whole contact plan, 15 stations, 5 years at 1 min: {whole:.1f} s")
 
 

@@ -34,16 +34,15 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
 
 from l4station import ephemeris
 from l4station.comms.stations import GroundStation, catalogue
+from l4station.errors import InputError
+from l4station.limits import MAX_CONTACT_SAMPLES, MAX_TIMELINE_SAMPLES, MAX_TRADE_GRID
 from l4station.schema import Day, Flag, Fraction, Instant, Integer, Real
 
 DEFAULT_MISSION = "default.toml"
 MINUTE_DAYS = 1.0 / 1440.0
-MAX_TRADE_GRID = 5_000_000   # departure dates x flight times in the transfer trade (default ~180,000)
-MAX_TIMELINE_SAMPLES = 1_000_000  # geometry timeline samples (default ~1,800)
-MAX_CONTACT_SAMPLES = 5_000_000   # contact-plan time steps, each for every station (default ~1.3 million)
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A mission file that cannot be used; ``source`` and ``field`` say where."""
 
     def __init__(self, source: str, field: str, problem: str):

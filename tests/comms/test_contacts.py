@@ -5,6 +5,7 @@ import pytest
 
 from l4station import config, ephemeris
 from l4station.comms import contacts
+from l4station.study import inputs
 
 
 def l4_bcrs(t):
@@ -14,7 +15,7 @@ def l4_bcrs(t):
 
 @pytest.fixture(scope="module")
 def plan():
-    return contacts.plan(config.load(), l4_bcrs, days=10)
+    return contacts.plan(inputs.contacts(config.load(), days=10), l4_bcrs)
 
 
 def test_windows():
@@ -51,7 +52,7 @@ def test_small_recorder_overflows(tmp_path):
     path = tmp_path / "m.toml"
     path.write_text("[spacecraft]\nrecorder_gbit = 0.5\n[ground]\nstations = ['DSS-34']\n"
                     "tracking_hours_per_day = 1.0\n")
-    p = contacts.plan(config.load(path), l4_bcrs, days=3)
+    p = contacts.plan(inputs.contacts(config.load(path), days=3), l4_bcrs)
     assert p.lost_gbit > 0 and p.recorder_gbit.max() == pytest.approx(0.5)
 
 
@@ -63,4 +64,4 @@ def test_no_station_ever_sees_it(tmp_path):
                     "longitude_deg = 0\nheight_m = 2800\ndiameter_m = 10\nbands = ['X']\n"
                     "[mission]\nepoch = 2031-07-01T00:00:00\n")
     with pytest.raises(ValueError, match="no station of the ground network sees the spacecraft .* no contact"):
-        contacts.plan(config.load(path), l4_bcrs, days=5)
+        contacts.plan(inputs.contacts(config.load(path), days=5), l4_bcrs)

@@ -3,7 +3,8 @@ import pytest
 from astropy.time import Time
 
 from l4station import config
-from l4station.comms import relay
+from l4station.comms import rf, relay
+from l4station.study import inputs
 
 AU = 1.495978707e11
 
@@ -15,7 +16,9 @@ def test_path_rate_is_the_slowest_hop_and_latency_adds_up():
 
 
 def test_mission_paths():
-    paths = relay.mission_paths(config.load(), 1.0168 * AU)
+    i = inputs.survey(config.load())
+    paths = relay.mission_paths(i.target, i.epoch, 1.0168 * AU, terminal=i.terminal, link=i.link,
+                                tracking=i.tracking, relay=i.relay, laser=i.laser, optics=i.optics)
     direct, l5 = paths[0], next(p for p in paths if p.nodes == ["L4", "L5"])
     # L4 and L5 are 120 deg apart on Earth's orbit: sqrt(3) au apart (within Earth's eccentricity).
     assert l5.hops[0].distance_m / AU == pytest.approx(3 ** 0.5, rel=0.02)
@@ -24,13 +27,13 @@ def test_mission_paths():
     assert direct.rate_bps > l5.rate_bps  # a 34 m dish beats the station's own 1.2 m antenna
 
 
-def test_mars_conjunctions_on_their_dates(tmp_path):
+def test_mars_conjunctions_on_their_dates():
     # Mars solar conjunctions (Sun-Earth-Mars angle minimum): 2023-11-18 and 2026-01-09
     # (US Naval Observatory, Astronomical Almanac for 2023 and 2026, phenomena).
-    path = tmp_path / "m.toml"
-    path.write_text("[mission]\nepoch = 2023-06-01T00:00:00\nduration_years = 3.0\n"
-                    "[mission.launch]\nearliest = 2022-01-01T00:00:00\nlatest = 2022-12-01T00:00:00\n")
-    found = relay.mars_conjunctions(config.load(path), 1e6)
+    settings = relay.RelaySettings(geo_aperture_m=1.0, geo_feeder_bps=1.2e9, spacecraft_noise_k=300.0,
+                                   relay_delay_s=1.0, mars_power_w=100.0, mars_antenna_m=3.0, conjunction_deg=3.0)
+    terminal = rf.RadioTerminal(power_w=100.0, antenna_diameter_m=1.2, antenna_efficiency=0.55, bands=("X",))
+    found = relay.mars_conjunctions("L4", Time("2023-06-01"), 3.0, settings, terminal, rf.LinkSettings(), 1e6)
     assert len(found) == 2
     for c, date in zip(found, ("2023-11-18", "2026-01-09")):
         assert c.start <= Time(date) <= c.end

@@ -2,14 +2,13 @@
 import pytest
 from astropy.time import Time
 
-from l4station.orbit.propagation import ForceModel
-from l4station.orbit.stationkeeping import stay
+from l4station.orbit.stationkeeping import StayInputs, stay
 
 
 def test_left_at_l4_it_stays_close():
     # Routh (1875): Sun-EMB L4 (mu = 3e-6) is linearly stable, and the planets perturb it only
     # slowly: over three years the station stays within 0.1 deg of the point (150,000 km).
-    s = stay("L4", Time("2031-01-01"), 3.0, model=ForceModel(cr_area_over_mass=0.0139))
+    s = stay(StayInputs("L4", Time("2031-01-01"), 3.0, cr_area_over_mass=0.0139))
     doc = s.to_json()
     assert doc["max_drift_deg"] < 0.1 and doc["max_drift_km"] < 3e5
     assert doc["libration_period_long_years"] == pytest.approx(220.7, abs=0.3)
@@ -20,4 +19,4 @@ def test_left_at_l4_it_stays_close():
 
 def test_years_must_be_positive():
     with pytest.raises(ValueError, match="years must be positive, got -1"):
-        stay("L4", Time("2031-01-01"), -1)
+        stay(StayInputs("L4", Time("2031-01-01"), -1))

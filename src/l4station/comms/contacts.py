@@ -23,51 +23,53 @@ import numpy as np
 from astropy.time import Time
 from numba import njit
 
+from l4station import tables
 from l4station.arrays import runs
 from l4station.comms import rf
 from l4station.comms.visibility import elevations
-from l4station.constants import AU_M, C_M_S
+from l4station.comms.stations import GroundStation
+from l4station.constants import AU_M, C_M_S, DAY_S
+from l4station.limits import MAX_CONTACT_SAMPLES
+from l4station.records import record
 
 RATE_ELEVATIONS = np.array([5.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 84.9])
 """Elevations (deg) of the rate table: ITU-R P.676's approximate slant-path method (as itur
 implements it) holds between 5 and 85 deg; the table is flat beyond its ends."""
 
 
-def best_band(station, spacecraft_bands) -> str:
-    """The highest-frequency band both ends have (Ka before X before S)."""
-    for band in ("Ka", "X", "S"):
-        if band in station.bands and band in spacecraft_bands:
-            return band
-    raise ValueError(f"station '{station.name}' shares no band with the spacecraft "
-                     f"(station: {', '.join(station.bands)}; spacecraft: {', '.join(spacecraft_bands)})")
-
-
-def station_downlink(config, station, band: str, elevation_deg: float, distance_m: float,
-                     atmosphere: float | None = None) -> rf.LinkBudget:
-    """The mission's downlink budget to one station in one band (``atmosphere``: dB, if known)."""
-    sc, link = config.spacecraft, config.link
-    return rf.downlink(
-        station=station.name, band=band, elevation_deg=elevation_deg, distance_m=distance_m,
-        tx_power_w=sc.rf.power_w, tx_diameter_m=sc.rf.antenna_diameter_m, tx_efficiency=sc.rf.antenna_efficiency,
-        rx_diameter_m=station.diameter_m, rx_efficiency=station.aperture_efficiency(band),
-        receiver_noise_k=station.receiver_noise(band), latitude_deg=station.latitude_deg,
-        longitude_deg=station.longitude_deg, height_m=station.height_m, availability=link.availability,
-        code=link.code, required_margin_db=link.required_margin_db, tx_pointing_deg=link.pointing_error_deg,
-        atmosphere=atmosphere)
-
-
-def network_budgets(config, elevation_deg: float, distance_m: float) -> list[rf.LinkBudget]:
-    """Budgets to every station of the network in every band it shares with the spacecraft."""
-    return [station_downlink(config, s, band, elevation_deg, distance_m)
-            for s in config.ground.network for band in config.spacecraft.rf.bands if band in s.bands]
-
-
-def rate_table(config, station, band: str) -> np.ndarray:
+def rate_table(terminal: rf.RadioTerminal, link: rf.LinkSettings, station, band: str) -> np.ndarray:
     """Highest closing data rate (bps) at 1 au for each elevation in RATE_ELEVATIONS."""
     atm = rf.atmosphere_db(station.latitude_deg, station.longitude_deg, station.height_m, band,
-                           tuple(float(e) for e in RATE_ELEVATIONS), config.link.availability, station.diameter_m)
-    return np.array([station_downlink(config, station, band, el, AU_M, atmosphere=a).data_rate_bps
+                           tuple(float(e) for e in RATE_ELEVATIONS), link.availability, station.diameter_m)
+    return np.array([rf.station_downlink(terminal, link, station, band, el, AU_M, atmosphere=a).data_rate_bps
                      for el, a in zip(RATE_ELEVATIONS, atm)])
+
+
+@record
+class ContactInputs:
+    """Everything a contact plan depends on besides the spacecraft's track."""
+
+    start: Time
+    days: float
+    step_s: float
+    network: tuple[GroundStation, ...]   # every station that can see the spacecraft
+    tracking: tuple[str, ...]            # stations scheduled for science passes
+    beacon: tuple[str, ...]              # stations receiving the real-time beacon
+    tracking_hours_per_day: float
+    terminal: rf.RadioTerminal
+    link: rf.LinkSettings
+    production_bps: float                # all instruments together
+    recorder_gbit: float
+    ground_latency_s: float              # station to forecaster
+
+    def __post_init__(self):
+        if not self.days > 0:
+            raise ValueError(f"days must be positive, got {self.days}")
+        samples = self.days * DAY_S / self.step_s
+        if samples > MAX_CONTACT_SAMPLES:
+            raise ValueError(f"{self.days:g} days every {self.step_s:g} s is {samples:,.0f} contact-plan samples, "
+                             f"more than {MAX_CONTACT_SAMPLES:,}: plan fewer days or raise ground.contact_step_s to "
+                             f"at least {self.days * DAY_S / MAX_CONTACT_SAMPLES:.3g} s")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class ContactPlan:
 
     @property
     def days(self) -> float:
-        return len(self.times) * self.step_s / 86400.0
+        return len(self.times) * self.step_s / DAY_S
 
     def hours_per_day(self) -> dict[str, float]:
         return {name: float(self.visible[i].sum() * self.step_s / 3600.0 / self.days)
@@ -125,6 +127,19 @@ class ContactPlan:
             "realtime_latency_s": float(np.median(self.realtime_latency_s)),
             "realtime_latency_p95_s": float(np.percentile(self.realtime_latency_s, 95)),
         }
+
+    def __rich__(self):
+        doc = self.to_json()
+        rows = [[row["name"], f"{row['hours_per_day']:.2f}", f"{row['tracked_hours_per_day']:.2f}"]
+                for row in doc["stations"]]
+        return tables.group(
+            tables.table(f"Contacts over {doc['days']:.0f} days", ["Station", "In view (h/day)", "Tracked (h/day)"],
+                         rows),
+            f"Data: {doc['produced_gbit_per_day']:.2f} Gbit/day produced, {doc['daily_volume_gbit']:.2f} returned "
+            f"(pass capacity {doc['daily_capacity_gbit']:.1f}); recorder peak {doc['recorder_max_fill']:.0%} of "
+            f"{doc['recorder_capacity_gbit']:g} Gbit, {doc['data_lost_gbit']:.2f} Gbit lost.",
+            f"Real time: beacon received {doc['beacon_coverage']:.0%} of the time; latency median "
+            f"{doc['realtime_latency_s']:.0f} s, 95th percentile {doc['realtime_latency_p95_s']:.0f} s.")
 
 
 def _schedule(times: Time, elevation: np.ndarray, visible: np.ndarray, tracking: list[int],
@@ -177,33 +192,21 @@ def _latency(beacon: np.ndarray, light_s: np.ndarray, ground_s: float, step_s: f
     return wait + light_s + ground_s
 
 
-def plan(config, target_bcrs, *, start: Time | None = None, days: float | None = None,
-         step_s: float | None = None) -> ContactPlan:
-    """Contacts for the mission (or ``days`` of it from ``start``) every ``step_s`` seconds
-    (default: the config's ``ground.contact_step_s``).
+def plan(inputs: ContactInputs, target_bcrs) -> ContactPlan:
+    """Contacts every ``inputs.step_s`` seconds for ``inputs.days`` from ``inputs.start``.
 
     ``target_bcrs``: callable giving the spacecraft's barycentric ICRF positions (km) at a
     Time array. Raises ValueError if no station of the network ever sees the spacecraft.
     """
     from l4station import ephemeris
-    from l4station.config import MAX_CONTACT_SAMPLES
 
-    m = config.mission
-    step_s = step_s or config.ground.contact_step_s
-    start = start or m.epoch_time
-    days = days if days is not None else m.duration_years * 365.25
-    if days <= 0:
-        raise ValueError(f"days must be positive, got {days}")
-    if days * 86400.0 / step_s > MAX_CONTACT_SAMPLES:
-        raise ValueError(f"{days:g} days every {step_s:g} s is {days * 86400.0 / step_s:,.0f} contact-plan samples, "
-                         f"more than {MAX_CONTACT_SAMPLES:,}: plan fewer days or raise ground.contact_step_s to at "
-                         f"least {days * 86400.0 / MAX_CONTACT_SAMPLES:.3g} s")
+    start, days, step_s = inputs.start, inputs.days, inputs.step_s
     first, last = ephemeris.coverage()
     if start < first or start + days * u.day > last:
         raise ValueError(f"{days:g} days from {start.utc.isot[:10]} run outside DE421's span "
                          f"{first.utc.isot[:10]} .. {last.utc.isot[:10]}: plan fewer days")
-    times = start + np.arange(0.0, days * 86400.0, step_s) * u.s
-    network = config.ground.network
+    times = start + np.arange(0.0, days * DAY_S, step_s) * u.s
+    network = list(inputs.network)
     names = [s.name for s in network]
     elevation = elevations(times, target_bcrs, network)
     floors = np.array([s.min_elevation_deg for s in network], dtype=np.float32)[:, None]
@@ -212,11 +215,11 @@ def plan(config, target_bcrs, *, start: Time | None = None, days: float | None =
         raise ValueError("no station of the ground network sees the spacecraft above its minimum elevation "
                          f"in {days:g} days from {start.utc.isot[:10]}: no contact")
 
-    tracking = [names.index(s.name) for s in config.ground.tracking_network]
-    tracked = _schedule(times, elevation, visible, tracking, config.ground.tracking_hours_per_day, step_s)
+    tracking = [names.index(name) for name in inputs.tracking]
+    tracked = _schedule(times, elevation, visible, tracking, inputs.tracking_hours_per_day, step_s)
 
     # Distance at hourly nodes, interpolated.
-    hourly = start + np.arange(0.0, days * 86400.0 + 3600.0, 3600.0) * u.s
+    hourly = start + np.arange(0.0, days * DAY_S + 3600.0, 3600.0) * u.s
     earth = ephemeris.position("earth", hourly, center="ssb", frame="icrf").value
     dist_nodes = np.linalg.norm(np.asarray(target_bcrs(hourly)) - earth, axis=-1) * 1000.0
     t_s = np.arange(len(times)) * step_s
@@ -226,16 +229,16 @@ def plan(config, target_bcrs, *, start: Time | None = None, days: float | None =
     for s in set(tracking):
         on = tracked == s
         if on.any():
-            table = rate_table(config, network[s], best_band(network[s], config.spacecraft.rf.bands))
+            table = rate_table(inputs.terminal, inputs.link, network[s], rf.best_band(network[s], inputs.terminal.bands))
             rate[on] = np.interp(elevation[s, on], RATE_ELEVATIONS, table) * (AU_M / distance[on]) ** 2
 
-    beacon_idx = [names.index(s.name) for s in config.ground.beacon_network]
+    beacon_idx = [names.index(name) for name in inputs.beacon]
     beacon = (tracked >= 0) | (visible[beacon_idx].any(axis=0) if beacon_idx else False)
 
     # Recorder: fill += (in - out) dt, clipped to [0, capacity]; overflow is lost.
-    produce = sum(i.data_rate_bps for i in config.instruments) * step_s / 1e9
-    capacity = config.spacecraft.recorder_gbit
+    produce = inputs.production_bps * step_s / 1e9
+    capacity = inputs.recorder_gbit
     fill, lost = _recorder(produce, rate * step_s / 1e9, capacity)
-    latency = _latency(beacon, distance / C_M_S, config.link.ground_latency_s, step_s)
+    latency = _latency(beacon, distance / C_M_S, inputs.ground_latency_s, step_s)
     return ContactPlan(times, step_s, names, elevation, visible, tracked, rate, beacon, distance,
                        fill, capacity, produce * len(times), lost, latency)

@@ -26,6 +26,7 @@ import numpy as np
 from scipy.stats import poisson
 
 from l4station.constants import C_M_S
+from l4station.records import record
 
 H = 6.62607015e-34   # J s
 NIGHT_ATMOSPHERE_1550NM = 0.7   # clear-night transmission at 1550 nm, one factor of default.toml's efficiency
@@ -167,22 +168,50 @@ def site_diversity(cloud_free: dict[str, float]) -> float:
     return 1.0 - p_all_cloudy
 
 
-def station_links(config, distance_m: float) -> list[dict]:
-    """Night and day rates to each optical ground station of the mission at ``distance_m``,
-    with its cloud-free probability."""
-    sc, og = config.spacecraft, config.optical
-    if sc.optical is None:
-        raise ValueError("the spacecraft has no optical terminal; add [spacecraft.optical] to the mission file")
-    wavelength = sc.optical.wavelength_nm * 1e-9
+@record
+class LaserTerminal:
+    """The spacecraft's laser downlink terminal."""
+
+    aperture_m: float
+    laser_power_w: float
+    wavelength_nm: float
+
+
+@record
+class Telescope:
+    """A ground telescope receiving the laser downlink."""
+
+    name: str
+    aperture_m: float
+    cloud_free: float            # probability of a cloud-free line of sight
+
+
+@record
+class GroundOptics:
+    """The receiving side shared by every telescope: losses, backgrounds and the telescopes."""
+
+    efficiency: float                  # product of all optical losses, night atmosphere included
+    night_background_per_s: float      # detector dark + night-sky counts
+    day_sky_radiance_w_m2_sr_um: float
+    field_of_view_urad: float
+    filter_nm: float
+    telescopes: tuple[Telescope, ...]
+
+
+def station_links(terminal: LaserTerminal, ground: GroundOptics, distance_m: float) -> list[dict]:
+    """Night and day rates from ``terminal`` to each telescope at ``distance_m``, with its
+    cloud-free probability."""
+    wavelength = terminal.wavelength_nm * 1e-9
     rows = []
-    for st in og.stations:
-        common = dict(power_w=sc.optical.laser_power_w, wavelength_m=wavelength,
-                      tx_aperture_m=sc.optical.aperture_m, rx_aperture_m=st.aperture_m,
-                      distance_m=distance_m, efficiency=og.efficiency)
-        day_background = og.night_background_per_s + background_photon_rate(
-            sky_radiance_w_m2_sr_um=og.day_sky_radiance_w_m2_sr_um, field_of_view_rad=og.field_of_view_urad * 1e-6,
-            filter_nm=og.filter_nm, rx_aperture_m=st.aperture_m, wavelength_m=wavelength, efficiency=og.efficiency)
-        night = downlink(background_photons_per_s=og.night_background_per_s, **common)
+    for st in ground.telescopes:
+        common = dict(power_w=terminal.laser_power_w, wavelength_m=wavelength,
+                      tx_aperture_m=terminal.aperture_m, rx_aperture_m=st.aperture_m,
+                      distance_m=distance_m, efficiency=ground.efficiency)
+        day_background = ground.night_background_per_s + background_photon_rate(
+            sky_radiance_w_m2_sr_um=ground.day_sky_radiance_w_m2_sr_um,
+            field_of_view_rad=ground.field_of_view_urad * 1e-6, filter_nm=ground.filter_nm,
+            rx_aperture_m=st.aperture_m, wavelength_m=wavelength, efficiency=ground.efficiency)
+        night = downlink(background_photons_per_s=ground.night_background_per_s, **common)
         day = downlink(background_photons_per_s=day_background, **common)
         rows.append({"station": st.name, "aperture_m": st.aperture_m, "rate_bps": night.rate_bps,
                      "day_rate_bps": day.rate_bps, "closes": night.closes, "ppm_order": night.order,

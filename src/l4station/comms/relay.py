@@ -24,6 +24,7 @@ from l4station.arrays import runs
 from l4station.comms import optical, rf
 from l4station.constants import AU_M, C_M_S
 from l4station.geometry import angle_between
+from l4station.records import record
 
 GEO_RADIUS_M = 42164e3
 RELAY_ANTENNA_EFFICIENCY = 0.55   # a relay craft's high-gain antenna, as typical deep-space HGAs (default.toml)
@@ -64,14 +65,26 @@ class Path:
                          for h in self.hops]}
 
 
-def _space_link(config, distance_m: float, *, tx_power_w: float, tx_diameter_m: float, rx_diameter_m: float,
-                band: str = "X") -> float:
-    """Rate (bps) of a spacecraft-to-spacecraft RF link (no atmosphere; receiver noise from the config)."""
-    link = config.link
+@record
+class RelaySettings:
+    """Relay assumptions: an optical relay in Earth orbit, cross-links, a Mars orbiter."""
+
+    geo_aperture_m: float        # telescope of the relay above the clouds
+    geo_feeder_bps: float        # relay-to-ground feeder
+    spacecraft_noise_k: float    # receiver system noise of a spacecraft
+    relay_delay_s: float         # store-and-forward per relay node
+    mars_power_w: float          # Mars orbiter X-band transmitter
+    mars_antenna_m: float        # Mars orbiter high-gain antenna
+    conjunction_deg: float       # Sun-Earth-probe angle below which a link is lost
+
+
+def _space_link(terminal: rf.RadioTerminal, link: rf.LinkSettings, relay: RelaySettings, distance_m: float, *,
+                tx_power_w: float, tx_diameter_m: float, band: str = "X") -> float:
+    """Rate (bps) of a spacecraft-to-spacecraft RF link into ``terminal`` (no atmosphere)."""
     return rf.budget(station="space", band=band, elevation_deg=90.0, distance_m=distance_m, tx_power_w=tx_power_w,
-                     tx_diameter_m=tx_diameter_m, tx_efficiency=RELAY_ANTENNA_EFFICIENCY, rx_diameter_m=rx_diameter_m,
-                     rx_efficiency=config.spacecraft.rf.antenna_efficiency,
-                     system_noise_k=config.relay.spacecraft_noise_k, code=link.code,
+                     tx_diameter_m=tx_diameter_m, tx_efficiency=RELAY_ANTENNA_EFFICIENCY,
+                     rx_diameter_m=terminal.antenna_diameter_m, rx_efficiency=terminal.antenna_efficiency,
+                     system_noise_k=relay.spacecraft_noise_k, code=link.code,
                      required_margin_db=link.required_margin_db, tx_pointing_deg=link.pointing_error_deg,
                      rx_pointing_deg=link.pointing_error_deg).data_rate_bps
 
@@ -94,58 +107,58 @@ class Conjunction:
                 **{k: v for k, v in self.relay.to_json().items() if k != "hops"}}
 
 
-def mars_conjunctions(config, ground_rate_bps: float) -> list[Conjunction]:
-    """Mars solar conjunctions in the mission (Sun-Earth-Mars angle below ``relay.conjunction_deg``)
-    and the Mars -> L4 -> Earth relay through each."""
-    m, r = config.mission, config.relay
-    t = m.epoch_time + np.arange(0.0, m.duration_years * 365.25 + 1, 1.0) * u.day
+def mars_conjunctions(target: str, epoch: Time, years: float, relay: RelaySettings, terminal: rf.RadioTerminal,
+                      link: rf.LinkSettings, ground_rate_bps: float) -> list[Conjunction]:
+    """Mars solar conjunctions in ``years`` from ``epoch`` (Sun-Earth-Mars angle below
+    ``relay.conjunction_deg``) and the Mars -> ``target`` -> Earth relay through each."""
+    t = epoch + np.arange(0.0, years * 365.25 + 1, 1.0) * u.day
     earth = ephemeris.position("earth", t).value
     mars = ephemeris.position("mars", t).value
-    point = ephemeris.lagrange_point(m.target, t)[0].value
+    point = ephemeris.lagrange_point(target, t)[0].value
     sem = np.degrees(angle_between(-earth, mars - earth))
     slm = np.degrees(angle_between(-point, mars - point))
 
     out = []
-    for a, b in runs(sem < r.conjunction_deg):
+    for a, b in runs(sem < relay.conjunction_deg):
         k = slice(a, b)
         worst = int(a + np.argmin(slm[k]))
         d_mars_l4 = float(np.linalg.norm(mars[worst] - point[worst])) * 1e3
         d_l4_earth = float(np.linalg.norm(point[worst] - earth[worst])) * 1e3
-        up = _space_link(config, d_mars_l4, tx_power_w=r.mars_power_w, tx_diameter_m=r.mars_antenna_m,
-                         rx_diameter_m=config.spacecraft.rf.antenna_diameter_m)
-        path = Path([Hop("Mars", m.target, d_mars_l4, up), Hop(m.target, "Earth", d_l4_earth, ground_rate_bps)],
-                    r.relay_delay_s)
+        up = _space_link(terminal, link, relay, d_mars_l4, tx_power_w=relay.mars_power_w,
+                         tx_diameter_m=relay.mars_antenna_m)
+        path = Path([Hop("Mars", target, d_mars_l4, up), Hop(target, "Earth", d_l4_earth, ground_rate_bps)],
+                    relay.relay_delay_s)
         out.append(Conjunction(t[a], t[b - 1], float(sem[k].min()), float(slm[k].min()),
-                               bool(slm[k].min() > r.conjunction_deg), path))
+                               bool(slm[k].min() > relay.conjunction_deg), path))
     return out
 
 
-def mission_paths(config, distance_m: float, optical_rows: list[dict] | None = None) -> list[Path]:
-    """The station's own relay options at Earth range ``distance_m`` (see module docstring).
-    ``optical_rows``: :func:`l4station.comms.optical.station_links` at that range, if at hand."""
-    from l4station.comms.contacts import best_band, station_downlink
-
-    m, sc, r = config.mission, config.spacecraft, config.relay
-    target = m.target
-    rf_best = max((station_downlink(config, s, best_band(s, sc.rf.bands), 20.0, distance_m)
-                   for s in config.ground.tracking_network), key=lambda b: b.data_rate_bps)
-    paths = [Path([Hop(target, rf_best.station, distance_m, rf_best.data_rate_bps)], r.relay_delay_s)]
-    if sc.optical is not None and config.optical.stations:
-        rows = optical_rows if optical_rows is not None else optical.station_links(config, distance_m)
+def mission_paths(target: str, epoch: Time, distance_m: float, *, terminal: rf.RadioTerminal, link: rf.LinkSettings,
+                  tracking, relay: RelaySettings, laser: optical.LaserTerminal | None = None,
+                  optics: optical.GroundOptics | None = None, optical_rows: list[dict] | None = None) -> list[Path]:
+    """The station's own relay options at Earth range ``distance_m`` (see module docstring):
+    ``tracking`` the ground stations scheduled for passes; the optical paths need ``laser`` and
+    telescopes in ``optics``. ``optical_rows``: :func:`l4station.comms.optical.station_links` at
+    that range, if at hand."""
+    rf_best = max((rf.station_downlink(terminal, link, s, rf.best_band(s, terminal.bands), 20.0, distance_m)
+                   for s in tracking), key=lambda b: b.data_rate_bps)
+    paths = [Path([Hop(target, rf_best.station, distance_m, rf_best.data_rate_bps)], relay.relay_delay_s)]
+    if laser is not None and optics is not None and optics.telescopes:
+        rows = optical_rows if optical_rows is not None else optical.station_links(laser, optics, distance_m)
         best = max(rows, key=lambda row: row["rate_bps"])
-        paths.append(Path([Hop(target, best["station"], distance_m, best["rate_bps"])], r.relay_delay_s))
-        above_clouds = config.optical.efficiency / optical.NIGHT_ATMOSPHERE_1550NM   # no atmosphere on GEO's path
-        geo = optical.downlink(power_w=sc.optical.laser_power_w, wavelength_m=sc.optical.wavelength_nm * 1e-9,
-                               tx_aperture_m=sc.optical.aperture_m, rx_aperture_m=r.geo_aperture_m,
+        paths.append(Path([Hop(target, best["station"], distance_m, best["rate_bps"])], relay.relay_delay_s))
+        above_clouds = optics.efficiency / optical.NIGHT_ATMOSPHERE_1550NM   # no atmosphere on GEO's path
+        geo = optical.downlink(power_w=laser.laser_power_w, wavelength_m=laser.wavelength_nm * 1e-9,
+                               tx_aperture_m=laser.aperture_m, rx_aperture_m=relay.geo_aperture_m,
                                distance_m=distance_m, efficiency=min(1.0, above_clouds),
-                               background_photons_per_s=config.optical.night_background_per_s)
+                               background_photons_per_s=optics.night_background_per_s)
         paths.append(Path([Hop(target, "GEO relay", distance_m, geo.rate_bps),
-                           Hop("GEO relay", "ground", GEO_RADIUS_M - 6378e3, r.geo_feeder_bps)], r.relay_delay_s))
-    t = m.epoch_time
-    point = ephemeris.lagrange_point(target, t)[0].value
+                           Hop("GEO relay", "ground", GEO_RADIUS_M - 6378e3, relay.geo_feeder_bps)],
+                          relay.relay_delay_s))
+    point = ephemeris.lagrange_point(target, epoch)[0].value
     for other in ("L1", "L5") if target == "L4" else ("L1", "L4"):
-        d = float(np.linalg.norm(ephemeris.lagrange_point(other, t)[0].value - point)) * 1e3
-        rate = _space_link(config, d, tx_power_w=sc.rf.power_w, tx_diameter_m=sc.rf.antenna_diameter_m,
-                           rx_diameter_m=sc.rf.antenna_diameter_m)
-        paths.append(Path([Hop(target, other, d, rate)], r.relay_delay_s))
+        d = float(np.linalg.norm(ephemeris.lagrange_point(other, epoch)[0].value - point)) * 1e3
+        rate = _space_link(terminal, link, relay, d, tx_power_w=terminal.power_w,
+                           tx_diameter_m=terminal.antenna_diameter_m)
+        paths.append(Path([Hop(target, other, d, rate)], relay.relay_delay_s))
     return paths

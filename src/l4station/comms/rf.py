@@ -21,6 +21,7 @@ import numpy as np
 from scipy.special import erfcinv
 
 from l4station.constants import AU_M, C_M_S
+from l4station.records import record
 
 BOLTZMANN_DBW = -228.5991        # 10 log10(k), dBW/(K Hz), k = 1.380649e-23 J/K (SI 2019)
 T_MEAN_RADIATING_K = 275.0       # ITU-R P.618-13 sec. 3 (clear-sky default)
@@ -92,6 +93,35 @@ CODES = {
     "ldpc-1/2": Code("ldpc-1/2", 1 / 2, 1.2, "130.1-G-2 fig. 8-4, AR4JA k=1024"),
     "ldpc-7/8": Code("ldpc-7/8", 7136 / 8160, 4.0, "130.1-G-2 fig. 8-13, (8160,7136)"),
 }
+
+
+@record
+class RadioTerminal:
+    """The spacecraft's RF downlink terminal."""
+
+    power_w: float
+    antenna_diameter_m: float
+    antenna_efficiency: float
+    bands: tuple[str, ...]        # bands it transmits in
+
+
+@record
+class LinkSettings:
+    """How a downlink is operated: code, margin, weather availability and pointing."""
+
+    code: str = "turbo-1/6"
+    required_margin_db: float = 3.0
+    availability: float = 0.95     # fraction of time the link must close (ITU-R P.618)
+    pointing_error_deg: float = 0.1
+
+
+def best_band(station, spacecraft_bands) -> str:
+    """The highest-frequency band both ends have (Ka before X before S)."""
+    for band in ("Ka", "X", "S"):
+        if band in station.bands and band in spacecraft_bands:
+            return band
+    raise ValueError(f"station '{station.name}' shares no band with the spacecraft "
+                     f"(station: {', '.join(station.bands)}; spacecraft: {', '.join(spacecraft_bands)})")
 
 
 @dataclass(frozen=True)
@@ -213,3 +243,24 @@ def downlink(*, station: str, band: str, elevation_deg: float, distance_m: float
                   tx_power_w=tx_power_w, tx_diameter_m=tx_diameter_m, tx_efficiency=tx_efficiency,
                   rx_diameter_m=rx_diameter_m, rx_efficiency=rx_efficiency,
                   system_noise_k=receiver_noise_k + float(sky_noise_temperature_k(atm)), atmosphere_db=atm, **kwargs)
+
+
+def station_downlink(terminal: RadioTerminal, link: LinkSettings, station, band: str, elevation_deg: float,
+                     distance_m: float, atmosphere: float | None = None) -> LinkBudget:
+    """Downlink budget from ``terminal`` to one ground station (a
+    :class:`~l4station.comms.stations.GroundStation`) in one band (``atmosphere``: dB, if known)."""
+    return downlink(
+        station=station.name, band=band, elevation_deg=elevation_deg, distance_m=distance_m,
+        tx_power_w=terminal.power_w, tx_diameter_m=terminal.antenna_diameter_m,
+        tx_efficiency=terminal.antenna_efficiency, rx_diameter_m=station.diameter_m,
+        rx_efficiency=station.aperture_efficiency(band), receiver_noise_k=station.receiver_noise(band),
+        latitude_deg=station.latitude_deg, longitude_deg=station.longitude_deg, height_m=station.height_m,
+        availability=link.availability, code=link.code, required_margin_db=link.required_margin_db,
+        tx_pointing_deg=link.pointing_error_deg, atmosphere=atmosphere)
+
+
+def network_budgets(terminal: RadioTerminal, link: LinkSettings, stations, elevation_deg: float,
+                    distance_m: float) -> list[LinkBudget]:
+    """Budgets to every station in every band it shares with ``terminal``."""
+    return [station_downlink(terminal, link, s, band, elevation_deg, distance_m)
+            for s in stations for band in terminal.bands if band in s.bands]

@@ -35,9 +35,23 @@ def find_gaps(name: str, t_us: np.ndarray, seq: np.ndarray, cadence_s: float) ->
     return [Gap(name, int(t_us[i]), int(t_us[i + 1]), int(missing[i])) for i in at]
 
 
-def _summary() -> dict:
-    return {"packets": 0, "valid": 0, "rejected": {"crc": 0, "length": 0, "apid": 0}, "rejected_bytes": 0,
-            "duplicates": 0, "gaps": 0, "stored_rows": 0, "elapsed_s": 0.0, "latency_s": None}
+class Summary(dict):
+    """What an ingest did: counts of packets, rejections, duplicates, gaps and stored rows, and the
+    latency; a dict of JSON values (``to_json``) that prints itself as one line."""
+
+    def to_json(self) -> dict:
+        return dict(self)
+
+    def __str__(self) -> str:
+        r = self["rejected"]
+        return (f"{self['packets']} packets: {self['valid']} valid, rejected {r['crc']} CRC, {r['length']} length, "
+                f"{r['apid']} APID ({self['rejected_bytes']} bytes skipped); {self['duplicates']} duplicates; "
+                f"{self['gaps']} gaps; {self['stored_rows']} rows stored in {self['elapsed_s']:.2f} s")
+
+
+def _summary() -> Summary:
+    return Summary(packets=0, valid=0, rejected={"crc": 0, "length": 0, "apid": 0}, rejected_bytes=0, duplicates=0,
+                   gaps=0, stored_rows=0, elapsed_s=0.0, latency_s=None)
 
 
 def _add(total: dict, part: dict) -> dict:
@@ -50,7 +64,7 @@ def _add(total: dict, part: dict) -> dict:
 
 
 def ingest_bytes(archive: Archive, stream: bytes, *, source: str, final: bool = True,
-                 received_us: int | None = None) -> tuple[dict, int]:
+                 received_us: int | None = None) -> tuple[Summary, int]:
     """Ingest one self-contained batch; returns its summary and the bytes consumed (all, if
     ``final``). For a stream read in pieces use :class:`packets.PacketStream` and
     :func:`ingest_decoded`, which carry a resynchronisation across pieces."""
@@ -59,12 +73,13 @@ def ingest_bytes(archive: Archive, stream: bytes, *, source: str, final: bool = 
 
 
 def ingest_decoded(archive: Archive, decoded: packets.Decoded, *, source: str,
-                   received_us: int | None = None) -> dict:
+                   received_us: int | None = None) -> Summary:
     """Store one decoded batch in one transaction, with its gaps and alerts; returns its summary."""
     started = time.perf_counter()
     received_us = int(time.time() * 1e6) if received_us is None else received_us
-    summary = _summary() | {"packets": decoded.packets, "valid": decoded.valid, "rejected": decoded.rejected,
-                            "rejected_bytes": decoded.rejected_bytes}
+    summary = _summary()
+    summary |= {"packets": decoded.packets, "valid": decoded.valid, "rejected": decoded.rejected,
+                "rejected_bytes": decoded.rejected_bytes}
     latencies = []
     spans = {}
     with archive.transaction() as cursor:
@@ -97,7 +112,7 @@ def ingest_decoded(archive: Archive, decoded: packets.Decoded, *, source: str,
 
 
 def ingest_file(archive: Archive, path: str | Path, *, chunk_bytes: int = 64 * READ_CHUNK,
-                on_progress: Callable[[float], None] | None = None) -> dict:
+                on_progress: Callable[[float], None] | None = None) -> Summary:
     """Ingest a file of packets, in batches of about ``chunk_bytes``."""
     path = Path(path)
     started = time.perf_counter()
@@ -121,7 +136,7 @@ def ingest_file(archive: Archive, path: str | Path, *, chunk_bytes: int = 64 * R
 
 
 def ingest_tcp(archive: Archive, host: str, port: int, *, flush_s: float = 1.0, timeout_s: float = 30.0,
-               on_batch: Callable[[dict], None] | None = None) -> dict:
+               on_batch: Callable[[Summary], None] | None = None) -> Summary:
     """Connect to a packet server at host:port and ingest what it sends until it closes the
     connection, committing a batch every ``flush_s`` seconds."""
     started = time.perf_counter()

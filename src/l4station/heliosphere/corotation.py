@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from l4station import tables
 from l4station.heliosphere import solarwind as sw
 from l4station.heliosphere.insitu import MJD_2000, Series
 
@@ -213,6 +214,33 @@ class Forecast:
         return {"mae_kms": float(np.mean(np.abs(err))), "rmse_kms": float(np.sqrt(np.mean(err ** 2))),
                 "corr": float(np.corrcoef(self.forecast_kms[ok], self.observed_kms[ok])[0, 1]), "n": n,
                 "skill_vs_persistence": skill}
+
+    def times(self) -> list[str]:
+        """Valid times, ISO UTC to the second with a Z."""
+        from astropy.time import Time
+
+        return [t[:19] + "Z" for t in Time(self.mjd, format="mjd", scale="utc").isot]
+
+    def to_json(self) -> dict:
+        def speed(v):
+            return None if np.isnan(v) else round(float(v), 1)
+        return {"observers": list(self.observers), "target": self.target, "lead_days": self.lead_days,
+                "metrics": self.metrics(),
+                "series": [{"time": t, "forecast_kms": speed(v), "observed_kms": speed(o)}
+                           for t, v, o in zip(self.times(), self.forecast_kms, self.observed_kms)]}
+
+    def __rich__(self):
+        m, times = self.metrics(), self.times()
+
+        def cell(x, spec):
+            return "—" if x is None else f"{x:{spec}}"
+        return tables.group(
+            tables.table(f"{'+'.join(self.observers)} → {self.target}, lead {self.lead_days:g}–"
+                         f"{self.lead_days + self.cadence_days:g} days, {times[0][:10]} to {times[-1][:10]}",
+                         ["MAE (km/s)", "RMSE (km/s)", "Correlation", "Skill vs 27-day persistence", "Hours scored"],
+                         [[cell(m["mae_kms"], ".1f"), cell(m["rmse_kms"], ".1f"), cell(m["corr"], ".3f"),
+                           cell(m["skill_vs_persistence"], ".3f"), f"{m['n']:,}"]], left=0),
+            f"{len(times):,} hourly forecasts; --json prints the series.")
 
 
 def persistence(target: Series, mjd) -> np.ndarray:

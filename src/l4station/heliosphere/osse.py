@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 from astropy.time import Time
 
+from l4station import tables
+from l4station.errors import InputError
 from l4station.geometry import wrap_degrees
 from l4station.heliosphere import cme as cme_model
 from l4station.heliosphere import corotation, observers, solarwind as sw
 from l4station.heliosphere.insitu import Series
+from l4station.records import record
 
 OBSERVER_SETS = (("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5"))
 OBSERVER_LONGITUDE_DEG = {"L1": 0.0, "L4": 60.0, "L5": -60.0}
@@ -194,6 +198,25 @@ def mjd_of(iso_date) -> float:
 REAL_TARGETS = {"earth": "L1", "L1": "L1", "L4": "L4", "L5": "L5"}   # target: the record that is its truth
 
 
+def forecast_window(records: dict[str, Series], observers: list[str], target: str, start_mjd: float,
+                    stop_mjd: float, *, lead_days: float, cadence_days: float,
+                    latency_hours: dict[str, float]) -> corotation.Forecast:
+    """Forecasts at ``target`` from ``observers``' real records issued every ``cadence_days`` from
+    ``start_mjd``, valid ``lead_days`` ahead, up to ``stop_mjd``. Raises InputError for a window
+    too short for one forecast or one in which the observers have no data."""
+    if stop_mjd - start_mjd < lead_days + cadence_days:
+        raise InputError(f"the window must span at least {lead_days + cadence_days:g} days (lead + cadence); "
+                         "give a later stop or an earlier start")
+    truth = target_series(target, records, start_mjd, stop_mjd)
+    issue = np.arange(start_mjd, stop_mjd - lead_days - cadence_days + 1e-9, cadence_days)
+    samples = [corotation.backmap(records[o], latency_hours.get(o, 0.0)) for o in observers]
+    result = corotation.forecast(samples, truth, issue, lead_days=lead_days, cadence_days=cadence_days)
+    if result.metrics()["n"] == 0 and np.all(np.isnan(result.forecast_kms)):
+        raise InputError("the observers have no data in the window (the files cover 2007-2023; "
+                         "2009-06..2010-02 is held back)")
+    return result
+
+
 def target_series(name: str, records: dict[str, Series], start_mjd: float, stop_mjd: float) -> Series:
     """The truth at a target over [start, stop): a real record, or (Mars, no data) its DE421 path alone."""
     if name in REAL_TARGETS:
@@ -213,24 +236,57 @@ class Experiment:
     def to_json(self) -> dict:
         return {"cases": [c.to_json() for c in self.cases], "cme": self.cme}
 
+    def __rich__(self):
+        doc = self.to_json()
+        leads = list(dict.fromkeys(c["lead_days"] for c in doc["cases"]))
+        by_case: dict[tuple, dict] = {}
+        for c in doc["cases"]:
+            by_case.setdefault((c["source"], c["target"], "+".join(c["observers"])), {})[c["lead_days"]] = c
+        rows = [[*key, *("—" if (c := by_lead.get(x)) is None or c["mae_kms"] is None
+                         else f"{c['mae_kms']:.1f} / {c['skill_vs_persistence']:+.2f}" for x in leads)]
+                for key, by_lead in by_case.items()]
+        return tables.group(
+            tables.table("Forecast skill (MAE km/s / skill vs 27-day persistence)",
+                         ["Source", "Target", "Observers"] + [f"lead {x:g} d" for x in leads], rows, left=3),
+            tables.table("CME arrival at Earth (drag-based ensemble)", ["Observers", "Speed error", "Arrival MAE (h)"],
+                         [["+".join(c["observers"]), f"{c['speed_error_percent']:.0f}%", f"{c['arrival_mae_hours']:.1f}"]
+                          for c in doc["cme"]]))
 
-def experiment(config, records: dict[str, Series], *, on_step: Callable[[str, float], None] | None = None
-               ) -> Experiment:
-    """Every case of the observing-system experiment for a mission config: real data over
-    ``forecast.real_start``..``real_stop`` (targets with a record), the synthetic nature run from
-    the mission epoch (every target), and CME arrival errors."""
-    f = config.forecast
+
+@record
+class ExperimentInputs:
+    """Everything the observing-system experiment depends on besides the real-data records."""
+
+    targets: tuple[str, ...]                 # where the solar wind is forecast
+    lead_days: tuple[float, ...]
+    cadence_days: float                      # forecasts issued this often
+    real_start: date                         # real-data window
+    real_stop: date
+    epoch: Time                              # start of the synthetic nature run
+    synthetic_days: int
+    seed: int
+    latency_hours: dict[str, float]          # per observer, of the synthetic observations
+    data_loss: dict[str, float]              # per observer, fraction of samples lost
+    cme_count: int
+
+
+def experiment(inputs: ExperimentInputs, records: dict[str, Series], *,
+               on_step: Callable[[str, float], None] | None = None) -> Experiment:
+    """Every case of the observing-system experiment: real data over ``real_start``..``real_stop``
+    (targets with a record), the synthetic nature run from ``epoch`` (every target), and CME
+    arrival errors."""
+    f = inputs
     step = on_step or (lambda name, fraction: None)
     start, stop = mjd_of(f.real_start), mjd_of(f.real_stop)
     real_targets = {t: target_series(t, records, start, stop) for t in f.targets if t in REAL_TARGETS}
-    cases = skill_cases(records, real_targets, start, stop, leads_days=f.lead_days, source="real",
+    cases = skill_cases(records, real_targets, start, stop, leads_days=list(f.lead_days), source="real",
                         cadence_days=f.cadence_days, on_step=lambda x: step("real data", x))
     step("nature run", 0.0)
-    nature = nature_run(config.mission.epoch_time, f.synthetic_days, f.seed)
+    nature = nature_run(f.epoch, f.synthetic_days, f.seed)
     rng = np.random.default_rng(f.seed + 100)
     observed = {k: observe(nature.truth[k], rng, loss_fraction=f.data_loss.get(k, 0.0)) for k in ("L1", "L4", "L5")}
     cases += skill_cases(observed, {t: nature.truth[t] for t in f.targets}, nature.start_mjd + HISTORY_DAYS,
-                         nature.start_mjd + f.synthetic_days, leads_days=f.lead_days, source="synthetic",
+                         nature.start_mjd + f.synthetic_days, leads_days=list(f.lead_days), source="synthetic",
                          latency_hours=f.latency_hours, cadence_days=f.cadence_days,
                          on_step=lambda x: step("synthetic", x))
     return Experiment(cases, cme_arrival_errors(f.cme_count, f.seed + 1), nature)

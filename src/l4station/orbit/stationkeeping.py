@@ -21,11 +21,12 @@ import astropy.units as u
 import numpy as np
 from astropy.time import Time
 
-from l4station import ephemeris
-from l4station.constants import JULIAN_YEAR_S
+from l4station import ephemeris, tables
+from l4station.constants import DAY_S, JULIAN_YEAR_S
 from l4station.geometry import wrap_degrees
 from l4station.orbit.cr3bp import TriangularStability, triangular_stability
 from l4station.orbit.propagation import ForceModel, Trajectory, propagate
+from l4station.records import record
 
 
 
@@ -61,16 +62,40 @@ class Stay:
             "stationkeeping_dv_ms_per_year": self.stationkeeping_dv_ms_per_year,
         }
 
+    def __rich__(self):
+        doc = self.to_json()
+        rows = [[label, f"{doc[key]:{fmt}}"] for label, key, fmt in (
+            ("Years followed", "years", ".1f"), ("Largest longitude drift (deg)", "max_drift_deg", ".3f"),
+            ("Largest distance from the point (km)", "max_drift_km", ",.0f"),
+            ("Long libration period (years)", "libration_period_long_years", ".1f"),
+            ("Short libration period (days)", "libration_period_short_days", ".1f"),
+            ("Station keeping (m/s per year)", "stationkeeping_dv_ms_per_year", ".2f"))]
+        return tables.table(f"A spacecraft left at {self.target} from {self.time[0].utc.isot[:10]}",
+                            ["Quantity", "Value"], rows)
 
-def stay(target: str, epoch: Time, years: float, *, model: ForceModel = ForceModel(),
-         step_days: float = 1.0) -> Stay:
-    """Release a spacecraft at ``target`` at ``epoch`` and follow it for ``years``,
-    sampled every ``step_days``."""
+
+@record
+class StayInputs:
+    """Everything the stay depends on."""
+
+    target: str                   # "L4" or "L5"
+    epoch: Time                   # release on the point
+    years: float
+    step_days: float = 1.0        # sampling of the track
+    cr_area_over_mass: float = 0.0  # Cr A / m, m^2/kg, for solar radiation pressure
+
+
+def stay(inputs: StayInputs) -> Stay:
+    """Release a spacecraft at ``inputs.target`` at ``inputs.epoch`` in the full-force model and
+    follow it for ``inputs.years``, sampled every ``inputs.step_days``."""
+    target, epoch, years = inputs.target, inputs.epoch, inputs.years
+    model = ForceModel(cr_area_over_mass=inputs.cr_area_over_mass)
+    step_days = inputs.step_days
     if years <= 0:
         raise ValueError(f"years must be positive, got {years}")
     duration = years * JULIAN_YEAR_S
     r0, v0 = _barycentric_point(target, epoch)
-    samples = np.arange(0.0, duration + 1.0, step_days * 86400.0)
+    samples = np.arange(0.0, duration + 1.0, step_days * DAY_S)
     trajectory = propagate(r0, v0, epoch, duration, model=model, t_eval=samples, rtol=1e-11)
     helio = trajectory.heliocentric("ecliptic")[0]
     earth = ephemeris.position("earth", trajectory.time).value

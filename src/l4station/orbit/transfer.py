@@ -24,11 +24,12 @@ import astropy.units as u
 import numpy as np
 from astropy.time import Time
 
-from l4station import ephemeris
+from l4station import ephemeris, tables
 from l4station.constants import EARTH_MEAN_ORBITAL_SPEED_KMS, JULIAN_YEAR_S
 from l4station.geometry import wrap_degrees
 from l4station.orbit import lambert
 from l4station.orbit.propagation import GM, ForceModel, Trajectory, propagate
+from l4station.records import record
 
 MU_SUN = GM["sun"]
 MU_EARTH = GM["earth"]
@@ -376,6 +377,24 @@ class TransferTrade:
             "elapsed_s": self.elapsed_s,
         }
 
+    def __rich__(self):
+        doc = self.to_json()
+        rows = [[row["departure"][:10], f"{row['tof_days']:.0f}", f"{row['revs']} {row['branch']}",
+                 f"{row['departure_vinf_kms']:.3f}", f"{row['c3_km2s2']:.3f}", f"{row['arrival_dv_kms']:.3f}",
+                 f"{row['total_dv_kms']:.3f}", f"{row['propellant_kg']:.0f}" + ("" if row["feasible"] else " (!)"),
+                 f"{row['refined_arrival_error_km']:.3f}"] for row in doc["pareto"]]
+        parts = [tables.table(f"Transfers to {self.target} ({doc['lambert_solves']:,} Lambert arcs, "
+                              f"{doc['elapsed_s']:.1f} s)",
+                              ["Departure", "TOF (d)", "Revs", "v∞ (km/s)", "C3 (km²/s²)", "Arrival Δv (km/s)",
+                               "Total (km/s)", "Propellant (kg)", "Miss (km)"], rows)]
+        if not all(row["feasible"] for row in doc["pareto"]):
+            parts.append(f"(!) needs more than the {doc['propellant_on_board_kg']:.0f} kg of propellant on board.")
+        d = doc["free_drift"]
+        parts.append(f"Free drift (no stop burn): leave {d['departure'][:10]} with v∞ {d['departure_vinf_kms']:.3f} "
+                     f"km/s, reach {self.target}'s longitude {d['reaches_target'][:10]}, drifting "
+                     f"{d['drift_rate_deg_per_year']:.1f} deg/yr, {d['days_within_5deg']:.0f} days within ±5 deg.")
+        return tables.group(*parts)
+
 
 def family_optima(front: list[Candidate]) -> list[Candidate]:
     """The cheapest front point of each (revolutions, branch) family, shortest flight first:
@@ -393,9 +412,37 @@ def _refine_task(args):
     return refine(candidate, target, model=model)
 
 
-def transfer_trade(config, target: str | None = None, *, workers: int = 2, on_step=None) -> TransferTrade:
-    """Run the whole trade for a mission config: grid, Pareto front, full-force refinement of
-    each family's best transfer (``workers`` processes), and the free-drift option.
+@record
+class TradeInputs:
+    """Everything a transfer trade depends on: launch window, grid, spacecraft."""
+
+    target: str                     # "L4" or "L5"
+    launch_earliest: Time
+    launch_latest: Time
+    arrival: Time                   # start of operations (the free-drift option arrives by then)
+    departure_step_days: float
+    tof_min_years: float
+    tof_max_years: float
+    tof_step_days: float
+    max_revs: int
+    wet_mass_kg: float
+    dry_mass_kg: float
+    isp_s: float
+    cr_area_over_mass: float        # Cr A / m, m^2/kg, for solar radiation pressure
+
+    def departures(self) -> Time:
+        """Departure dates of the grid."""
+        window = (self.launch_latest - self.launch_earliest).to_value(u.day)
+        return self.launch_earliest + np.arange(0.0, window + 1e-9, self.departure_step_days) * u.day
+
+    def flight_days(self) -> np.ndarray:
+        """Flight times (days) of the grid."""
+        return np.arange(self.tof_min_years * 365.25, self.tof_max_years * 365.25 + 1e-9, self.tof_step_days)
+
+
+def transfer_trade(inputs: TradeInputs, *, workers: int = 2, on_step=None) -> TransferTrade:
+    """Run the whole trade: grid, Pareto front, full-force refinement of each family's best
+    transfer (``workers`` processes), and the free-drift option.
 
     ``on_step(name, fraction)`` reports progress."""
     import time
@@ -404,19 +451,12 @@ def transfer_trade(config, target: str | None = None, *, workers: int = 2, on_st
 
     began = time.perf_counter()
     step = on_step or (lambda name, fraction: None)
-    mission, sc = config.mission, config.spacecraft
-    target = target or mission.target
-    grid_cfg = mission.transfer
-    launch0 = Time(mission.launch.earliest, scale="utc")
-    window = (Time(mission.launch.latest, scale="utc") - launch0).to_value(u.day)
-    departures = launch0 + np.arange(0.0, window + 1e-9, grid_cfg.departure_step_days) * u.day
-    tofs = np.arange(grid_cfg.tof_min_years * 365.25, grid_cfg.tof_max_years * 365.25 + 1e-9,
-                     grid_cfg.tof_step_days)
+    target = inputs.target
     step("Lambert grid", 0.0)
-    grid = trade_grid(target, departures, tofs, max_revs=grid_cfg.max_revs)
+    grid = trade_grid(target, inputs.departures(), inputs.flight_days(), max_revs=inputs.max_revs)
     front = pareto_front(grid)
     options = family_optima(front)
-    model = ForceModel(cr_area_over_mass=sc.cr_area_over_mass)
+    model = ForceModel(cr_area_over_mass=inputs.cr_area_over_mass)
     step("refinement", 0.3)
     tasks = [(c, target, model) for c in options]
     refined = []
@@ -432,11 +472,9 @@ def transfer_trade(config, target: str | None = None, *, workers: int = 2, on_st
         for i, task in enumerate(tasks):
             refined.append(_refine_task(task))
             step("refinement", 0.3 + 0.6 * (i + 1) / len(tasks))
-    propellant = [float(propellant_mass(r.arrival_dv, sc.wet_mass_kg, sc.isp_s)) for r in refined]
+    propellant = [float(propellant_mass(r.arrival_dv, inputs.wet_mass_kg, inputs.isp_s)) for r in refined]
     step("free drift", 0.9)
-    drift = free_drift(target, launch0, mission.epoch_time, model=model)
+    drift = free_drift(target, inputs.launch_earliest, inputs.arrival, model=model)
     step("done", 1.0)
-    return TransferTrade(target, grid, front, refined, propellant, sc.wet_mass_kg - sc.dry_mass_kg, drift,
+    return TransferTrade(target, grid, front, refined, propellant, inputs.wet_mass_kg - inputs.dry_mass_kg, drift,
                          time.perf_counter() - began)
-
-

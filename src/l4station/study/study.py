@@ -18,15 +18,15 @@ import numpy as np
 from astropy.time import Time
 
 import l4station
+from l4station import tables
 from l4station.comms.contacts import ContactPlan, plan
 from l4station.config import MissionConfig
 from l4station.geometry import GeometryTimeline, geometry_timeline
 from l4station.heliosphere.insitu import packaged
 from l4station.heliosphere.osse import Experiment, experiment
-from l4station.orbit.propagation import ForceModel
 from l4station.orbit.stationkeeping import Stay, stay
 from l4station.orbit.transfer import TransferTrade, transfer_trade
-from l4station.study import report
+from l4station.study import inputs, report
 from l4station.study.report import Section
 
 
@@ -40,9 +40,7 @@ class StudyContext:
     def stay(self) -> Stay:
         """The station left at its target over the mission (full force, no station keeping),
         sampled every ``mission.timeline_step_days``."""
-        m, sc = self.config.mission, self.config.spacecraft
-        return stay(m.target, m.epoch_time, m.duration_years, step_days=m.timeline_step_days,
-                    model=ForceModel(cr_area_over_mass=sc.cr_area_over_mass))
+        return stay(inputs.stay(self.config))
 
     @cached_property
     def times(self) -> Time:
@@ -69,17 +67,17 @@ class StudyContext:
     @cached_property
     def contacts(self) -> ContactPlan:
         """Contact plan over the mission for the drifting station."""
-        return plan(self.config, self.station_bcrs)
+        return plan(inputs.contacts(self.config), self.station_bcrs)
 
     @cached_property
     def osse(self) -> Experiment:
         """The observing-system experiment (real data from the packaged BRaVDA files)."""
-        return experiment(self.config, packaged())
+        return experiment(inputs.experiment(self.config), packaged())
 
     @cached_property
     def transfer(self) -> TransferTrade:
         """The transfer trade to the mission's target (the slow part of a study)."""
-        return transfer_trade(self.config, self.config.mission.target)
+        return transfer_trade(inputs.trade(self.config))
 
 
 BACKGROUND = ("spaceweather",)
@@ -106,6 +104,18 @@ class StudyResult:
     def write(self, out_dir: Path) -> Path:
         """Write index.html and study.json; returns the path of index.html."""
         return report.write(Path(out_dir), self.document, self.sections, self.config.to_toml())
+
+    def to_json(self) -> dict:
+        return self.document
+
+    def __rich__(self):
+        geometry = self.document["geometry"]
+        rows = [[label, f"{geometry[key]['min']:{fmt}}", f"{geometry[key]['max']:{fmt}}"]
+                for label, key, fmt in (("Earth range (au)", "earth_range_au", ".4f"),
+                                        ("Sun–Earth–probe (deg)", "sun_earth_probe_deg", ".3f"),
+                                        ("One-way light time (s)", "light_time_s", ".1f"))]
+        return tables.group(tables.table(self.config.mission.name, ["Quantity", "Min", "Max"], rows),
+                            f"Sections: {', '.join(self.document['sections'])}")
 
 
 def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None = None) -> StudyResult:

@@ -7,16 +7,17 @@ import numpy as np
 from l4station.comms.contacts import RATE_ELEVATIONS, rate_table
 from l4station.comms.survey import survey
 from l4station.constants import AU_M
-from l4station.study import figures
+from l4station.study import figures, inputs
 from l4station.study.report import Figure, Section, Table
 
 
 
 def _rates_figure(config) -> Figure:
     fig, ax = figures.subplots(figsize=(8.5, 4.2))
+    terminal, link = inputs.radio_terminal(config), inputs.link_settings(config)
     for s in config.ground.network:
-        for band in (b for b in config.spacecraft.rf.bands if b in s.bands):
-            ax.plot(RATE_ELEVATIONS, rate_table(config, s, band) / 1e3, marker="o", ms=3,
+        for band in (b for b in terminal.bands if b in s.bands):
+            ax.plot(RATE_ELEVATIONS, rate_table(terminal, link, s, band) / 1e3, marker="o", ms=3,
                     ls="-" if band == "Ka" else "--", label=f"{s.name} {band}")
     ax.set_yscale("log")
     ax.set_xlabel("elevation (deg)")
@@ -65,7 +66,7 @@ def section(context) -> Section:
     config, plan = context.config, context.contacts
     doc = plan.to_json()
     distance = float(context.geometry.earth_range.to_value(u.m).max())
-    links = survey(config, distance, 20.0)
+    links = survey(inputs.survey(config), distance, 20.0)
     doc.update(links.to_json())
     budgets, optical_rows, paths, conjunctions = links.budgets, links.optical, links.paths, links.conjunctions
     rows = [[b.station, b.band, f"{b.eirp_dbw:.2f}", f"{b.path_loss_db:.2f}", f"{b.atmosphere_db:.2f}",
