@@ -33,3 +33,13 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", guarded(real_connect))
     monkeypatch.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))
     yield attempts
+
+
+@pytest.fixture(autouse=True, scope="session")
+def astropy_offline():
+    """The tests' own astropy reference transforms (AltAz, ITRS) read the shipped IERS tables,
+    as l4station itself does (:func:`l4station.comms.visibility.ut1`), and never download."""
+    from astropy.utils import iers
+    with (iers.conf.set_temp("auto_download", False), iers.conf.set_temp("auto_max_age", None),
+          iers.conf.set_temp("iers_degraded_accuracy", "warn")):
+        yield

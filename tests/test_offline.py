@@ -1,20 +1,23 @@
 """Nothing is downloaded at run time: ephemeris from the skyfield-data wheel, IERS tables
-from astropy-iers-data, astropy's auto-download switched off on import."""
+from astropy-iers-data; and importing l4station changes none of its host's settings."""
+import subprocess
+import sys
 from pathlib import Path
 
 import astropy.utils.data
 import astropy.units as u
 from astropy.time import Time
-from astropy.utils import iers
 
-import l4station
 from l4station import config, ephemeris
+from l4station.comms import visibility
 from l4station.study import study
 
 
-def test_importing_l4station_turns_astropy_downloads_off():
-    assert l4station.__version__
-    assert iers.conf.auto_download is False
+def test_importing_l4station_leaves_astropy_settings_alone():
+    code = ("from astropy.utils import iers; before = (iers.conf.auto_download, iers.conf.auto_max_age); "
+            "import l4station, l4station.cli, l4station.study.study; "
+            "assert (iers.conf.auto_download, iers.conf.auto_max_age) == before, before")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_study_and_earth_orientation_attempt_no_download(monkeypatch, no_network):
@@ -27,6 +30,6 @@ def test_study_and_earth_orientation_attempt_no_download(monkeypatch, no_network
     monkeypatch.setattr(astropy.utils.data, "download_file", refuse)
     study.run(config.load(Path(__file__).parent / "data" / "small-trade.toml"))
     ephemeris.position("earth", Time("2031-01-01") + [0, 1] * u.yr)
-    # UT1 (needed by later ground-station geometry) comes from the shipped IERS-A table.
-    Time("2026-06-01").ut1
+    # UT1 (station geometry) comes from the shipped IERS-A table, past its end too.
+    assert visibility.ut1(Time(["2026-06-01", "2040-01-01"])).jd.shape == (2,)
     assert calls == [] and no_network == []

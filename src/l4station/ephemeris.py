@@ -25,8 +25,8 @@ import astropy.units as u
 import numpy as np
 from astropy.time import Time
 from jplephem.spk import SPK
-from scipy.optimize import brentq
 
+from l4station.errors import InputError
 
 OBLIQUITY_J2000 = (84381.448 * u.arcsec).to(u.rad)
 """IAU 1976 obliquity of the ecliptic at J2000, used by JPL for ECLIPJ2000."""
@@ -66,7 +66,7 @@ LAGRANGE_POINTS = ("L1", "L2", "L3", "L4", "L5")
 _SECONDS_PER_DAY = 86400.0
 
 
-class EphemerisRangeError(ValueError):
+class EphemerisRangeError(InputError):
     """A time outside the ephemeris; ``start`` and ``stop`` carry the covered span."""
 
     def __init__(self, message: str, start: Time, stop: Time):
@@ -93,6 +93,8 @@ def lagrange_points(mu: float) -> np.ndarray:
     >>> lagrange_points(0.012150585)[:2, 0].round(6)  # Earth–Moon L1, L2
     array([0.836915, 1.155682])
     """
+    from scipy.optimize import brentq   # here, not on import: scipy.optimize takes 0.4 s to load
+
     if not 0.0 < mu <= 0.5:
         raise ValueError(f"mass ratio mu must be in (0, 0.5], got {mu}")
     eps = 1e-12

@@ -36,6 +36,18 @@ _WGS84_A = 6378.137
 _WGS84_F = 1 / 298.257223563
 
 
+def ut1(times: Time) -> Time:
+    """``times`` in UT1 from the IERS tables shipped in astropy-iers-data: never downloaded,
+    however old the tables (mission epochs lie past any table, where the predicted UT1-UTC,
+    |UT1-UTC| < 0.9 s, moves a station under 0.004 deg). The host's astropy settings are
+    left as they were."""
+    from astropy.utils import iers
+
+    with (iers.conf.set_temp("auto_download", False), iers.conf.set_temp("auto_max_age", None),
+          iers.conf.set_temp("iers_degraded_accuracy", "warn")):
+        return times.ut1
+
+
 def station_itrs(latitude_deg, longitude_deg, height_m) -> np.ndarray:
     """Geocentric ITRS position (km) of a WGS 84 geodetic location (Vallado 2013, eq. 3-7)."""
     lat, lon = np.radians(latitude_deg), np.radians(longitude_deg)
@@ -88,7 +100,7 @@ def target_itrs(times: Time, target_bcrs) -> tuple[np.ndarray, np.ndarray]:
     c2i = erfa.c2i06a(node_tt.jd1, node_tt.jd2)
     c2i_t = _interpolate(daily, c2i, days) if len(daily) > 1 else np.broadcast_to(c2i, (len(days), 3, 3))
     # UT1 on the hourly nodes (astropy's IERS tables), interpolated: UT1 - TT drifts ~1 ms/day.
-    node_ut1 = node_times.ut1
+    node_ut1 = ut1(node_times)
     ut1_offset = (node_ut1.jd1 - node_ut1.jd1[0]) + (node_ut1.jd2 - node_ut1.jd2[0])
     ut1_days = np.interp(days, hourly, ut1_offset) if len(hourly) > 1 else days
     era = erfa.era00(node_ut1.jd1[0], node_ut1.jd2[0] + ut1_days)

@@ -1,0 +1,184 @@
+"""Mission design commands: the study, transfer, stability, links, contacts, the OSSE, mission files."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from l4station.cli.common import (app, ConfigOption, DataOption, JsonOption, TargetOption, UserFacingError, emit, finite,
+                                  load_mission, print_json, progress, stdout, writable)
+
+config_app = typer.Typer(help="Mission files: print the resolved config, or check one.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+def _target(mission, target: str | None) -> str:
+    if target is None:
+        return mission.mission.target
+    if target.upper() not in ("L4", "L5"):
+        raise UserFacingError(f"--target must be L4 or L5, got '{target}'")
+    return target.upper()
+
+
+def _target_bcrs(point: str):
+    """Barycentric ICRF positions (km) of the target Lagrange point, as a function of time."""
+    from l4station import ephemeris
+
+    def positions(t):
+        return ephemeris.lagrange_point(point, t, frame="icrf", center="ssb")[0].value
+    return positions
+
+
+def records(data: Path | None):
+    """The solar-wind records: the packaged BRaVDA files, or a folder laid out like them."""
+    from l4station.heliosphere import insitu
+    try:
+        return insitu.packaged() if data is None else insitu.read_folder(data)
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from None
+    except OSError as exc:
+        raise UserFacingError(f"cannot read --data {data}: {exc.strerror}; give a folder of solar-wind files") from None
+
+
+@app.command()
+def study(config: ConfigOption = None,
+          out: Annotated[Path, typer.Option("--out", "-o", help="Directory for index.html and study.json.",
+                                            file_okay=False)] = Path("l4station-report"),
+          json_output: JsonOption = False):
+    """Run the whole mission study and write the report (index.html + study.json)."""
+    mission = load_mission(config)
+    writable(out, "--out", folder=True)
+    from l4station.study import study as study_module
+
+    steps = study_module.sections()
+    with progress() as bar:
+        task = bar.add_task("study", total=len(steps) + 1)  # + writing the report
+        result = study_module.run(mission, on_section=lambda index, name: bar.update(task, completed=index,
+                                                                                       description=name))
+        bar.update(task, completed=len(steps), description="report")
+        try:
+            html = result.write(out)
+        except OSError as exc:
+            raise UserFacingError(f"cannot write the report to {out}: {exc.strerror}; choose another --out") from None
+    emit(result, json_output)
+    if not json_output:
+        stdout.print(f"Report: {html}")
+
+
+@app.command()
+def transfer(config: ConfigOption = None, target: TargetOption = None, json_output: JsonOption = False):
+    """Earth-to-L4 transfer trade: Pareto front of delta-v against flight time, refined in the
+    full-force model, and the free-drift option."""
+    mission = load_mission(config)
+    point = _target(mission, target)
+    from l4station.orbit.transfer import transfer_trade
+    from l4station.study import inputs
+
+    with progress() as bar:
+        task = bar.add_task("transfer", total=1.0)
+        trade = transfer_trade(inputs.trade(mission, point),
+                               on_step=lambda name, f: bar.update(task, description=name, completed=f))
+    emit(trade, json_output)
+
+
+@app.command()
+def stability(config: ConfigOption = None, target: TargetOption = None,
+              years: Annotated[float, typer.Option("--years", help="How long to follow the spacecraft.",
+                                                   parser=finite(0.01, 20.0))] = 10.0,
+              json_output: JsonOption = False):
+    """Staying at L4: drift of a spacecraft left at the point (Sun, planets, Moon, solar
+    radiation pressure), libration periods, and a station-keeping delta-v estimate."""
+    mission = load_mission(config)
+    point = _target(mission, target)
+    from l4station.orbit.stationkeeping import stay
+    from l4station.study import inputs
+
+    with progress() as bar:
+        bar.add_task("stability", total=None)
+        result = stay(inputs.stay(mission, point, years, step_days=1.0))
+    emit(result, json_output)
+
+
+@app.command()
+def link(config: ConfigOption = None,
+         elevation: Annotated[float, typer.Option("--elevation", help="Station elevation, deg.",
+                                                  parser=finite(0.1, 90.0))] = 20.0,
+         json_output: JsonOption = False):
+    """RF link budgets from the station to every ground station and band, at the mission's
+    greatest Earth range and the given elevation."""
+    mission = load_mission(config)
+    from l4station.comms.survey import greatest_range_m, survey
+    from l4station.study import inputs
+
+    m = mission.mission
+    emit(survey(inputs.survey(mission), greatest_range_m(m.target, m.epoch_time, m.duration), elevation), json_output)
+
+
+@app.command()
+def contacts(config: ConfigOption = None,
+             days: Annotated[Optional[float], typer.Option("--days", help="Plan this many days from the "
+                                                           "operations epoch (default: the whole mission).",
+                                                           parser=finite(0.01, 36525.0))] = None,
+             json_output: JsonOption = False):
+    """Visibility, daily tracking schedule, data volume, recorder and real-time latency."""
+    mission = load_mission(config)
+    from l4station.comms.contacts import plan
+    from l4station.study import inputs
+
+    with progress() as bar:
+        bar.add_task("contacts", total=None)
+        try:
+            result = plan(inputs.contacts(mission, days), _target_bcrs(mission.mission.target))
+        except ValueError as exc:
+            raise UserFacingError(str(exc)) from None
+    emit(result, json_output)
+
+
+@app.command()
+def osse(config: ConfigOption = None, data: DataOption = None, json_output: JsonOption = False):
+    """Observing-system experiment: forecast skill at each target for observer sets {L1}, {L1,L4},
+    {L1,L5}, {L1,L4,L5} on real data and a synthetic nature run, and CME arrival errors."""
+    mission = load_mission(config)
+    from l4station.heliosphere.osse import experiment
+    from l4station.study import inputs
+
+    solar_wind = records(data)
+    with progress() as bar:
+        task = bar.add_task("osse", total=1.0)
+        result = experiment(inputs.experiment(mission), solar_wind,
+                            on_step=lambda name, fraction: bar.update(task, description=name, completed=fraction))
+    emit(result, json_output)
+
+
+@config_app.command("show")
+def config_show(file: Annotated[Optional[Path], typer.Argument(
+                    help="Mission TOML file; the embedded default mission if omitted.", dir_okay=False)] = None,
+                json_output: JsonOption = False):
+    """Print the resolved mission config (the file laid over the default)."""
+    mission = load_mission(file)
+    if json_output:
+        print_json(mission.to_dict())
+        return
+    sys.stdout.write(f"# resolved from {mission.source}\n{mission.to_toml()}")
+
+
+@config_app.command("check")
+def config_check(file: Annotated[Path, typer.Argument(help="Mission TOML file to validate.", dir_okay=False)],
+                 json_output: JsonOption = False):
+    """Validate a mission file: exit 0 if usable, 2 with the reason if not."""
+    from l4station.config import ConfigError
+
+    try:
+        mission = load_mission(file)
+    except ConfigError as exc:
+        if json_output:
+            print_json({"file": str(file), "valid": False, "field": exc.field, "error": exc.problem})
+        raise
+    if json_output:
+        print_json({"file": str(file), "valid": True, "sha256": mission.sha256()})
+        return
+    m = mission.mission
+    stdout.print(f"{file}: valid — {m.name}; {m.target}, {m.duration_years:g} years from "
+                 f"{m.epoch:%Y-%m-%d}, {len(mission.ground.stations)} stations")

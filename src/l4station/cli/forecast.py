@@ -1,0 +1,58 @@
+"""Forecast commands: solar-wind speed at a target from in-situ observers."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from l4station.cli.common import (app, ConfigOption, DataOption, JsonOption, UserFacingError, emit, finite, load_mission,
+                                  progress)
+from l4station.cli.design import records
+from l4station.errors import InputError
+
+
+
+def _mjd(text: str, option: str) -> float:
+    from astropy.time import Time
+    try:
+        return float(Time(text, scale="utc").mjd)
+    except ValueError:
+        raise UserFacingError(f"{option} '{text}' is not an ISO date or time (e.g. 2008-07-01)") from None
+
+
+@app.command()
+def forecast(observers: Annotated[str, typer.Option("--observers", help="Comma-separated: L1, L4, L5.")] = "L1,L4",
+             target: Annotated[str, typer.Option("--target", help="earth, L1, L4, L5 or mars.")] = "earth",
+             data: DataOption = None,
+             start: Annotated[Optional[str], typer.Option("--start", help="First issue time, ISO UTC "
+                                                          "(default: the mission file's real_start).")] = None,
+             stop: Annotated[Optional[str], typer.Option("--stop", help="Last valid time, ISO UTC "
+                                                         "(default: real_stop).")] = None,
+             lead: Annotated[float, typer.Option("--lead", help="Lead time, days.",
+                                                 parser=finite(0.0, 27.0))] = 1.0,
+             config: ConfigOption = None, json_output: JsonOption = False):
+    """Solar-wind speed forecast at a target from in-situ observers (real data): back-mapped,
+    assimilated and run forward with the solar-wind model; metrics where truth exists. STEREO-A
+    stands in for L4, STEREO-B for L5, OMNI for L1 and Earth."""
+    mission = load_mission(config)
+    names = [o.strip().upper() for o in observers.split(",") if o.strip()]
+    if not names or any(o not in ("L1", "L4", "L5") for o in names) or len(set(names)) != len(names):
+        raise UserFacingError(f"--observers must list distinct observers among L1, L4, L5, got '{observers}'")
+    key = {"EARTH": "earth", "MARS": "mars"}.get(target.upper(), target.upper())
+    if key not in ("earth", "L1", "L4", "L5", "mars"):
+        raise UserFacingError(f"--target must be earth, L1, L4, L5 or mars, got '{target}'")
+    from l4station.heliosphere import osse
+
+    f = mission.forecast
+    t0 = _mjd(start, "--start") if start else osse.mjd_of(f.real_start)
+    t1 = _mjd(stop, "--stop") if stop else osse.mjd_of(f.real_stop)
+    solar_wind = records(data)
+    with progress() as bar:
+        bar.add_task("forecast", total=None)
+        try:
+            result = osse.forecast_window(solar_wind, names, key, t0, t1, lead_days=lead, cadence_days=f.cadence_days,
+                                          latency_hours=f.latency_hours)
+        except InputError as error:
+            raise UserFacingError(f"no forecast between {start or f.real_start} and {stop or f.real_stop}: "
+                                  f"{error}") from None
+    emit(result, json_output)

@@ -1,0 +1,225 @@
+"""Operations commands: simulated telemetry, ingest into the archive, the server, file export."""
+from __future__ import annotations
+
+import math
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from l4station.cli.common import (app, DbOption, JsonOption, UserFacingError, emit, finite, print_json, progress, stderr,
+                                  stdout, writable)
+
+
+
+def _archive(url: str, create: bool = True):
+    from l4station.ground.store import Archive, ArchiveError
+    try:
+        return Archive(url, create=create)
+    except ArchiveError as error:
+        raise UserFacingError(str(error)) from None
+
+
+@contextmanager
+def _writing(url: str):
+    """The archive at ``url`` open for writing; a database error becomes one line, and an archive
+    this command created is removed again if the command fails."""
+    from l4station.ground.store import first_line
+
+    archive = _archive(url)
+    try:
+        yield archive
+    except Exception as error:
+        archive.discard()
+        if isinstance(error, archive.driver_error):
+            raise UserFacingError(f"cannot write to the archive {url}: {first_line(error)}") from None
+        raise
+    finally:
+        archive.close()                  # (again, after discard: closing twice is harmless)
+
+
+@app.command()
+def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to write the packet stream to.",
+                                               dir_okay=False)],
+             hours: Annotated[float, typer.Option("--hours", help="Hours of observations (at most 8784, a leap year).",
+                                                  parser=finite(0.0, 24 * 366))] = 24.0,
+             start: Annotated[Optional[str], typer.Option(
+                 "--start", help="UTC start (ISO); default: so that the data end now.")] = None,
+             source: Annotated[str, typer.Option("--source", help="replay (real STEREO-A speeds) or model.")] = "replay",
+             gaps: Annotated[float, typer.Option("--gaps", help="Fraction of time lost in outages.")] = 0.0,
+             duplicates: Annotated[float, typer.Option("--duplicates", help="Fraction of packets sent twice.")] = 0.0,
+             reorder: Annotated[float, typer.Option("--reorder", help="Fraction of packets out of order.")] = 0.0,
+             bit_error_rate: Annotated[float, typer.Option("--bit-error-rate", help="Bit error rate on the link.")] = 0.0,
+             events: Annotated[bool, typer.Option("--events/--no-events",
+                                                  help="Include a shock and a proton event.")] = True,
+             seed: Annotated[int, typer.Option("--seed", min=0)] = 1,
+             json_output: JsonOption = False):
+    """Simulate the station's instruments: a CCSDS packet stream (plasma, magnetometer, protons,
+    housekeeping) with optional link impairments."""
+    import time as time_module
+
+    from astropy.time import Time
+
+    from l4station.ground import instruments
+    writable(out, "--out", folder=False)
+    try:
+        begin = Time(start, scale="utc") if start else Time(math.floor(time_module.time() / 60) * 60 - hours * 3600,
+                                                             format="unix", scale="utc")
+    except ValueError:
+        raise UserFacingError(f"--start {start!r} is not a date: write e.g. 2026-11-22T00:00:00") from None
+    try:
+        stream = instruments.simulate(begin, hours, source=source, seed=seed, events=events,
+                                      impairments=instruments.Impairments(gaps, duplicates, reorder, bit_error_rate))
+    except ValueError as error:
+        raise UserFacingError(str(error)) from None
+    partial = out.with_name(out.name + ".partial")     # written aside, then moved: never half a file
+    try:
+        partial.write_bytes(stream.data)
+        os.replace(partial, out)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise UserFacingError(f"cannot write {out}: {error.strerror}; choose another --out") from None
+    document = {"out": str(out), "bytes": len(stream.data), "packets": stream.packets, "impairments": stream.impaired,
+                "start": Time(stream.start_us / 1e6, format="unix").isot + "Z",
+                "stop": Time(stream.stop_us / 1e6, format="unix").isot + "Z"}
+    if json_output:
+        print_json(document)
+        return
+    stdout.print(f"{sum(stream.packets.values())} packets ({len(stream.data) / 1e6:.2f} MB) from "
+                 f"{document['start']} to {document['stop']} written to {out}")
+    stdout.print("  " + ", ".join(f"{name} {n}" for name, n in stream.packets.items()))
+    if stream.impaired:
+        stdout.print("  impairments: " + ", ".join(f"{k} {v}" for k, v in stream.impaired.items()))
+
+
+@app.command()
+def ingest(source: Annotated[str, typer.Argument(help="Packet file, or tcp://host:port of a packet server.")],
+           db: DbOption = "sqlite:///l4station.db",
+           json_output: JsonOption = False):
+    """Ingest CCSDS packets into the archive: check CRC, length and APID, drop duplicates,
+    reorder, record gaps and latency, raise alerts."""
+    from l4station.ground import ingest as ingest_module
+
+    if source.startswith("tcp://"):       # every check of the input before the archive is touched
+        host, _, port = source[len("tcp://"):].rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise UserFacingError(f"bad address {source!r}: write tcp://host:port with a port in 1-65535")
+    else:
+        path = Path(source)
+        try:
+            is_file = path.is_file()
+        except OSError as error:
+            raise UserFacingError(f"cannot read {path}: {error.strerror}; check the path") from None
+        if not is_file:
+            raise UserFacingError(f"no packet file at {path}: give a file written by 'l4station simulate' "
+                                  "or tcp://host:port")
+        try:
+            with path.open("rb") as handle:
+                handle.read(1)
+        except OSError as error:
+            raise UserFacingError(f"cannot read {path}: {error.strerror or error}; check the file and its "
+                                  "permissions") from None
+    with _writing(db) as archive:
+        if source.startswith("tcp://"):
+            try:
+                summary = ingest_module.ingest_tcp(archive, host, int(port))
+            except OSError as error:
+                raise UserFacingError(f"cannot read from {source}: {error.strerror or error}") from None
+        else:
+            with progress() as bar:
+                task = bar.add_task("ingest", total=1.0)
+                try:
+                    summary = ingest_module.ingest_file(archive, path,
+                                                        on_progress=lambda f: bar.update(task, completed=f))
+                except OSError as error:
+                    raise UserFacingError(f"cannot read {path}: {error.strerror or error}") from None
+    emit(summary, json_output)
+
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Refuse an address the server could not listen on (port taken, no such local address),
+    by binding it without listening, before anything else happens."""
+    import socket
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)     # as uvicorn does
+            probe.bind(address)
+    except OSError as error:
+        raise UserFacingError(f"cannot listen on {host}:{port}: {error.strerror or error}; "
+                              "choose another --host or --port") from None
+
+
+@app.command()
+def serve(db: DbOption = "sqlite:///l4station.db",
+          host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+          token: Annotated[Optional[str], typer.Option(
+              "--token", envvar=["L4STATION_TOKEN", "L4STATION_INGEST_TOKEN"],
+              help="Bearer token that enables POST /api/ingest (default: ingest endpoint off). Visible to "
+                   "other users in the process list: prefer L4STATION_TOKEN or --token-file.")] = None,
+          token_file: Annotated[Optional[Path], typer.Option(
+              "--token-file", help="File whose first line is the bearer token (takes precedence over "
+                                   "--token and L4STATION_TOKEN).")] = None,
+          cache_mb: Annotated[float, typer.Option(
+              "--cache-mb", help="Memory for cached archive columns, MB (1-65536); the server's memory "
+                                 "stays near this plus what requests in flight hold.",
+              parser=finite(1.0, 65536.0))] = 64.0):
+    """Serve the archive: HAPI 3.3 at /hapi, SWPC-style JSON at /products/solar-wind/, alerts at
+    /api/alerts and the live dashboard at /."""
+    import uvicorn
+
+    from l4station.ground.server import create_app
+    from l4station.ground.store import ArchiveError
+    if not 0 < port < 65536:
+        raise UserFacingError(f"--port {port} is not a TCP port: use 1-65535")
+    if token_file is not None:
+        try:
+            lines = token_file.read_text().splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise UserFacingError(f"cannot read the token from --token-file {token_file}: "
+                                  f"{getattr(error, 'strerror', None) or error}") from None
+        token = lines[0].strip() if lines else ""
+        if not token:
+            raise UserFacingError(f"--token-file {token_file} is empty: write the token on its first line")
+    _can_listen(host, port)
+    try:
+        application = create_app(db, token=token, cache_bytes=int(cache_mb * 2 ** 20))   # archive errors first
+    except ArchiveError as error:
+        raise UserFacingError(str(error)) from None
+    stderr.print(f"l4station: serving {db} at http://{host}:{port}/ (HAPI at /hapi)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def export(day: Annotated[str, typer.Option("--day", help="UTC day, YYYY-MM-DD.")],
+           db: DbOption = "sqlite:///l4station.db",
+           out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files.", file_okay=False)] = Path("."),
+           fmt: Annotated[str, typer.Option("--format", help="cdf (ISTP) or netcdf (CF).")] = "cdf",
+           json_output: JsonOption = False):
+    """Write a day of the archive as ISTP CDF or CF netCDF files, one per dataset."""
+    from l4station.ground.export import check_request, export_day
+    from l4station.ground.store import first_line
+
+    try:
+        check_request(day, fmt)
+    except ValueError as error:
+        raise UserFacingError(str(error)) from None
+    writable(out, "--out", folder=True)
+    with _archive(db, create=False) as archive:
+        try:
+            written = export_day(archive, day, out, fmt)
+        except OSError as error:
+            raise UserFacingError(f"cannot write to {out}: {error.strerror or error}; choose another --out") from None
+        except archive.driver_error as error:
+            raise UserFacingError(f"cannot read the archive {db}: {first_line(error)}") from None
+    if json_output:
+        print_json({"files": [str(p) for p in written]})
+        return
+    if not written:
+        stdout.print(f"no data on {day}")
+    for path in written:
+        stdout.print(str(path))
