@@ -15,8 +15,6 @@ import tomllib
 from importlib import resources
 from typing import Annotated, Literal
 
-import astropy.units as u
-from astropy.coordinates import EarthLocation
 from pydantic import BaseModel, ConfigDict, Field
 
 from l4station.schema import Real
@@ -64,8 +62,11 @@ class GroundStation(BaseModel):
             raise ValueError(f"station '{self.name}' does not receive {band} band; it has {', '.join(self.bands)}")
 
     @property
-    def location(self) -> EarthLocation:
-        """Astropy location (WGS 84) of the antenna."""
+    def location(self):
+        """Astropy :class:`~astropy.coordinates.EarthLocation` (WGS 84) of the antenna."""
+        import astropy.units as u
+        from astropy.coordinates import EarthLocation
+
         return EarthLocation.from_geodetic(self.longitude_deg * u.deg, self.latitude_deg * u.deg,
                                            self.height_m * u.m, ellipsoid="WGS84")
 

@@ -164,22 +164,27 @@ def structure_change(samples: list[BoundarySamples], *, n_lon: int = 128, max_la
 def fit_error_growth(samples: list[BoundarySamples], *, min_pairs: int = 200) -> ErrorModel:
     """The :class:`ErrorModel` fitted to :func:`structure_change`: each of a pair carries half the
     variance of their difference; least squares over the lags with at least ``min_pairs`` pairs
-    (linear in sigma0^2 and sigma_s^2, tau searched on a 0.25-day grid)."""
+    (non-negative linear least squares in sigma0^2 and sigma_s^2 for each tau, ``scipy.optimize.nnls``;
+    tau by bounded scalar minimisation over 0.25-30 days, ``minimize_scalar``: variable projection,
+    Golub & Pereyra 1973)."""
+    from scipy.optimize import minimize_scalar, nnls
+
     lags, rms, pairs = structure_change(samples)
     ok = pairs >= min_pairs
     if ok.sum() < 3:
         raise ValueError("too few repeated views of the same longitude to fit the error growth")
     target = rms[ok] ** 2 / 2
-    best = None
-    for tau in np.arange(0.25, 30.0, 0.25):
+
+    def fit(tau):
         a = np.stack([np.ones(ok.sum()), 1 - np.exp(-lags[ok] / tau)], axis=1)
-        coef, *_ = np.linalg.lstsq(a, target, rcond=None)
-        cost = float(np.sum((a @ coef - target) ** 2))
-        if np.all(coef >= 0) and (best is None or cost < best[0]):
-            best = (cost, coef, tau)
-    if best is None:
+        coef, residual = nnls(a, target)
+        return coef, residual ** 2
+
+    tau = float(minimize_scalar(lambda t: fit(t)[1], bounds=(0.25, 30.0), method="bounded",
+                                options={"xatol": 1e-3}).x)
+    s0, ss = fit(tau)[0]
+    if ss <= 0:
         raise ValueError("the structure-change curve does not fit a growing error")
-    _, (s0, ss), tau = best
     return ErrorModel(math.sqrt(s0), math.sqrt(ss), float(tau))
 
 

@@ -180,28 +180,42 @@ def _escape(departure: Time, v_excess: np.ndarray, model: ForceModel, max_days: 
     return leg.time[k], leg.position[k], leg.velocity[k]
 
 
+class _Met(Exception):
+    """Raised inside the solver once the miss is within tolerance (stop there, not at its xtol)."""
+
+
 def _newton(miss, v0, tolerance_km, max_iterations, step=1e-6):
-    """Solve miss(v) = 0 (3 equations, km) for v (km/s): Newton with a forward-difference
-    Jacobian and a backtracking line search that accepts only a smaller miss."""
-    err = miss(v0)
-    iterations = 0
-    while np.linalg.norm(err) > tolerance_km and iterations < max_iterations:
-        jac = np.empty((3, 3))
-        for k in range(3):
-            dv = np.zeros(3)
-            dv[k] = step
-            jac[:, k] = (miss(v0 + dv) - err) / step
-        direction = np.linalg.solve(jac, -err)
-        iterations += 1
-        for scale in (1.0, 0.5, 0.25, 0.125, 0.0625):
-            trial = v0 + scale * direction
-            trial_err = miss(trial)
-            if np.linalg.norm(trial_err) < np.linalg.norm(err):
-                v0, err = trial, trial_err
-                break
-        else:
-            break  # no descent along the Newton direction: stop with the best so far
-    return v0, err, iterations
+    """Solve miss(v) = 0 (3 equations, km) for v (km/s) with MINPACK's hybrid Powell method
+    (``scipy.optimize.root``, method "hybr"; Moré, Garbow & Hillstrom 1980) on a forward-
+    difference Jacobian of step ``step`` (km/s); stops as soon as |miss| <= ``tolerance_km``.
+    Returns the best velocity, its miss and the number of Jacobians formed."""
+    from scipy.optimize import root
+
+    best = {"v": np.asarray(v0, float), "err": miss(v0)}
+    last = dict(best)                     # the latest evaluation: the Jacobian's base point
+    jacobians = 0
+
+    def fun(v):
+        err = last["err"] if np.array_equal(v, last["v"]) else miss(v)
+        last["v"], last["err"] = np.array(v), err
+        if np.linalg.norm(err) < np.linalg.norm(best["err"]):
+            best["v"], best["err"] = np.array(v), err
+        if np.linalg.norm(err) <= tolerance_km:
+            raise _Met
+        return err
+
+    def jac(v):
+        nonlocal jacobians
+        jacobians += 1
+        base = last["err"] if np.array_equal(v, last["v"]) else miss(v)
+        return np.column_stack([(miss(v + step * e) - base) / step for e in np.eye(3)])
+
+    if np.linalg.norm(best["err"]) > tolerance_km:
+        try:
+            root(fun, best["v"], jac=jac, method="hybr", options={"xtol": 1e-13, "maxfev": 4 * max_iterations})
+        except _Met:
+            pass
+    return best["v"], best["err"], jacobians
 
 
 def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(),
@@ -289,7 +303,7 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
 
     Linear theory gives the start: an along-track speed change dv/v drifts the longitude
     at 3 (dv/v) revolutions per revolution (Murray & Dermott 1999, sec. 3.8); the secant
-    search then meets the date in the full-force model.
+    method (``scipy.optimize.root_scalar``) then meets the date in the full-force model to 0.01 deg.
     """
     goal = 60.0 if target == "L4" else -60.0
     duration = (arrive_by - departure).to_value(u.s)
@@ -305,14 +319,21 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
         tr = propagate(r0, v0, start, span, model=model, t_eval=[0.0, span], rtol=1e-10)
         return _longitude_ahead(tr)[-1] - goal
 
-    f = [longitude_at_end(g) for g in guesses]
-    for _ in range(12):
-        if abs(f[-1]) < 0.01 or f[-1] == f[-2]:
-            break
-        nxt = guesses[-1] - f[-1] * (guesses[-1] - guesses[-2]) / (f[-1] - f[-2])
-        guesses.append(max(nxt, 1e-3))
-        f.append(longitude_at_end(guesses[-1]))
-    vinf = guesses[-1]
+    from scipy.optimize import root_scalar
+
+    tried = {}
+
+    def miss_deg(vinf):
+        tried[vinf] = longitude_at_end(vinf)
+        if abs(tried[vinf]) < 0.01:
+            raise _Met
+        return tried[vinf]
+
+    try:
+        root_scalar(miss_deg, x0=guesses[0], x1=guesses[1], method="secant", maxiter=12)
+    except _Met:
+        pass
+    vinf = min(tried, key=lambda v: abs(tried[v]))
     # Fly on past the target for as long again, to see how long it stays near.
     start, r0, v0 = _escape(departure, vinf * direction, model, duration / 86400.0 / 2)
     span = 2.5 * duration
