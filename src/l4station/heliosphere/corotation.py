@@ -164,10 +164,11 @@ def structure_change(samples: list[BoundarySamples], *, n_lon: int = 128, max_la
 def fit_error_growth(samples: list[BoundarySamples], *, min_pairs: int = 200) -> ErrorModel:
     """The :class:`ErrorModel` fitted to :func:`structure_change`: each of a pair carries half the
     variance of their difference; least squares over the lags with at least ``min_pairs`` pairs
-    (non-negative linear least squares in sigma0^2 and sigma_s^2 for each tau, ``scipy.optimize.nnls``;
-    tau by bounded scalar minimisation over 0.25-30 days, ``minimize_scalar``: variable projection,
-    Golub & Pereyra 1973)."""
-    from scipy.optimize import minimize_scalar, nnls
+    (non-negative linear least squares in sigma0^2 and sigma_s^2 for each tau, ``scipy.optimize.nnls``:
+    variable projection, Golub & Pereyra 1973). The cost has more than one minimum in tau, so the
+    best of a 0.25-day grid over 0.25-30 days (``brute``) is polished by bounded ``minimize_scalar``
+    within one grid step."""
+    from scipy.optimize import brute, minimize_scalar, nnls
 
     lags, rms, pairs = structure_change(samples)
     ok = pairs >= min_pairs
@@ -180,8 +181,10 @@ def fit_error_growth(samples: list[BoundarySamples], *, min_pairs: int = 200) ->
         coef, residual = nnls(a, target)
         return coef, residual ** 2
 
-    tau = float(minimize_scalar(lambda t: fit(t)[1], bounds=(0.25, 30.0), method="bounded",
-                                options={"xatol": 1e-3}).x)
+    step = 0.25
+    start = float(brute(lambda t: fit(t[0])[1], ((step, 30.0),), Ns=int(30.0 / step), finish=None))
+    tau = float(minimize_scalar(lambda t: fit(t)[1], bounds=(max(step, start - step), min(30.0, start + step)),
+                                method="bounded", options={"xatol": 1e-3}).x)
     s0, ss = fit(tau)[0]
     if ss <= 0:
         raise ValueError("the structure-change curve does not fit a growing error")
