@@ -55,8 +55,8 @@ class TradeGrid:
 
     departure: Time          # (D,)
     tof_days: np.ndarray     # (T,)
-    vinf: np.ndarray         # km/s, departure hyperbolic excess speed
-    arrival_dv: np.ndarray   # km/s
+    vinf_kms: np.ndarray         # km/s, departure hyperbolic excess speed
+    arrival_dv_kms: np.ndarray   # km/s
     revs: np.ndarray         # int, full revolutions of the best arc
     low_path: np.ndarray     # bool, branch of the best arc
     v1: np.ndarray           # (D, T, 3) km/s heliocentric ICRF departure velocity
@@ -64,7 +64,7 @@ class TradeGrid:
 
     @property
     def total(self) -> np.ndarray:
-        return self.vinf + self.arrival_dv
+        return self.vinf_kms + self.arrival_dv_kms
 
 
 def trade_grid(target: str, departures: Time, tof_days: np.ndarray, *, max_revs: int = 6) -> TradeGrid:
@@ -82,7 +82,7 @@ def trade_grid(target: str, departures: Time, tof_days: np.ndarray, *, max_revs:
 
     shape = offsets.shape
     best = np.full(shape, np.inf)
-    vinf = np.full(shape, np.nan)
+    vinf_kms = np.full(shape, np.nan)
     dv_arr = np.full(shape, np.nan)
     revs_best = np.zeros(shape, dtype=int)
     low_best = np.ones(shape, dtype=bool)
@@ -97,12 +97,12 @@ def trade_grid(target: str, departures: Time, tof_days: np.ndarray, *, max_revs:
             total = np.where(np.isnan(vi), np.inf, vi + dv)
             better = total < best
             best = np.where(better, total, best)
-            vinf = np.where(better, vi, vinf)
+            vinf_kms = np.where(better, vi, vinf_kms)
             dv_arr = np.where(better, dv, dv_arr)
             revs_best = np.where(better, revs, revs_best)
             low_best = np.where(better, low, low_best)
             v1_best = np.where(better[..., None], v1, v1_best)
-    return TradeGrid(departures, tof_days, vinf, dv_arr, revs_best, low_best, v1_best, solves)
+    return TradeGrid(departures, tof_days, vinf_kms, dv_arr, revs_best, low_best, v1_best, solves)
 
 
 @dataclass(frozen=True)
@@ -113,13 +113,13 @@ class Candidate:
     tof_days: float
     revs: int
     low_path: bool
-    vinf: float          # km/s
-    arrival_dv: float    # km/s
+    vinf_kms: float          # km/s
+    arrival_dv_kms: float    # km/s
     v1: np.ndarray       # km/s heliocentric ICRF
 
     @property
     def total(self) -> float:
-        return self.vinf + self.arrival_dv
+        return self.vinf_kms + self.arrival_dv_kms
 
 
 def pareto_front(grid: TradeGrid, *, min_gain_kms: float = 0.01) -> list[Candidate]:
@@ -137,8 +137,8 @@ def pareto_front(grid: TradeGrid, *, min_gain_kms: float = 0.01) -> list[Candida
             running = totals[j]
             i = best_dep[j]
             front.append(Candidate(grid.departure[i], float(grid.tof_days[j]), int(grid.revs[i, j]),
-                                   bool(grid.low_path[i, j]), float(grid.vinf[i, j]),
-                                   float(grid.arrival_dv[i, j]), grid.v1[i, j].copy()))
+                                   bool(grid.low_path[i, j]), float(grid.vinf_kms[i, j]),
+                                   float(grid.arrival_dv_kms[i, j]), grid.v1[i, j].copy()))
     return front
 
 
@@ -147,9 +147,9 @@ class Refined:
     """A transfer flown in the full-force model."""
 
     candidate: Candidate
-    vinf: float               # km/s, patched-conic departure excess of the full-force heliocentric arc
+    vinf_kms: float               # km/s, patched-conic departure excess of the full-force heliocentric arc
     patch_correction: float   # km/s, velocity change at the patch point once Earth and Moon pull
-    arrival_dv: float         # km/s
+    arrival_dv_kms: float         # km/s
     arrival_error_km: float
     closest_approach_km: float  # to Earth's centre, flying the refined arc back to departure
     iterations: int
@@ -158,7 +158,7 @@ class Refined:
 
     @property
     def total(self) -> float:
-        return self.vinf + self.arrival_dv
+        return self.vinf_kms + self.arrival_dv_kms
 
 
 def _without_earth_and_moon(model: ForceModel) -> ForceModel:
@@ -283,7 +283,7 @@ class FreeDrift:
     """No stop burn: leave Earth slower than Earth and drift ahead through the target's longitude."""
 
     departure: Time
-    vinf: float                    # km/s, opposite Earth's velocity
+    vinf_kms: float                    # km/s, opposite Earth's velocity
     arrival: Time                  # when the longitude ahead of Earth first reaches the target's
     drift_rate_deg_per_year: float # mean over the year centred on arrival
     days_within_5deg: float        # time spent within +-5 deg of the target's longitude
@@ -313,8 +313,8 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
     # Linear start: |goal| deg in `years` needs dv/v = goal / (3 * 360 * years).
     guesses = [EARTH_MEAN_ORBITAL_SPEED_KMS * abs(goal) / (3 * 360 * years) * f for f in (1.0, 1.1)]
 
-    def longitude_at_end(vinf):
-        start, r0, v0 = _escape(departure, vinf * direction, model, duration / 86400.0 / 2)
+    def longitude_at_end(vinf_kms):
+        start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / 86400.0 / 2)
         span = (arrive_by - start).to_value(u.s)
         tr = propagate(r0, v0, start, span, model=model, t_eval=[0.0, span], rtol=1e-10)
         return _longitude_ahead(tr)[-1] - goal
@@ -323,19 +323,19 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
 
     tried = {}
 
-    def miss_deg(vinf):
-        tried[vinf] = longitude_at_end(vinf)
-        if abs(tried[vinf]) < 0.01:
+    def miss_deg(vinf_kms):
+        tried[vinf_kms] = longitude_at_end(vinf_kms)
+        if abs(tried[vinf_kms]) < 0.01:
             raise _Met
-        return tried[vinf]
+        return tried[vinf_kms]
 
     try:
         root_scalar(miss_deg, x0=guesses[0], x1=guesses[1], method="secant", maxiter=12)
     except _Met:
         pass
-    vinf = min(tried, key=lambda v: abs(tried[v]))
+    vinf_kms = min(tried, key=lambda v: abs(tried[v]))
     # Fly on past the target for as long again, to see how long it stays near.
-    start, r0, v0 = _escape(departure, vinf * direction, model, duration / 86400.0 / 2)
+    start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / 86400.0 / 2)
     span = 2.5 * duration
     samples = np.linspace(0.0, span, int(span / 86400.0) + 1)
     trajectory = propagate(r0, v0, start, span, model=model, t_eval=samples, rtol=1e-10)
@@ -347,7 +347,7 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
     lo, hi = max(0, k - half), min(len(samples) - 1, k + half)
     rate = (ahead[hi] - ahead[lo]) / ((samples[hi] - samples[lo]) / JULIAN_YEAR_S)
     near = np.abs(ahead - abs(goal)) <= 5.0
-    return FreeDrift(departure, float(vinf), trajectory.time[k], float(rate),
+    return FreeDrift(departure, float(vinf_kms), trajectory.time[k], float(rate),
                      float(np.count_nonzero(near) * (samples[1] - samples[0]) / 86400.0), trajectory)
 
 
@@ -372,14 +372,14 @@ class TransferTrade:
                 "tof_days": r.candidate.tof_days,
                 "revs": r.candidate.revs,
                 "branch": "low" if r.candidate.low_path else "high",
-                "departure_vinf_kms": r.vinf,
-                "c3_km2s2": r.vinf ** 2,
-                "arrival_dv_kms": r.arrival_dv,
+                "departure_vinf_kms": r.vinf_kms,
+                "c3_km2s2": r.vinf_kms ** 2,
+                "arrival_dv_kms": r.arrival_dv_kms,
                 "total_dv_kms": r.total,
                 "propellant_kg": p,
                 "feasible": p <= self.propellant_on_board_kg,
-                "lambert_departure_vinf_kms": r.candidate.vinf,
-                "lambert_arrival_dv_kms": r.candidate.arrival_dv,
+                "lambert_departure_vinf_kms": r.candidate.vinf_kms,
+                "lambert_arrival_dv_kms": r.candidate.arrival_dv_kms,
                 "refined_arrival_error_km": r.arrival_error_km,
                 "converged": r.converged,
                 "patch_correction_kms": r.patch_correction,
@@ -387,8 +387,8 @@ class TransferTrade:
             } for r, p in zip(self.refined, self.propellant_kg)],
             "free_drift": {
                 "departure": self.free_drift.departure.utc.isot,
-                "departure_vinf_kms": self.free_drift.vinf,
-                "c3_km2s2": self.free_drift.vinf ** 2,
+                "departure_vinf_kms": self.free_drift.vinf_kms,
+                "c3_km2s2": self.free_drift.vinf_kms ** 2,
                 "reaches_target": self.free_drift.arrival.utc.isot,
                 "drift_rate_deg_per_year": self.free_drift.drift_rate_deg_per_year,
                 "days_within_5deg": self.free_drift.days_within_5deg,
@@ -493,7 +493,7 @@ def transfer_trade(inputs: TradeInputs, *, workers: int = 2, on_step=None) -> Tr
         for i, task in enumerate(tasks):
             refined.append(_refine_task(task))
             step("refinement", 0.3 + 0.6 * (i + 1) / len(tasks))
-    propellant = [float(propellant_mass(r.arrival_dv, inputs.wet_mass_kg, inputs.isp_s)) for r in refined]
+    propellant = [float(propellant_mass(r.arrival_dv_kms, inputs.wet_mass_kg, inputs.isp_s)) for r in refined]
     step("free drift", 0.9)
     drift = free_drift(target, inputs.launch_earliest, inputs.arrival, model=model)
     step("done", 1.0)
