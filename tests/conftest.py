@@ -1,6 +1,7 @@
 """Test-suite guards: no test may reach the network (loopback is allowed for local servers)."""
 import ipaddress
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,32 @@ def astropy_offline():
     with (iers.conf.set_temp("auto_download", False), iers.conf.set_temp("auto_max_age", None),
           iers.conf.set_temp("iers_degraded_accuracy", "warn")):
         yield
+
+
+SMALL_STUDY = Path(__file__).parent / "data" / "small-trade.toml"
+
+
+@pytest.fixture(scope="session")
+def small_study():
+    """The study of ``data/small-trade.toml``, run once for every test that reads it, with every
+    download refused and the sections seen by the progress callback recorded.
+
+    Returns ``(result, sections_seen, downloads_attempted)``."""
+    import astropy.utils.data
+
+    from l4station import config
+    from l4station.study import study
+
+    downloads, seen = [], []
+
+    def refuse(url, *args, **kwargs):
+        downloads.append(url)
+        raise OSError(f"download attempted: {url}")
+
+    real = astropy.utils.data.download_file
+    astropy.utils.data.download_file = refuse
+    try:
+        result = study.run(config.load(SMALL_STUDY), on_section=lambda index, name: seen.append((index, name)))
+    finally:
+        astropy.utils.data.download_file = real
+    return result, seen, downloads

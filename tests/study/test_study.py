@@ -15,8 +15,8 @@ from l4station.study.report import Section
 
 
 @pytest.fixture(scope="module")
-def result():
-    return study.run(config.load(SMALL))
+def result(small_study):
+    return small_study[0]
 
 
 def test_study_json_has_the_documented_fields(result):
@@ -38,7 +38,7 @@ def test_study_json_has_the_documented_fields(result):
     assert c["data_lost_gbit"] == 0 and c["daily_volume_gbit"] == pytest.approx(c["produced_gbit_per_day"], rel=0.02)
     assert {link["band"] for link in c["links"]} == {"X", "Ka"}
     sw = d["spaceweather"]
-    # Issue 5's OSSE schema: every observer set, real and synthetic, each target and lead.
+    # The OSSE's schema: every observer set, real and synthetic, each target and lead.
     keys = {(tuple(c["observers"]), c["target"], c["source"], c["lead_days"]) for c in sw["cases"]}
     assert len(keys) == len(sw["cases"]) == 4 * 3 * 1 + 4 * 2 * 1      # synthetic: 3 targets; real: earth, L4
     assert {tuple(c["observers"]) for c in sw["cme"]} == {("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5")}
@@ -51,9 +51,8 @@ def test_sections_are_functions_of_the_context(result):
     assert names == ["mission", "geometry", "transfer", "stability", "communications", "spaceweather"]
 
 
-def test_progress_callback_sees_every_section():
-    seen = []
-    study.run(config.load(SMALL), on_section=lambda index, name: seen.append((index, name)))
+def test_progress_callback_sees_every_section(small_study):
+    seen = small_study[1]
     assert seen == [(0, "mission"), (1, "geometry"), (2, "transfer"), (3, "stability"), (4, "communications"),
                     (5, "spaceweather")]
 
