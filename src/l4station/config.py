@@ -34,6 +34,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
 
 from l4station import ephemeris
 from l4station.comms.stations import GroundStation, catalogue
+from l4station.constants import DAY_S
 from l4station.errors import InputError
 from l4station.limits import MAX_CONTACT_SAMPLES, MAX_TIMELINE_SAMPLES, MAX_TRADE_GRID
 from l4station.schema import Day, Flag, Fraction, Instant, Integer, Real
@@ -142,7 +143,7 @@ class Mission(_Model):
             raise ValueError(f"timeline_step_days ({self.timeline_step_days:g}) gives {samples:,.0f} timeline samples "
                              f"over {self.duration_years:g} years; use a step of at least "
                              f"{self.duration_years * 365.25 / MAX_TIMELINE_SAMPLES:.3g} days")
-        window = (self.launch.latest - self.launch.earliest).total_seconds() / 86400.0
+        window = (self.launch.latest - self.launch.earliest).total_seconds() / DAY_S
         grid = (int(window / self.transfer.departure_step_days) + 1) * self.transfer.tof_count()
         if grid > MAX_TRADE_GRID:
             raise ValueError(f"transfer grid of {grid:,} departure dates x flight times exceeds "
@@ -343,7 +344,7 @@ class MissionConfig(_Model):
     @model_validator(mode="after")
     def _bounded_contact_plan(self):
         """The contact plan over the whole mission fits in memory."""
-        samples = self.mission.duration_years * 365.25 * 86400.0 / self.ground.contact_step_s
+        samples = self.mission.duration_years * 365.25 * DAY_S / self.ground.contact_step_s
         if samples > MAX_CONTACT_SAMPLES:
             raise ValueError(f"ground.contact_step_s ({self.ground.contact_step_s:g}) gives {samples:,.0f} contact-plan "
                              f"samples over {self.mission.duration_years:g} years, more than {MAX_CONTACT_SAMPLES:,}; use "

@@ -26,6 +26,7 @@ import numpy as np
 from astropy.time import Time
 from jplephem.spk import SPK
 
+from l4station.constants import DAY_S
 from l4station.errors import InputError
 
 OBLIQUITY_J2000 = (84381.448 * u.arcsec).to(u.rad)
@@ -63,7 +64,7 @@ BODIES = tuple(_CHAINS)
 
 LAGRANGE_POINTS = ("L1", "L2", "L3", "L4", "L5")
 
-_SECONDS_PER_DAY = 86400.0
+_SECONDS_PER_DAY = DAY_S
 
 
 class EphemerisRangeError(InputError):

@@ -26,7 +26,7 @@ import numpy as np
 from astropy.time import Time
 from scipy.signal import lfilter
 
-from l4station.constants import AU_KM, SUN_SIDEREAL_RAD_S
+from l4station.constants import AU_KM, DAY_S, SUN_SIDEREAL_RAD_S
 from l4station.ground import packets
 
 REPLAY_START = "2012-01-01"          # STEREO-A speeds from here (outside the held-back window)
@@ -141,7 +141,7 @@ def measurements(start: Time, hours: float, *, source: str = "replay", seed: int
             values |= {"bus_voltage": 28.0 + 0.05 * _red_noise(rng, n, ptype.cadence_s, 600.0),
                        "plasma_temp": 21.0 + 0.5 * _red_noise(rng, n, ptype.cadence_s, 7200.0),
                        "mag_temp": 12.0 + 0.5 * _red_noise(rng, n, ptype.cadence_s, 7200.0),
-                       "recorder_fill": 100.0 * ((t_s / 86400.0) % 1.0) * 0.8,
+                       "recorder_fill": 100.0 * ((t_s / DAY_S) % 1.0) * 0.8,
                        "mode": np.zeros(n)}
         out[ptype.name] = values
     return out

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from l4station import tables
+from l4station.constants import DAY_S
 from l4station.heliosphere import solarwind as sw
 from l4station.heliosphere.insitu import MJD_2000, Series
 
-DAY_S = 86400.0
 OMEGA_DEG_PER_DAY = 360.0 * DAY_S / sw.SYNODIC_PERIOD_S
 PERIOD_DAYS = sw.SYNODIC_PERIOD_S / DAY_S
 

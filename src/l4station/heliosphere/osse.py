@@ -19,6 +19,7 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import tables
+from l4station.constants import DAY_S
 from l4station.errors import InputError
 from l4station.geometry import wrap_degrees
 from l4station.heliosphere import cme as cme_model
@@ -104,7 +105,7 @@ def synthetic_cmes(days: float, rng: np.random.Generator, rate_per_day: float = 
     width = rng.uniform(30, 90, n)
     return [sw.ConeCME(t_launch_s=float(t), longitude_deg=float(l), v_kms=float(v), width_deg=float(w),
                        duration_s=8.5 * 3600 * float(w) / 30)
-            for t, l, v, w in zip(np.sort(rng.uniform(0, days * 86400.0, n)), rng.uniform(0, 360, n), speed, width)]
+            for t, l, v, w in zip(np.sort(rng.uniform(0, days * DAY_S, n)), rng.uniform(0, 360, n), speed, width)]
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def nature_run(start: Time, days: int = 365, seed: int = 1) -> NatureRun:
         inside = (grid.r_km >= r.min() - grid.dr_km) & (grid.r_km <= r.max() + grid.dr_km)
         idx = np.flatnonzero(inside)
         keep[idx if r.max() - r.min() < 10 * grid.dr_km else np.union1d(idx[::3], idx[-1:])] = True
-    solution = sw.solve(maps, boundary_times_s=np.arange(days + 1) * 86400.0, duration_s=days * 86400.0, grid=grid,
+    solution = sw.solve(maps, boundary_times_s=np.arange(days + 1) * DAY_S, duration_s=days * DAY_S, grid=grid,
                         cmes=cmes, store_r_km=grid.r_km[keep], output_every_s=7200.0)
     t_s = np.minimum(hours * 3600.0, solution.t_s[-1])
     truth = {}

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from l4station.constants import AU_KM
+from l4station.constants import AU_KM, DAY_S
 
 R_SUN_KM = 695700.0
-SYNODIC_PERIOD_S = 27.2753 * 86400.0   # Carrington synodic rotation (HUXt's constant)
+SYNODIC_PERIOD_S = 27.2753 * DAY_S   # Carrington synodic rotation (HUXt's constant)
 ALPHA = 0.15
 R_ACCEL_KM = 50 * R_SUN_KM
 
@@ -200,7 +200,7 @@ def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=
     Speeds (float32) are stored every ``output_every_s`` at radii ``store_r_km`` (default: every
     grid radius).
 
-    >>> s = solve(np.full(8, 400.0), duration_s=86400.0, store_r_km=[AU_KM])
+    >>> s = solve(np.full(8, 400.0), duration_s=DAY_S, store_r_km=[AU_KM])
     >>> float(s.r_km[0] / R_SUN_KM)        # the grid radius nearest 1 au
     214.5
     >>> round(float(s.v[0, 0, -1, 0]))      # steady: 400 (1 + 0.15 (1 - exp(-184.5/50))) = 458.5

@@ -33,7 +33,7 @@ from numba import njit
 from scipy.integrate import solve_ivp
 
 from l4station import ephemeris
-from l4station.constants import AU_KM, C_M_S, C_KM_S
+from l4station.constants import AU_KM, C_KM_S, C_M_S, DAY_S
 
 # DE421 gravitational parameters, km^3/s^2 (Folkner, Williams & Boggs 2008, IOM 343R-08-003,
 # table 4); Earth and Moon split from GM_EMB by the DE421 Earth/Moon mass ratio 81.30056.
@@ -55,7 +55,7 @@ BODIES = tuple(GM)
 SOLAR_PRESSURE_1AU = 1361.0 / C_M_S
 """Solar radiation pressure on an absorbing surface at 1 au, N/m^2 (TSI 1361 W/m^2, Kopp & Lean 2011)."""
 
-_NODE_STEP_S = 0.125 * 86400.0
+_NODE_STEP_S = 0.125 * DAY_S
 
 
 @dataclass(frozen=True)

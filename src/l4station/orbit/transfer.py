@@ -25,7 +25,7 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import ephemeris, tables
-from l4station.constants import EARTH_MEAN_ORBITAL_SPEED_KMS, JULIAN_YEAR_S
+from l4station.constants import DAY_S, EARTH_MEAN_ORBITAL_SPEED_KMS, JULIAN_YEAR_S
 from l4station.geometry import wrap_degrees
 from l4station.orbit import lambert
 from l4station.orbit.propagation import GM, ForceModel, Trajectory, propagate
@@ -77,7 +77,7 @@ def trade_grid(target: str, departures: Time, tof_days: np.ndarray, *, max_revs:
     unique, inverse = np.unique(offsets, return_inverse=True)
     r_u, v_u = (x.value for x in ephemeris.lagrange_point(target, departures[0] + unique * u.day, frame="icrf"))
     r_t, v_t = r_u[inverse].reshape(offsets.shape + (3,)), v_u[inverse].reshape(offsets.shape + (3,))
-    tof_s = np.broadcast_to(tof_days * 86400.0, offsets.shape)
+    tof_s = np.broadcast_to(tof_days * DAY_S, offsets.shape)
     r1 = np.broadcast_to(r_e[:, None, :], r_t.shape)
 
     shape = offsets.shape
@@ -172,8 +172,8 @@ def _escape(departure: Time, v_excess: np.ndarray, model: ForceModel, max_days: 
     barycentric ICRF, where the full-force model takes over."""
     r_e, v_e = (x.value for x in ephemeris.posvel("earth", departure, center="ssb", frame="icrf"))
     days = np.arange(0.0, max(2.0, max_days))
-    leg = propagate(r_e, v_e + v_excess, departure, days[-1] * 86400.0, model=_without_earth_and_moon(model),
-                    t_eval=days * 86400.0, rtol=1e-10)
+    leg = propagate(r_e, v_e + v_excess, departure, days[-1] * DAY_S, model=_without_earth_and_moon(model),
+                    t_eval=days * DAY_S, rtol=1e-10)
     earth = ephemeris.position("earth", leg.time, center="ssb", frame="icrf").value
     beyond = np.linalg.norm(leg.position - earth, axis=-1) >= PATCH_RADIUS_KM
     k = int(np.argmax(beyond)) if beyond.any() else len(days) - 1
@@ -238,7 +238,7 @@ def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(
     far = _without_earth_and_moon(model)
     r_e, v_e = (x.value for x in ephemeris.posvel("earth", dep, center="ssb", frame="icrf"))
     v_e_helio = ephemeris.posvel("earth", dep, frame="icrf")[1].value
-    duration0 = candidate.tof_days * 86400.0
+    duration0 = candidate.tof_days * DAY_S
 
     def miss_far(v):
         return propagate(r_e, v, dep, duration0, model=far, t_eval=[duration0], rtol=CORRECTOR_RTOL).position[-1] - tgt_r
@@ -314,7 +314,7 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
     guesses = [EARTH_MEAN_ORBITAL_SPEED_KMS * abs(goal) / (3 * 360 * years) * f for f in (1.0, 1.1)]
 
     def longitude_at_end(vinf_kms):
-        start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / 86400.0 / 2)
+        start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / DAY_S / 2)
         span = (arrive_by - start).to_value(u.s)
         tr = propagate(r0, v0, start, span, model=model, t_eval=[0.0, span], rtol=1e-10)
         return _longitude_ahead(tr)[-1] - goal
@@ -335,9 +335,9 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
         pass
     vinf_kms = min(tried, key=lambda v: abs(tried[v]))
     # Fly on past the target for as long again, to see how long it stays near.
-    start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / 86400.0 / 2)
+    start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / DAY_S / 2)
     span = 2.5 * duration
-    samples = np.linspace(0.0, span, int(span / 86400.0) + 1)
+    samples = np.linspace(0.0, span, int(span / DAY_S) + 1)
     trajectory = propagate(r0, v0, start, span, model=model, t_eval=samples, rtol=1e-10)
     ahead = _longitude_ahead(trajectory) * np.sign(goal)
     k = int(np.argmax(ahead >= abs(goal))) if np.any(ahead >= abs(goal)) else len(ahead) - 1
@@ -348,7 +348,7 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
     rate = (ahead[hi] - ahead[lo]) / ((samples[hi] - samples[lo]) / JULIAN_YEAR_S)
     near = np.abs(ahead - abs(goal)) <= 5.0
     return FreeDrift(departure, float(vinf_kms), trajectory.time[k], float(rate),
-                     float(np.count_nonzero(near) * (samples[1] - samples[0]) / 86400.0), trajectory)
+                     float(np.count_nonzero(near) * (samples[1] - samples[0]) / DAY_S), trajectory)
 
 
 @dataclass(frozen=True)

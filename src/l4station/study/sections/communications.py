@@ -6,7 +6,7 @@ import numpy as np
 
 from l4station.comms.contacts import RATE_ELEVATIONS, rate_table
 from l4station.comms.survey import survey
-from l4station.constants import AU_M
+from l4station.constants import AU_M, DAY_S
 from l4station.study import figures, inputs
 from l4station.study.report import Figure, Section, Table
 
@@ -33,7 +33,7 @@ def _rates_figure(config) -> Figure:
 
 def _timeline_figure(plan) -> Figure:
     week = slice(0, int(7 * 86400 / plan.step_s))
-    days = (np.arange(len(plan.times))[week] * plan.step_s) / 86400.0
+    days = (np.arange(len(plan.times))[week] * plan.step_s) / DAY_S
     fig, ax = figures.subplots(figsize=(10, 0.45 * len(plan.stations) + 1.2))
     for i, name in enumerate(plan.stations):
         vis = plan.visible[i, week]
