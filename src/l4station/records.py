@@ -1,10 +1,12 @@
 """Input records: the small, frozen sets of plain values an expensive computation depends on.
 
 A record is a frozen dataclass whose identity is the SHA-256 digest of its fields written as
-canonical JSON (sorted keys; times as TT Julian-date pairs; floats exactly, as ``repr``).
-Two records with the same digest ask for the same result, so a result can be cached on it:
+canonical JSON, every value tagged with its kind so that different values never share a
+digest (3.0 is not "3.0", {1: 2} is not {"1": 2}) and equal values always do (60.0 and
+``np.float64(60.0)``, 0.0 and -0.0). Times are TT Julian-date pairs, floats exact (``hex``).
+Dict, list and set fields are frozen on construction, so a record cannot change under its
+hash. Two records with the same digest ask for the same result, so a result can be cached on it:
 
->>> from dataclasses import dataclass
 >>> @record
 ... class Grid:
 ...     start_day: float
@@ -19,44 +21,109 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import numbers
+from collections.abc import Mapping, Set
 from typing import Any
 
+from l4station.errors import InputError
 
-def _plain(value: Any) -> Any:
-    """``value`` as JSON types, exactly (no rounding of floats or times)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"type": type(value).__name__,
-                **{f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}}
-    if hasattr(value, "model_dump"):                       # pydantic models (ground stations)
-        return {"type": type(value).__name__, **_plain(value.model_dump(mode="json"))}
-    if hasattr(value, "jd1") and hasattr(value, "tt"):     # astropy Time
-        tt = value.tt
-        return {"tt_jd": [_plain(tt.jd1.tolist()), _plain(tt.jd2.tolist())]}
-    if hasattr(value, "isoformat"):                        # dates and datetimes
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, float):
-        return repr(value)
-    if hasattr(value, "tolist"):                           # numpy scalars and arrays
-        return _plain(value.tolist())
-    if value is None or isinstance(value, (bool, int, str)):
+
+class _Frozen(dict):
+    """A dict that refuses changes (a record's mapping field)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a record's fields cannot change: build a new record with dataclasses.replace")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __hash__(self):
+        return hash(digest(self))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping) and not isinstance(value, _Frozen):
+        return _Frozen({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return frozenset(_freeze(v) for v in value)
+    return value
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` as tagged JSON types, exactly; TypeError for a value with no canonical form."""
+    if value is None or isinstance(value, (bool, str)):
         return value
-    return repr(value)
+    if isinstance(value, numbers.Integral):
+        return ["int", int(value)]
+    if isinstance(value, numbers.Real):
+        x = float(value) + 0.0                               # -0.0 -> 0.0
+        return ["float", x.hex() if math.isfinite(x) else repr(x)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return ["record", type(value).__name__,
+                {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}]
+    if hasattr(value, "model_dump"):                          # pydantic models (ground stations)
+        return ["model", type(value).__name__, _canonical(value.model_dump(mode="python"))]
+    if hasattr(value, "jd1") and hasattr(value, "tt"):        # astropy Time, scalar or array
+        import numpy as np
+        tt = value.tt
+        return ["time", _canonical(np.asarray(tt.jd1).tolist()), _canonical(np.asarray(tt.jd2).tolist())]
+    if hasattr(value, "unit") and hasattr(value, "value"):    # astropy Quantity
+        return ["quantity", _canonical(getattr(value.value, "tolist", lambda: value.value)()), str(value.unit)]
+    if hasattr(value, "isoformat"):                           # dates and datetimes
+        return ["date", type(value).__name__, value.isoformat()]
+    if isinstance(value, Mapping):
+        items = [[_canonical(k), _canonical(v)] for k, v in value.items()]
+        return ["map", sorted(items, key=lambda kv: json.dumps(kv[0], sort_keys=True))]
+    if isinstance(value, Set):
+        return ["set", sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))]
+    if isinstance(value, (list, tuple)):
+        return ["seq", [_canonical(v) for v in value]]
+    if hasattr(value, "tolist"):                              # numpy arrays
+        return ["seq" if getattr(value, "ndim", 0) else "scalar", _canonical(value.tolist())]
+    raise TypeError(f"a record cannot hold a {type(value).__name__}: use numbers, strings, times, "
+                    "tuples, dicts or other records")
 
 
 def digest(value: Any) -> str:
     """SHA-256 (hex) of ``value`` as canonical JSON."""
-    text = json.dumps(_plain(value), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def record(cls: type) -> type:
-    """Make ``cls`` a frozen dataclass hashed and compared by its digest."""
+    """Make ``cls`` a frozen dataclass whose containers are frozen, hashed and compared by its digest."""
+    checks = cls.__dict__.get("__post_init__")
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _freeze(getattr(self, f.name)))
+        if checks is not None:
+            checks(self)
+
+    cls.__post_init__ = __post_init__
     cls = dataclasses.dataclass(frozen=True, eq=False)(cls)
     cls.digest = lambda self: digest(self)
     cls.__hash__ = lambda self: hash(self.digest())
     cls.__eq__ = lambda self, other: type(self) is type(other) and self.digest() == other.digest()
     return cls
+
+
+
+def positive(rec, *names: str, zero: bool = False) -> None:
+    """Refuse a field of ``rec`` that is not a finite number above zero (or at least zero)."""
+    for name in names:
+        value = getattr(rec, name)
+        ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+              and (value >= 0 if zero else value > 0))
+        if not ok:
+            raise InputError(f"{type(rec).__name__}.{name} must be a finite number "
+                             f"{'at least' if zero else 'above'} 0, got {value!r}")
+
+
+def one_of(rec, name: str, options: tuple) -> None:
+    """Refuse a field of ``rec`` outside ``options``."""
+    value = getattr(rec, name)
+    if value not in options:
+        raise InputError(f"{type(rec).__name__}.{name} must be one of {', '.join(map(str, options))}, got {value!r}")

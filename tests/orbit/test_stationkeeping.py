@@ -18,5 +18,12 @@ def test_left_at_l4_it_stays_close():
 
 
 def test_years_must_be_positive():
-    with pytest.raises(ValueError, match="years must be positive, got -1"):
+    with pytest.raises(ValueError, match="StayInputs.years must be a finite number above 0, got -1"):
         stay(StayInputs("L4", Time("2031-01-01"), -1))
+
+
+def test_a_stay_under_a_year_has_no_yearly_cost_and_strict_json():
+    import json
+    s = stay(StayInputs("L4", Time("2031-01-01"), 0.5, step_days=5.0))
+    assert s.stationkeeping_dv_ms_per_year is None
+    json.loads(json.dumps(s.to_json()), parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))

@@ -30,7 +30,8 @@ from l4station.comms.visibility import elevations
 from l4station.comms.stations import GroundStation
 from l4station.constants import AU_M, C_M_S, DAY_S
 from l4station.limits import MAX_CONTACT_SAMPLES
-from l4station.records import record
+from l4station.errors import InputError
+from l4station.records import positive, record
 
 RATE_ELEVATIONS = np.array([5.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 84.9])
 """Elevations (deg) of the rate table: ITU-R P.676's approximate slant-path method (as itur
@@ -63,8 +64,14 @@ class ContactInputs:
     ground_latency_s: float              # station to forecaster
 
     def __post_init__(self):
-        if not self.days > 0:
-            raise ValueError(f"days must be positive, got {self.days}")
+        positive(self, "days", "step_s", "tracking_hours_per_day", "recorder_gbit")
+        positive(self, "production_bps", "ground_latency_s", zero=True)
+        if self.tracking_hours_per_day > 24:
+            raise InputError(f"ContactInputs.tracking_hours_per_day must be at most 24, got {self.tracking_hours_per_day}")
+        names = [s.name for s in self.network]
+        stray = [n for n in (*self.tracking, *self.beacon) if n not in names]
+        if not names or stray:
+            raise InputError(f"ContactInputs: tracking and beacon stations must be in the network, not {stray}")
         samples = self.days * DAY_S / self.step_s
         if samples > MAX_CONTACT_SAMPLES:
             raise ValueError(f"{self.days:g} days every {self.step_s:g} s is {samples:,.0f} contact-plan samples, "

@@ -21,7 +21,8 @@ import numpy as np
 from scipy.special import erfcinv
 
 from l4station.constants import AU_M, C_M_S
-from l4station.records import record
+from l4station.errors import InputError
+from l4station.records import positive, record
 
 BOLTZMANN_DBW = -228.5991        # 10 log10(k), dBW/(K Hz), k = 1.380649e-23 J/K (SI 2019)
 T_MEAN_RADIATING_K = 275.0       # ITU-R P.618-13 sec. 3 (clear-sky default)
@@ -103,6 +104,12 @@ class RadioTerminal:
     antenna_diameter_m: float
     antenna_efficiency: float
     bands: tuple[str, ...]        # bands it transmits in
+
+    def __post_init__(self):
+        positive(self, "power_w", "antenna_diameter_m", "antenna_efficiency")
+        if self.antenna_efficiency > 1 or not self.bands or not set(self.bands) <= set(BAND_FREQUENCY_HZ):
+            raise InputError(f"RadioTerminal: efficiency must be at most 1 and bands among "
+                             f"{', '.join(BAND_FREQUENCY_HZ)}, got {self.antenna_efficiency}, {self.bands}")
 
 
 @record

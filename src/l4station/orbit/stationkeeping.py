@@ -26,7 +26,8 @@ from l4station.constants import DAY_S, JULIAN_YEAR_S
 from l4station.geometry import wrap_degrees
 from l4station.orbit.cr3bp import TriangularStability, triangular_stability
 from l4station.orbit.propagation import ForceModel, Trajectory, propagate
-from l4station.records import record
+from l4station.errors import InputError
+from l4station.records import one_of, positive, record
 
 
 
@@ -43,7 +44,7 @@ class Stay:
     longitude_offset_deg: np.ndarray  # (N,) longitude ahead of Earth minus the ideal +-60 deg
     distance_km: np.ndarray        # (N,) from the moving point
     libration: TriangularStability
-    stationkeeping_dv_ms_per_year: float
+    stationkeeping_dv_ms_per_year: float | None   # None for a stay shorter than a year
     trajectory: Trajectory = field(repr=False)
 
     @property
@@ -64,7 +65,7 @@ class Stay:
 
     def __rich__(self):
         doc = self.to_json()
-        rows = [[label, f"{doc[key]:{fmt}}"] for label, key, fmt in (
+        rows = [[label, "— (under a year)" if doc[key] is None else f"{doc[key]:{fmt}}"] for label, key, fmt in (
             ("Years followed", "years", ".1f"), ("Largest longitude drift (deg)", "max_drift_deg", ".3f"),
             ("Largest distance from the point (km)", "max_drift_km", ",.0f"),
             ("Long libration period (years)", "libration_period_long_years", ".1f"),
@@ -84,6 +85,13 @@ class StayInputs:
     step_days: float = 1.0        # sampling of the track
     cr_area_over_mass: float = 0.0  # Cr A / m, m^2/kg, for solar radiation pressure
 
+    def __post_init__(self):
+        one_of(self, "target", ("L4", "L5"))
+        positive(self, "years", "step_days")
+        positive(self, "cr_area_over_mass", zero=True)
+        if not self.epoch.isscalar:
+            raise InputError(f"StayInputs.epoch must be one time, got {len(self.epoch)}")
+
 
 def stay(inputs: StayInputs) -> Stay:
     """Release a spacecraft at ``inputs.target`` at ``inputs.epoch`` in the full-force model and
@@ -91,8 +99,6 @@ def stay(inputs: StayInputs) -> Stay:
     target, epoch, years = inputs.target, inputs.epoch, inputs.years
     model = ForceModel(cr_area_over_mass=inputs.cr_area_over_mass)
     step_days = inputs.step_days
-    if years <= 0:
-        raise ValueError(f"years must be positive, got {years}")
     duration = years * JULIAN_YEAR_S
     r0, v0 = _barycentric_point(target, epoch)
     samples = np.arange(0.0, duration + 1.0, step_days * DAY_S)
@@ -113,6 +119,6 @@ def stay(inputs: StayInputs) -> Stay:
         leg = propagate(rs, vs, start, JULIAN_YEAR_S, model=model, t_eval=[JULIAN_YEAR_S], rtol=1e-11)
         re, ve = _barycentric_point(target, leg.time[-1:])
         costs.append(np.linalg.norm(leg.velocity[-1] - ve[0]) + np.linalg.norm(leg.position[-1] - re[0]) / JULIAN_YEAR_S)
-    sk = float(np.mean(costs) * 1000.0) if costs else float("nan")
+    sk = float(np.mean(costs) * 1000.0) if costs else None
     mu = float(ephemeris.SUN_EMB_MASS_RATIO)
     return Stay(target, trajectory.time, offset, distance, triangular_stability(mu), sk, trajectory)

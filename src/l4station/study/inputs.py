@@ -55,7 +55,7 @@ def contacts(config: MissionConfig, days: float | None = None, start: Time | Non
     return ContactInputs(
         start=start if start is not None else m.epoch_time,
         days=days if days is not None else m.duration_years * 365.25,
-        step_s=step_s or g.contact_step_s, network=tuple(g.network),
+        step_s=step_s if step_s is not None else g.contact_step_s, network=tuple(g.network),
         tracking=tuple(s.name for s in g.tracking_network), beacon=tuple(s.name for s in g.beacon_network),
         tracking_hours_per_day=g.tracking_hours_per_day, terminal=radio_terminal(config), link=link_settings(config),
         production_bps=sum(i.data_rate_bps for i in config.instruments),

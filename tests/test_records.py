@@ -1,0 +1,133 @@
+"""Input records: a digest that is an identity (equal values equal, different values different),
+frozen fields, and records that refuse values no computation can use."""
+import dataclasses
+import math
+import subprocess
+import sys
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.time import Time
+from hypothesis import given, settings, strategies as st
+
+from l4station import config, records
+from l4station.comms import rf
+from l4station.errors import InputError
+from l4station.orbit.stationkeeping import StayInputs
+from l4station.study import inputs
+
+BUILDERS = {"trade": inputs.trade, "stay": inputs.stay, "contacts": lambda c: inputs.contacts(c, 10),
+            "survey": inputs.survey, "experiment": inputs.experiment}
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_records_of_the_same_mission_are_one_key(name):
+    first, again = BUILDERS[name](config.load()), BUILDERS[name](config.load())
+    assert first.digest() == again.digest() and first == again and len({first, again}) == 1
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_every_field_changed_changes_the_digest(name):
+    record = BUILDERS[name](config.load())
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, float):
+            changed = dataclasses.replace(record, **{f.name: math.nextafter(value, math.inf)})
+        elif isinstance(value, Time):
+            changed = dataclasses.replace(record, **{f.name: value + 1 * u.ms})
+        else:
+            continue
+        assert changed.digest() != record.digest(), f.name
+
+
+def test_a_mission_file_change_reaches_the_records(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text("[spacecraft.rf]\npower_w = 61.0\n")
+    assert inputs.survey(config.load(path)) != inputs.survey(config.load())
+    assert inputs.trade(config.load(path)) == inputs.trade(config.load())   # the trade does not use the radio
+
+
+def test_values_are_tagged_by_kind():
+    assert records.digest(3.0) != records.digest("3.0") != records.digest(3)
+    assert records.digest({1: 2}) != records.digest({"1": 2})
+    assert records.digest(np.float64(60.0)) == records.digest(60.0)
+    assert records.digest(-0.0) == records.digest(0.0)
+    assert records.digest(2 * u.m) != records.digest(2 * u.km)
+    with pytest.raises(TypeError, match="a record cannot hold a object"):
+        records.digest(object())
+
+
+def test_set_fields_digest_the_same_in_every_process():
+    code = ("from l4station.comms import rf; "
+            "print(rf.RadioTerminal(60.0, 1.2, 0.55, frozenset({'X', 'Ka'})).digest())")
+    found = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2", "3")}
+    assert len(found) == 1
+
+
+def test_fields_cannot_change_under_the_hash():
+    record = inputs.experiment(config.load())
+    keys = {record}
+    with pytest.raises(TypeError, match="cannot change"):
+        record.latency_hours["L4"] = 999.0
+    assert record in keys
+
+
+scalars = st.one_of(st.floats(allow_nan=False), st.integers(), st.text(max_size=5), st.booleans(), st.none())
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                      st.dictionaries(st.text(max_size=3), inner, max_size=4)),
+                      max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values)
+def test_digest_depends_on_the_value_only(value):
+    import copy
+    assert records.digest(value) == records.digest(copy.deepcopy(value))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False), st.floats(allow_nan=False, allow_infinity=False))
+def test_different_floats_different_digests(a, b):
+    assert (records.digest(a) == records.digest(b)) == (a == b)
+
+
+TERMINAL = rf.RadioTerminal(60.0, 1.2, 0.55, ("X",))
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"step_s": 0.0}, "step_s must be a finite number above 0"),
+    ({"step_s": -60.0}, "step_s"), ({"step_s": math.nan}, "step_s"), ({"step_s": math.inf}, "step_s"),
+    ({"tracking_hours_per_day": 0.0}, "tracking_hours_per_day"),
+    ({"tracking_hours_per_day": 25.0}, "at most 24"),
+    ({"recorder_gbit": -1.0}, "recorder_gbit"), ({"recorder_gbit": 0.0}, "recorder_gbit"),
+    ({"tracking": ("Nowhere",)}, "must be in the network"),
+])
+def test_contact_inputs_refuse_what_no_plan_can_use(change, message):
+    good = inputs.contacts(config.load(), 1)
+    with pytest.raises(InputError, match=message):
+        dataclasses.replace(good, **change)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"target": "L3"}, "target must be one of L4, L5"), ({"target": "l4"}, "target"),
+    ({"step_days": 0.0}, "step_days"), ({"years": math.nan}, "years"), ({"years": math.inf}, "years"),
+    ({"cr_area_over_mass": -1.0}, "cr_area_over_mass"), ({"epoch": Time(["2031-01-01", "2031-01-02"])}, "one time"),
+])
+def test_stay_inputs_refuse_what_no_stay_can_use(change, message):
+    good = StayInputs("L4", Time("2031-01-01"), 1.0)
+    with pytest.raises(InputError, match=message):
+        dataclasses.replace(good, **change)
+
+
+def test_trade_and_terminal_refuse_bad_values():
+    good = inputs.trade(config.load())
+    with pytest.raises(InputError, match="target"):
+        dataclasses.replace(good, target="l4")
+    with pytest.raises(InputError, match="tof_min_years must be below"):
+        dataclasses.replace(good, tof_min_years=7.0)
+    with pytest.raises(InputError, match="bands"):
+        dataclasses.replace(TERMINAL, bands=("W",))
+    with pytest.raises(InputError, match="contact_step_s|step_s"):
+        inputs.contacts(config.load(), 1, step_s=0.0)
