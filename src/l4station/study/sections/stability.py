@@ -23,12 +23,14 @@ def section(context) -> Section:
     figure = Figure.from_matplotlib(
         fig, f"Heliocentric longitude of the station relative to the ideal {s.target} (top) and its distance "
              "from the moving point (bottom), with every planet, the Moon and solar radiation pressure.")
+    sk = doc["stationkeeping_dv_ms_per_year"]
+    holding = "" if sk is None else f"; holding it costs about {sk:.1f} m/s a year"
     rows = [["Largest longitude drift", f"{doc['max_drift_deg']:.3f} deg"],
             ["Largest distance from the point", f"{doc['max_drift_km']:,.0f} km"],
             ["Long (tadpole) libration period", f"{doc['libration_period_long_years']:.1f} years"],
             ["Short (epicyclic) libration period", f"{doc['libration_period_short_days']:.1f} days"],
-            ["Station-keeping estimate", f"{doc['stationkeeping_dv_ms_per_year']:.2f} m/s per year"]]
+            ["Station-keeping estimate", "— (stay under a year)" if sk is None else f"{sk:.2f} m/s per year"]]
     return Section("stability", f"Staying at {s.target}", doc,
                    summary=f"Over {doc['years']:.1f} years the station drifts at most {doc['max_drift_deg']:.3f}° "
-                           f"from {s.target}; holding it costs about {doc['stationkeeping_dv_ms_per_year']:.1f} m/s a year.",
+                           f"from {s.target}{holding}.",
                    tables=[Table("Station at " + s.target, ["Quantity", "Value"], rows)], figures=[figure])
