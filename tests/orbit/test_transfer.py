@@ -97,3 +97,20 @@ def test_free_drift_follows_linear_theory():
     # Measured 8% faster than linear: the drift orbit's eccentricity (e = 2 dv/v) is not small.
     assert drift.drift_rate_deg_per_year == pytest.approx(3 * drift.vinf_kms / 29.78 * 360, rel=0.15)
     assert drift.arrival <= Time("2031-01-02")
+
+
+@pytest.mark.parametrize("target, days", [("L4", 1), ("L4", 45), ("L4", 60), ("L5", 45), ("L5", 60)])
+def test_free_drift_too_short_to_drift_is_none_never_a_wild_speed(target, days):
+    # 60 deg in 60 days needs dv/v = 60 / (3 * 360 * 0.16) = 0.34, far past FREE_DRIFT_KMS (linear
+    # theory, Murray & Dermott 1999, sec. 3.8): no slow drift exists, and the trade says so.
+    start = Time("2029-03-01")
+    assert transfer.free_drift(target, start, start + days * u.day) is None
+
+
+def test_free_drift_over_sixteen_years_stays_inside_de421_and_is_slow():
+    # Over 16 years even a 1 m/s departure passes 60 deg (linear theory asks 0.10 km/s; the
+    # escape near Earth alone drifts further): the slowest searched speed answers, and flying on
+    # past the target stops at the end of DE421 instead of failing.
+    drift = transfer.free_drift("L4", Time("2029-01-01"), Time("2045-01-01"))
+    assert drift is not None and transfer.FREE_DRIFT_KMS[0] <= drift.vinf_kms <= 0.11
+    assert drift.arrival <= Time("2045-01-01")

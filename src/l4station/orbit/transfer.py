@@ -29,7 +29,8 @@ from l4station.constants import DAY_S, EARTH_MEAN_ORBITAL_SPEED_KMS, JULIAN_YEAR
 from l4station.geometry import wrap_degrees
 from l4station.orbit import lambert
 from l4station.orbit.propagation import GM, ForceModel, Trajectory, propagate
-from l4station.records import record
+from l4station.errors import InputError
+from l4station.records import one_of, positive, record
 
 MU_SUN = GM["sun"]
 MU_EARTH = GM["earth"]
@@ -298,45 +299,71 @@ def _longitude_ahead(trajectory: Trajectory) -> np.ndarray:
     return wrap_degrees(lon)
 
 
-def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceModel = ForceModel()) -> FreeDrift:
-    """The slowest free drift that reaches the target's longitude by ``arrive_by``.
+FREE_DRIFT_KMS = (1e-3, 3.0)
+"""Departure speeds (km/s) searched for a free drift: from 1 m/s to dv/v = 0.1 of Earth's orbital
+speed, past which the drift is no longer slow (linear theory, Murray & Dermott 1999, sec. 3.8)."""
+FREE_DRIFT_MIN_DAYS = 30.0   # a shorter launch-to-epoch span leaves no time to drift
+
+
+class _Diverged(Exception):
+    """Raised inside the secant search when it leaves FREE_DRIFT_KMS."""
+
+
+def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceModel = ForceModel()
+               ) -> FreeDrift | None:
+    """The slowest free drift that reaches the target's longitude by ``arrive_by``, or None if
+    no departure speed in FREE_DRIFT_KMS does (or the span is under FREE_DRIFT_MIN_DAYS).
 
     Linear theory gives the start: an along-track speed change dv/v drifts the longitude
     at 3 (dv/v) revolutions per revolution (Murray & Dermott 1999, sec. 3.8); the secant
-    method (``scipy.optimize.root_scalar``) then meets the date in the full-force model to 0.01 deg.
+    method (``scipy.optimize.root_scalar``) then meets the date in the full-force model to
+    0.01 deg; if it leaves FREE_DRIFT_KMS, Brent's method on that bracket does.
     """
+    from scipy.optimize import root_scalar
+
     goal = 60.0 if target == "L4" else -60.0
     duration = (arrive_by - departure).to_value(u.s)
+    if duration < FREE_DRIFT_MIN_DAYS * DAY_S:
+        return None
     v_earth = ephemeris.posvel("earth", departure, frame="icrf")[1].value
     direction = -np.sign(goal) * v_earth / np.linalg.norm(v_earth)
     years = duration / JULIAN_YEAR_S
     # Linear start: |goal| deg in `years` needs dv/v = goal / (3 * 360 * years).
     guesses = [EARTH_MEAN_ORBITAL_SPEED_KMS * abs(goal) / (3 * 360 * years) * f for f in (1.0, 1.1)]
-
-    def longitude_at_end(vinf_kms):
-        start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / DAY_S / 2)
-        span = (arrive_by - start).to_value(u.s)
-        tr = propagate(r0, v0, start, span, model=model, t_eval=[0.0, span], rtol=1e-10)
-        return _longitude_ahead(tr)[-1] - goal
-
-    from scipy.optimize import root_scalar
-
-    tried = {}
+    low, high = FREE_DRIFT_KMS
 
     def miss_deg(vinf_kms):
-        tried[vinf_kms] = longitude_at_end(vinf_kms)
-        if abs(tried[vinf_kms]) < 0.01:
-            raise _Met
-        return tried[vinf_kms]
+        """Degrees short of (< 0) or past the target's longitude at ``arrive_by``; _Met within 0.01."""
+        if not low <= vinf_kms <= high:
+            raise _Diverged
+        start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / DAY_S / 2)
+        span = (arrive_by - start).to_value(u.s)
+        # Longitude unwrapped along the way (10-day samples): over a long span a drift laps the Sun.
+        tr = propagate(r0, v0, start, span, model=model, t_eval=np.linspace(0.0, span, int(span / DAY_S / 10) + 2),
+                       rtol=1e-10)
+        miss = np.degrees(np.unwrap(np.radians(_longitude_ahead(tr))))[-1] * np.sign(goal) - abs(goal)
+        if abs(miss) < 0.01:
+            raise _Met(vinf_kms)
+        return miss
 
     try:
+        if not all(low <= g <= high for g in guesses):
+            raise _Diverged
         root_scalar(miss_deg, x0=guesses[0], x1=guesses[1], method="secant", maxiter=12)
-    except _Met:
-        pass
-    vinf_kms = min(tried, key=lambda v: abs(tried[v]))
-    # Fly on past the target for as long again, to see how long it stays near.
+        raise _Diverged                        # 12 steps without meeting the date
+    except _Met as met:
+        vinf_kms = met.args[0]
+    except (_Diverged, RuntimeError, ZeroDivisionError):
+        try:                                   # the bracketed search over FREE_DRIFT_KMS
+            if miss_deg(high) < 0:
+                return None                    # even the fastest drift arrives late
+            vinf_kms = low if miss_deg(low) >= 0 else root_scalar(
+                miss_deg, bracket=(low, high), method="brentq", xtol=1e-6).root
+        except _Met as met:
+            vinf_kms = met.args[0]
+    # Fly on past the target for as long again, to see how long it stays near (within DE421).
     start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / DAY_S / 2)
-    span = 2.5 * duration
+    span = min(2.5 * duration, (ephemeris.coverage()[1] - start).to_value(u.s) - DAY_S)
     samples = np.linspace(0.0, span, int(span / DAY_S) + 1)
     trajectory = propagate(r0, v0, start, span, model=model, t_eval=samples, rtol=1e-10)
     ahead = _longitude_ahead(trajectory) * np.sign(goal)
@@ -361,7 +388,7 @@ class TransferTrade:
     refined: list[Refined]            # the best of each revolution family on the front
     propellant_kg: list[float]        # for each refined transfer's arrival burn
     propellant_on_board_kg: float     # wet minus dry mass
-    free_drift: FreeDrift
+    free_drift: FreeDrift | None      # None: no slow drift reaches the target by the epoch
     elapsed_s: float
 
     def to_json(self) -> dict:
@@ -385,7 +412,7 @@ class TransferTrade:
                 "patch_correction_kms": r.patch_correction,
                 "closest_approach_km": r.closest_approach_km,
             } for r, p in zip(self.refined, self.propellant_kg)],
-            "free_drift": {
+            "free_drift": None if self.free_drift is None else {
                 "departure": self.free_drift.departure.utc.isot,
                 "departure_vinf_kms": self.free_drift.vinf_kms,
                 "c3_km2s2": self.free_drift.vinf_kms ** 2,
@@ -397,6 +424,16 @@ class TransferTrade:
             "lambert_solves": self.grid.lambert_solves,
             "elapsed_s": self.elapsed_s,
         }
+
+    def free_drift_text(self) -> str:
+        """The free-drift option in one sentence."""
+        d = self.to_json()["free_drift"]
+        if d is None:
+            return (f"Free drift (no stop burn): none reaches {self.target}'s longitude by the operations epoch "
+                    f"at up to {FREE_DRIFT_KMS[1]:g} km/s.")
+        return (f"Free drift (no stop burn): leave {d['departure'][:10]} with v∞ {d['departure_vinf_kms']:.3f} "
+                f"km/s, reach {self.target}'s longitude {d['reaches_target'][:10]}, drifting "
+                f"{d['drift_rate_deg_per_year']:.1f} deg/yr, {d['days_within_5deg']:.0f} days within ±5 deg.")
 
     def __rich__(self):
         doc = self.to_json()
@@ -410,10 +447,7 @@ class TransferTrade:
                                "Total (km/s)", "Propellant (kg)", "Miss (km)"], rows)]
         if not all(row["feasible"] for row in doc["pareto"]):
             parts.append(f"(!) needs more than the {doc['propellant_on_board_kg']:.0f} kg of propellant on board.")
-        d = doc["free_drift"]
-        parts.append(f"Free drift (no stop burn): leave {d['departure'][:10]} with v∞ {d['departure_vinf_kms']:.3f} "
-                     f"km/s, reach {self.target}'s longitude {d['reaches_target'][:10]}, drifting "
-                     f"{d['drift_rate_deg_per_year']:.1f} deg/yr, {d['days_within_5deg']:.0f} days within ±5 deg.")
+        parts.append(self.free_drift_text())
         return tables.group(*parts)
 
 
@@ -450,6 +484,16 @@ class TradeInputs:
     dry_mass_kg: float
     isp_s: float
     cr_area_over_mass: float        # Cr A / m, m^2/kg, for solar radiation pressure
+
+    def __post_init__(self):
+        one_of(self, "target", ("L4", "L5"))
+        positive(self, "departure_step_days", "tof_min_years", "tof_max_years", "tof_step_days", "wet_mass_kg",
+                 "dry_mass_kg", "isp_s")
+        positive(self, "cr_area_over_mass", "max_revs", zero=True)
+        if self.tof_min_years >= self.tof_max_years or self.dry_mass_kg >= self.wet_mass_kg:
+            raise InputError("TradeInputs: tof_min_years must be below tof_max_years and dry_mass_kg below wet_mass_kg")
+        if self.launch_latest < self.launch_earliest:
+            raise InputError("TradeInputs: launch_latest comes before launch_earliest")
 
     def departures(self) -> Time:
         """Departure dates of the grid."""

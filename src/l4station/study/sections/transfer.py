@@ -83,15 +83,17 @@ def section(context) -> Section:
              f"{p['propellant_kg']:.0f}" + ("" if p["feasible"] else " (too much)"),
              f"{p['refined_arrival_error_km']:.3f}"] for p in doc["pareto"]]
     d = doc["free_drift"]
+    drift = ("No free drift reaches the target by the operations epoch." if d is None else
+             f"Free drift with no stop burn needs v∞ {d['departure_vinf_kms']:.3f} km/s and passes "
+             f"{trade.target} drifting {d['drift_rate_deg_per_year']:.1f}°/yr, {d['days_within_5deg']:.0f} days "
+             "within ±5°.")
     doc["chosen"] = trade.refined.index(best)
     return Section(
         "transfer", "Getting to " + trade.target, doc,
         summary=(f"{doc['lambert_solves']:,} Lambert arcs over the launch window; every revolution family's best "
                  f"transfer flown in the full-force model to within {max(p['refined_arrival_error_km'] for p in doc['pareto']):.2f} km "
                  f"of {trade.target}. Chosen (the cheapest the propellant allows that arrives by the operations "
-                 f"epoch): {best.candidate.tof_days:.0f} days, total {best.total:.3f} km/s. "
-                 f"Free drift with no stop burn needs v∞ {d['departure_vinf_kms']:.3f} km/s and passes "
-                 f"{trade.target} drifting {d['drift_rate_deg_per_year']:.1f}°/yr, {d['days_within_5deg']:.0f} days within ±5°."),
+                 f"epoch): {best.candidate.tof_days:.0f} days, total {best.total:.3f} km/s. " + drift),
         tables=[Table("Best transfer of each revolution family (full-force refined)",
                       ["Departure", "TOF (d)", "Revs", "v∞ (km/s)", "Arrival Δv (km/s)", "Total (km/s)",
                        "Propellant (kg)", "Miss (km)"], rows)],
