@@ -38,11 +38,10 @@ def no_network(monkeypatch):
 
 @pytest.fixture(autouse=True, scope="session")
 def astropy_offline():
-    """The tests' own astropy reference transforms (AltAz, ITRS) read the shipped IERS tables,
-    as l4station itself does (:func:`l4station.comms.visibility.ut1`), and never download."""
-    from astropy.utils import iers
-    with (iers.conf.set_temp("auto_download", False), iers.conf.set_temp("auto_max_age", None),
-          iers.conf.set_temp("iers_degraded_accuracy", "warn")):
+    """The tests' own astropy reference transforms (AltAz, ITRS) read the shipped tables, as
+    the ``l4station`` command does (:mod:`l4station.offline`), and never download."""
+    from l4station import offline
+    with offline.settings():
         yield
 
 

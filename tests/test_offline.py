@@ -5,6 +5,7 @@ import sys
 
 import astropy.utils.data
 import astropy.units as u
+import pytest
 from astropy.time import Time
 
 from l4station import ephemeris
@@ -31,3 +32,32 @@ def test_study_and_earth_orientation_attempt_no_download(small_study, monkeypatc
     # UT1 (station geometry) comes from the shipped IERS-A table, past its end too.
     assert visibility.ut1(Time(["2026-06-01", "2040-01-01"])).jd.shape == (2,)
     assert calls == [] and no_network == []
+
+
+FAKE_TODAY = """
+import socket, sys
+attempts = []
+def refuse(*args, **kwargs):
+    attempts.append(args[:2])
+    raise OSError("network refused by the test")
+socket.getaddrinfo = refuse
+socket.socket.connect = lambda self, address: refuse(address)
+from astropy.time import Time
+import astropy.utils.iers.iers as iers
+iers.LeapSeconds._today = staticmethod(lambda: Time(sys.argv[1], scale="tai"))
+from l4station.cli import main
+try:
+    main(sys.argv[2:])
+finally:
+    sys.stderr.write(f"network attempts: {attempts}\\n")
+"""
+
+
+@pytest.mark.parametrize("today", ["2027-03-01", "2027-09-01"])
+def test_the_command_never_fetches_leap_seconds_as_the_table_ages(today):
+    # The shipped leap-second table expires 2027-06-28 (IERS Bulletin C); astropy asks for a new one
+    # from 150 days before. The command reads the shipped one, without a word, before and after.
+    run = subprocess.run([sys.executable, "-c", FAKE_TODAY, today, "contacts", "--days", "1", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.strip().splitlines() == ["network attempts: []"]

@@ -1,7 +1,7 @@
 """The ``l4station`` command: one subcommand per job, in one module per area.
 
-* :mod:`~l4station.cli.design`: study, transfer, stability, link, contacts, osse, config;
-* :mod:`~l4station.cli.forecast`: forecast;
+* :mod:`~l4station.cli.design`: study, transfer, stability, link, contacts, config;
+* :mod:`~l4station.cli.forecast`: forecast, osse;
 * :mod:`~l4station.cli.operations`: simulate, ingest, serve, export.
 
 Loading the command loads no numerics: ``l4station --help`` answers at once, and each
@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 import l4station
+from l4station import offline
 from l4station.cli import design, forecast, operations  # noqa: F401  (each adds its commands)
 from l4station.cli.common import app, stderr, stdout
 from l4station.errors import InputError
@@ -30,6 +31,7 @@ def _version(value: bool) -> None:
 def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                 help="Print the version and exit.")] = False):
     """Mission design and space-weather operations for a Sun–Earth L4 observatory."""
+    offline.configure()     # the command owns its process: astropy never downloads in it
 
 
 def _fail(message: str) -> int:

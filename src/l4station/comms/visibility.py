@@ -29,7 +29,7 @@ import erfa
 import numpy as np
 from astropy.time import Time
 
-from l4station import ephemeris
+from l4station import ephemeris, offline
 from l4station.constants import C_KM_S
 
 _WGS84_A = 6378.137
@@ -37,14 +37,9 @@ _WGS84_F = 1 / 298.257223563
 
 
 def ut1(times: Time) -> Time:
-    """``times`` in UT1 from the IERS tables shipped in astropy-iers-data: never downloaded,
-    however old the tables (mission epochs lie past any table, where the predicted UT1-UTC,
-    |UT1-UTC| < 0.9 s, moves a station under 0.004 deg). The host's astropy settings are
-    left as they were."""
-    from astropy.utils import iers
-
-    with (iers.conf.set_temp("auto_download", False), iers.conf.set_temp("auto_max_age", None),
-          iers.conf.set_temp("iers_degraded_accuracy", "warn")):
+    """``times`` in UT1 from the IERS tables shipped in astropy-iers-data, never downloaded
+    (:mod:`l4station.offline`); the host's astropy settings are left as they were."""
+    with offline.settings():
         return times.ut1
 
 
