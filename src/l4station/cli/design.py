@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from l4station.cli.common import (app, ConfigOption, DataOption, JsonOption, TargetOption, UserFacingError, emit, finite,
+from l4station.cli.common import (app, ConfigOption, JsonOption, TargetOption, UserFacingError, emit, finite,
                                   load_mission, print_json, progress, stdout, writable)
 
 config_app = typer.Typer(help="Mission files: print the resolved config, or check one.", no_args_is_help=True)
@@ -29,17 +29,6 @@ def _target_bcrs(point: str):
     def positions(t):
         return ephemeris.lagrange_point(point, t, frame="icrf", center="ssb")[0].value
     return positions
-
-
-def records(data: Path | None):
-    """The solar-wind records: the packaged BRaVDA files, or a folder laid out like them."""
-    from l4station.heliosphere import insitu
-    try:
-        return insitu.packaged() if data is None else insitu.read_folder(data)
-    except ValueError as exc:
-        raise UserFacingError(str(exc)) from None
-    except OSError as exc:
-        raise UserFacingError(f"cannot read --data {data}: {exc.strerror}; give a folder of solar-wind files") from None
 
 
 @app.command()
@@ -133,22 +122,6 @@ def contacts(config: ConfigOption = None,
             result = plan(inputs.contacts(mission, days), _target_bcrs(mission.mission.target))
         except ValueError as exc:
             raise UserFacingError(str(exc)) from None
-    emit(result, json_output)
-
-
-@app.command()
-def osse(config: ConfigOption = None, data: DataOption = None, json_output: JsonOption = False):
-    """Observing-system experiment: forecast skill at each target for observer sets {L1}, {L1,L4},
-    {L1,L5}, {L1,L4,L5} on real data and a synthetic nature run, and CME arrival errors."""
-    mission = load_mission(config)
-    from l4station.heliosphere.osse import experiment
-    from l4station.study import inputs
-
-    solar_wind = records(data)
-    with progress() as bar:
-        task = bar.add_task("osse", total=1.0)
-        result = experiment(inputs.experiment(mission), solar_wind,
-                            on_step=lambda name, fraction: bar.update(task, description=name, completed=fraction))
     emit(result, json_output)
 
 

@@ -1,15 +1,27 @@
-"""Forecast commands: solar-wind speed at a target from in-situ observers."""
+"""Forecast commands: solar-wind speed at a target from in-situ observers, and the observing-system
+experiment that measures what each observer set is worth."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from l4station.cli.common import (app, ConfigOption, DataOption, JsonOption, UserFacingError, emit, finite, load_mission,
                                   progress)
-from l4station.cli.design import records
 from l4station.errors import InputError
 
+
+
+def records(data: Path | None):
+    """The solar-wind records: the packaged BRaVDA files, or a folder laid out like them."""
+    from l4station.heliosphere import insitu
+    try:
+        return insitu.packaged() if data is None else insitu.read_folder(data)
+    except ValueError as exc:
+        raise UserFacingError(str(exc)) from None
+    except OSError as exc:
+        raise UserFacingError(f"cannot read --data {data}: {exc.strerror}; give a folder of solar-wind files") from None
 
 
 def _mjd(text: str, option: str) -> float:
@@ -55,4 +67,20 @@ def forecast(observers: Annotated[str, typer.Option("--observers", help="Comma-s
         except InputError as error:
             raise UserFacingError(f"no forecast between {start or f.real_start} and {stop or f.real_stop}: "
                                   f"{error}") from None
+    emit(result, json_output)
+
+
+@app.command()
+def osse(config: ConfigOption = None, data: DataOption = None, json_output: JsonOption = False):
+    """Observing-system experiment: forecast skill at each target for observer sets {L1}, {L1,L4},
+    {L1,L5}, {L1,L4,L5} on real data and a synthetic nature run, and CME arrival errors."""
+    mission = load_mission(config)
+    from l4station.heliosphere.osse import experiment
+    from l4station.study import inputs
+
+    solar_wind = records(data)
+    with progress() as bar:
+        task = bar.add_task("osse", total=1.0)
+        result = experiment(inputs.experiment(mission), solar_wind,
+                            on_step=lambda name, fraction: bar.update(task, description=name, completed=fraction))
     emit(result, json_output)

@@ -206,7 +206,7 @@ def forecast_window(records: dict[str, Series], observers: list[str], target: st
     ``start_mjd``, valid ``lead_days`` ahead, up to ``stop_mjd``. Raises InputError for a window
     too short for one forecast or one in which the observers have no data."""
     if stop_mjd - start_mjd < lead_days + cadence_days:
-        raise InputError(f"the window must span at least {lead_days + cadence_days:g} days (lead + cadence); "
+        raise InputError(f"the window must span at least the lead plus the cadence ({lead_days + cadence_days:g} d); "
                          "give a later stop or an earlier start")
     truth = target_series(target, records, start_mjd, stop_mjd)
     issue = np.arange(start_mjd, stop_mjd - lead_days - cadence_days + 1e-9, cadence_days)
