@@ -20,10 +20,11 @@ import time
 from collections import OrderedDict
 from importlib.resources import files
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import plotly
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -276,6 +277,275 @@ def hours_parameter(name: str, text: str, most: float) -> float | JSONResponse:
                          "parameter": name, "allowed": {"above": 0, "max": most}}, status_code=400)
 
 
+class Station:
+    """What every route shares: the archive at ``url`` (one connection per thread), the column
+    cache in front of it, the slots for streamed responses, and the ingest token."""
+
+    def __init__(self, url: str, *, token: str | None, cache_bytes: int):
+        if token is not None and read_only(url):
+            raise ArchiveError(f"--token turns on ingest, which writes to the archive, but {url} is read-only "
+                               "(mode=ro): drop one of them")
+        Archive(url, create=not read_only(url)).close()   # create the schema (and fail early on a bad URL)
+        self.url, self.token = url, token
+        self.cache = ChunkCache(cache_bytes)
+        self.streams = threading.BoundedSemaphore(MAX_STREAMS)   # memory per streamed response times this, at most
+        self._local = threading.local()
+
+    def archive(self) -> Archive:
+        """This thread's connection to the archive."""
+        if getattr(self._local, "archive", None) is None:
+            self._local.archive = Archive(self.url, create=False)
+        return self._local.archive
+
+    def extent(self, name: str) -> tuple[int, int] | None:
+        return self.cache.extent(self.archive(), name)
+
+    def recent(self, name: str, hours: float) -> dict[str, np.ndarray]:
+        """The last ``hours`` of a dataset, up to its newest sample."""
+        extent = self.extent(name)
+        if extent is None:
+            return _empty(name)
+        stop = extent[1] + 1
+        return self.cache.span(self.archive(), name, stop - int(hours * 3.6e9), stop)
+
+    def day_chunks(self, r: hapi.Request):
+        """The requested columns, one UTC day at a time (read a week ahead when not cached)."""
+        name, fields = r.dataset.name, ["t_us", *r.parameters]
+        first, stop = r.start_us // DAY_US, (r.stop_us - 1) // DAY_US + 1
+        for ahead in range(first, stop, READ_AHEAD_DAYS):
+            for columns in self.cache.days(self.archive(), name, ahead, min(ahead + READ_AHEAD_DAYS, stop)):
+                yield _slice({k: columns[k] for k in fields}, r.start_us, r.stop_us)
+
+
+def station(request: Request) -> Station:
+    """The dependency every route takes: the station the application serves."""
+    return request.app.state.station
+
+
+Shared = Annotated[Station, Depends(station)]
+
+
+def query(request: Request) -> dict[str, str]:
+    """The query parameters, each given once (HAPI 1400 otherwise)."""
+    keys = [k for k, _ in request.query_params.multi_items()]
+    if len(keys) != len(set(keys)):
+        raise hapi.HapiError(1400, "each request parameter may be given once")
+    return dict(request.query_params)
+
+
+# ---- HAPI ----------------------------------------------------------------------------------------
+
+hapi_routes = APIRouter()
+
+
+@hapi_routes.get("/hapi", response_class=HTMLResponse)
+def landing():
+    items = "".join(f"<li><a href='/hapi/info?dataset={n}'>{n}</a>: {p.description}</li>"
+                    for n, p in packets.dictionary().items())
+    return ("<!doctype html><title>l4station HAPI server</title><h1>l4station HAPI server</h1>"
+            f"<p>HAPI {hapi.VERSION}: <a href='/hapi/about'>about</a>, <a href='/hapi/capabilities'>capabilities</a>, "
+            f"<a href='/hapi/catalog'>catalog</a>.</p><ul>{items}</ul>")
+
+
+@hapi_routes.get("/hapi/about")
+def about():
+    return hapi.status() | {"id": "l4station", "title": "L4 space-weather station (l4station)",
+                            "contact": "l4station operations team",
+                            "description": "Solar-wind plasma, magnetic field, energetic protons and housekeeping "
+                                           "from a station at the Sun-Earth L4 point."}
+
+
+@hapi_routes.get("/hapi/capabilities")
+def capabilities():
+    return hapi.status() | {"outputFormats": list(hapi.FORMATS)}
+
+
+@hapi_routes.get("/hapi/catalog")
+def catalog():
+    return hapi.status() | {"catalog": [{"id": n, "title": p.description} for n, p in packets.dictionary().items()]}
+
+
+@hapi_routes.get("/hapi/info")
+def info(request: Request, s: Shared):
+    r = hapi.info_request(query(request))
+    return hapi.info(r.dataset, r.parameters, s.extent(r.dataset.name))
+
+
+@hapi_routes.get("/hapi/data")
+def data(request: Request, s: Shared):
+    q = query(request)
+    name = q.get("dataset", q.get("id"))
+    extent = s.extent(name) if name in packets.dictionary() else None
+    r = hapi.data_request(q, hapi.extent_dates(extent) if extent else None)
+    code = 1200 if s.archive().has_samples(r.dataset.name, r.start_us, r.stop_us) else 1201
+    body = hapi.stream(r, s.day_chunks(r), extent, code)
+    media = {"csv": "text/csv", "binary": "application/octet-stream", "json": "application/json"}[r.format]
+    headers = {} if r.format == "json" else {"X-HAPI-Status": str(code)}
+    if r.stop_us - r.start_us <= WHOLE_RESPONSE_DAYS * DAY_US:    # short: at once, with its length
+        return Response(b"".join(body), media_type=media, headers=headers)
+    if request.scope.get("l4station.head"):                # the same headers; the rows would be dropped
+        return StreamingResponse(iter(()), media_type=media, headers=headers)
+    if not s.streams.acquire(timeout=STREAM_WAIT_S):
+        return JSONResponse(hapi.status(1500, f"{MAX_STREAMS} long requests are being answered; retry in a few "
+                                              "seconds or ask for a shorter span"),
+                            status_code=503, headers={"Retry-After": "5"})
+    return SlotStreamingResponse(s.streams, iterate_in_threadpool(body), media_type=media, headers=headers)
+
+
+@hapi_routes.get("/hapi/{endpoint:path}")
+def unknown_endpoint(endpoint: str):
+    return JSONResponse(hapi.status(1400, "unknown endpoint; use about, capabilities, catalog, info or data"),
+                        status_code=400)
+
+
+# ---- SWPC-style products -------------------------------------------------------------------------
+
+product_routes = APIRouter()
+
+
+@product_routes.get("/products/solar-wind/{product}.json")
+def swpc(product: str, s: Shared):
+    kind, _, span = product.partition("-")
+    if kind not in ("plasma", "mag") or span not in SPANS_H:
+        return JSONResponse({"error": f"unknown product {product!r}: plasma-SPAN or mag-SPAN, "
+                                      f"SPAN one of {', '.join(SPANS_H)}"}, status_code=404)
+    return swpc_table(kind, s.recent("plasma" if kind == "plasma" else "mag", SPANS_H[span]))
+
+
+# ---- dashboard -----------------------------------------------------------------------------------
+
+dashboard_routes = APIRouter()
+
+
+@dashboard_routes.get("/api/status")
+def status_now(s: Shared):
+    now = int(time.time() * 1e6)
+    out = {"now": hapi.format_time(now), "datasets": {}}
+    for name, p in packets.dictionary().items():
+        extent = s.extent(name)
+        last = extent[1] if extent else None
+        out["datasets"][name] = {"samples": s.cache.count(s.archive(), name), "cadence_s": p.cadence_s,
+                                 "last": hapi.format_time(last) if last else None,
+                                 "age_s": (now - last) / 1e6 if last else None}
+    return out
+
+
+@dashboard_routes.get("/api/alerts")
+def alert_list(s: Shared, hours: str = "168"):
+    hours = hours_parameter("hours", hours, MAX_ALERT_HOURS)
+    if isinstance(hours, JSONResponse):
+        return hours
+    # the window ends now, or at the newest sample if the data stop earlier (a replay)
+    newest = [e[1] for e in (s.extent(n) for n in packets.dictionary()) if e]
+    end = min(int(time.time() * 1e6), max(newest, default=2 ** 62))
+    since = end - int(hours * 3.6e9)
+    return {"alerts": [a | {"start": hapi.format_time(a["start_us"]),
+                            "stop": hapi.format_time(a["stop_us"]) if a["stop_us"] else None}
+                       for a in alerts.recent(s.archive(), since)]}
+
+
+@dashboard_routes.get("/api/panels")
+def panels(s: Shared, span: str = "1-day"):
+    if span not in SPANS_H:
+        return JSONResponse({"error": f"unknown span {span!r}: one of {', '.join(SPANS_H)}"}, status_code=400)
+    plasma, mag, particles = (s.recent(name, SPANS_H[span]) for name in ("plasma", "mag", "particles"))
+    ends = [int(c["t_us"][-1]) for c in (plasma, mag, particles) if len(c["t_us"])]
+    stop = max(ends) + 1 if ends else int(time.time() * 1e6)
+    start = stop - int(SPANS_H[span] * 3.6e9)
+    cadence = {name: p.cadence_s for name, p in packets.dictionary().items()}
+    series = {
+        "bt": (mag, np.sqrt(mag["br"] ** 2 + mag["bt"] ** 2 + mag["bn"] ** 2), cadence["mag"]),
+        "bn": (mag, mag["bn"], cadence["mag"]),
+        "density": (plasma, plasma["density"], cadence["plasma"]),
+        "speed": (plasma, np.sqrt(plasma["vr"] ** 2 + plasma["vt"] ** 2 + plasma["vn"] ** 2), cadence["plasma"]),
+        "temperature": (plasma, plasma["temperature"], cadence["plasma"]),
+        "p10": (particles, particles["p10"], cadence["particles"]),
+    }
+    out = {"span": span, "start": start // 1000, "stop": stop // 1000, "series": {}, "gaps": []}
+    for key, (columns, x, step_s) in series.items():
+        tt, xx = _bins(columns["t_us"], x, start, stop, PANEL_POINTS, step_s)
+        out["series"][key] = {"t": tt, "v": xx}
+    for name in ("plasma", "mag", "particles"):
+        out["gaps"] += [{"packet": g.name, "start": g.start_us // 1000, "stop": g.stop_us // 1000,
+                         "missing": g.missing} for g in s.archive().gaps(name, start, stop)]
+    return out
+
+
+@dashboard_routes.get("/", response_class=HTMLResponse)
+def dashboard():
+    return files("l4station.ground").joinpath("dashboard/index.html").read_text()
+
+
+@dashboard_routes.get("/dashboard/{name}")
+def static(name: str):
+    if name == "plotly.min.js":        # the plotting library, from the installed plotly package
+        return Response((Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes(),
+                        media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+    if name not in _STATIC:
+        return JSONResponse({"error": "not found"}, status_code=404)
+    return Response(files("l4station.ground").joinpath(f"dashboard/{name}").read_bytes(), media_type=_STATIC[name])
+
+
+# ---- the write path ------------------------------------------------------------------------------
+
+ingest_routes = APIRouter()
+
+
+@ingest_routes.post("/api/ingest")
+async def ingest_endpoint(request: Request, s: Shared):
+    if not s.token:
+        return JSONResponse({"error": "ingest is disabled: start the server with --token-file, "
+                                      "L4STATION_TOKEN or --token"}, status_code=403)
+    if not bearer_matches(request.headers.get("authorization", ""), s.token):
+        return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_INGEST_BYTES):
+        return JSONResponse({"error": f"body larger than {MAX_INGEST_BYTES} bytes: send smaller batches"},
+                            status_code=413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_INGEST_BYTES:
+            return JSONResponse({"error": f"body larger than {MAX_INGEST_BYTES} bytes: send smaller batches"},
+                                status_code=413)
+    summary, _ = await run_in_threadpool(lambda: ingest.ingest_bytes(s.archive(), bytes(body), source="api"))
+    return summary
+
+
+# ---- the application -----------------------------------------------------------------------------
+
+async def _hapi_error(request: Request, error: hapi.HapiError) -> JSONResponse:
+    """Any HAPI error raised by a route: its HAPI status JSON and HTTP code."""
+    return JSONResponse(hapi.status(error.code, error.detail), status_code=error.http)
+
+
+async def _http_error(request: Request, error: StarletteHTTPException):
+    """405 answers with the methods allowed (HEAD wherever GET is), as HAPI JSON under /hapi."""
+    if error.status_code != 405:
+        return await http_exception_handler(request, error)
+    allowed = [m.strip() for m in (error.headers or {}).get("Allow", "GET").split(",")]
+    allow = ", ".join(allowed + (["HEAD"] if "GET" in allowed and "HEAD" not in allowed else []))
+    if request.url.path == "/hapi" or request.url.path.startswith("/hapi/"):
+        return JSONResponse(hapi.status(1400, f"method {request.method} not allowed; HAPI is read with {allow}"),
+                            status_code=405, headers={"Allow": allow})
+    return JSONResponse({"error": f"method {request.method} not allowed here; use {allow}"}, status_code=405,
+                        headers={"Allow": allow})
+
+
+async def _cors_and_errors(request: Request, call_next):
+    """CORS headers on HAPI (any origin may read it), and a HAPI 1500 instead of a bare 500."""
+    try:
+        response = await call_next(request)
+    except Exception:       # noqa: BLE001 - a HAPI client must get a HAPI status, never a bare 500
+        response = JSONResponse(hapi.status(1500), status_code=500)
+    if request.url.path.startswith("/hapi"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    return response
+
+
 def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 ** 20) -> FastAPI:
     """The server over the archive at ``url``; ``token`` enables the ingest endpoint.
 
@@ -284,225 +554,13 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
     the span requested (about ``cache_bytes`` plus a few days of the densest dataset per
     request in flight)."""
     app = FastAPI(title="l4station operations", docs_url=None, redoc_url=None, openapi_url=None)
-    local = threading.local()
-    cache = ChunkCache(cache_bytes)
-    streams = threading.BoundedSemaphore(MAX_STREAMS)    # memory per streamed response times this, at most
-    if token is not None and read_only(url):
-        raise ArchiveError(f"--token turns on ingest, which writes to the archive, but {url} is read-only "
-                           "(mode=ro): drop one of them")
-    Archive(url, create=not read_only(url)).close()   # create the schema (and fail early on a bad URL)
-
-    def archive() -> Archive:
-        if getattr(local, "archive", None) is None:
-            local.archive = Archive(url, create=False)
-        return local.archive
-
-    @app.exception_handler(hapi.HapiError)
-    async def hapi_error(request: Request, error: hapi.HapiError) -> JSONResponse:
-        """Any HAPI error raised by a route: its HAPI status JSON and HTTP code."""
-        return JSONResponse(hapi.status(error.code, error.detail), status_code=error.http)
-
-    @app.middleware("http")
-    async def cors_and_errors(request: Request, call_next):
-        try:
-            response = await call_next(request)
-        except Exception:       # noqa: BLE001 - a HAPI client must get a HAPI status, never a bare 500
-            response = JSONResponse(hapi.status(1500), status_code=500)
-        if request.url.path.startswith("/hapi"):
-            response.headers["Access-Control-Allow-Origin"] = "*"
-            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-        return response
-
+    app.state.station = Station(url, token=token, cache_bytes=cache_bytes)
+    for routes in (hapi_routes, product_routes, dashboard_routes, ingest_routes):
+        app.include_router(routes)
+    app.add_exception_handler(hapi.HapiError, _hapi_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.middleware("http")(_cors_and_errors)
     app.add_middleware(HeadAsGet)            # outermost: routing and the middleware above see a GET
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_errors(request: Request, error: StarletteHTTPException):
-        if error.status_code != 405:
-            return await http_exception_handler(request, error)
-        allowed = [m.strip() for m in (error.headers or {}).get("Allow", "GET").split(",")]
-        allow = ", ".join(allowed + (["HEAD"] if "GET" in allowed and "HEAD" not in allowed else []))
-        if request.url.path == "/hapi" or request.url.path.startswith("/hapi/"):
-            return JSONResponse(hapi.status(1400, f"method {request.method} not allowed; HAPI is read with {allow}"),
-                                status_code=405, headers={"Allow": allow})
-        return JSONResponse({"error": f"method {request.method} not allowed here; use {allow}"}, status_code=405,
-                            headers={"Allow": allow})
-
-    def query(request: Request) -> dict[str, str]:
-        keys = [k for k, _ in request.query_params.multi_items()]
-        if len(keys) != len(set(keys)):
-            raise hapi.HapiError(1400, "each request parameter may be given once")
-        return dict(request.query_params)
-
-    # ---- HAPI ----------------------------------------------------------------------------------
-
-    @app.get("/hapi", response_class=HTMLResponse)
-    def landing():
-        items = "".join(f"<li><a href='/hapi/info?dataset={n}'>{n}</a>: {p.description}</li>"
-                        for n, p in packets.dictionary().items())
-        return ("<!doctype html><title>l4station HAPI server</title><h1>l4station HAPI server</h1>"
-                f"<p>HAPI {hapi.VERSION}: <a href='/hapi/about'>about</a>, <a href='/hapi/capabilities'>capabilities</a>, "
-                f"<a href='/hapi/catalog'>catalog</a>.</p><ul>{items}</ul>")
-
-    @app.get("/hapi/about")
-    def about():
-        return hapi.status() | {"id": "l4station", "title": "L4 space-weather station (l4station)",
-                                "contact": "l4station operations team",
-                                "description": "Solar-wind plasma, magnetic field, energetic protons and housekeeping "
-                                               "from a station at the Sun-Earth L4 point."}
-
-    @app.get("/hapi/capabilities")
-    def capabilities():
-        return hapi.status() | {"outputFormats": list(hapi.FORMATS)}
-
-    @app.get("/hapi/catalog")
-    def catalog():
-        return hapi.status() | {"catalog": [{"id": n, "title": p.description} for n, p in packets.dictionary().items()]}
-
-    @app.get("/hapi/info")
-    def info(request: Request):
-        r = hapi.info_request(query(request))
-        return hapi.info(r.dataset, r.parameters, cache.extent(archive(), r.dataset.name))
-
-    @app.get("/hapi/data")
-    def data(request: Request):
-        q = query(request)
-        name = q.get("dataset", q.get("id"))
-        extent = cache.extent(archive(), name) if name in packets.dictionary() else None
-        r = hapi.data_request(q, hapi.extent_dates(extent) if extent else None)
-        code = 1200 if archive().has_samples(r.dataset.name, r.start_us, r.stop_us) else 1201
-        body = hapi.stream(r, day_chunks(r), extent, code)
-        media = {"csv": "text/csv", "binary": "application/octet-stream", "json": "application/json"}[r.format]
-        headers = {} if r.format == "json" else {"X-HAPI-Status": str(code)}
-        if r.stop_us - r.start_us <= WHOLE_RESPONSE_DAYS * DAY_US:    # short: at once, with its length
-            return Response(b"".join(body), media_type=media, headers=headers)
-        if request.scope.get("l4station.head"):                # the same headers; the rows would be dropped
-            return StreamingResponse(iter(()), media_type=media, headers=headers)
-        if not streams.acquire(timeout=STREAM_WAIT_S):
-            return JSONResponse(hapi.status(1500, f"{MAX_STREAMS} long requests are being answered; retry in a few "
-                                                  "seconds or ask for a shorter span"),
-                                status_code=503, headers={"Retry-After": "5"})
-        return SlotStreamingResponse(streams, iterate_in_threadpool(body), media_type=media, headers=headers)
-
-    def day_chunks(r: hapi.Request):
-        """The requested columns, one UTC day at a time (read a week ahead when not cached)."""
-        name, fields = r.dataset.name, ["t_us", *r.parameters]
-        first, stop = r.start_us // DAY_US, (r.stop_us - 1) // DAY_US + 1
-        for ahead in range(first, stop, READ_AHEAD_DAYS):
-            for columns in cache.days(archive(), name, ahead, min(ahead + READ_AHEAD_DAYS, stop)):
-                yield _slice({k: columns[k] for k in fields}, r.start_us, r.stop_us)
-
-    @app.get("/hapi/{endpoint:path}")
-    def unknown_endpoint(endpoint: str):
-        return JSONResponse(hapi.status(1400, "unknown endpoint; use about, capabilities, catalog, info or data"),
-                            status_code=400)
-
-    # ---- SWPC-style products -------------------------------------------------------------------
-
-    def recent(name: str, hours: float) -> dict[str, np.ndarray]:
-        extent = cache.extent(archive(), name)
-        if extent is None:
-            return _empty(name)
-        stop = extent[1] + 1
-        return cache.span(archive(), name, stop - int(hours * 3.6e9), stop)
-
-    @app.get("/products/solar-wind/{product}.json")
-    def swpc(product: str):
-        kind, _, span = product.partition("-")
-        if kind not in ("plasma", "mag") or span not in SPANS_H:
-            return JSONResponse({"error": f"unknown product {product!r}: plasma-SPAN or mag-SPAN, "
-                                          f"SPAN one of {', '.join(SPANS_H)}"}, status_code=404)
-        return swpc_table(kind, recent("plasma" if kind == "plasma" else "mag", SPANS_H[span]))
-
-    # ---- dashboard -----------------------------------------------------------------------------
-
-    @app.get("/api/status")
-    def status_now():
-        now = int(time.time() * 1e6)
-        out = {"now": hapi.format_time(now), "datasets": {}}
-        for name, p in packets.dictionary().items():
-            extent = cache.extent(archive(), name)
-            last = extent[1] if extent else None
-            out["datasets"][name] = {"samples": cache.count(archive(), name), "cadence_s": p.cadence_s,
-                                     "last": hapi.format_time(last) if last else None,
-                                     "age_s": (now - last) / 1e6 if last else None}
-        return out
-
-    @app.get("/api/alerts")
-    def alert_list(hours: str = "168"):
-        hours = hours_parameter("hours", hours, MAX_ALERT_HOURS)
-        if isinstance(hours, JSONResponse):
-            return hours
-        # the window ends now, or at the newest sample if the data stop earlier (a replay)
-        newest = [e[1] for e in (cache.extent(archive(), n) for n in packets.dictionary()) if e]
-        end = min(int(time.time() * 1e6), max(newest, default=2 ** 62))
-        since = end - int(hours * 3.6e9)
-        return {"alerts": [a | {"start": hapi.format_time(a["start_us"]),
-                                "stop": hapi.format_time(a["stop_us"]) if a["stop_us"] else None}
-                           for a in alerts.recent(archive(), since)]}
-
-    @app.get("/api/panels")
-    def panels(span: str = "1-day"):
-        if span not in SPANS_H:
-            return JSONResponse({"error": f"unknown span {span!r}: one of {', '.join(SPANS_H)}"}, status_code=400)
-        plasma, mag, particles = recent("plasma", SPANS_H[span]), recent("mag", SPANS_H[span]), recent("particles", SPANS_H[span])
-        ends = [int(c["t_us"][-1]) for c in (plasma, mag, particles) if len(c["t_us"])]
-        stop = max(ends) + 1 if ends else int(time.time() * 1e6)
-        start = stop - int(SPANS_H[span] * 3.6e9)
-        cadence = {name: p.cadence_s for name, p in packets.dictionary().items()}
-        series = {
-            "bt": (mag, np.sqrt(mag["br"] ** 2 + mag["bt"] ** 2 + mag["bn"] ** 2), cadence["mag"]),
-            "bn": (mag, mag["bn"], cadence["mag"]),
-            "density": (plasma, plasma["density"], cadence["plasma"]),
-            "speed": (plasma, np.sqrt(plasma["vr"] ** 2 + plasma["vt"] ** 2 + plasma["vn"] ** 2), cadence["plasma"]),
-            "temperature": (plasma, plasma["temperature"], cadence["plasma"]),
-            "p10": (particles, particles["p10"], cadence["particles"]),
-        }
-        out = {"span": span, "start": start // 1000, "stop": stop // 1000, "series": {}, "gaps": []}
-        for key, (columns, x, step_s) in series.items():
-            tt, xx = _bins(columns["t_us"], x, start, stop, PANEL_POINTS, step_s)
-            out["series"][key] = {"t": tt, "v": xx}
-        for name in ("plasma", "mag", "particles"):
-            out["gaps"] += [{"packet": g.name, "start": g.start_us // 1000, "stop": g.stop_us // 1000,
-                             "missing": g.missing} for g in archive().gaps(name, start, stop)]
-        return out
-
-    @app.get("/", response_class=HTMLResponse)
-    def dashboard():
-        return files("l4station.ground").joinpath("dashboard/index.html").read_text()
-
-    @app.get("/dashboard/{name}")
-    def static(name: str):
-        if name == "plotly.min.js":        # the plotting library, from the installed plotly package
-            return Response((Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes(),
-                            media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
-        if name not in _STATIC:
-            return JSONResponse({"error": "not found"}, status_code=404)
-        return Response(files("l4station.ground").joinpath(f"dashboard/{name}").read_bytes(), media_type=_STATIC[name])
-
-    # ---- the write path ------------------------------------------------------------------------
-
-    @app.post("/api/ingest")
-    async def ingest_endpoint(request: Request):
-        if not token:
-            return JSONResponse({"error": "ingest is disabled: start the server with --token-file, "
-                                          "L4STATION_TOKEN or --token"}, status_code=403)
-        if not bearer_matches(request.headers.get("authorization", ""), token):
-            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_INGEST_BYTES):
-            return JSONResponse({"error": f"body larger than {MAX_INGEST_BYTES} bytes: send smaller batches"},
-                                status_code=413)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_INGEST_BYTES:
-                return JSONResponse({"error": f"body larger than {MAX_INGEST_BYTES} bytes: send smaller batches"},
-                                    status_code=413)
-        summary, _ = await run_in_threadpool(lambda: ingest.ingest_bytes(archive(), bytes(body), source="api"))
-        return summary
-
     return app
 
 
