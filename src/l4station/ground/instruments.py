@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from astropy.time import Time
-from scipy.signal import lfilter
 
+from l4station.arrays import ar1
 from l4station.constants import AU_KM, DAY_S, SUN_SIDEREAL_RAD_S
 from l4station.ground import packets
 
@@ -84,8 +84,7 @@ def speed_series(start: Time, hours: float, source: str = "replay", seed: int = 
 
 def _red_noise(rng, n: int, step_s: float, tau_s: float) -> np.ndarray:
     """Unit-variance first-order autoregressive series with correlation time tau."""
-    a = np.exp(-step_s / tau_s)
-    x = lfilter([np.sqrt(1 - a * a)], [1, -a], rng.standard_normal(n))
+    x = ar1(rng.standard_normal(n), np.exp(-step_s / tau_s), stationary_start=False)
     return x / max(np.std(x), 1e-9) if n > 10 else x
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import tables
+from l4station.arrays import ar1
 from l4station.constants import DAY_S
 from l4station.errors import InputError
 from l4station.geometry import wrap_degrees
@@ -71,12 +72,7 @@ def skill_cases(records: dict[str, Series], targets: dict[str, Series], start_mj
 
 def _ou(rng, n: int, tau: float, shape: tuple = ()) -> np.ndarray:
     """Unit-variance Ornstein-Uhlenbeck series (n, *shape) of daily steps, correlation time tau days."""
-    a = np.exp(-1.0 / tau)
-    x = np.empty((n, *shape))
-    x[0] = rng.standard_normal(shape)
-    for i in range(1, n):
-        x[i] = a * x[i - 1] + np.sqrt(1 - a * a) * rng.standard_normal(shape)
-    return x
+    return ar1(rng.standard_normal((n, *shape)), np.exp(-1.0 / tau))
 
 
 def synthetic_boundary(days: int, rng: np.random.Generator, n_lon: int = 128) -> np.ndarray:
