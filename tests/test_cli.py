@@ -217,7 +217,7 @@ def test_forecast_bad_input_is_one_line(args, message, capsys):
 
 
 def test_simulate_ingest_export_end_to_end(capsys, tmp_path):
-    """The operations chain as a user runs it; the ingest JSON has issue 6's fields."""
+    """The operations chain as a user runs it; the ingest JSON has the fields the README documents."""
     stream, db = tmp_path / "day.bin", f"sqlite:///{tmp_path / 'ops.db'}"
     code, out, _ = run(capsys, "simulate", "--hours", "6", "--start", "2026-11-20T00:00:00", "--out", str(stream),
                        "--duplicates", "0.01", "--bit-error-rate", "1e-5", "--json")

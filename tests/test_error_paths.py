@@ -1,5 +1,5 @@
 """Every user mistake ends the same way: exit code 2, one line on stderr saying what is wrong and
-how to fix it, no traceback, and no file created or changed (DESIGN.md, "Conventions"; issue 11).
+how to fix it, no traceback, and no file created or changed (DESIGN.md, "Conventions").
 
 Each case runs the command in-process in a fresh folder holding the fixtures below, and compares
 the folder before and after. No case may start a server, connect anywhere or read stdin:

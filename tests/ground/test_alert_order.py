@@ -63,7 +63,7 @@ def test_simulated_days_in_any_order_leave_the_same_archive(archive_url, tmp_pat
 
 
 def test_an_older_batch_arriving_later_does_not_reopen_an_ended_storm(archive_url, tmp_path):
-    """The issue's case: the second part of the day first, then the first part. S1 and S2 end
+    """A day ingested second half first, then first half. S1 and S2 end
     where the flux falls below 10 pfu (hour 16, SWPC's rule), not "running"."""
     pieces = _pieces(_ended_event(), 2)
     state = _ingest(archive_url, pieces, [1, 0])

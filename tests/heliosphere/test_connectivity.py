@@ -1,4 +1,4 @@
-"""Parker-spiral footpoints held to the issue's reference angles and Parker's formula, and the
+"""Parker-spiral footpoints held to Parker's formula (Parker 1958) and Solar-MACH's angles (Gieseler et al. 2023), and the
 S-scale and event rule held to NOAA's published definitions."""
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Observing-system experiments: the nature run held to the corotation delay of the issue, the
+"""Observing-system experiments: the nature run held to the corotation delay (27.2753-day Carrington synodic rotation), the
 observation thinning to its settings, CME arrival errors to the CME scoreboard's typical size."""
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""HUXt-class solar-wind model held to its analytic solution, the issue's CME reference and
+"""HUXt-class solar-wind model held to its analytic solution, HUXt's cone-CME case (Owens et al. 2020) and
 the corotation delay between Earth and L4."""
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Transfer trade: the issue's circular-Earth reference optima, the DE421 trade, refinement."""
+"""Transfer trade: circular-Earth co-orbital phasing optima (Vallado 2013, sec. 6.6), the DE421 trade, refinement."""
 import astropy.units as u
 import numpy as np
 import pytest
