@@ -21,6 +21,11 @@ REQUIRE_EXAMPLES = frozenset({
     "l4station.heliosphere.observers", "l4station.heliosphere.solarwind", "l4station.heliosphere.radiation",
     "l4station.ground.alerts", "l4station.ground.export", "l4station.ground.hapi",
     "l4station.ground.instruments", "l4station.ground.packets", "l4station.ground.store",
+    "l4station.records", "l4station.tables", "l4station.errors", "l4station.offline", "l4station.config",
+    "l4station.comms.rf", "l4station.comms.optical", "l4station.comms.relay", "l4station.comms.survey",
+    "l4station.comms.contacts", "l4station.orbit.transfer", "l4station.orbit.stationkeeping",
+    "l4station.heliosphere.corotation", "l4station.heliosphere.osse", "l4station.ground.ingest",
+    "l4station.study.inputs",
 })
 
 

@@ -444,7 +444,12 @@ def parse(document: dict, source: str = "<default>") -> MissionConfig:
 
 
 def load(path: str | Path | None = None) -> MissionConfig:
-    """The default mission, or the mission file at ``path`` laid over it."""
+    """The default mission, or the mission file at ``path`` laid over it.
+
+    >>> mission = load()
+    >>> mission.mission.target, mission.mission.duration_years, mission.ground.network[0].name
+    ('L4', 5.0, 'DSS-24')
+    """
     document = _default_document()
     if path is None:
         return parse(document, f"<default {DEFAULT_MISSION}>")

@@ -1,6 +1,10 @@
 """The one exception a person's mistake raises: what is wrong and how to fix it, in one line.
 
-Commands report it as a one-line message and exit code 2, never as a traceback.
+Commands report it as a one-line message and exit code 2, never as a traceback. Callers that
+catch ValueError keep working:
+
+>>> issubclass(InputError, ValueError)
+True
 """
 
 

@@ -18,7 +18,13 @@ _SETTINGS = {"auto_download": False, "auto_max_age": None, "iers_degraded_accura
 
 @contextlib.contextmanager
 def settings():
-    """Within the block, astropy reads only its shipped IERS and leap-second tables."""
+    """Within the block, astropy reads only its shipped IERS and leap-second tables.
+
+    >>> from astropy.utils import iers
+    >>> with settings():
+    ...     iers.conf.auto_download
+    False
+    """
     from astropy.utils import iers
 
     with contextlib.ExitStack() as stack:

@@ -48,7 +48,16 @@ def rate_table(terminal: rf.RadioTerminal, link: rf.LinkSettings, station, band:
 
 @record
 class ContactInputs:
-    """Everything a contact plan depends on besides the spacecraft's track."""
+    """Everything a contact plan depends on besides the spacecraft's track (whose own record
+    completes the cache key). Steps and capacities must be finite and positive:
+
+    >>> from dataclasses import replace
+    >>> from l4station import config
+    >>> from l4station.study import inputs
+    >>> replace(inputs.contacts(config.load(), days=1), step_s=0.0)
+    Traceback (most recent call last):
+    l4station.errors.InputError: ContactInputs.step_s must be a finite number above 0, got 0.0
+    """
 
     start: Time
     days: float

@@ -44,6 +44,12 @@ class Hop:
 
 @dataclass(frozen=True)
 class Path:
+    """Hops in a chain. One hop of 1 au (IAU 2012) takes 499.005 s of light time:
+
+    >>> round(Path([Hop("L4", "Earth", 149597870700.0, 1e6)], relay_delay_s=1.0).latency_s, 3)
+    499.005
+    """
+
     hops: list[Hop]
     relay_delay_s: float
 

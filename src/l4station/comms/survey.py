@@ -79,7 +79,12 @@ class LinkSurvey:
 
 def greatest_range_m(target: str, epoch: Time, duration: u.Quantity) -> float:
     """Greatest Earth–``target`` distance (m) over ``duration`` from ``epoch``, sampled every
-    5 days: the design case."""
+    5 days: the design case. L4 shares Earth's orbit, 1 au of chord at 60 deg, so over a year it
+    reaches Earth's aphelion distance, 1.0167 au (Astronomical Almanac):
+
+    >>> round(greatest_range_m("L4", Time("2031-01-01"), 1 * u.yr) / AU_M, 4)
+    1.0167
+    """
     from l4station.geometry import geometry_timeline, mission_times
 
     t = mission_times(epoch, duration, 5 * u.day)

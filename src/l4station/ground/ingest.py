@@ -37,10 +37,17 @@ def find_gaps(name: str, t_us: np.ndarray, seq: np.ndarray, cadence_s: float) ->
 
 class Summary(dict):
     """What an ingest did: counts of packets, rejections, duplicates, gaps and stored rows, and the
-    latency; a dict of JSON values (``to_json``) that prints itself as one line."""
+    latency; a dict of JSON values (``to_json``) that prints itself as one line.
+
+    >>> print(_summary() | {"packets": 3, "valid": 2, "rejected": {"crc": 1, "length": 0, "apid": 0}})
+    3 packets: 2 valid, rejected 1 CRC, 0 length, 0 APID (0 bytes skipped); 0 duplicates; 0 gaps; 0 rows stored in 0.00 s
+    """
 
     def to_json(self) -> dict:
         return dict(self)
+
+    def __or__(self, other: dict) -> "Summary":
+        return Summary(dict(self) | other)
 
     def __str__(self) -> str:
         r = self["rejected"]

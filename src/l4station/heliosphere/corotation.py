@@ -17,6 +17,12 @@ each back-mapped sample weighs 1 / (sigma0^2 + (g * age)^2), its error growing w
 it left the boundary, so the freshest view of each longitude dominates (the error growth g is
 measured from the data; see :func:`fit_error_growth`). The map then drives the model forward along
 the target's own radial line (lines are independent), one ensemble member per issue time.
+
+The boundary turns at the Sun's synodic rate seen from Earth, 360 deg per 27.2753 days
+(Carrington):
+
+>>> round(OMEGA_DEG_PER_DAY, 3)
+13.199
 """
 from __future__ import annotations
 

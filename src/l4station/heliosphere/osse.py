@@ -186,7 +186,11 @@ def cme_arrival_errors(n: int = 300, seed: int = 2, errors: cme_model.SpeedError
 
 
 def mjd_of(iso_date) -> float:
-    """MJD (UTC) of a date or ISO string."""
+    """MJD (UTC) of a date or ISO string.
+
+    >>> mjd_of("2008-07-01")          # JD 2454648.5 (USNO Julian date converter)
+    54648.0
+    """
     return float(Time(str(iso_date), scale="utc").mjd)
 
 

@@ -77,7 +77,12 @@ class Stay:
 
 @record
 class StayInputs:
-    """Everything the stay depends on."""
+    """Everything the stay depends on; a point other than the stable L4 and L5 is refused:
+
+    >>> StayInputs("L3", Time("2031-01-01"), 1.0)
+    Traceback (most recent call last):
+    l4station.errors.InputError: StayInputs.target must be one of L4, L5, got 'L3'
+    """
 
     target: str                   # "L4" or "L5"
     epoch: Time                   # release on the point

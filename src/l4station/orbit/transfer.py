@@ -46,7 +46,12 @@ CORRECTOR_RTOL = 1e-9
 
 
 def propellant_mass(dv_kms, wet_mass_kg: float, isp_s: float):
-    """Propellant (kg) for a burn of dv km/s from a wet mass (Tsiolkovsky rocket equation)."""
+    """Propellant (kg) for a burn of dv km/s from a wet mass (Tsiolkovsky rocket equation).
+
+    1 km/s from 1000 kg at Isp 300 s: 1000 (1 - exp(-1000 / (300 x 9.80665))) = 288.2 kg.
+
+    >>> round(float(propellant_mass(1.0, 1000.0, 300.0)), 1)
+    288.2"""
     return wet_mass_kg * (1.0 - np.exp(-np.asarray(dv_kms) / (isp_s * G0)))
 
 

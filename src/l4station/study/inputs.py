@@ -3,7 +3,11 @@
 This is the one place that reads a :class:`~l4station.config.MissionConfig` on behalf of the
 domain packages (``orbit``, ``comms``, ``heliosphere``): each function here returns the small,
 hashable record an expensive result is a pure function of, so that result can be cached on the
-record's digest.
+record's digest:
+
+>>> from l4station import config
+>>> stay(config.load()) == stay(config.load()), len(stay(config.load()).digest())
+(True, 64)
 """
 from __future__ import annotations
 
