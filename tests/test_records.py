@@ -2,6 +2,8 @@
 frozen fields, and records that refuse values no computation can use."""
 import dataclasses
 import math
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 import subprocess
 import sys
 
@@ -48,12 +50,14 @@ def test_a_mission_file_change_reaches_the_records(tmp_path):
     assert inputs.trade(config.load(path)) == inputs.trade(config.load())   # the trade does not use the radio
 
 
-def test_values_are_tagged_by_kind():
-    assert records.digest(3.0) != records.digest("3.0") != records.digest(3)
-    assert records.digest({1: 2}) != records.digest({"1": 2})
-    assert records.digest(np.float64(60.0)) == records.digest(60.0)
-    assert records.digest(-0.0) == records.digest(0.0)
-    assert records.digest(2 * u.m) != records.digest(2 * u.km)
+def test_values_are_tagged_by_kind_and_numbers_compared_by_value():
+    d = records.digest
+    assert d(3.0) != d("3.0") and d({1: 2}) != d({"1": 2}) and d(True) != d(1)
+    assert d(np.float64(60.0)) == d(60.0) == d(60) and d(-0.0) == d(0.0) and d(np.True_) == d(True)
+    assert d(2 ** 53 + 1) != d(float(2 ** 53 + 1)) and d(Fraction(1, 3)) != d(1 / 3)
+    assert d(2 * u.m) != d(2 * u.km) and d(1 * u.km) == d(1000 * u.m)
+    assert d(Time("2031-01-01T00:00:00", scale="utc")) == d(Time("2031-01-01T00:00:00", scale="utc").tt)
+    assert d(datetime(2031, 1, 1, 9, tzinfo=timezone(timedelta(hours=9)))) == d(datetime(2031, 1, 1, tzinfo=timezone.utc))
     with pytest.raises(TypeError, match="a record cannot hold a object"):
         records.digest(object())
 
@@ -64,6 +68,30 @@ def test_set_fields_digest_the_same_in_every_process():
     found = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2", "3")}
     assert len(found) == 1
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_records_survive_pickle_and_deepcopy(name):
+    import copy
+    import pickle
+    record = BUILDERS[name](config.load())
+    assert pickle.loads(pickle.dumps(record)) == record == copy.deepcopy(record)
+
+
+def test_nested_containers_arrays_and_times_are_frozen_copies():
+    @records.record
+    class Holder:
+        value: object
+    nested = Holder(({"x": [1]},))
+    with pytest.raises((TypeError, AttributeError)):
+        nested.value[0]["x"] = 2
+    with pytest.raises((TypeError, AttributeError)):
+        nested.value[0]["x"].append(2)
+    times, array = Time(["2026-01-01", "2026-01-02"]), np.array([1.0, 2.0])
+    held_times, held_array = Holder(times), Holder(array)
+    before = held_times.digest(), held_array.digest()
+    times[0], array[0] = "2030-01-01", 9.0
+    assert (held_times.digest(), held_array.digest()) == before
 
 
 def test_fields_cannot_change_under_the_hash():
@@ -113,12 +141,27 @@ def test_contact_inputs_refuse_what_no_plan_can_use(change, message):
 @pytest.mark.parametrize("change, message", [
     ({"target": "L3"}, "target must be one of L4, L5"), ({"target": "l4"}, "target"),
     ({"step_days": 0.0}, "step_days"), ({"years": math.nan}, "years"), ({"years": math.inf}, "years"),
-    ({"cr_area_over_mass": -1.0}, "cr_area_over_mass"), ({"epoch": Time(["2031-01-01", "2031-01-02"])}, "one time"),
+    ({"cr_area_over_mass": -1.0}, "cr_area_over_mass"), ({"epoch": Time(["2031-01-01", "2031-01-02"])}, "one astropy Time"), ({"epoch": "2031-01-01"}, "one astropy Time"),
 ])
 def test_stay_inputs_refuse_what_no_stay_can_use(change, message):
     good = StayInputs("L4", Time("2031-01-01"), 1.0)
     with pytest.raises(InputError, match=message):
         dataclasses.replace(good, **change)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: dataclasses.replace(inputs.survey(config.load()), target="L3"), "target"),
+    (lambda: dataclasses.replace(inputs.survey(config.load()), years=math.nan), "years"),
+    (lambda: dataclasses.replace(inputs.experiment(config.load()), cadence_days=0.0), "cadence_days"),
+    (lambda: dataclasses.replace(inputs.experiment(config.load()), lead_days=(30.0,)), "lead_days"),
+    (lambda: dataclasses.replace(inputs.experiment(config.load()), data_loss={"L1": 1.5}), "data_loss"),
+    (lambda: rf.LinkSettings(code="turbo-9/10"), "code must be one of"),
+    (lambda: rf.LinkSettings(availability=0.5), "availability"),
+    (lambda: dataclasses.replace(inputs.survey(config.load()).optics, efficiency=-1.0), "efficiency"),
+])
+def test_every_record_refuses_values_no_computation_can_use(build, message):
+    with pytest.raises(InputError, match=message):
+        build()
 
 
 def test_trade_and_terminal_refuse_bad_values():

@@ -31,7 +31,7 @@ from l4station.comms.stations import GroundStation
 from l4station.constants import AU_M, C_M_S, DAY_S
 from l4station.limits import MAX_CONTACT_SAMPLES
 from l4station.errors import InputError
-from l4station.records import positive, record
+from l4station.records import instant, positive, record
 
 RATE_ELEVATIONS = np.array([5.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 84.9])
 """Elevations (deg) of the rate table: ITU-R P.676's approximate slant-path method (as itur
@@ -73,6 +73,7 @@ class ContactInputs:
     ground_latency_s: float              # station to forecaster
 
     def __post_init__(self):
+        instant(self, "start")
         positive(self, "days", "step_s", "tracking_hours_per_day", "recorder_gbit")
         positive(self, "production_bps", "ground_latency_s", zero=True)
         if self.tracking_hours_per_day > 24:

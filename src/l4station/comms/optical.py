@@ -26,7 +26,8 @@ import numpy as np
 from scipy.stats import poisson
 
 from l4station.constants import C_M_S
-from l4station.records import record
+from l4station.errors import InputError
+from l4station.records import positive, record
 
 H = 6.62607015e-34   # J s
 NIGHT_ATMOSPHERE_1550NM = 0.7   # clear-night transmission at 1550 nm, one factor of default.toml's efficiency
@@ -176,6 +177,9 @@ class LaserTerminal:
     laser_power_w: float
     wavelength_nm: float
 
+    def __post_init__(self):
+        positive(self, "aperture_m", "laser_power_w", "wavelength_nm")
+
 
 @record
 class Telescope:
@@ -184,6 +188,12 @@ class Telescope:
     name: str
     aperture_m: float
     cloud_free: float            # probability of a cloud-free line of sight
+
+    def __post_init__(self):
+        positive(self, "aperture_m")
+        positive(self, "cloud_free", zero=True)
+        if self.cloud_free > 1:
+            raise InputError(f"Telescope.cloud_free is a probability, at most 1; got {self.cloud_free}")
 
 
 @record
@@ -196,6 +206,12 @@ class GroundOptics:
     field_of_view_urad: float
     filter_nm: float
     telescopes: tuple[Telescope, ...]
+
+    def __post_init__(self):
+        positive(self, "efficiency", "field_of_view_urad", "filter_nm")
+        positive(self, "night_background_per_s", "day_sky_radiance_w_m2_sr_um", zero=True)
+        if self.efficiency > 1:
+            raise InputError(f"GroundOptics.efficiency is a fraction, at most 1; got {self.efficiency}")
 
 
 def station_links(terminal: LaserTerminal, ground: GroundOptics, distance_m: float) -> list[dict]:

@@ -24,7 +24,7 @@ from l4station.arrays import runs
 from l4station.comms import optical, rf
 from l4station.constants import AU_M, C_M_S
 from l4station.geometry import angle_between
-from l4station.records import record
+from l4station.records import positive, record
 
 GEO_RADIUS_M = 42164e3
 RELAY_ANTENNA_EFFICIENCY = 0.55   # a relay craft's high-gain antenna, as typical deep-space HGAs (default.toml)
@@ -82,6 +82,11 @@ class RelaySettings:
     mars_power_w: float          # Mars orbiter X-band transmitter
     mars_antenna_m: float        # Mars orbiter high-gain antenna
     conjunction_deg: float       # Sun-Earth-probe angle below which a link is lost
+
+    def __post_init__(self):
+        positive(self, "geo_aperture_m", "geo_feeder_bps", "spacecraft_noise_k", "mars_power_w", "mars_antenna_m",
+                 "conjunction_deg")
+        positive(self, "relay_delay_s", zero=True)
 
 
 def _space_link(terminal: rf.RadioTerminal, link: rf.LinkSettings, relay: RelaySettings, distance_m: float, *,

@@ -121,6 +121,13 @@ class LinkSettings:
     availability: float = 0.95     # fraction of time the link must close (ITU-R P.618)
     pointing_error_deg: float = 0.1
 
+    def __post_init__(self):
+        positive(self, "required_margin_db", "pointing_error_deg", zero=True)
+        positive(self, "availability")
+        if self.code not in CODES or not 0.95 <= self.availability <= 0.99999:
+            raise InputError(f"LinkSettings: code must be one of {', '.join(CODES)} and availability within "
+                             f"0.95-0.99999 (ITU-R P.618), got {self.code!r}, {self.availability}")
+
 
 def best_band(station, spacecraft_bands) -> str:
     """The highest-frequency band both ends have (Ka before X before S)."""

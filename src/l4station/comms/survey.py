@@ -13,7 +13,7 @@ from l4station.comms.optical import GroundOptics, LaserTerminal, site_diversity,
 from l4station.comms.relay import Conjunction, Path, RelaySettings, mars_conjunctions, mission_paths
 from l4station.comms.stations import GroundStation
 from l4station.constants import AU_M
-from l4station.records import record
+from l4station.records import instant, one_of, positive, record
 
 
 @record
@@ -30,6 +30,11 @@ class SurveyInputs:
     laser: LaserTerminal | None
     optics: GroundOptics
     relay: RelaySettings
+
+    def __post_init__(self):
+        one_of(self, "target", ("L4", "L5"))
+        positive(self, "years")
+        instant(self, "epoch")
 
 
 @dataclass(frozen=True)

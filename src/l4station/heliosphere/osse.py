@@ -26,7 +26,7 @@ from l4station.geometry import wrap_degrees
 from l4station.heliosphere import cme as cme_model
 from l4station.heliosphere import corotation, observers, solarwind as sw
 from l4station.heliosphere.insitu import Series
-from l4station.records import record
+from l4station.records import instant, positive, record
 
 OBSERVER_SETS = (("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5"))
 OBSERVER_LONGITUDE_DEG = {"L1": 0.0, "L4": 60.0, "L5": -60.0}
@@ -269,6 +269,18 @@ class ExperimentInputs:
     latency_hours: dict[str, float]          # per observer, of the synthetic observations
     data_loss: dict[str, float]              # per observer, fraction of samples lost
     cme_count: int
+
+    def __post_init__(self):
+        instant(self, "epoch")
+        positive(self, "cadence_days", "synthetic_days", "cme_count")
+        positive(self, "seed", zero=True)
+        for lead in self.lead_days:
+            if not (isinstance(lead, (int, float)) and 0 <= lead <= 27):
+                raise InputError(f"ExperimentInputs.lead_days must lie in 0-27 days, got {lead!r}")
+        for name, table, top in (("latency_hours", self.latency_hours, 240.0), ("data_loss", self.data_loss, 0.999)):
+            for observer, value in table.items():
+                if not (isinstance(value, (int, float)) and 0 <= value <= top):
+                    raise InputError(f"ExperimentInputs.{name}[{observer!r}] must lie in 0-{top:g}, got {value!r}")
 
 
 def experiment(inputs: ExperimentInputs, records: dict[str, Series], *,

@@ -26,8 +26,7 @@ from l4station.constants import DAY_S, JULIAN_YEAR_S
 from l4station.geometry import wrap_degrees
 from l4station.orbit.cr3bp import TriangularStability, triangular_stability
 from l4station.orbit.propagation import ForceModel, Trajectory, propagate
-from l4station.errors import InputError
-from l4station.records import one_of, positive, record
+from l4station.records import instant, one_of, positive, record
 
 
 
@@ -94,8 +93,7 @@ class StayInputs:
         one_of(self, "target", ("L4", "L5"))
         positive(self, "years", "step_days")
         positive(self, "cr_area_over_mass", zero=True)
-        if not self.epoch.isscalar:
-            raise InputError(f"StayInputs.epoch must be one time, got {len(self.epoch)}")
+        instant(self, "epoch")
 
 
 def stay(inputs: StayInputs) -> Stay:
