@@ -5,6 +5,7 @@ import pytest
 from astropy.time import Time
 
 from l4station import ephemeris
+from l4station.errors import InputError
 from l4station.orbit import lambert, transfer
 from l4station.orbit.propagation import ForceModel, propagate
 
@@ -114,3 +115,18 @@ def test_free_drift_over_sixteen_years_stays_inside_de421_and_is_slow():
     drift = transfer.free_drift("L4", Time("2029-01-01"), Time("2045-01-01"))
     assert drift is not None and transfer.FREE_DRIFT_KMS[0] <= drift.vinf_kms <= 0.11
     assert drift.arrival <= Time("2045-01-01")
+
+
+def test_a_later_deadline_never_needs_a_faster_drift():
+    # The slowest drift that reaches the target by a date can only get slower as the date moves
+    # later (any drift in time for the earlier date is in time for the later one).
+    start, model = Time("2030-01-01"), ForceModel(cr_area_over_mass=0.0139)
+    earlier = transfer.free_drift("L4", start, Time("2030-10-01"), model=model)
+    later = transfer.free_drift("L4", start, Time("2031-01-01"), model=model)
+    assert later.vinf_kms <= earlier.vinf_kms + 1e-4
+    assert later.arrival <= Time("2031-01-01") and earlier.arrival <= Time("2030-10-01T12:00:00")
+
+
+def test_free_drift_refuses_an_unknown_target():
+    with pytest.raises(InputError, match="L4 or L5"):
+        transfer.free_drift("l4", Time("2030-01-01"), Time("2033-01-01"))

@@ -30,7 +30,7 @@ from l4station.geometry import wrap_degrees
 from l4station.orbit import lambert
 from l4station.orbit.propagation import GM, ForceModel, Trajectory, propagate
 from l4station.errors import InputError
-from l4station.records import one_of, positive, record
+from l4station.records import instant, one_of, positive, record
 
 MU_SUN = GM["sun"]
 MU_EARTH = GM["earth"]
@@ -304,75 +304,63 @@ def _longitude_ahead(trajectory: Trajectory) -> np.ndarray:
     return wrap_degrees(lon)
 
 
-FREE_DRIFT_KMS = (1e-3, 3.0)
-"""Departure speeds (km/s) searched for a free drift: from 1 m/s to dv/v = 0.1 of Earth's orbital
-speed, past which the drift is no longer slow (linear theory, Murray & Dermott 1999, sec. 3.8)."""
+FREE_DRIFT_KMS = (0.05, 3.0)
+"""Departure speeds (km/s) searched for a free drift: from 50 m/s (slower departures linger near
+Earth for years) to dv/v = 0.1 of Earth's orbital speed, past which the drift is no longer slow
+(linear theory, Murray & Dermott 1999, sec. 3.8)."""
 FREE_DRIFT_MIN_DAYS = 30.0   # a shorter launch-to-epoch span leaves no time to drift
-
-
-class _Diverged(Exception):
-    """Raised inside the secant search when it leaves FREE_DRIFT_KMS."""
 
 
 def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceModel = ForceModel()
                ) -> FreeDrift | None:
-    """The slowest free drift that reaches the target's longitude by ``arrive_by``, or None if
-    no departure speed in FREE_DRIFT_KMS does (or the span is under FREE_DRIFT_MIN_DAYS).
+    """The slowest free drift in FREE_DRIFT_KMS whose longitude ahead of Earth reaches the target's
+    by ``arrive_by`` (the slowest searched, if even that one does); None if none does or the span
+    is under FREE_DRIFT_MIN_DAYS.
 
-    Linear theory gives the start: an along-track speed change dv/v drifts the longitude
-    at 3 (dv/v) revolutions per revolution (Murray & Dermott 1999, sec. 3.8); the secant
-    method (``scipy.optimize.root_scalar``) then meets the date in the full-force model to
-    0.01 deg; if it leaves FREE_DRIFT_KMS, Brent's method on that bracket does.
+    The furthest the drift gets by ``arrive_by`` (daily samples, unwrapped: a long drift laps the
+    Sun) grows with the departure speed; Brent's method (``scipy.optimize.root_scalar``) finds
+    the speed where it just reaches the target, to 0.01 deg. Linear theory says what to expect:
+    dv/v drifts the longitude at 3 (dv/v) revolutions per revolution (Murray & Dermott 1999,
+    sec. 3.8).
     """
     from scipy.optimize import root_scalar
 
+    if target not in ("L4", "L5"):
+        raise InputError(f"a free drift goes to L4 or L5, not {target!r}")
     goal = 60.0 if target == "L4" else -60.0
     duration = (arrive_by - departure).to_value(u.s)
     if duration < FREE_DRIFT_MIN_DAYS * DAY_S:
         return None
     v_earth = ephemeris.posvel("earth", departure, frame="icrf")[1].value
     direction = -np.sign(goal) * v_earth / np.linalg.norm(v_earth)
-    years = duration / JULIAN_YEAR_S
-    # Linear start: |goal| deg in `years` needs dv/v = goal / (3 * 360 * years).
-    guesses = [EARTH_MEAN_ORBITAL_SPEED_KMS * abs(goal) / (3 * 360 * years) * f for f in (1.0, 1.1)]
     low, high = FREE_DRIFT_KMS
 
-    def miss_deg(vinf_kms):
-        """Degrees short of (< 0) or past the target's longitude at ``arrive_by``; _Met within 0.01."""
-        if not low <= vinf_kms <= high:
-            raise _Diverged
+    def short_deg(vinf_kms):
+        """Degrees the drift falls short of (< 0) or passes the target's longitude by ``arrive_by``."""
         start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / DAY_S / 2)
         span = (arrive_by - start).to_value(u.s)
-        # Longitude unwrapped along the way (10-day samples): over a long span a drift laps the Sun.
-        tr = propagate(r0, v0, start, span, model=model, t_eval=np.linspace(0.0, span, int(span / DAY_S / 10) + 2),
+        tr = propagate(r0, v0, start, span, model=model, t_eval=np.linspace(0.0, span, int(span / DAY_S) + 2),
                        rtol=1e-10)
-        miss = np.degrees(np.unwrap(np.radians(_longitude_ahead(tr))))[-1] * np.sign(goal) - abs(goal)
-        if abs(miss) < 0.01:
+        furthest = np.max(np.degrees(np.unwrap(np.radians(_longitude_ahead(tr) * np.sign(goal)))))
+        if abs(furthest - abs(goal)) < 0.01:
             raise _Met(vinf_kms)
-        return miss
+        return furthest - abs(goal)
 
     try:
-        if not all(low <= g <= high for g in guesses):
-            raise _Diverged
-        root_scalar(miss_deg, x0=guesses[0], x1=guesses[1], method="secant", maxiter=12)
-        raise _Diverged                        # 12 steps without meeting the date
+        if short_deg(high) < 0:
+            return None                        # even the fastest drift arrives late
+        vinf_kms = low if short_deg(low) >= 0 else root_scalar(
+            short_deg, bracket=(low, high), method="brentq", xtol=1e-5, maxiter=40).root
     except _Met as met:
         vinf_kms = met.args[0]
-    except (_Diverged, RuntimeError, ZeroDivisionError):
-        try:                                   # the bracketed search over FREE_DRIFT_KMS
-            if miss_deg(high) < 0:
-                return None                    # even the fastest drift arrives late
-            vinf_kms = low if miss_deg(low) >= 0 else root_scalar(
-                miss_deg, bracket=(low, high), method="brentq", xtol=1e-6).root
-        except _Met as met:
-            vinf_kms = met.args[0]
     # Fly on past the target for as long again, to see how long it stays near (within DE421).
     start, r0, v0 = _escape(departure, vinf_kms * direction, model, duration / DAY_S / 2)
     span = min(2.5 * duration, (ephemeris.coverage()[1] - start).to_value(u.s) - DAY_S)
     samples = np.linspace(0.0, span, int(span / DAY_S) + 1)
     trajectory = propagate(r0, v0, start, span, model=model, t_eval=samples, rtol=1e-10)
     ahead = _longitude_ahead(trajectory) * np.sign(goal)
-    k = int(np.argmax(ahead >= abs(goal))) if np.any(ahead >= abs(goal)) else len(ahead) - 1
+    reached = ahead >= abs(goal) - 0.01
+    k = int(np.argmax(reached)) if reached.any() else len(ahead) - 1
     # Mean rate over the year centred on arrival: the eccentric drift orbit adds an annual
     # wobble of +-2e rad (e ~ 2 dv/v) to the longitude, so an instantaneous rate misleads.
     half = int(round(JULIAN_YEAR_S / 2 / (samples[1] - samples[0])))
@@ -492,6 +480,7 @@ class TradeInputs:
 
     def __post_init__(self):
         one_of(self, "target", ("L4", "L5"))
+        instant(self, "launch_earliest", "launch_latest", "arrival")
         positive(self, "departure_step_days", "tof_min_years", "tof_max_years", "tof_step_days", "wet_mass_kg",
                  "dry_mass_kg", "isp_s")
         positive(self, "cr_area_over_mass", "max_revs", zero=True)
