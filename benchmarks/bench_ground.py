@@ -39,7 +39,7 @@ import numpy as np
 import uvicorn
 from timing import best_of
 
-from l4station.ground import ingest, packets
+from l4station.ground import ingest, instruments, packets
 from l4station.ground.server import create_app
 from l4station.ground.store import Archive
 
@@ -172,19 +172,6 @@ def bench_load(base: str, clients: int = 8, per_client: int = 25):
           f"p99 {np.percentile(ms, 99):.1f} ms, {len(ms) / wall:.0f} requests/s, errors {errors}")
 
 
-def week_archive(url: str) -> None:
-    """90 days written straight through the store (no packets)."""
-    rng = np.random.default_rng(3)
-    with Archive(url) as archive, archive.transaction() as cursor:
-        batch = archive.new_batch(cursor, "bench", T0_US)
-        for name in ("mag", "plasma", "particles"):
-            p = packets.dictionary()[name]
-            n = int(WEEK_DAYS * 86_400 / p.cadence_s)
-            columns = {"t_us": T0_US + np.arange(n, dtype=np.int64) * int(p.cadence_s * 1e6), "seq": np.arange(n) % 16384}
-            columns |= {f.name: np.round(rng.uniform(1, 500, n), 2) for f in p.fields}
-            archive.insert(cursor, name, columns, T0_US, batch)
-
-
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         return int(next(line for line in status if line.startswith("VmRSS:")).split()[1]) / 1024
@@ -256,7 +243,7 @@ def best(runs: list[dict]) -> dict:
 def bench_week_load(before_src: str | None, rounds: int = 2):
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'weeks.db'}"
-        week_archive(url)
+        instruments.noise_archive(url, WEEK_DAYS, T0_US, source="bench")
         ours, before = [], []
         for _ in range(rounds):                   # alternated, so both see the same machine
             ours.append(week_load(url, SRC))

@@ -10,28 +10,13 @@ import httpx
 import numpy as np
 import pytest
 
-from l4station.ground import packets
-from l4station.ground.store import Archive
+from l4station.ground import instruments
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/status")
 
 DAYS = 90
 T0_US = 1_767_225_600_000_000                 # 2026-01-01
 MARGIN_MB = 64
-
-
-def _build(url: str) -> None:
-    """The archive written straight through the store (no packets): seconds, not minutes."""
-    rng = np.random.default_rng(3)
-    with Archive(url) as archive, archive.transaction() as cursor:
-        batch = archive.new_batch(cursor, "test", T0_US)
-        for name in ("mag", "plasma", "particles"):
-            p = packets.dictionary()[name]
-            n = int(DAYS * 86_400 / p.cadence_s)
-            columns = {"t_us": T0_US + np.arange(n, dtype=np.int64) * int(p.cadence_s * 1e6),
-                       "seq": np.arange(n) % 16384}
-            columns |= {f.name: np.round(rng.uniform(1, 500, n), 2) for f in p.fields}
-            archive.insert(cursor, name, columns, T0_US, batch)
 
 
 def _rss_mb(pid: int) -> float:
@@ -43,7 +28,7 @@ def _rss_mb(pid: int) -> float:
 @pytest.fixture(scope="module")
 def big_archive(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('memory') / 'big.db'}"
-    _build(url)
+    instruments.noise_archive(url, DAYS, T0_US, source="test")
     return url
 
 

@@ -41,7 +41,7 @@ class SurveyInputs:
 class LinkSurvey:
     distance_m: float
     elevation_deg: float
-    budgets: list[LinkBudget]
+    budgets: list[rf.LinkBudget]
     optical: list[dict]
     optical_site_diversity: float
     paths: list[Path]

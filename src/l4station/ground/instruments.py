@@ -208,3 +208,21 @@ def _gather(flat: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.nda
     ends = np.cumsum(lengths)
     within = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - lengths, lengths)
     return flat[np.repeat(starts, lengths) + within]
+
+
+def noise_archive(url: str, days: float, start_us: int, *, seed: int = 3, source: str = "noise") -> None:
+    """Fill the archive at ``url`` with ``days`` of every science dataset at its cadence, values
+    uniform in 1-500, written straight through the store (no packets, no alerts): an archive of
+    a realistic size in seconds, for load, memory and speed measurements."""
+    from l4station.ground.store import Archive
+
+    rng = np.random.default_rng(seed)
+    with Archive(url) as archive, archive.transaction() as cursor:
+        batch = archive.new_batch(cursor, source, start_us)
+        for name in ("mag", "plasma", "particles"):
+            p = packets.dictionary()[name]
+            n = int(days * DAY_S / p.cadence_s)
+            columns = {"t_us": start_us + np.arange(n, dtype=np.int64) * int(p.cadence_s * 1e6),
+                       "seq": np.arange(n) % packets.SEQUENCE_MODULO}
+            columns |= {f.name: np.round(rng.uniform(1, 500, n), 2) for f in p.fields}
+            archive.insert(cursor, name, columns, start_us, batch)

@@ -25,7 +25,7 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import ephemeris, tables
-from l4station.constants import DAY_S, EARTH_MEAN_ORBITAL_SPEED_KMS, JULIAN_YEAR_S
+from l4station.constants import DAY_S, JULIAN_YEAR_S
 from l4station.geometry import wrap_degrees
 from l4station.orbit import lambert
 from l4station.orbit.propagation import GM, ForceModel, Trajectory, propagate
@@ -190,22 +190,25 @@ class _Met(Exception):
     """Raised inside the solver once the miss is within tolerance (stop there, not at its xtol)."""
 
 
-def _newton(miss, v0, tolerance_km, max_iterations, step=1e-6):
+def _correct(miss, v0, tolerance_km, max_iterations, step=1e-6):
     """Solve miss(v) = 0 (3 equations, km) for v (km/s) with MINPACK's hybrid Powell method
     (``scipy.optimize.root``, method "hybr"; Moré, Garbow & Hillstrom 1980) on a forward-
     difference Jacobian of step ``step`` (km/s); stops as soon as |miss| <= ``tolerance_km``.
     Returns the best velocity, its miss and the number of Jacobians formed."""
     from scipy.optimize import root
 
-    best = {"v": np.asarray(v0, float), "err": miss(v0)}
-    last = dict(best)                     # the latest evaluation: the Jacobian's base point
+    latest, best = {}, {}                 # the latest evaluation is the Jacobian's base point
     jacobians = 0
 
+    def evaluate(v):
+        if not latest or not np.array_equal(v, latest["v"]):
+            latest["v"], latest["err"] = np.array(v, dtype=float), miss(v)
+            if not best or np.linalg.norm(latest["err"]) < np.linalg.norm(best["err"]):
+                best.update(latest)
+        return latest["err"]
+
     def fun(v):
-        err = last["err"] if np.array_equal(v, last["v"]) else miss(v)
-        last["v"], last["err"] = np.array(v), err
-        if np.linalg.norm(err) < np.linalg.norm(best["err"]):
-            best["v"], best["err"] = np.array(v), err
+        err = evaluate(v)
         if np.linalg.norm(err) <= tolerance_km:
             raise _Met
         return err
@@ -213,14 +216,14 @@ def _newton(miss, v0, tolerance_km, max_iterations, step=1e-6):
     def jac(v):
         nonlocal jacobians
         jacobians += 1
-        base = last["err"] if np.array_equal(v, last["v"]) else miss(v)
+        base = evaluate(v)
         return np.column_stack([(miss(v + step * e) - base) / step for e in np.eye(3)])
 
-    if np.linalg.norm(best["err"]) > tolerance_km:
-        try:
-            root(fun, best["v"], jac=jac, method="hybr", options={"xtol": 1e-13, "maxfev": 4 * max_iterations})
-        except _Met:
-            pass
+    try:
+        fun(v0)
+        root(fun, best["v"], jac=jac, method="hybr", options={"xtol": 1e-13, "maxfev": 4 * max_iterations})
+    except _Met:
+        pass
     return best["v"], best["err"], jacobians
 
 
@@ -229,7 +232,7 @@ def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(
     """Differential correction so that the full-force trajectory reaches the moving
     Lagrange point at the candidate's arrival time.
 
-    Two stages, each by :func:`_newton`: (1) without Earth and Moon, from Earth's
+    Two stages, each by :func:`_correct`: (1) without Earth and Moon, from Earth's
     centre at departure, where the Lambert arc is nearly exact, correct the
     heliocentric departure velocity; (2) from where that arc crosses PATCH_RADIUS_KM,
     with every body, correct the velocity there; if that fails, switch Earth's and the
@@ -249,7 +252,7 @@ def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(
     def miss_far(v):
         return propagate(r_e, v, dep, duration0, model=far, t_eval=[duration0], rtol=CORRECTOR_RTOL).position[-1] - tgt_r
 
-    v_helio, _, it1 = _newton(miss_far, candidate.v1 - v_e_helio + v_e, tolerance_km, max_iterations)
+    v_helio, _, it1 = _correct(miss_far, candidate.v1 - v_e_helio + v_e, tolerance_km, max_iterations)
 
     # Stage 2: every body, from where the stage-1 arc crosses the patch radius.
     start, r0, v0 = _escape(dep, v_helio - v_e, model, min(candidate.tof_days / 2, 400.0))
@@ -259,12 +262,12 @@ def refine(candidate: Candidate, target: str, *, model: ForceModel = ForceModel(
         scaled = ForceModel(model.bodies, model.cr_area_over_mass, scale)
         return propagate(r0, v, start, duration, model=scaled, t_eval=[duration], rtol=CORRECTOR_RTOL).position[-1] - tgt_r
 
-    v_patch, err, it2 = _newton(lambda v: miss_scaled(v, 1.0), v0, tolerance_km, max_iterations)
+    v_patch, err, it2 = _correct(lambda v: miss_scaled(v, 1.0), v0, tolerance_km, max_iterations)
     if np.linalg.norm(err) > tolerance_km:
         # Continuation: switch Earth and Moon on gradually from the stage-1 solution.
         v_patch = v0
         for scale in (0.25, 0.5, 0.75, 1.0):
-            v_patch, err, more = _newton(lambda v: miss_scaled(v, scale), v_patch, tolerance_km, max_iterations)
+            v_patch, err, more = _correct(lambda v: miss_scaled(v, scale), v_patch, tolerance_km, max_iterations)
             it2 += more
     samples = np.linspace(0.0, duration, max(50, int(candidate.tof_days / 5)))
     trajectory = propagate(r0, v_patch, start, duration, model=model, t_eval=samples, rtol=1e-10)
