@@ -80,7 +80,9 @@ class ContactInputs:
             raise InputError(f"ContactInputs.tracking_hours_per_day must be at most 24, got {self.tracking_hours_per_day}")
         names = [s.name for s in self.network]
         stray = [n for n in (*self.tracking, *self.beacon) if n not in names]
-        if not names or stray:
+        if not names:
+            raise InputError("ContactInputs.network is empty: give at least one ground station")
+        if stray:
             raise InputError(f"ContactInputs: tracking and beacon stations must be in the network, not {stray}")
         samples = self.days * DAY_S / self.step_s
         if samples > MAX_CONTACT_SAMPLES:

@@ -423,13 +423,13 @@ class TransferTrade:
 
     def free_drift_text(self) -> str:
         """The free-drift option in one sentence."""
-        d = self.to_json()["free_drift"]
+        d = self.free_drift
         if d is None:
             return (f"Free drift (no stop burn): none reaches {self.target}'s longitude by the operations epoch "
                     f"at up to {FREE_DRIFT_KMS[1]:g} km/s.")
-        return (f"Free drift (no stop burn): leave {d['departure'][:10]} with v∞ {d['departure_vinf_kms']:.3f} "
-                f"km/s, reach {self.target}'s longitude {d['reaches_target'][:10]}, drifting "
-                f"{d['drift_rate_deg_per_year']:.1f} deg/yr, {d['days_within_5deg']:.0f} days within ±5 deg.")
+        return (f"Free drift (no stop burn): leave {d.departure.utc.isot[:10]} with v∞ {d.vinf_kms:.3f} km/s, "
+                f"reach {self.target}'s longitude {d.arrival.utc.isot[:10]}, drifting "
+                f"{d.drift_rate_deg_per_year:.1f} deg/yr, {d.days_within_5deg:.0f} days within ±5 deg.")
 
     def __rich__(self):
         doc = self.to_json()
