@@ -98,6 +98,30 @@ class ErrorModel:
         return 1.0 / self.variance(age_days)
 
 
+def _accumulate(samples: list[BoundarySamples], t_i: float, n_lon: int, error: ErrorModel,
+                history_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted sums (value x weight, weight) per map cell of the samples available at issue time
+    ``t_i`` that crossed the boundary within ``history_days`` before it."""
+    value = np.zeros(n_lon)
+    weight = np.zeros(n_lon)
+    for s in samples:
+        stop = np.searchsorted(s.available_mjd, t_i, side="right")
+        start = np.searchsorted(s.available_mjd, t_i - history_days - 10.0)
+        t_b = s.boundary_mjd[start:stop]
+        keep = t_b >= t_i - history_days
+        if not keep.any():
+            continue
+        lam = (s.psi_deg[start:stop][keep] + OMEGA_DEG_PER_DAY * (t_i - MJD_2000)) % 360.0
+        w = error.weight(t_i - t_b[keep])
+        f = lam / 360.0 * n_lon
+        j = np.floor(f).astype(int)
+        frac = f - j
+        for cell, share in ((j % n_lon, 1 - frac), ((j + 1) % n_lon, frac)):
+            weight += np.bincount(cell, w * share, n_lon)
+            value += np.bincount(cell, w * share * s.v0_kms[start:stop][keep], n_lon)
+    return value, weight
+
+
 def boundary_maps(samples: list[BoundarySamples], issue_mjd, *, n_lon: int = 128,
                   error: ErrorModel = ErrorModel(), history_days: float = 1.5 * PERIOD_DAYS,
                   min_coverage: float = 0.5) -> np.ndarray:
@@ -110,31 +134,26 @@ def boundary_maps(samples: list[BoundarySamples], issue_mjd, *, n_lon: int = 128
     ``min_coverage`` of its cells observed is NaN (no forecast).
     """
     issue = np.atleast_1d(np.asarray(issue_mjd, dtype=float))
-    maps = np.full((len(issue), n_lon), np.nan)
+    return np.array([boundary_map(samples, t_i, n_lon=n_lon, error=error, history_days=history_days,
+                                  min_coverage=min_coverage)[0] for t_i in issue]).reshape(len(issue), n_lon)
+
+
+def boundary_map(samples: list[BoundarySamples], issue_mjd: float, *, n_lon: int = 128,
+                 error: ErrorModel = ErrorModel(), history_days: float = 1.5 * PERIOD_DAYS,
+                 min_coverage: float = 0.5) -> tuple[np.ndarray, np.ndarray, float]:
+    """One issue time's boundary map (km/s, as :func:`boundary_maps`), its 1-sigma error per cell
+    (km/s: 1 / sqrt(total weight) where observed; unobserved cells take the error of the
+    farthest-reaching structure change, sqrt(sigma0^2 + sigma_s^2)) and the observed fraction
+    of cells. The map is NaN below ``min_coverage``."""
     cells = np.arange(n_lon, dtype=float)
-    for i, t_i in enumerate(issue):
-        value = np.zeros(n_lon)
-        weight = np.zeros(n_lon)
-        for s in samples:
-            stop = np.searchsorted(s.available_mjd, t_i, side="right")
-            start = np.searchsorted(s.available_mjd, t_i - history_days - 10.0)
-            t_b = s.boundary_mjd[start:stop]
-            keep = t_b >= t_i - history_days
-            if not keep.any():
-                continue
-            lam = (s.psi_deg[start:stop][keep] + OMEGA_DEG_PER_DAY * (t_i - MJD_2000)) % 360.0
-            w = error.weight(t_i - t_b[keep])
-            f = lam / 360.0 * n_lon
-            j = np.floor(f).astype(int)
-            frac = f - j
-            for cell, share in ((j % n_lon, 1 - frac), ((j + 1) % n_lon, frac)):
-                weight += np.bincount(cell, w * share, n_lon)
-                value += np.bincount(cell, w * share * s.v0_kms[start:stop][keep], n_lon)
-        seen = weight > 0
-        if seen.mean() < min_coverage:
-            continue
-        maps[i] = np.interp(cells, cells[seen], value[seen] / weight[seen], period=n_lon)
-    return maps
+    value, weight = _accumulate(samples, float(issue_mjd), n_lon, error, history_days)
+    seen = weight > 0
+    sigma = np.full(n_lon, math.sqrt(error.sigma0_kms ** 2 + error.sigma_s_kms ** 2))
+    sigma[seen] = 1.0 / np.sqrt(weight[seen])
+    coverage = float(seen.mean())
+    if coverage < min_coverage:
+        return np.full(n_lon, np.nan), sigma, coverage
+    return np.interp(cells, cells[seen], value[seen] / weight[seen], period=n_lon), sigma, coverage
 
 
 def structure_change(samples: list[BoundarySamples], *, n_lon: int = 128, max_lag_days: int = 30
@@ -275,6 +294,41 @@ def forecast(samples: list[BoundarySamples], target: Series, issue_mjd, *, lead_
                      cadence_days=cadence_days)[0]
 
 
+def run_along(maps: np.ndarray, path: Series, issue_mjd, offsets_days) -> np.ndarray:
+    """Speed (km/s) along a target's path at ``offsets_days`` after each issue time, from boundary
+    maps (N, K) on Earth-relative longitudes at the N issue times: (N, len(offsets)), NaN for a
+    NaN map. ``path`` gives the target's Earth-relative longitude and distance over time; each
+    map is turned so that the target's mean longitude over the offsets sits at 0 deg and run
+    forward along that one radial line."""
+    issue = np.atleast_1d(np.asarray(issue_mjd, dtype=float))
+    offsets = np.asarray(offsets_days, dtype=float)
+    n_lon = maps.shape[1]
+    valid = issue[:, None] + offsets[None, :]
+    lon = np.interp(valid, path.mjd, path.lon_deg)
+    r = np.interp(valid, path.mjd, path.r_km)
+    have = np.all(np.isfinite(maps), axis=1)
+    out = np.full(valid.shape, np.nan)
+    if not have.any():
+        return out
+    mid = np.degrees(np.angle(np.mean(np.exp(1j * np.radians(lon)), axis=1)))
+    cells = np.arange(n_lon) * 360.0 / n_lon
+    turned = np.array([np.interp(cells + mid[i], cells, maps[i], period=360.0) for i in np.flatnonzero(have)])
+    grid = sw.model_grid(r_outer_rsun=max(240.0, float(r.max()) / sw.R_SUN_KM + 3.0))
+    band = (grid.r_km >= r[have].min() - grid.dr_km) & (grid.r_km <= r[have].max() + grid.dr_km)
+    solution = sw.solve(turned, duration_s=(float(offsets.max()) + 1 / 24) * DAY_S, grid=grid,
+                        longitudes_deg=[0.0], store_r_km=grid.r_km[band], output_every_s=1800.0)
+    # Stored every few model steps (not exactly hourly): linear in time to the valid hours.
+    lead_s = offsets * DAY_S
+    k = np.clip(np.searchsorted(solution.t_s, lead_s) - 1, 0, len(solution.t_s) - 2)
+    u = ((lead_s - solution.t_s[k]) / (solution.t_s[k + 1] - solution.t_s[k]))[None, :, None]
+    series = (1 - u) * solution.v[:, 0, k, :] + u * solution.v[:, 0, k + 1, :]     # (N_have, H, S)
+    j0, j1, g = sw.radial_bracket(solution.r_km, r[have])
+    lo = np.take_along_axis(series, j0[..., None], axis=2)[..., 0]
+    hi = np.take_along_axis(series, j1[..., None], axis=2)[..., 0]
+    out[have] = (1 - g) * lo + g * hi
+    return out
+
+
 def forecasts(maps: np.ndarray, observers: tuple[str, ...], target: Series, issue_mjd, leads_days, *,
               cadence_days: float = 1.0) -> list[Forecast]:
     """One :class:`Forecast` per lead from boundary maps (N, K) already assimilated at the N issue
@@ -283,32 +337,10 @@ def forecasts(maps: np.ndarray, observers: tuple[str, ...], target: Series, issu
     leads = [float(x) for x in leads_days]
     if min(leads) < 0 or cadence_days <= 0:
         raise ValueError(f"lead days must be >= 0 and cadence_days > 0, got {leads}, {cadence_days}")
-    n_lon = maps.shape[1]
     hours = np.arange(int(round(cadence_days * 24)))
     offsets = np.concatenate([lead + hours / 24 for lead in leads])           # days after issue
     valid = issue[:, None] + offsets[None, :]                                 # (N, leads x H)
-    lon = np.interp(valid, target.mjd, target.lon_deg)
-    r = np.interp(valid, target.mjd, target.r_km)
-    have = np.all(np.isfinite(maps), axis=1)
-    out = np.full(valid.shape, np.nan)
-    if have.any():
-        # Turn each map so that the target's line (at its mean longitude over the leads) sits at 0 deg.
-        mid = np.degrees(np.angle(np.mean(np.exp(1j * np.radians(lon)), axis=1)))
-        cells = np.arange(n_lon) * 360.0 / n_lon
-        turned = np.array([np.interp(cells + mid[i], cells, maps[i], period=360.0) for i in np.flatnonzero(have)])
-        grid = sw.model_grid(r_outer_rsun=max(240.0, float(r.max()) / sw.R_SUN_KM + 3.0))
-        band = (grid.r_km >= r[have].min() - grid.dr_km) & (grid.r_km <= r[have].max() + grid.dr_km)
-        solution = sw.solve(turned, duration_s=(max(leads) + cadence_days) * DAY_S, grid=grid,
-                            longitudes_deg=[0.0], store_r_km=grid.r_km[band], output_every_s=1800.0)
-        # Stored every few model steps (not exactly hourly): linear in time to the valid hours.
-        lead_s = offsets * DAY_S
-        k = np.clip(np.searchsorted(solution.t_s, lead_s) - 1, 0, len(solution.t_s) - 2)
-        u = ((lead_s - solution.t_s[k]) / (solution.t_s[k + 1] - solution.t_s[k]))[None, :, None]
-        series = (1 - u) * solution.v[:, 0, k, :] + u * solution.v[:, 0, k + 1, :]     # (N_have, H, S)
-        j0, j1, g = sw.radial_bracket(solution.r_km, r[have])
-        lo = np.take_along_axis(series, j0[..., None], axis=2)[..., 0]
-        hi = np.take_along_axis(series, j1[..., None], axis=2)[..., 0]
-        out[have] = (1 - g) * lo + g * hi
+    out = run_along(maps, target, issue, offsets)
     result = []
     for n, lead in enumerate(leads):
         cols = slice(n * len(hours), (n + 1) * len(hours))

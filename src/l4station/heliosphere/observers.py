@@ -2,7 +2,7 @@
 
 The model's frame turns with Earth (:mod:`l4station.heliosphere.solarwind`); an observer's
 place in it is its heliocentric ecliptic longitude minus Earth's, and its distance from the
-Sun. Named observers come from DE421 (Earth, Mars) or the Sun–EMB Lagrange points (L1, L4,
+Sun. Named observers come from DE421 (Earth, the Moon, Mars) or the Sun–EMB Lagrange points (L1, L4,
 L5); a spacecraft can come from a CSV file of heliocentric ecliptic J2000 positions.
 
 L4 leads Earth by 60 deg of heliocentric longitude, at Earth's distance from the Sun (0.983 au
@@ -25,7 +25,7 @@ from l4station import ephemeris
 from l4station.geometry import wrap_degrees
 from l4station.heliosphere.solarwind import Solution, radial_bracket
 
-OBSERVERS = ("earth", "L1", "L4", "L5", "mars")
+OBSERVERS = ("earth", "moon", "L1", "L4", "L5", "mars")
 
 
 def _track(positions_km: np.ndarray, time: Time) -> tuple[np.ndarray, np.ndarray]:
@@ -40,7 +40,7 @@ def track(observer: str, time: Time) -> tuple[np.ndarray, np.ndarray]:
     key = observer if observer in OBSERVERS else observer.lower() if observer.lower() in OBSERVERS else observer.upper()
     if key not in OBSERVERS:
         raise ValueError(f"unknown observer '{observer}'; known: {', '.join(OBSERVERS)} (or a position file)")
-    if key in ("earth", "mars"):
+    if key in ("earth", "moon", "mars"):
         r = ephemeris.position(key, time).value
     else:
         r = ephemeris.lagrange_point(key, time)[0].value
