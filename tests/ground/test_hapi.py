@@ -1,14 +1,10 @@
 """The HAPI server against the HAPI 3.3.0 specification's tables and rules, and read by the real
 hapiclient over loopback."""
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from l4station.ground import hapi, ingest
@@ -147,29 +143,6 @@ def test_metadata_endpoints(client):
     assert info["parameters"][0] == {"name": "Time", "type": "isotime", "units": "UTC", "fill": None, "length": 24}
     assert client.get("/hapi").headers["content-type"].startswith("text/html")
     assert client.get("/hapi/catalog").headers["access-control-allow-origin"] == "*"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def live_server(archive_url, two_days):
-    with Archive(archive_url) as archive:
-        ingest.ingest_bytes(archive, two_days.data, source="test")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(archive_url, token="t0ken"), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", archive_url
-    server.should_exit = True
-    thread.join(10)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "binary"])

@@ -114,3 +114,29 @@ def load_mission(path: Path | None):
     from l4station import config
 
     return config.load(path)
+
+
+def duration_s(text: str, option: str) -> float:
+    """Seconds in a duration written 30s, 10m, 6h or 1d (a plain number is seconds)."""
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 1.0 <= seconds <= 366 * 86400.0):
+        raise UserFacingError(f"{option} {text!r} is not a duration between 1 s and 366 d: write e.g. 10m, 6h or 1d")
+    return seconds
+
+
+def instant_us(text: str | None, option: str) -> int:
+    """Unix microseconds of an ISO UTC time (now if None)."""
+    import time
+
+    if text is None:
+        return int(time.time() * 1e6)
+    from astropy.time import Time
+    try:
+        return int(round(float(Time(text, scale="utc").unix) * 1e6))
+    except ValueError:
+        raise UserFacingError(f"{option} {text!r} is not an ISO UTC time: write e.g. 2026-05-01T12:00") from None

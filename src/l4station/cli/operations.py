@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -223,3 +224,54 @@ def export(day: Annotated[str, typer.Option("--day", help="UTC day, YYYY-MM-DD."
         stdout.print(f"no data on {day}")
     for path in written:
         stdout.print(str(path))
+
+
+@app.command()
+def feed(source: Annotated[str, typer.Argument(help="rtsw:FILE|URL (NOAA RTSW JSON; a folder or URL ending in / "
+                                                    "for both files) or hapi:SERVER#DATASET.")],
+         db: DbOption = "sqlite:///l4station.db",
+         every: Annotated[Optional[str], typer.Option("--every", help="Repeat every DURATION (e.g. 1m, 10m); "
+                                                      "once if omitted.")] = None,
+         point: Annotated[str, typer.Option("--point", help="Vantage point of the source: L1 or L5.")] = "L1",
+         start: Annotated[Optional[str], typer.Option("--start", help="HAPI: first time to read (ISO UTC); "
+                                                      "default: after the latest stored, or the last 7 days.")] = None,
+         stop: Annotated[Optional[str], typer.Option("--stop", help="HAPI: time to read to (ISO UTC).")] = None,
+         json_output: JsonOption = False):
+    """Add observations from another vantage point to the archive: NOAA's real-time solar wind
+    (RTSW JSON) or a HAPI dataset. New rows only: a feed never alters a stored row."""
+    import logging
+    import time as time_module
+
+    from l4station.cli.common import duration_s, instant_us
+    from l4station.ground import feeds
+    from l4station.ground.store import first_line
+
+    parsed = feeds.parse_source(source, point.upper())
+    period = None if every is None else duration_s(every, "--every")
+    start_us = None if start is None else instant_us(start, "--start")
+    stop_us = None if stop is None else instant_us(stop, "--stop")
+    if start_us is not None and stop_us is not None and start_us >= stop_us:
+        raise UserFacingError(f"--start {start} is not before --stop {stop}: give an earlier start")
+    logging.basicConfig(level=logging.INFO if period else logging.WARNING, format="%(asctime)s %(message)s",
+                        stream=sys.stderr)
+    while True:
+        began = time_module.monotonic()
+        with _writing(db) as archive:
+            try:
+                summary = feeds.run(archive, parsed, start_us=start_us, stop_us=stop_us)
+            except feeds.FeedError as error:
+                if period is None:
+                    raise UserFacingError(str(error)) from None
+                logging.getLogger("l4station.feeds").warning("%s: %s (retrying in %s)", parsed.name, error, every)
+                summary = None
+            except archive.driver_error as error:
+                if period is None:
+                    raise
+                logging.getLogger("l4station.feeds").warning("%s: archive: %s", parsed.name, first_line(error))
+                summary = None
+        if period is None:
+            emit(summary, json_output)
+            return
+        if summary is not None and json_output:
+            print_json(summary.to_json())
+        time_module.sleep(max(0.0, period - (time_module.monotonic() - began)))

@@ -57,7 +57,38 @@ def _columns() -> dict[str, list[str]]:
                for p in packets.dictionary().values()}
     return columns | {"gaps": ["packet", "start_us", "stop_us", "missing"],
                       "alerts": ["kind", "parameter", "level", "start_us", "stop_us", "value", "message"],
-                      "batches": ["id", "source", "received_us", "summary"]}
+                      "batches": ["id", "source", "received_us", "summary"]} | {
+        name: [column for column, _ in spec] for name, spec in OTHER_TABLES.items()}
+
+
+FEED_KEY = ["source", "spacecraft", "t_us"]
+OTHER_TABLES: dict[str, list[tuple[str, str]]] = {
+    # observations from other vantage points (feeds): one row per source, spacecraft and sample time
+    "feed_wind": [("source", "TEXT NOT NULL"), ("spacecraft", "TEXT NOT NULL"), ("t_us", "BIGINT NOT NULL"),
+                  ("point", "TEXT NOT NULL"),
+                  ("speed", "DOUBLE PRECISION"), ("density", "DOUBLE PRECISION"), ("temperature", "DOUBLE PRECISION"),
+                  ("quality", "INTEGER"), ("active", "INTEGER"), ("received_us", "BIGINT NOT NULL"),
+                  ("batch", "BIGINT NOT NULL")],
+    "feed_mag": [("source", "TEXT NOT NULL"), ("spacecraft", "TEXT NOT NULL"), ("t_us", "BIGINT NOT NULL"),
+                  ("point", "TEXT NOT NULL"),
+                 ("bt", "DOUBLE PRECISION"), ("bx_gsm", "DOUBLE PRECISION"), ("by_gsm", "DOUBLE PRECISION"),
+                 ("bz_gsm", "DOUBLE PRECISION"), ("quality", "INTEGER"), ("active", "INTEGER"),
+                 ("received_us", "BIGINT NOT NULL"), ("batch", "BIGINT NOT NULL")],
+    # CME analyses entered by forecasters (DONKI-style)
+    "cmes": [("id", "TEXT NOT NULL"), ("time21_5_us", "BIGINT NOT NULL"), ("latitude", "DOUBLE PRECISION NOT NULL"),
+             ("longitude", "DOUBLE PRECISION NOT NULL"), ("half_angle", "DOUBLE PRECISION NOT NULL"),
+             ("speed", "DOUBLE PRECISION NOT NULL"), ("type", "TEXT NOT NULL"), ("received_us", "BIGINT NOT NULL")],
+    # forecast runs and their hourly values per target
+    "forecast_runs": [("run_id", "TEXT NOT NULL"), ("issue_us", "BIGINT NOT NULL"), ("model_version", "TEXT NOT NULL"),
+                      ("inputs_key", "TEXT NOT NULL"), ("inputs", "TEXT NOT NULL"), ("flags", "TEXT NOT NULL"),
+                      ("cmes", "TEXT NOT NULL")],
+    "forecast_values": [("run_id", "TEXT NOT NULL"), ("target", "TEXT NOT NULL"), ("t_us", "BIGINT NOT NULL"),
+                        ("vr", "DOUBLE PRECISION"), ("vr_p10", "DOUBLE PRECISION"), ("vr_p90", "DOUBLE PRECISION")],
+}
+OTHER_KEYS = {"feed_wind": FEED_KEY, "feed_mag": FEED_KEY, "cmes": ["id"], "forecast_runs": ["run_id"],
+              "forecast_values": ["run_id", "target", "t_us"]}
+OTHER_INDEXES = {"forecast_runs_issue": "forecast_runs (issue_us)", "forecast_runs_inputs": "forecast_runs (inputs_key)",
+                 "feed_wind_received": "feed_wind (received_us)", "feed_wind_time": "feed_wind (t_us)"}
 
 
 def _tables() -> dict[str, str]:
@@ -74,6 +105,11 @@ def _tables() -> dict[str, str]:
     tables["alerts"] = ("CREATE TABLE IF NOT EXISTS alerts (kind TEXT NOT NULL, parameter TEXT NOT NULL, "
                         "level TEXT NOT NULL, start_us BIGINT NOT NULL, stop_us BIGINT, value DOUBLE PRECISION, "
                         "message TEXT NOT NULL, PRIMARY KEY (kind, parameter, level, start_us))")
+    for name, spec in OTHER_TABLES.items():
+        columns = ", ".join(f"{column} {kind}" for column, kind in spec)
+        tables[name] = f"CREATE TABLE IF NOT EXISTS {name} ({columns}, PRIMARY KEY ({', '.join(OTHER_KEYS[name])}))"
+    for index, target in OTHER_INDEXES.items():
+        tables[index] = f"CREATE INDEX IF NOT EXISTS {index} ON {target}"
     return tables
 
 
@@ -320,6 +356,24 @@ class Archive:
         cursor.execute(f"INSERT INTO {name} SELECT * FROM incoming_{name} ON CONFLICT (t_us) DO NOTHING")
         added = cursor.rowcount
         cursor.execute(f"TRUNCATE incoming_{name}")
+        return added
+
+    def insert_rows(self, cursor, table: str, rows: list[tuple]) -> int:
+        """Insert whole rows (every column of ``table`` in order) unless their key is stored already:
+        a stored row is never altered. Returns the number of rows added."""
+        if not rows:
+            return 0
+        names = [column for column, _ in OTHER_TABLES[table]]
+        statement = (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+                     "ON CONFLICT DO NOTHING")
+        if self.dialect == "sqlite":
+            before = self.connection.total_changes
+            cursor.executemany(statement, rows)
+            return self.connection.total_changes - before
+        added = 0
+        for row in rows:                   # rowcount of one statement: PostgreSQL's executemany does not sum it
+            cursor.execute(self.sql(statement), row)
+            added += cursor.rowcount
         return added
 
     def replace_gaps(self, cursor, name: str, start_us: int, stop_us: int, gaps: list[Gap]) -> None:

@@ -1,0 +1,121 @@
+"""Feeds: NOAA RTSW JSON in its current object layout and HAPI datasets read with hapiclient,
+into the archive. The RTSW sample (tests/data/rtsw, written by builders/rtsw_sample.py) holds real
+OMNI hourly speeds of 2008-08-06 (BRaVDA files, Lang & Owens 2019) in the layout of NWS Service
+Change Notice 26-21, with a spacecraft switch, fills, flagged, repeated and out-of-order rows."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from l4station.cli import main
+from l4station.ground import feeds
+from l4station.ground.store import Archive
+
+DATA = Path(__file__).parents[1] / "data"
+WIND = DATA / "rtsw" / "rtsw_wind_1m.json"
+MAG = DATA / "rtsw" / "rtsw_mag_1m.json"
+
+
+def _omni_hour(day_of_year: int, hour: int) -> float:
+    table = np.loadtxt(DATA / "solarwind" / "OMNI_observations.txt")
+    row = table[(table[:, 0] == 2008) & (table[:, 1] == day_of_year) & (table[:, 2] == hour)]
+    return float(row[0, 3])
+
+
+def test_rtsw_sample_parses_with_everything_planted_counted():
+    rows = feeds.parse_rtsw(WIND.read_text())
+    assert rows.kind == "wind" and len(rows.t_us) == 720                   # 360 minutes x 2 spacecraft
+    assert rows.counts == {"rows": 721, "malformed": 0, "fill": 2, "out_of_range": 0, "out_of_order": 2,
+                           "repeated": 1, "switches": 1, "suspect": 2, "error": 2}
+    assert set(rows.spacecraft) == {"SOLAR1", "IMAP"}                       # whatever the fleet is called
+    first = rows.t_us == rows.t_us.min()
+    solar1 = np.array(rows.spacecraft) == "SOLAR1"
+    # OMNI, 2008-08-06 (day 219) 00 UTC, km/s: exact to the file's 0.1 km/s
+    assert rows.values["speed"][first & solar1][0] == pytest.approx(_omni_hour(219, 0), abs=0.05)
+    assert np.isnan(rows.values["density"][rows.t_us == rows.t_us.min() + 10 * 60_000_000]).all()   # the fill
+
+
+def test_feed_is_idempotent_and_never_alters_a_stored_row(archive_url):
+    source = feeds.parse_source(f"rtsw:{WIND.parent}")
+    with Archive(archive_url) as archive:
+        first = feeds.run(archive, source, now_us=1)
+        again = feeds.run(archive, source, now_us=2)
+        assert first["stored"] == 1440 and again["stored"] == 0              # wind and mag, 720 rows each
+        changed = json.loads(WIND.read_text())
+        for row in changed:
+            row["proton_speed"] = 999.0
+        feeds.store(archive, source, [feeds.parse_rtsw(json.dumps(changed))], 3)
+        speeds = archive.query("SELECT MAX(speed), MIN(received_us), MAX(received_us) FROM feed_wind")[0]
+        assert speeds[0] < 999.0 and (speeds[1], speeds[2]) == (1, 1)
+        kept = archive.query("SELECT quality, active FROM feed_wind WHERE spacecraft = 'IMAP' ORDER BY t_us")
+        assert kept[0] == (0, 0) and kept[-1] == (0, 1)                       # flags kept, the switch at 03:00
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{not json", "not JSON"),
+    ('[["time_tag", "speed"], ["2026-05-01 00:00:00.000", "400"]]', "neither RTSW wind"),
+    ('{"time_tag": "x"}', "expected a JSON array"),
+    ('[{"time_tag": "2026-05-01T00:00:00", "source": "ACE", "kp": 3}]', "neither RTSW wind"),
+])
+def test_bad_documents_are_one_line(text, message):
+    with pytest.raises(feeds.FeedError, match=message):
+        feeds.parse_rtsw(text)
+
+
+row = st.fixed_dictionaries({}, optional={
+    "time_tag": st.one_of(st.just("2026-05-01T00:00:00"), st.text(max_size=25), st.integers(), st.none()),
+    "source": st.one_of(st.sampled_from(["SOLAR1", "ACE", "IMAP", ""]), st.integers(), st.text(max_size=40)),
+    "active": st.one_of(st.booleans(), st.integers(-2, 3), st.none(), st.text(max_size=3)),
+    "proton_speed": st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.just(-9999), st.text(max_size=5),
+                              st.none(), st.lists(st.integers(), max_size=2)),
+    "overall_quality": st.one_of(st.integers(-3, 5), st.none(), st.floats()),
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.one_of(row, st.integers(), st.none(), st.text(max_size=4)), max_size=12))
+def test_whatever_a_source_sends_is_parsed_or_refused_in_one_line(rows, tmp_path):
+    try:
+        parsed = feeds.parse_rtsw(json.dumps(rows, allow_nan=True))
+    except feeds.FeedError as error:
+        assert "\n" not in str(error)
+        return
+    speeds = parsed.values["speed"]
+    assert np.all(np.isnan(speeds) | ((speeds >= 100) & (speeds <= 3000)))    # stored only if physical
+    assert sum(parsed.counts[k] for k in ("malformed", "repeated")) + len(parsed.t_us) == len(rows)
+
+
+def test_hapi_feed_with_hapiclient_stores_what_the_server_holds(live_server, tmp_path, capsys):
+    """Our own server on loopback as the HAPI source, read by hapiclient."""
+    base, station_url = live_server
+    server = f"{base}/hapi"
+    target = f"sqlite:///{tmp_path / 'feeds.db'}"
+    with pytest.raises(SystemExit) as done:
+        main(["feed", f"hapi:{server}#plasma", "--point", "L5", "--db", target, "--start", "2026-11-20T00:00:00",
+              "--stop", "2026-11-20T06:00:00", "--json"])
+    assert done.value.code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["stored"] == 360 and summary["point"] == "L5"                # 6 h of 1-min wind; no GSM field
+    with Archive(station_url) as station, Archive(target) as fed:
+        held = station.columns("plasma", 1_795_132_800_000_000, 1_795_154_400_000_000, ["vr", "density"])
+        got = fed.query("SELECT t_us, speed, density FROM feed_wind ORDER BY t_us")
+    assert [r[0] for r in got] == held["t_us"].tolist()
+    # the server writes vr with 1 decimal (0.1 km/s resolution of the packet)
+    assert np.allclose([r[1] for r in got], held["vr"], atol=0.051)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["feed", "ftp://example.org/x.json"], "neither rtsw:FILE|URL nor hapi:SERVER#DATASET"),
+    (["feed", "hapi:http://127.0.0.1:9/hapi"], "neither rtsw"),
+    (["feed", "rtsw:/no/such/file.json"], "cannot read /no/such/file.json"),
+    (["feed", "rtsw:http://127.0.0.1:9/rtsw_wind_1m.json"], "cannot reach"),
+    (["feed", f"rtsw:{WIND}", "--point", "L4"], "L1 or L5"),
+    (["feed", f"rtsw:{WIND}", "--every", "0s"], "not a duration"),
+])
+def test_bad_sources_exit_2_in_one_line(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([*args, "--db", f"sqlite:///{tmp_path / 'a.db'}"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
