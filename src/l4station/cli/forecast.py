@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from l4station.cli.common import (app, ConfigOption, DataOption, JsonOption, UserFacingError, emit, finite, load_mission,
+from l4station.cli.common import (app, ConfigOption, DataOption, DbOption, JsonOption, UserFacingError, emit, finite, load_mission,
                                   progress)
 from l4station.errors import InputError
 
@@ -83,4 +83,85 @@ def osse(config: ConfigOption = None, data: DataOption = None, json_output: Json
         task = bar.add_task("osse", total=1.0)
         result = experiment(inputs.experiment(mission), solar_wind,
                             on_step=lambda name, fraction: bar.update(task, description=name, completed=fraction))
+    emit(result, json_output)
+
+
+@app.command()
+def issue(db: DbOption = "sqlite:///l4station.db",
+          at: Annotated[Optional[str], typer.Option("--at", help="Issue time, ISO UTC: forecast from what the archive "
+                                                    "had received by then (default: now).")] = None,
+          json_output: JsonOption = False):
+    """Issue one solar-wind forecast from the archive (the station at L4, L1 and L5 feeds): hourly
+    speed with p10-p90 at Earth, the Moon and Mars to 7 days, the recurrence outlook to 27 days.
+    Stored as a run; unchanged inputs return the stored run."""
+    from l4station.cli.common import instant_us
+    from l4station.cli.operations import _archive, _writing
+    from l4station.ground import forecaster
+
+    at_us = instant_us(at, "--at")
+    _archive(db, create=False).close()                 # an archive must exist: nothing to forecast from otherwise
+    with _writing(db) as archive:
+        run = forecaster.issue(archive, at_us)
+    emit(run, json_output)
+
+
+@app.command()
+def replay(data: DataOption = None,
+           start: Annotated[str, typer.Option("--start", help="First issue time, ISO UTC.")] = "2008-07-01",
+           stop: Annotated[str, typer.Option("--stop", help="Last issue time, ISO UTC.")] = "2008-10-01",
+           every: Annotated[str, typer.Option("--every", help="Issue a forecast every DURATION (e.g. 6h).")] = "6h",
+           db: Annotated[Optional[str], typer.Option("--db", help="Archive URL to replay into (default: a "
+                                                     "temporary one).")] = None,
+           json_output: JsonOption = False):
+    """Replay real records through operations: STEREO-A as the station's packets, OMNI as an L1
+    RTSW feed, each after its latency; a forecast issued every --every on what had arrived; then
+    verified at Earth by lead day, and on high-speed-stream events."""
+    import tempfile
+
+    from l4station.cli.common import duration_s, instant_us
+    from l4station.cli.operations import _writing
+    from l4station.ground import replay as replay_module
+    from l4station.ground import verification
+
+    start_us, stop_us = instant_us(start, "--start"), instant_us(stop, "--stop")
+    if stop_us <= start_us:
+        raise UserFacingError(f"--stop {stop} is not after --start {start}: give a later stop")
+    every_us = int(duration_s(every, "--every") * 1e6)
+    if (stop_us - start_us) // every_us > 20_000:
+        raise UserFacingError(f"{(stop_us - start_us) // every_us:,} issues: replay at most 20,000 (a longer --every "
+                              "or a shorter window)")
+    solar_wind = records(data)
+    first, last = (min(s.mjd[0] for s in solar_wind.values() if len(s.mjd)),
+                   max(s.mjd[-1] for s in solar_wind.values() if len(s.mjd)))
+    from l4station.ground.forecaster import mjd_of_us
+    if mjd_of_us(stop_us) < first or mjd_of_us(start_us) > last:
+        raise UserFacingError(f"the data cover MJD {first:.0f}-{last:.0f} ({'--data' if data else 'the packaged files'}): "
+                              "give --start/--stop inside them")
+    with tempfile.TemporaryDirectory() as folder:
+        url = db or f"sqlite:///{folder}/replay.db"
+        mission = load_mission(None)
+        with _writing(url) as archive, progress() as bar:
+            task = bar.add_task("replay", total=1.0)
+            replay_module.replay(archive, solar_wind, start_us, stop_us, every_us=every_us,
+                                        latency_hours=dict(mission.forecast.latency_hours),
+                                        on_issue=lambda f: bar.update(task, completed=f))
+            result = verification.verify(archive, start_us=start_us, stop_us=stop_us + 1,
+                                         tracks={"L4": solar_wind["L4"]})
+    emit(result, json_output)
+
+
+@app.command()
+def verify(db: DbOption = "sqlite:///l4station.db",
+           start: Annotated[Optional[str], typer.Option("--start", help="First issue time scored, ISO UTC.")] = None,
+           stop: Annotated[Optional[str], typer.Option("--stop", help="Issue times scored before this, ISO UTC.")] = None,
+           json_output: JsonOption = False):
+    """Score every stored forecast run at Earth against what L1 then observed: by lead day 1-7
+    (MAE, RMSE, skill against 27-day persistence and L4 recurrence) and on high-speed streams."""
+    from l4station.cli.common import instant_us
+    from l4station.cli.operations import _archive
+    from l4station.ground import verification
+
+    with _archive(db, create=False) as archive:
+        result = verification.verify(archive, start_us=None if start is None else instant_us(start, "--start"),
+                                     stop_us=None if stop is None else instant_us(stop, "--stop"))
     emit(result, json_output)

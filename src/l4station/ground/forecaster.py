@@ -1,0 +1,270 @@
+"""The forecaster: one solar-wind forecast from what the archive had received by an instant.
+
+Inputs, each as the archive had *received* it by the issue time, over the last 1.5 solar
+rotations: the station's own plasma speeds (L4; quality good or degraded), the L1 feeds
+(NOAA RTSW's active spacecraft, HAPI datasets such as OMNI; quality normal) and L5 feeds if
+any, as hourly means. Each is mapped back to 30 R_sun along its observer's track and
+assimilated into one boundary map (:mod:`~l4station.heliosphere.corotation`, after Owens &
+Riley 2017), which the solar-wind model runs forward along the radial lines of Earth, the Moon
+and Mars: hourly speeds out to 7 days. The spread comes from an ensemble of boundary maps
+perturbed by the map's own error per longitude (the assimilation's 1 / sqrt(weight), smooth
+over ~20 deg of longitude), p10 and p90 of the members. The L4 recurrence outlook runs the
+central map on at Earth to 27 days (daily means).
+
+A missing L1 or L4 input degrades the forecast (flagged ``no_L1``/``no_L4``), it does not stop
+it; with no input at all there is no forecast. Each run is stored with its run id, issue time,
+model version and the latest data time of each input; a run whose inputs are unchanged since
+the last run is returned, not repeated.
+
+>>> run_id("2026-05-01T12:00:00Z", "3fa2c1d09e")
+'20260501T1200Z-3fa2c1d0'
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from importlib.metadata import version
+
+import numpy as np
+
+from l4station import tables
+from l4station.errors import InputError
+from l4station.ground.store import Archive
+from l4station.heliosphere import corotation
+from l4station.heliosphere.insitu import Series
+
+HOUR_US = 3_600_000_000
+DAY_US = 86_400_000_000
+UNIX_MJD = 40587.0                   # MJD of 1970-01-01
+HORIZON_DAYS = 7
+OUTLOOK_DAYS = 27
+HISTORY_DAYS = 1.5 * corotation.PERIOD_DAYS
+MEMBERS = 24
+CORRELATION_DEG = 20.0
+TARGETS = ("earth", "moon", "mars")
+MODEL_VERSION = f"l4station {version('l4station')}: corotation assimilation + upwind solar-wind model"
+
+
+def run_id(issue_iso: str, key: str) -> str:
+    """A run's id: its issue time to the minute and the start of its inputs' digest."""
+    return issue_iso[:16].replace("-", "").replace(":", "") + "Z-" + key[:8]
+
+
+def mjd_of_us(t_us) -> np.ndarray:
+    return np.asarray(t_us, dtype=float) / DAY_US + UNIX_MJD
+
+
+def us_of_mjd(mjd) -> np.ndarray:
+    return np.rint((np.asarray(mjd, dtype=float) - UNIX_MJD) * DAY_US).astype(np.int64)
+
+
+def iso(t_us: int) -> str:
+    return str(np.datetime64(int(t_us), "us"))[:19] + "Z"
+
+
+# ---- inputs ------------------------------------------------------------------------------------
+
+def _hourly(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    """(hour start MJD, mean speed) from (hour index, mean) rows."""
+    if not rows:
+        return np.zeros(0), np.zeros(0)
+    table = np.array(rows, dtype=float)
+    return table[:, 0] / 24 + UNIX_MJD, table[:, 1]
+
+
+def observations(archive: Archive, at_us: int) -> dict[str, tuple[np.ndarray, np.ndarray, int | None]]:
+    """Hourly mean speeds per vantage point received by ``at_us``: point -> (MJD, km/s, latest sample time)."""
+    start = at_us - int(HISTORY_DAYS * DAY_US) - DAY_US
+    found = {}
+    station = archive.query(f"SELECT t_us / {HOUR_US}, AVG(vr), MAX(t_us) FROM plasma WHERE received_us <= ? "
+                            "AND t_us >= ? AND t_us <= ? AND vr IS NOT NULL AND (quality IS NULL OR quality <= 1) "
+                            "GROUP BY 1 ORDER BY 1", (at_us, start, at_us))
+    found["L4"] = (*_hourly([r[:2] for r in station]), max((int(r[2]) for r in station), default=None))
+    for point in ("L1", "L5"):
+        rows = archive.query(f"SELECT t_us / {HOUR_US}, AVG(speed), MAX(t_us) FROM feed_wind WHERE point = ? "
+                             "AND received_us <= ? AND t_us >= ? AND t_us <= ? AND speed IS NOT NULL "
+                             "AND (quality IS NULL OR quality = 0) AND (active IS NULL OR active = 1) "
+                             "GROUP BY 1 ORDER BY 1", (point, at_us, start, at_us))
+        found[point] = (*_hourly([r[:2] for r in rows]), max((int(r[2]) for r in rows), default=None))
+    return found
+
+
+def track(point: str, mjd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Earth-relative longitude (deg) and distance (km) of a vantage point or target, hourly."""
+    from astropy.time import Time
+
+    from l4station.heliosphere import observers
+    if len(mjd) == 0:
+        return np.zeros(0), np.zeros(0)
+    daily = np.arange(math.floor(mjd.min()), math.ceil(mjd.max()) + 2.0)     # DE421 daily, then linear
+    lon, r = observers.track(point, Time(daily, format="mjd", scale="utc"))
+    return np.interp(mjd, daily, np.degrees(np.unwrap(np.radians(lon)))), np.interp(mjd, daily, r)
+
+
+def series(point: str, mjd: np.ndarray, v_kms: np.ndarray, tracks: dict[str, Series] | None = None) -> Series:
+    """Speeds at a vantage point placed on its track: ``tracks[point]`` if given (a replayed
+    spacecraft's own positions), else the point itself from DE421."""
+    if tracks and point in tracks:
+        path = tracks[point]
+        lon = np.interp(mjd, path.mjd, np.degrees(np.unwrap(np.radians(path.lon_deg))))
+        return Series(point, mjd, v_kms, lon, np.interp(mjd, path.mjd, path.r_km))
+    lon, r = track(point, mjd)
+    return Series(point, mjd, v_kms, lon, r)        # longitude unwrapped: interpolates across +-180
+
+
+# ---- the run -----------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    """A stored forecast: hourly speed (p50 of the ensemble, the central map's run) with p10/p90 per target,
+    and the daily recurrence outlook at Earth."""
+
+    run_id: str
+    issue_us: int
+    model_version: str
+    inputs: dict
+    flags: list[str]
+    values: dict[str, dict[str, np.ndarray]]          # target -> t_us, vr, vr_p10, vr_p90
+    repeated: bool = False
+    cmes: list = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        def num(x):
+            return None if not np.isfinite(x) else round(float(x), 1)
+
+        targets = {}
+        for target, v in self.values.items():
+            targets[target] = [{"time": iso(t), "vr": num(a), "vr_p10": num(b), "vr_p90": num(c)}
+                               for t, a, b, c in zip(v["t_us"], v["vr"], v["vr_p10"], v["vr_p90"])]
+        return {"run_id": self.run_id, "issue_time": iso(self.issue_us), "model_version": self.model_version,
+                "repeated": self.repeated, "inputs": self.inputs, "flags": self.flags, "targets": targets}
+
+    def __rich__(self):
+        rows = []
+        for target in TARGETS:
+            v = self.values.get(target)
+            if v is None:
+                continue
+            days = ((v["t_us"] - self.issue_us) // DAY_US).astype(int)
+            for day in range(HORIZON_DAYS):
+                pick = days == day
+                if pick.any() and np.isfinite(v["vr"][pick]).any():
+                    rows.append([target if day == 0 else "", f"{day + 1}",
+                                 f"{np.nanmean(v['vr'][pick]):.0f}",
+                                 f"{np.nanmin(v['vr_p10'][pick]):.0f}–{np.nanmax(v['vr_p90'][pick]):.0f}",
+                                 f"{np.nanmax(v['vr'][pick]):.0f}"])
+        inputs = ", ".join(f"{p} to {i['latest'] or '—'}" for p, i in self.inputs.items())
+        note = "unchanged inputs: the stored run" if self.repeated else "new run"
+        return tables.group(
+            tables.table(f"Forecast {self.run_id} issued {iso(self.issue_us)} ({note})",
+                         ["Target", "Day", "Mean (km/s)", "p10–p90 (km/s)", "Peak (km/s)"], rows, left=1),
+            f"inputs: {inputs}" + (f"; flags: {', '.join(self.flags)}" if self.flags else ""))
+
+
+def _inputs(found: dict) -> dict:
+    return {point: {"latest": None if latest is None else iso(latest), "hours": int(len(mjd))}
+            for point, (mjd, _, latest) in found.items()}
+
+
+def _key(inputs: dict) -> str:
+    text = json.dumps({"model": MODEL_VERSION, "inputs": inputs}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _smooth_noise(rng: np.random.Generator, members: int, n_lon: int) -> np.ndarray:
+    """Unit-variance noise (members, n_lon), periodic in longitude, Gaussian-correlated over CORRELATION_DEG."""
+    white = rng.standard_normal((members, n_lon))
+    lag = np.minimum(np.arange(n_lon), n_lon - np.arange(n_lon)) * 360.0 / n_lon
+    kernel = np.exp(-0.5 * (lag / (CORRELATION_DEG / 2)) ** 2)
+    smooth = np.real(np.fft.ifft(np.fft.fft(white, axis=1) * np.fft.fft(kernel), axis=1))
+    return smooth / np.sqrt(np.sum(kernel ** 2))
+
+
+def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int = 0, found: dict | None = None,
+            tracks: dict[str, Series] | None = None) -> Run:
+    """The forecast from what the archive had received by ``at_us`` (not stored); ``found``: its
+    :func:`observations`, if read already; ``tracks``: where vantage points really were (replays)."""
+    found = observations(archive, at_us) if found is None else found
+    inputs = _inputs(found)
+    if not any(len(mjd) for mjd, _, _ in found.values()):
+        raise InputError(f"no observations received by {iso(at_us)}: ingest the station's packets or run a feed "
+                         "first, or give a later --at")
+    flags = [f"no_{p}" for p in ("L1", "L4") if not len(found[p][0])]
+    issue_mjd = float(mjd_of_us(at_us))
+    samples = [corotation.backmap(series(p, mjd, v, tracks)) for p, (mjd, v, _) in found.items() if len(mjd)]
+    central, sigma, coverage = corotation.boundary_map(samples, issue_mjd, min_coverage=0.0)
+    if coverage < 0.5:
+        flags.append("partial_coverage")
+    rng = np.random.default_rng(seed)
+    maps = np.vstack([central, central + sigma * _smooth_noise(rng, members, len(central))])
+    maps = np.clip(maps, 150.0, None)
+    hours = np.arange(HORIZON_DAYS * 24) / 24 + 1 / 24                 # 1 h .. 7 d after issue
+    valid_mjd = issue_mjd + hours
+    values = {}
+    for target in TARGETS:
+        path_mjd = np.arange(issue_mjd - 1.0, issue_mjd + OUTLOOK_DAYS + 2.0, 1 / 24)
+        path = series(target, path_mjd, np.full(len(path_mjd), np.nan))
+        runs = corotation.run_along(maps, path, np.full(len(maps), issue_mjd), hours)
+        values[target] = {"t_us": us_of_mjd(valid_mjd), "vr": runs[0],
+                          "vr_p10": np.percentile(runs[1:], 10, axis=0), "vr_p90": np.percentile(runs[1:], 90, axis=0)}
+        if target == "earth":
+            days = np.arange(HORIZON_DAYS * 24, OUTLOOK_DAYS * 24) / 24 + 1 / 24
+            outlook = corotation.run_along(central[None, :], path, [issue_mjd], days)[0].reshape(-1, 24).mean(axis=1)
+            t = us_of_mjd(issue_mjd + np.arange(HORIZON_DAYS, OUTLOOK_DAYS) + 0.5)
+            values["earth_outlook"] = {"t_us": t, "vr": outlook, "vr_p10": np.full(len(t), np.nan),
+                                       "vr_p90": np.full(len(t), np.nan)}
+    key = _key(inputs)
+    return Run(run_id(iso(at_us), key), at_us, MODEL_VERSION, inputs, flags, values)
+
+
+def latest_run(archive: Archive, at_us: int | None = None) -> tuple[str, str] | None:
+    """(run id, inputs key) of the latest run issued by ``at_us`` (or ever)."""
+    where, args = ("WHERE issue_us <= ?", (at_us,)) if at_us is not None else ("", ())
+    rows = archive.query(f"SELECT run_id, inputs_key FROM forecast_runs {where} ORDER BY issue_us DESC, run_id DESC "
+                         "LIMIT 1", args)
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def load(archive: Archive, run: str) -> Run:
+    """A stored run by id."""
+    rows = archive.query("SELECT run_id, issue_us, model_version, inputs, flags FROM forecast_runs WHERE run_id = ?",
+                         (run,))
+    if not rows:
+        raise InputError(f"no forecast run {run!r} in the archive")
+    rid, issue_us, model, inputs, flags = rows[0]
+    values = {}
+    for target, t_us, vr, p10, p90 in archive.query(
+            "SELECT target, t_us, vr, vr_p10, vr_p90 FROM forecast_values WHERE run_id = ? ORDER BY target, t_us",
+            (run,)):
+        v = values.setdefault(target, {"t_us": [], "vr": [], "vr_p10": [], "vr_p90": []})
+        for name, x in (("t_us", t_us), ("vr", vr), ("vr_p10", p10), ("vr_p90", p90)):
+            v[name].append(math.nan if x is None else x)
+    arrays = {t: {k: np.array(x, dtype=np.int64 if k == "t_us" else float) for k, x in v.items()} for t, v in values.items()}
+    return Run(rid, int(issue_us), model, json.loads(inputs), json.loads(flags), arrays)
+
+
+def save(archive: Archive, run: Run) -> None:
+    with archive.transaction() as cursor:
+        archive.insert_rows(cursor, "forecast_runs", [(run.run_id, run.issue_us, run.model_version, _key(run.inputs),
+                                                       json.dumps(run.inputs), json.dumps(run.flags), "[]")])
+        rows = []
+        for target, v in run.values.items():
+            for t, *x in zip(v["t_us"].tolist(), v["vr"], v["vr_p10"], v["vr_p90"]):
+                rows.append((run.run_id, target, t, *(None if not np.isfinite(y) else float(y) for y in x)))
+        archive.insert_rows(cursor, "forecast_values", rows)
+
+
+def issue(archive: Archive, at_us: int, **options) -> Run:
+    """Issue (compute and store) the forecast for ``at_us``, unless the inputs are those of the
+    latest run issued by then: that run is returned, marked ``repeated``."""
+    found = observations(archive, at_us)
+    previous = latest_run(archive, at_us)
+    if previous is not None and previous[1] == _key(_inputs(found)):
+        run = load(archive, previous[0])
+        run.repeated = True
+        return run
+    run = compute(archive, at_us, found=found, **options)
+    save(archive, run)
+    return run
