@@ -121,6 +121,8 @@ GET_ROUTES = {
     "/products/solar-wind/{product}.json": "/products/solar-wind/mag-1-day.json",
     "/api/status": "/api/status", "/api/alerts": "/api/alerts?hours=24", "/api/panels": "/api/panels",
     "/": "/", "/dashboard/{name}": "/dashboard/app.js",
+    "/json/rtsw/{product}.json": "/json/rtsw/rtsw_mag_1m.json", "/json/forecast/{target}.json": "/json/forecast/earth.json",
+    "/api/forecast": "/api/forecast", "/api/verification": "/api/verification", "/api/cme": "/api/cme",
 }
 
 

@@ -165,3 +165,40 @@ def verify(db: DbOption = "sqlite:///l4station.db",
         result = verification.verify(archive, start_us=None if start is None else instant_us(start, "--start"),
                                      stop_us=None if stop is None else instant_us(stop, "--stop"))
     emit(result, json_output)
+
+
+@app.command()
+def cme(analysis: Annotated[Path, typer.Argument(help="DONKI-style CME analysis: a JSON object (or a list) with "
+                                                      "time21_5, latitude, longitude, halfAngle, speed, type.",
+                                                 dir_okay=False)],
+        db: DbOption = "sqlite:///l4station.db", json_output: JsonOption = False):
+    """Enter CME analyses into the archive; the next forecast gives their arrival at Earth, the
+    Moon and Mars, with the station's side view narrowing the speed error."""
+    import json
+    import time
+
+    from l4station.cli.common import print_json, stdout
+    from l4station.cli.operations import _writing
+    from l4station.ground import cmes
+
+    try:
+        document = json.loads(analysis.read_text())
+    except OSError as error:
+        raise UserFacingError(f"cannot read {analysis}: {error.strerror}; give a JSON file") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UserFacingError(f"{analysis} is not JSON ({str(error).splitlines()[0]})") from None
+    items = document if isinstance(document, list) else [document]
+    checked = []
+    for n, item in enumerate(items):
+        try:
+            cmes.check(item)
+        except InputError as error:
+            raise UserFacingError(f"{analysis}: analysis {n + 1}: {error}") from None
+        checked.append(item)
+    with _writing(db) as archive:
+        stored = [cmes.add(archive, item, int(time.time() * 1e6)) for item in checked]
+    if json_output:
+        print_json({"cmes": [{"id": i, "new": new} for i, new in stored]})
+        return
+    for i, new in stored:
+        stdout.print(f"{i}: {'stored' if new else 'already in the archive'}")

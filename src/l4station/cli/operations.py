@@ -168,13 +168,21 @@ def serve(db: DbOption = "sqlite:///l4station.db",
           cache_mb: Annotated[float, typer.Option(
               "--cache-mb", help="Memory for cached archive columns, MB (1-65536); the server's memory "
                                  "stays near this plus what requests in flight hold.",
-              parser=finite(1.0, 65536.0))] = 64.0):
-    """Serve the archive: HAPI 3.3 at /hapi, SWPC-style JSON at /products/solar-wind/, alerts at
-    /api/alerts and the live dashboard at /."""
+              parser=finite(1.0, 65536.0))] = 64.0,
+          feed: Annotated[Optional[list[str]], typer.Option(
+              "--feed", help="A feed to run while serving (repeat for several): rtsw:FILE|URL or "
+                             "hapi:SERVER#DATASET, at L1.")] = None,
+          feed_every: Annotated[str, typer.Option("--feed-every", help="How often each feed is read.")] = "1m",
+          forecast_every: Annotated[Optional[str], typer.Option(
+              "--forecast-every", help="Issue a forecast this often (e.g. 10m) from what has arrived.")] = None):
+    """Serve the archive: HAPI 3.3 at /hapi, NOAA RTSW-form JSON at /json/rtsw/, forecasts at
+    /json/forecast/ and /api/forecast, verification at /api/verification, alerts at /api/alerts
+    and the live dashboard at /; with --feed and --forecast-every, feeds and the forecaster run
+    on their schedules in the same process."""
     import uvicorn
 
     from l4station.ground.server import create_app
-    from l4station.ground.store import ArchiveError
+    from l4station.ground.store import ArchiveError, read_only
     if not 0 < port < 65536:
         raise UserFacingError(f"--port {port} is not a TCP port: use 1-65535")
     if token_file is not None:
@@ -186,9 +194,21 @@ def serve(db: DbOption = "sqlite:///l4station.db",
         token = lines[0].strip() if lines else ""
         if not token:
             raise UserFacingError(f"--token-file {token_file} is empty: write the token on its first line")
+    from l4station.cli.common import duration_s
+    from l4station.ground import feeds, schedule
+    sources = [feeds.parse_source(text) for text in feed or []]
+    feed_every_s = duration_s(feed_every, "--feed-every")
+    forecast_every_s = None if forecast_every is None else duration_s(forecast_every, "--forecast-every")
+    if (sources or forecast_every_s) and read_only(db):
+        raise UserFacingError(f"--feed and --forecast-every write to the archive, but {db} is read-only (mode=ro): "
+                              "drop ?mode=ro")
     _can_listen(host, port)
+    jobs = schedule.operations_jobs(db, sources, feed_every_s=feed_every_s, forecast_every_s=forecast_every_s)
+    if jobs:
+        import logging
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     try:
-        application = create_app(db, token=token, cache_bytes=int(cache_mb * 2 ** 20))   # archive errors first
+        application = create_app(db, token=token, cache_bytes=int(cache_mb * 2 ** 20), jobs=jobs)  # archive errors first
     except ArchiveError as error:
         raise UserFacingError(str(error)) from None
     stderr.print(f"l4station: serving {db} at http://{host}:{port}/ (HAPI at /hapi)")
@@ -272,6 +292,9 @@ def feed(source: Annotated[str, typer.Argument(help="rtsw:FILE|URL (NOAA RTSW JS
         if period is None:
             emit(summary, json_output)
             return
-        if summary is not None and json_output:
-            print_json(summary.to_json())
+        if summary is not None:
+            if json_output:
+                print_json(summary.to_json())
+            else:
+                logging.getLogger("l4station.feeds").info("%s", summary)
         time_module.sleep(max(0.0, period - (time_module.monotonic() - began)))

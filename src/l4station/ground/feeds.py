@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import math
 import sys
 import time
@@ -42,8 +41,6 @@ import numpy as np
 
 from l4station.errors import InputError
 from l4station.ground.store import Archive
-
-log = logging.getLogger("l4station.feeds")
 
 RTSW_FILL = -9999
 RTSW_FILES = {"wind": "rtsw_wind_1m.json", "mag": "rtsw_mag_1m.json"}
@@ -307,7 +304,7 @@ def read_hapi(server: str, dataset: str, start_us: int | None, stop_us: int | No
 
 
 def _iso(t_us: int) -> str:
-    return str(np.datetime64(int(t_us), "us")) + "Z"
+    return str(np.datetime64(int(t_us) // 1_000_000, "s")) + "Z"
 
 
 # ---- the source, the archive -------------------------------------------------------------------
@@ -400,5 +397,4 @@ def run(archive: Archive, source: Source, *, start_us: int | None = None, stop_u
         parts = read_hapi(source.location, source.dataset, start_us, stop_us)
     summary = store(archive, source, parts, received)
     summary["elapsed_s"] = time.perf_counter() - began
-    log.info("%s", summary)
     return summary

@@ -25,12 +25,14 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.metadata import version
 
 import numpy as np
 
 from l4station import tables
 from l4station.errors import InputError
+from l4station.ground import cmes
 from l4station.ground.store import Archive
 from l4station.heliosphere import corotation
 from l4station.heliosphere.insitu import Series
@@ -66,41 +68,84 @@ def iso(t_us: int) -> str:
 
 # ---- inputs ------------------------------------------------------------------------------------
 
-def _hourly(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
-    """(hour start MJD, mean speed) from (hour index, mean) rows."""
-    if not rows:
-        return np.zeros(0), np.zeros(0)
-    table = np.array(rows, dtype=float)
-    return table[:, 0] / 24 + UNIX_MJD, table[:, 1]
+POINT_QUERIES = {   # vantage point -> its good samples (t_us, km/s, received_us) from batches after ? up to ?
+    "L4": "SELECT t_us, vr, received_us FROM plasma WHERE batch > ? AND batch <= ? AND t_us >= ? "
+          "AND vr IS NOT NULL AND (quality IS NULL OR quality <= 1)",
+    **{point: "SELECT t_us, speed, received_us FROM feed_wind WHERE batch > ? AND batch <= ? AND t_us >= ? "
+              f"AND point = '{point}' AND speed IS NOT NULL AND (quality IS NULL OR quality = 0) "
+              "AND (active IS NULL OR active = 1)" for point in ("L1", "L5")},
+}
 
 
-def observations(archive: Archive, at_us: int) -> dict[str, tuple[np.ndarray, np.ndarray, int | None]]:
-    """Hourly mean speeds per vantage point received by ``at_us``: point -> (MJD, km/s, latest sample time)."""
-    start = at_us - int(HISTORY_DAYS * DAY_US) - DAY_US
-    found = {}
-    station = archive.query(f"SELECT t_us / {HOUR_US}, AVG(vr), MAX(t_us) FROM plasma WHERE received_us <= ? "
-                            "AND t_us >= ? AND t_us <= ? AND vr IS NOT NULL AND (quality IS NULL OR quality <= 1) "
-                            "GROUP BY 1 ORDER BY 1", (at_us, start, at_us))
-    found["L4"] = (*_hourly([r[:2] for r in station]), max((int(r[2]) for r in station), default=None))
-    for point in ("L1", "L5"):
-        rows = archive.query(f"SELECT t_us / {HOUR_US}, AVG(speed), MAX(t_us) FROM feed_wind WHERE point = ? "
-                             "AND received_us <= ? AND t_us >= ? AND t_us <= ? AND speed IS NOT NULL "
-                             "AND (quality IS NULL OR quality = 0) AND (active IS NULL OR active = 1) "
-                             "GROUP BY 1 ORDER BY 1", (point, at_us, start, at_us))
-        found[point] = (*_hourly([r[:2] for r in rows]), max((int(r[2]) for r in rows), default=None))
-    return found
+class Received:
+    """The forecaster's inputs as the archive received them: each point's samples with their
+    receive times, read batch by batch, so a forecaster that issues again (a schedule, a replay)
+    reads only what arrived since. Samples older than the history any issue needs are dropped."""
+
+    def __init__(self):
+        self.batch = 0
+        self.samples = {point: np.zeros((0, 3)) for point in POINT_QUERIES}
+
+    def update(self, archive: Archive, since_us: int) -> None:
+        latest = archive.latest_batch()
+        if latest <= self.batch:
+            return
+        for point, query in POINT_QUERIES.items():
+            rows = np.array(archive.query(query, (self.batch, latest, since_us)), dtype=float).reshape(-1, 3)
+            kept = self.samples[point]
+            self.samples[point] = np.vstack([kept[kept[:, 0] >= since_us], rows])
+        self.batch = latest
+
+    def hourly(self, at_us: int) -> dict[str, tuple[np.ndarray, np.ndarray, int | None]]:
+        """Hourly means (hour start MJD, km/s) and latest sample time per point, of the samples
+        received by ``at_us`` over the history an issue at ``at_us`` uses."""
+        start = at_us - int(HISTORY_DAYS * DAY_US) - DAY_US
+        found = {}
+        for point, table in self.samples.items():
+            t, v, received = table.T
+            pick = (received <= at_us) & (t >= start) & (t <= at_us)
+            hours, index = np.unique(np.floor(t[pick] / HOUR_US), return_inverse=True)
+            means = np.bincount(index, v[pick], len(hours)) / np.bincount(index, None, len(hours))
+            found[point] = (hours / 24 + UNIX_MJD, means, int(t[pick].max()) if pick.any() else None)
+        return found
 
 
-def track(point: str, mjd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Earth-relative longitude (deg) and distance (km) of a vantage point or target, hourly."""
+def observations(archive: Archive, at_us: int, received: Received | None = None
+                 ) -> dict[str, tuple[np.ndarray, np.ndarray, int | None]]:
+    """Hourly mean speeds per vantage point received by ``at_us``: point -> (MJD, km/s, latest
+    sample time). ``received`` keeps what earlier calls read (issue times then only move on)."""
+    received = Received() if received is None else received
+    received.update(archive, at_us - int(HISTORY_DAYS * DAY_US) - DAY_US)
+    return received.hourly(at_us)
+
+
+TRACK_BLOCK_DAYS = 64
+
+
+@lru_cache(maxsize=64)
+def _daily_track(point: str, first_day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Daily DE421 track of a point over TRACK_BLOCK_DAYS + 2 days from MJD ``first_day``: (MJD,
+    unwrapped Earth-relative longitude deg, distance km)."""
     from astropy.time import Time
 
     from l4station.heliosphere import observers
+    daily = np.arange(first_day, first_day + TRACK_BLOCK_DAYS + 2.0)
+    lon, r = observers.track(point, Time(daily, format="mjd", scale="utc"))
+    return daily, np.degrees(np.unwrap(np.radians(lon))), r
+
+
+def track(point: str, mjd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Earth-relative longitude (deg, unwrapped) and distance (km) of a vantage point or target:
+    DE421 daily, linear between days (blocks of days computed once)."""
     if len(mjd) == 0:
         return np.zeros(0), np.zeros(0)
-    daily = np.arange(math.floor(mjd.min()), math.ceil(mjd.max()) + 2.0)     # DE421 daily, then linear
-    lon, r = observers.track(point, Time(daily, format="mjd", scale="utc"))
-    return np.interp(mjd, daily, np.degrees(np.unwrap(np.radians(lon)))), np.interp(mjd, daily, r)
+    blocks = range(int(mjd.min() // TRACK_BLOCK_DAYS), int(mjd.max() // TRACK_BLOCK_DAYS) + 1)
+    parts = [_daily_track(point, b * TRACK_BLOCK_DAYS) for b in blocks]
+    days = np.concatenate([d[:TRACK_BLOCK_DAYS] for d, _, _ in parts] + [parts[-1][0][TRACK_BLOCK_DAYS:]])
+    lon = np.concatenate([x[:TRACK_BLOCK_DAYS] for _, x, _ in parts] + [parts[-1][1][TRACK_BLOCK_DAYS:]])
+    r = np.concatenate([x[:TRACK_BLOCK_DAYS] for _, _, x in parts] + [parts[-1][2][TRACK_BLOCK_DAYS:]])
+    lon = np.degrees(np.unwrap(np.radians(lon)))             # blocks unwrapped on their own: join them
+    return np.interp(mjd, days, lon), np.interp(mjd, days, r)
 
 
 def series(point: str, mjd: np.ndarray, v_kms: np.ndarray, tracks: dict[str, Series] | None = None) -> Series:
@@ -139,7 +184,8 @@ class Run:
             targets[target] = [{"time": iso(t), "vr": num(a), "vr_p10": num(b), "vr_p90": num(c)}
                                for t, a, b, c in zip(v["t_us"], v["vr"], v["vr_p10"], v["vr_p90"])]
         return {"run_id": self.run_id, "issue_time": iso(self.issue_us), "model_version": self.model_version,
-                "repeated": self.repeated, "inputs": self.inputs, "flags": self.flags, "targets": targets}
+                "repeated": self.repeated, "inputs": self.inputs, "flags": self.flags, "targets": targets,
+                "cmes": self.cmes}
 
     def __rich__(self):
         rows = []
@@ -155,17 +201,20 @@ class Run:
                                  f"{np.nanmean(v['vr'][pick]):.0f}",
                                  f"{np.nanmin(v['vr_p10'][pick]):.0f}–{np.nanmax(v['vr_p90'][pick]):.0f}",
                                  f"{np.nanmax(v['vr'][pick]):.0f}"])
-        inputs = ", ".join(f"{p} to {i['latest'] or '—'}" for p, i in self.inputs.items())
+        inputs = ", ".join(f"{p} to {i['latest'] or '—'}" for p, i in self.inputs.items() if p != "cmes")
+        arrivals = [f"CME {c['id']} ({c['speed']:.0f} km/s at 21.5 R☉ {c['time21_5']}): "
+                    + "; ".join(f"{t} {a['arrival']} ({a['arrival_p10'][5:16]}–{a['arrival_p90'][5:16]})"
+                                if a["hit"] else f"{t} missed" for t, a in c["targets"].items()) for c in self.cmes]
         note = "unchanged inputs: the stored run" if self.repeated else "new run"
         return tables.group(
             tables.table(f"Forecast {self.run_id} issued {iso(self.issue_us)} ({note})",
                          ["Target", "Day", "Mean (km/s)", "p10–p90 (km/s)", "Peak (km/s)"], rows, left=1),
-            f"inputs: {inputs}" + (f"; flags: {', '.join(self.flags)}" if self.flags else ""))
+            f"inputs: {inputs}" + (f"; flags: {', '.join(self.flags)}" if self.flags else ""), *arrivals)
 
 
-def _inputs(found: dict) -> dict:
+def _inputs(found: dict, analyses: list[dict]) -> dict:
     return {point: {"latest": None if latest is None else iso(latest), "hours": int(len(mjd))}
-            for point, (mjd, _, latest) in found.items()}
+            for point, (mjd, _, latest) in found.items()} | {"cmes": [a["id"] for a in analyses]}
 
 
 def _key(inputs: dict) -> str:
@@ -187,7 +236,8 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
     """The forecast from what the archive had received by ``at_us`` (not stored); ``found``: its
     :func:`observations`, if read already; ``tracks``: where vantage points really were (replays)."""
     found = observations(archive, at_us) if found is None else found
-    inputs = _inputs(found)
+    analyses = cmes.recent(archive, at_us)
+    inputs = _inputs(found, analyses)
     if not any(len(mjd) for mjd, _, _ in found.values()):
         raise InputError(f"no observations received by {iso(at_us)}: ingest the station's packets or run a feed "
                          "first, or give a later --at")
@@ -215,8 +265,25 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
             t = us_of_mjd(issue_mjd + np.arange(HORIZON_DAYS, OUTLOOK_DAYS) + 0.5)
             values["earth_outlook"] = {"t_us": t, "vr": outlook, "vr_p10": np.full(len(t), np.nan),
                                        "vr_p90": np.full(len(t), np.nan)}
+    arrivals = []
+    for analysis in analyses:
+        at_targets = {}
+        for target in TARGETS:
+            lon, r = track(target, np.array([issue_mjd]))
+            wind = float(np.nanmean(values[target]["vr"][:72]))        # the ambient wind of the next 3 days
+            at_targets[target] = cmes.arrival(analysis, float(lon[0]), float(r[0]), wind)
+        arrivals.append({"id": analysis["id"], "time21_5": iso(analysis["time21_5_us"]), "speed": analysis["speed"],
+                         "targets": {t: _arrival_json(a) for t, a in at_targets.items()}})
     key = _key(inputs)
-    return Run(run_id(iso(at_us), key), at_us, MODEL_VERSION, inputs, flags, values)
+    return Run(run_id(iso(at_us), key), at_us, MODEL_VERSION, inputs, flags, values, cmes=arrivals)
+
+
+def _arrival_json(a: dict) -> dict:
+    if not a["hit"]:
+        return {"hit": False}
+    return {"hit": True, "arrival": iso(a["arrival_us"]), "arrival_p10": iso(a["arrival_p10_us"]),
+            "arrival_p90": iso(a["arrival_p90_us"]), "arrival_speed_kms": a["arrival_speed_kms"],
+            "speed_error": a["speed_error"]}
 
 
 def latest_run(archive: Archive, at_us: int | None = None) -> tuple[str, str] | None:
@@ -229,11 +296,11 @@ def latest_run(archive: Archive, at_us: int | None = None) -> tuple[str, str] | 
 
 def load(archive: Archive, run: str) -> Run:
     """A stored run by id."""
-    rows = archive.query("SELECT run_id, issue_us, model_version, inputs, flags FROM forecast_runs WHERE run_id = ?",
-                         (run,))
+    rows = archive.query("SELECT run_id, issue_us, model_version, inputs, flags, cmes FROM forecast_runs "
+                         "WHERE run_id = ?", (run,))
     if not rows:
         raise InputError(f"no forecast run {run!r} in the archive")
-    rid, issue_us, model, inputs, flags = rows[0]
+    rid, issue_us, model, inputs, flags, arrivals = rows[0]
     values = {}
     for target, t_us, vr, p10, p90 in archive.query(
             "SELECT target, t_us, vr, vr_p10, vr_p90 FROM forecast_values WHERE run_id = ? ORDER BY target, t_us",
@@ -242,13 +309,13 @@ def load(archive: Archive, run: str) -> Run:
         for name, x in (("t_us", t_us), ("vr", vr), ("vr_p10", p10), ("vr_p90", p90)):
             v[name].append(math.nan if x is None else x)
     arrays = {t: {k: np.array(x, dtype=np.int64 if k == "t_us" else float) for k, x in v.items()} for t, v in values.items()}
-    return Run(rid, int(issue_us), model, json.loads(inputs), json.loads(flags), arrays)
+    return Run(rid, int(issue_us), model, json.loads(inputs), json.loads(flags), arrays, cmes=json.loads(arrivals))
 
 
 def save(archive: Archive, run: Run) -> None:
     with archive.transaction() as cursor:
         archive.insert_rows(cursor, "forecast_runs", [(run.run_id, run.issue_us, run.model_version, _key(run.inputs),
-                                                       json.dumps(run.inputs), json.dumps(run.flags), "[]")])
+                                                       json.dumps(run.inputs), json.dumps(run.flags), json.dumps(run.cmes))])
         rows = []
         for target, v in run.values.items():
             for t, *x in zip(v["t_us"].tolist(), v["vr"], v["vr_p10"], v["vr_p90"]):
@@ -256,12 +323,12 @@ def save(archive: Archive, run: Run) -> None:
         archive.insert_rows(cursor, "forecast_values", rows)
 
 
-def issue(archive: Archive, at_us: int, **options) -> Run:
+def issue(archive: Archive, at_us: int, *, received: Received | None = None, **options) -> Run:
     """Issue (compute and store) the forecast for ``at_us``, unless the inputs are those of the
     latest run issued by then: that run is returned, marked ``repeated``."""
-    found = observations(archive, at_us)
+    found = observations(archive, at_us, received)
     previous = latest_run(archive, at_us)
-    if previous is not None and previous[1] == _key(_inputs(found)):
+    if previous is not None and previous[1] == _key(_inputs(found, cmes.recent(archive, at_us))):
         run = load(archive, previous[0])
         run.repeated = True
         return run

@@ -68,6 +68,7 @@ def replay(archive: Archive, records: dict[str, Series], start_us: int, stop_us:
     arrived = start_us - int(forecaster.HISTORY_DAYS * DAY_US) - 2 * DAY_US    # history before the first issue
     l1 = records["L1"]
     tracks = {"L1": l1, "L4": records["L4"]}      # each replayed spacecraft where it really was
+    received = forecaster.Received()
     l1_us = us_of_mjd(l1.mjd)
     for k, at in enumerate(issues.tolist()):
         # what arrived in (arrived, at]: samples with sample time + latency in that window (hourly blocks whole)
@@ -80,7 +81,7 @@ def replay(archive: Archive, records: dict[str, Series], start_us: int, stop_us:
             feeds.store(archive, source, [feeds.parse_rtsw(document)], at)
         arrived = at
         try:
-            forecaster.issue(archive, at, tracks=tracks)
+            forecaster.issue(archive, at, received=received, tracks=tracks)
         except forecaster.InputError:
             pass                        # nothing received yet: no forecast at this issue time
         if on_issue is not None:

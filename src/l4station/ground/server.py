@@ -13,11 +13,13 @@ HEAD is answered on every GET route.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import math
 import threading
 import time
 from collections import OrderedDict
+from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
@@ -31,6 +33,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from l4station.ground import alerts, hapi, ingest, packets
+from l4station.ground.schedule import Job
 from l4station.ground.store import DAY_US, Archive, ArchiveError, read_only
 
 MAX_INGEST_BYTES = 16 * 1024 * 1024
@@ -42,6 +45,7 @@ MAX_STREAMS = 8              # streamed responses in flight at once (each holds 
 STREAM_WAIT_S = 10.0         # how long a long request waits for a slot before a 503 "retry"
 PANEL_POINTS = 1500          # points per dashboard series (bins of min/max beyond that)
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
+ARRAY_PRODUCTS_RETIRED_UNIX_S = 1_777_593_600    # 2026-05-01T00:00Z: NOAA's array-form solar-wind JSON retired
 
 
 class ChunkCache:
@@ -290,6 +294,7 @@ class Station:
         self.cache = ChunkCache(cache_bytes)
         self.streams = threading.BoundedSemaphore(MAX_STREAMS)   # memory per streamed response times this, at most
         self._local = threading.local()
+        self.jobs: list[Job] = []
 
     def archive(self) -> Archive:
         """This thread's connection to the archive."""
@@ -409,7 +414,11 @@ def swpc(product: str, s: Shared):
     if kind not in ("plasma", "mag") or span not in SPANS_H:
         return JSONResponse({"error": f"unknown product {product!r}: plasma-SPAN or mag-SPAN, "
                                       f"SPAN one of {', '.join(SPANS_H)}"}, status_code=404)
-    return swpc_table(kind, s.recent("plasma" if kind == "plasma" else "mag", SPANS_H[span]))
+    successor = "/json/rtsw/rtsw_wind_1m.json" if kind == "plasma" else "/json/rtsw/rtsw_mag_1m.json"
+    # NOAA retired this array layout on 2026-04-30 (NWS SCN 26-21); kept one release, marked as RFC 9745 asks
+    return JSONResponse(swpc_table(kind, s.recent("plasma" if kind == "plasma" else "mag", SPANS_H[span])),
+                        headers={"Deprecation": f"@{ARRAY_PRODUCTS_RETIRED_UNIX_S}",
+                                 "Link": f'<{successor}>; rel="successor-version"'})
 
 
 # ---- dashboard -----------------------------------------------------------------------------------
@@ -427,6 +436,7 @@ def status_now(s: Shared):
         out["datasets"][name] = {"samples": s.cache.count(s.archive(), name), "cadence_s": p.cadence_s,
                                  "last": hapi.format_time(last) if last else None,
                                  "age_s": (now - last) / 1e6 if last else None}
+    out["jobs"] = {job.name: job.status() for job in s.jobs}
     return out
 
 
@@ -486,6 +496,122 @@ def static(name: str):
     return Response(files("l4station.ground").joinpath(f"dashboard/{name}").read_bytes(), media_type=_STATIC[name])
 
 
+# ---- operational forecasts: NOAA's current object layouts, forecast series, verification, CMEs ----------
+
+forecast_routes = APIRouter()
+RTSW_MAX_HOURS = 168.0
+STATION_SOURCE = "L4STATION"      # the station's name in its RTSW-form products
+
+
+def _rtsw_rows(kind: str, columns: dict[str, np.ndarray]) -> list[dict]:
+    """The station's samples in NOAA's RTSW object layout, newest first, one per minute (mag: the
+    minute's finite means). RTN components are given as such: at L4 there is no GSM frame."""
+    t = columns["t_us"]
+    minute = t // 60_000_000
+    starts = np.flatnonzero(np.diff(np.concatenate([[-1], minute]))) if len(t) else np.zeros(0, int)
+    mean = {k: _finite_means(columns[k], starts) for k in columns if k != "t_us"}
+    times = [hapi.format_time(int(m) * 60_000_000)[:19] for m in minute[starts]]
+
+    def value(x, places):
+        return None if not np.isfinite(x) else round(float(x), places)
+    rows = []
+    for i, tag in enumerate(times):
+        row = {"time_tag": tag, "source": STATION_SOURCE, "active": True}
+        quality = mean["quality"][i]
+        if kind == "wind":
+            row |= {"proton_speed": value(math.sqrt(mean["vr"][i] ** 2 + mean["vt"][i] ** 2 + mean["vn"][i] ** 2), 1),
+                    "proton_density": value(mean["density"][i], 2), "proton_temperature": value(mean["temperature"][i], 0),
+                    "proton_vr_rtn": value(mean["vr"][i], 1), "proton_vt_rtn": value(mean["vt"][i], 1),
+                    "proton_vn_rtn": value(mean["vn"][i], 1)}
+        else:
+            b = math.sqrt(mean["br"][i] ** 2 + mean["bt"][i] ** 2 + mean["bn"][i] ** 2)
+            row |= {"bt": value(b, 2), "br_rtn": value(mean["br"][i], 2), "bt_rtn": value(mean["bt"][i], 2),
+                    "bn_rtn": value(mean["bn"][i], 2)}
+        row["overall_quality"] = None if not np.isfinite(quality) else int(round(quality))
+        rows.append(row)
+    return rows[::-1]
+
+
+@forecast_routes.get("/json/rtsw/{product}.json")
+def rtsw(product: str, s: Shared, hours: str = "24"):
+    kinds = {"rtsw_wind_1m": ("wind", "plasma"), "rtsw_mag_1m": ("mag", "mag")}
+    if product not in kinds:
+        return JSONResponse({"error": f"unknown product {product!r}: rtsw_wind_1m or rtsw_mag_1m"}, status_code=404)
+    hours = hours_parameter("hours", hours, RTSW_MAX_HOURS)
+    if isinstance(hours, JSONResponse):
+        return hours
+    kind, dataset = kinds[product]
+    return _rtsw_rows(kind, s.recent(dataset, hours))
+
+
+@forecast_routes.get("/json/forecast/{target}.json")
+def forecast_series(target: str, s: Shared):
+    from l4station.ground import forecaster
+    if target not in forecaster.TARGETS:
+        return JSONResponse({"error": f"unknown target {target!r}: {', '.join(forecaster.TARGETS)}"}, status_code=404)
+    latest = forecaster.latest_run(s.archive())
+    if latest is None:
+        return []
+    run = forecaster.load(s.archive(), latest[0])
+    values = run.values[target]
+    issue = forecaster.iso(run.issue_us)
+
+    def value(x):
+        return None if not np.isfinite(x) else round(float(x), 1)
+    return [{"time_tag": forecaster.iso(t)[:19], "v_r": value(v), "v_r_p10": value(lo), "v_r_p90": value(hi),
+             "run_id": run.run_id, "issue_time": issue}
+            for t, v, lo, hi in zip(values["t_us"], values["vr"], values["vr_p10"], values["vr_p90"])]
+
+
+@forecast_routes.get("/api/forecast")
+def forecast_latest(s: Shared):
+    from l4station.ground import forecaster
+    latest = forecaster.latest_run(s.archive())
+    return {"run": None} if latest is None else {"run": forecaster.load(s.archive(), latest[0]).to_json()}
+
+
+@forecast_routes.get("/api/verification")
+def verification_scores(s: Shared):
+    from l4station.ground import verification
+    return verification.verify(s.archive()).to_json()
+
+
+@forecast_routes.post("/api/cme")
+async def cme_analysis(request: Request, s: Shared):
+    from l4station.errors import InputError
+    from l4station.ground import cmes
+    refusal = _refuse_writer(request, s)
+    if refusal is not None:
+        return refusal
+    try:
+        analysis = await request.json()
+    except ValueError:
+        return JSONResponse({"error": "the body is not JSON: send a DONKI-style CME analysis object"}, status_code=400)
+    try:
+        identifier, new = await run_in_threadpool(lambda: cmes.add(s.archive(), analysis, int(time.time() * 1e6)))
+    except InputError as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    return JSONResponse({"id": identifier, "new": new}, status_code=201 if new else 200)
+
+
+@forecast_routes.get("/api/cme")
+def cme_list(s: Shared):
+    from l4station.ground import cmes
+    rows = cmes.recent(s.archive(), int(time.time() * 1e6))
+    return {"cmes": [r | {"time21_5": hapi.format_time(r.pop("time21_5_us"))} for r in rows]}
+
+
+def _refuse_writer(request: Request, s: Station) -> JSONResponse | None:
+    """Why a write request is refused (no token configured, or the wrong one), or None."""
+    if not s.token:
+        return JSONResponse({"error": "writing is disabled: start the server with --token-file, "
+                                      "L4STATION_TOKEN or --token"}, status_code=403)
+    if not bearer_matches(request.headers.get("authorization", ""), s.token):
+        return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    return None
+
+
 # ---- the write path ------------------------------------------------------------------------------
 
 ingest_routes = APIRouter()
@@ -493,12 +619,9 @@ ingest_routes = APIRouter()
 
 @ingest_routes.post("/api/ingest")
 async def ingest_endpoint(request: Request, s: Shared):
-    if not s.token:
-        return JSONResponse({"error": "ingest is disabled: start the server with --token-file, "
-                                      "L4STATION_TOKEN or --token"}, status_code=403)
-    if not bearer_matches(request.headers.get("authorization", ""), s.token):
-        return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+    refusal = _refuse_writer(request, s)
+    if refusal is not None:
+        return refusal
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_INGEST_BYTES):
         return JSONResponse({"error": f"body larger than {MAX_INGEST_BYTES} bytes: send smaller batches"},
@@ -546,16 +669,26 @@ async def _cors_and_errors(request: Request, call_next):
     return response
 
 
-def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 ** 20) -> FastAPI:
-    """The server over the archive at ``url``; ``token`` enables the ingest endpoint.
+def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 ** 20,
+               jobs: list[Job] = ()) -> FastAPI:
+    """The server over the archive at ``url``; ``token`` enables the write endpoints (ingest, CME
+    analyses); ``jobs`` (feeds, the forecaster) run on their schedules while it serves.
 
     Reads go through a cache of (dataset, UTC day) column chunks of at most ``cache_bytes``
     (default 64 MiB); HAPI data go out day by day, so memory does not grow with the archive or
     the span requested (about ``cache_bytes`` plus a few days of the densest dataset per
     request in flight)."""
-    app = FastAPI(title="l4station operations", docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(_):
+        tasks = [asyncio.create_task(job.forever()) for job in jobs]
+        yield
+        for task in tasks:
+            task.cancel()
+
+    app = FastAPI(title="l4station operations", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.station = Station(url, token=token, cache_bytes=cache_bytes)
-    for routes in (hapi_routes, product_routes, dashboard_routes, ingest_routes):
+    app.state.station.jobs = list(jobs)
+    for routes in (hapi_routes, product_routes, dashboard_routes, forecast_routes, ingest_routes):
         app.include_router(routes)
     app.add_exception_handler(hapi.HapiError, _hapi_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,112 @@
+"""The operational products a forecaster's tools read: NOAA's current RTSW object layout for the
+station's own data (NWS Service Change Notice 26-21), the retired array products marked as
+deprecated (RFC 9745), an Enlil-style forecast series, CME analyses in DONKI's form, and the
+jobs the server runs beside serving."""
+import json
+import math
+
+import numpy as np
+import pytest
+from astropy.time import Time
+from fastapi.testclient import TestClient
+
+from l4station.constants import AU_KM
+from l4station.ground import cmes, forecaster, ingest, replay, schedule
+from l4station.ground.server import create_app
+from l4station.ground.store import Archive
+from l4station.heliosphere import cme as cme_model
+from l4station.heliosphere import insitu
+from l4station.heliosphere.solarwind import R_SUN_KM
+
+TOKEN = "s3cret-token"
+ANALYSIS = {"time21_5": "2008-08-04T12:00Z", "latitude": 0.0, "longitude": 0.0, "halfAngle": 45.0, "speed": 1000.0,
+            "type": "C", "associatedCMEID": "2008-08-04T11:30:00-CME-001"}
+
+
+def _us(iso: str) -> int:
+    return int(round(Time(iso, scale="utc").unix * 1e6))
+
+
+@pytest.fixture(scope="module")
+def ops(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('ops') / 'ops.db'}"
+    with Archive(url) as archive:
+        replay.replay(archive, insitu.packaged(), _us("2008-08-01"), _us("2008-08-04T06:00"))
+    return url
+
+
+def test_station_data_in_the_rtsw_object_layout(ops, two_days, tmp_path):
+    url = f"sqlite:///{tmp_path / 'station.db'}"
+    with Archive(url) as archive:
+        ingest.ingest_bytes(archive, two_days.data, source="test")
+        plasma = archive.columns("plasma", 0, 2 ** 62)
+    client = TestClient(create_app(url))
+    wind = client.get("/json/rtsw/rtsw_wind_1m.json?hours=2").json()
+    assert len(wind) == 120 and wind[0]["time_tag"] > wind[-1]["time_tag"]            # newest first
+    newest = wind[0]
+    assert newest["source"] == "L4STATION" and newest["active"] is True and newest["overall_quality"] == 0
+    speed = math.sqrt(plasma["vr"][-1] ** 2 + plasma["vt"][-1] ** 2 + plasma["vn"][-1] ** 2)
+    assert newest["proton_speed"] == pytest.approx(speed, abs=0.051)
+    mag = client.get("/json/rtsw/rtsw_mag_1m.json?hours=1").json()
+    assert len(mag) == 60
+    # bt in NOAA's layout is the field's magnitude, not our tangential component
+    assert mag[0]["bt"] == pytest.approx(math.sqrt(mag[0]["br_rtn"] ** 2 + mag[0]["bt_rtn"] ** 2 + mag[0]["bn_rtn"] ** 2),
+                                         abs=0.02)
+    old = client.get("/products/solar-wind/plasma-1-day.json")
+    assert old.headers["deprecation"] == "@1777593600"                               # 2026-05-01T00:00Z
+    assert 'rel="successor-version"' in old.headers["link"]
+    assert client.get("/json/rtsw/rtsw_kp.json").status_code == 404
+    assert client.get("/json/rtsw/rtsw_wind_1m.json?hours=9999").status_code == 400
+
+
+def test_cme_analysis_through_the_api_reaches_the_next_forecast(ops):
+    client = TestClient(create_app(ops, token=TOKEN))
+    assert client.post("/api/cme", json=ANALYSIS).status_code == 401
+    bad = client.post("/api/cme", json=ANALYSIS | {"halfAngle": 120}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert bad.status_code == 400 and "halfAngle" in bad.json()["error"]
+    with Archive(ops) as archive:                      # received in time for the issue (the API stamps "now")
+        identifier, new = cmes.add(archive, ANALYSIS, _us("2008-08-04T13:00"))
+        assert new and identifier == ANALYSIS["associatedCMEID"]
+        assert cmes.add(archive, ANALYSIS | {"speed": 3000.0}, _us("2008-08-04T14:00")) == (identifier, False)
+        run = forecaster.issue(archive, _us("2008-08-04T18:00"))
+    earth = run.to_json()["cmes"][0]["targets"]["earth"]
+    assert earth["hit"]
+    # the drag-based model alone, apex at 1 au in the forecast's wind: within the ensemble's spread
+    wind = float(np.mean(run.values["earth"]["vr"][:72]))
+    t_s, _ = cme_model.arrival(1000.0, wind, r_target_km=0.985 * AU_KM, r0_km=21.5 * R_SUN_KM)
+    expected = _us("2008-08-04T12:00") + t_s * 1e6
+    assert _us(earth["arrival_p10"]) - 6 * 3.6e9 < expected < _us(earth["arrival_p90"]) + 6 * 3.6e9
+    series = client.get("/json/forecast/earth.json").json()
+    assert len(series) == 168 and series[0]["run_id"] == run.run_id and series[0]["issue_time"] == "2008-08-04T18:00:00Z"
+    assert client.get("/json/forecast/venus.json").status_code == 404
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("speed", -5, "speed must be a number in (0, 5000]"), ("latitude", 91, "latitude"),
+    ("type", "XX", "type must be one of S, C, O, R, ER"), ("time21_5", "soon", "not an ISO UTC time"),
+    ("longitude", float("nan"), "longitude"), ("speed", True, "speed"),
+])
+def test_impossible_cme_analyses_are_refused_naming_the_field(field, value, message):
+    with pytest.raises(cmes.InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
+                       .replace("]", r"\]")):
+        cmes.check(ANALYSIS | {field: value})
+
+
+def test_a_failing_job_is_counted_and_the_server_keeps_serving(ops, tmp_path):
+    def broken():
+        raise RuntimeError("the feed's server is down\nsecond line")
+    job = schedule.Job("feed:broken", 60.0, broken)
+    job.run_once()
+    job.run_once()
+    assert job.status()["failures"] == 2 and job.status()["message"] == "the feed's server is down"
+    with TestClient(create_app(ops, jobs=[job])) as client:
+        status = client.get("/api/status").json()
+        assert status["jobs"]["feed:broken"]["last_ok"] is False
+        assert client.get("/hapi/catalog").status_code == 200
+
+
+def test_the_scheduled_forecaster_issues_from_what_arrived(ops, tmp_path):
+    jobs = schedule.operations_jobs(ops, [], feed_every_s=60.0, forecast_every_s=600.0)
+    assert [j.name for j in jobs] == ["forecast"]
+    jobs[0].run_once()            # "now" is years after the replayed data: refused in one line, not raised
+    assert jobs[0].last_ok is False and "no observations received by" in jobs[0].message
