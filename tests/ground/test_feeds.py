@@ -27,7 +27,7 @@ def _omni_hour(day_of_year: int, hour: int) -> float:
 def test_rtsw_sample_parses_with_everything_planted_counted():
     rows = feeds.parse_rtsw(WIND.read_text())
     assert rows.kind == "wind" and len(rows.t_us) == 720                   # 360 minutes x 2 spacecraft
-    assert rows.counts == {"rows": 721, "malformed": 0, "fill": 2, "out_of_range": 0, "out_of_order": 2,
+    assert rows.counts == {"rows": 721, "malformed": 0, "fill": 2, "out_of_range": 0, "bad_flag": 0, "out_of_order": 2,
                            "repeated": 1, "switches": 1, "suspect": 2, "error": 2}
     assert set(rows.spacecraft) == {"SOLAR1", "IMAP"}                       # whatever the fleet is called
     first = rows.t_us == rows.t_us.min()
@@ -53,11 +53,36 @@ def test_feed_is_idempotent_and_never_alters_a_stored_row(archive_url):
         assert kept[0] == (0, 0) and kept[-1] == (0, 1)                       # flags kept, the switch at 03:00
 
 
+def test_a_late_value_fills_a_missing_one_and_never_replaces_a_stored_one(archive_url):
+    """A minute first sent as fill (NOAA may fill it in later) takes the value when it comes;
+    a value stored once is kept whatever comes after."""
+    source = feeds.parse_source("rtsw:late.json")
+
+    def send(speed, quality, received):
+        row = {"time_tag": "2026-05-01T00:00:00", "source": "SOLAR1", "active": True, "proton_speed": speed,
+               "proton_density": 5.0, "overall_quality": quality}
+        return feeds.store(archive, source, [feeds.parse_rtsw(json.dumps([row]))], received)["stored"]
+    with Archive(archive_url) as archive:
+        assert send(-9999, 0, 1) == 1 and send(450.0, 0, 2) == 1 and send(999.0, 0, 3) == 0
+        assert archive.query("SELECT speed, quality, received_us FROM feed_wind") == [(450.0, 0, 1)]
+
+
+@pytest.mark.parametrize("flag, stored", [(0, 0), (2, 2), (2.0, 2), ("2", 2), ("1", 1), (" 0 ", 0), ("x", None),
+                                          (3, None), (-1, None), (1.5, None), (None, None)])
+def test_quality_flags_are_read_in_any_sensible_spelling(flag, stored):
+    row = {"time_tag": "2026-05-01T00:00:00", "source": "ACE", "active": "false", "proton_speed": 400.0,
+           "overall_quality": flag}
+    rows = feeds.parse_rtsw(json.dumps([row]))
+    assert rows.quality == [stored] and rows.active == [0]
+    assert rows.counts["bad_flag"] == (stored is None and flag is not None)
+
+
 @pytest.mark.parametrize("text, message", [
     ("{not json", "not JSON"),
     ('[["time_tag", "speed"], ["2026-05-01 00:00:00.000", "400"]]', "neither RTSW wind"),
     ('{"time_tag": "x"}', "expected a JSON array"),
     ('[{"time_tag": "2026-05-01T00:00:00", "source": "ACE", "kp": 3}]', "neither RTSW wind"),
+    ("[" * 100_000, "nested too deeply"),
 ])
 def test_bad_documents_are_one_line(text, message):
     with pytest.raises(feeds.FeedError, match=message):
@@ -87,6 +112,23 @@ def test_whatever_a_source_sends_is_parsed_or_refused_in_one_line(rows, tmp_path
     assert sum(parsed.counts[k] for k in ("malformed", "repeated")) + len(parsed.t_us) == len(rows)
 
 
+@pytest.mark.parametrize("tag, expected_us", [
+    ("2026-05-01T05:00:00+05:00", 1_777_593_600_000_000), ("2026-05-01T00:00:00Z", 1_777_593_600_000_000),
+    ("2026-05-01 00:00:00.000", 1_777_593_600_000_000), ("99999999-01-01T00:00", None), ("1800-01-01T00:00", None),
+    ("2100-01-01T00:00:00", None), ("2026-02-30T00:00", None)])
+def test_time_tags_in_utc_and_only_plausible_ones(tag, expected_us):
+    rows = feeds.parse_rtsw(json.dumps([{"time_tag": tag, "source": "ACE", "proton_speed": 400.0}]))
+    assert rows.t_us.tolist() == ([] if expected_us is None else [expected_us])
+    assert rows.counts["malformed"] == (expected_us is None)
+
+
+def test_odd_values_are_counted_not_raised():
+    rows = [{"time_tag": "2026-05-01T00:00:00", "source": "ACE", "proton_speed": 10 ** 400},
+            {"time_tag": "2026-05-01T00:01:00", "source": "\ud800", "proton_speed": 400.0}]
+    parsed = feeds.parse_rtsw(json.dumps(rows))
+    assert parsed.counts["out_of_range"] == 1 and parsed.counts["malformed"] == 1
+
+
 def test_hapi_feed_with_hapiclient_stores_what_the_server_holds(live_server, tmp_path, capsys):
     """Our own server on loopback as the HAPI source, read by hapiclient."""
     base, station_url = live_server
@@ -111,6 +153,8 @@ def test_hapi_feed_with_hapiclient_stores_what_the_server_holds(live_server, tmp
     (["feed", "hapi:http://127.0.0.1:9/hapi"], "neither rtsw"),
     (["feed", "rtsw:/no/such/file.json"], "cannot read /no/such/file.json"),
     (["feed", "rtsw:http://127.0.0.1:9/rtsw_wind_1m.json"], "cannot reach"),
+    (["feed", "rtsw:http://[::1/x.json"], "bad URL"),
+    (["feed", "rtsw:http://127.0.0.1:9/a b.json"], "cannot reach"),
     (["feed", f"rtsw:{WIND}", "--point", "L4"], "L1 or L5"),
     (["feed", f"rtsw:{WIND}", "--every", "0s"], "not a duration"),
 ])
@@ -119,3 +163,59 @@ def test_bad_sources_exit_2_in_one_line(args, message, tmp_path, capsys):
         main([*args, "--db", f"sqlite:///{tmp_path / 'a.db'}"])
     err = capsys.readouterr().err
     assert done.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_hapi_feed_without_a_window_reads_what_the_server_holds(live_server, tmp_path, capsys):
+    """No --start/--stop: the last 7 days up to the server's stopDate, clamped to its startDate."""
+    base, station_url = live_server
+    target = f"sqlite:///{tmp_path / 'feeds.db'}"
+    with pytest.raises(SystemExit) as done:
+        main(["feed", f"hapi:{base}/hapi#plasma", "--db", target, "--json"])
+    assert done.value.code == 0
+    with Archive(station_url) as station:
+        held = station.extent("plasma")
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["stored"] == 48 * 60 and summary["latest"] == feeds._iso(held[1])
+
+
+@pytest.fixture
+def fake_hapi(tmp_path):
+    """A loopback HTTP server answering /hapi/info with whatever the test gives (and a catalog)."""
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "hapi").mkdir()
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def answer(info):
+        (tmp_path / "hapi" / "info").write_text(json.dumps(info))
+        (tmp_path / "hapi" / "catalog").write_text(json.dumps({"HAPI": "3.3", "status": {"code": 1200},
+                                                               "catalog": [{"id": "OMNI_HRO2_1MIN"}]}))
+        return f"http://127.0.0.1:{server.server_address[1]}/hapi"
+    yield answer
+    server.shutdown()
+
+
+@pytest.mark.parametrize("info, message", [
+    ({"HAPI": "3.3", "status": {"code": 1200}, "parameters": "speed"}, "parameters must be a list"),
+    ({"HAPI": "3.3", "status": {"code": 1200}, "parameters": [{"type": "double"}]}, "parameters must be a list"),
+    ({"HAPI": "3.3", "status": {"code": 1200}, "parameters": [{"name": "Time", "type": "isotime"},
+                                                              {"name": "flow_speed", "type": "double"}]},
+     "lacks startDate or stopDate"),
+    ({"HAPI": "3.3", "status": {"code": 1200}, "startDate": "yesterday", "stopDate": "2026-01-02Z",
+      "parameters": [{"name": "Time", "type": "isotime"}, {"name": "flow_speed", "type": "double"}]}, "not a HAPI time"),
+    ({"HAPI": "3.3", "status": {"code": 1200}, "startDate": "2026-001Z", "stopDate": "2026-002Z",
+      "parameters": [{"name": "Time", "type": "isotime"}, {"name": "kp", "type": "double"}]}, "no solar-wind parameter"),
+])
+def test_broken_hapi_servers_are_one_line(fake_hapi, info, message, tmp_path, capsys):
+    server = fake_hapi(info)
+    with pytest.raises(SystemExit) as done:
+        main(["feed", f"hapi:{server}#OMNI_HRO2_1MIN", "--db", f"sqlite:///{tmp_path / 'a.db'}"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and message in err and len(err.strip().splitlines()) == 1, err

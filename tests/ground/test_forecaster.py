@@ -90,3 +90,77 @@ def test_issue_and_replay_refuse_bad_input_in_one_line(tmp_path, capsys):
             main(args)
         err = capsys.readouterr().err
         assert done.value.code == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)
+
+
+def _station_only(tmp_path, speeds_kms, name="station.db"):
+    """An archive holding 30 days of the station's 1-minute plasma packets at the given speeds, in turn."""
+    from l4station.ground import ingest, packets
+    url = f"sqlite:///{tmp_path / name}"
+    t_us = _us("2026-10-01") + np.arange(30 * 1440) * 60_000_000
+    v = np.resize(np.asarray(speeds_kms, dtype=float), len(t_us))
+    n = len(t_us)
+    values = {"density": np.full(n, 5.0), "vr": v, "vt": np.zeros(n), "vn": np.zeros(n),
+              "temperature": np.full(n, 1e5), "quality": np.zeros(n)}
+    stream = packets.encode(packets.dictionary()["plasma"], t_us, np.arange(n) % packets.SEQUENCE_MODULO, values)
+    with Archive(url) as archive:
+        ingest.ingest_bytes(archive, stream.tobytes(), source="test", received_us=_us("2026-10-31"))
+    return url
+
+
+@pytest.mark.parametrize("speeds", [[0.0], [-100.0], [3276.7], [5.0, 450.0]])
+def test_unphysical_station_speeds_never_reach_the_model(tmp_path, speeds):
+    url = _station_only(tmp_path, speeds)
+    with Archive(url) as archive:
+        if all(v < 100 or v >= 3000 for v in speeds):
+            with pytest.raises(InputError, match="no observations received"):
+                forecaster.compute(archive, _us("2026-10-31"))
+        else:
+            run = forecaster.compute(archive, _us("2026-10-31"))
+            assert np.allclose(run.values["earth"]["vr"], 450.0, atol=60.0)   # steady 450 km/s wind, accelerated profile
+
+
+def test_issues_a_second_apart_are_two_runs_of_168_hours(tmp_path):
+    url = _station_only(tmp_path, [400.0])
+    with Archive(url) as archive:
+        late = forecaster.issue(archive, _us("2026-10-31T12:00:50"))
+        early = forecaster.issue(archive, _us("2026-10-31T12:00:10"))
+        assert late.run_id != early.run_id
+        for run in (late, early):
+            assert len(forecaster.load(archive, run.run_id).values["earth"]["t_us"]) == 168
+
+
+def test_verify_on_an_archive_without_runs_or_l1(tmp_path, capsys):
+    url = _station_only(tmp_path, [400.0])
+    with pytest.raises(SystemExit) as done:
+        main(["verify", "--db", url, "--json"])
+    assert done.value.code == 0 and json.loads(capsys.readouterr().out)["runs"] == 0
+
+
+def test_a_forecast_from_the_future_and_a_foreign_database_are_refused(tmp_path, capsys):
+    import sqlite3
+    foreign = tmp_path / "users.db"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE users (name TEXT)")
+    for args, message in ((["issue", "--db", f"sqlite:///{foreign}"], "not an l4station archive"),
+                          (["feed", f"rtsw:{tmp_path}", "--db", f"sqlite:///{foreign}"], "not an l4station archive"),
+                          (["issue", "--db", f"sqlite:///{foreign}", "--at", "2999-01-01"], "in the future")):
+        with pytest.raises(SystemExit) as done:
+            main(args)
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)
+    with sqlite3.connect(foreign) as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["users"]      # untouched
+
+
+def test_replay_json_has_the_documented_fields(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["replay", "--start", "2008-08-01", "--stop", "2008-08-03", "--every", "12h", "--json"])
+    assert done.value.code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["runs"], doc["target"], doc["start"], doc["stop"]) == (5, "earth", "2008-08-01T00:00:00Z",
+                                                                       "2008-08-03T00:00:00Z")
+    assert [x["lead_days"] for x in doc["by_lead"]] == list(range(1, 8))
+    assert {"n", "mae_kms", "rmse_kms", "skill_vs_persistence", "skill_vs_recurrence"} <= set(doc["by_lead"][0])
+    assert [set(x) for x in doc["persistence_by_lead"]] == [{"lead_days", "mae_kms"}] * 7
+    for who in ("model", "persistence"):
+        assert {"pod", "far", "ts", "bias", "timing_mae_h"} <= set(doc["events"][who])

@@ -98,7 +98,12 @@ def issue(db: DbOption = "sqlite:///l4station.db",
     from l4station.cli.operations import _archive, _writing
     from l4station.ground import forecaster
 
+    import time
+
     at_us = instant_us(at, "--at")
+    if at_us > time.time() * 1e6 + 60e6:
+        raise UserFacingError(f"--at {at} is in the future: a forecast issues from what has been received, "
+                              "so give a time up to now")
     _archive(db, create=False).close()                 # an archive must exist: nothing to forecast from otherwise
     with _writing(db) as archive:
         run = forecaster.issue(archive, at_us)
@@ -133,7 +138,7 @@ def replay(data: DataOption = None,
     solar_wind = records(data)
     first, last = (min(s.mjd[0] for s in solar_wind.values() if len(s.mjd)),
                    max(s.mjd[-1] for s in solar_wind.values() if len(s.mjd)))
-    from l4station.ground.forecaster import mjd_of_us
+    from l4station.ground.forecaster import iso, mjd_of_us
     if mjd_of_us(stop_us) < first or mjd_of_us(start_us) > last:
         raise UserFacingError(f"the data cover MJD {first:.0f}-{last:.0f} ({'--data' if data else 'the packaged files'}): "
                               "give --start/--stop inside them")
@@ -147,6 +152,7 @@ def replay(data: DataOption = None,
                                         on_issue=lambda f: bar.update(task, completed=f))
             result = verification.verify(archive, start_us=start_us, stop_us=stop_us + 1,
                                          tracks={"L4": solar_wind["L4"]})
+    result |= {"start": iso(start_us), "stop": iso(stop_us)}          # the window asked for
     emit(result, json_output)
 
 

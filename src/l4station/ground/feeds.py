@@ -16,9 +16,11 @@ Two kinds of source:
 
 Rows are keyed by (source, spacecraft, sample time) and inserted only when new: a feed adds
 rows, it never alters or deletes one. Each row keeps its quality flag, whether its spacecraft
-was the active one, the vantage point and when the archive received it. What a source sends
-wrong is counted and logged, never stored: malformed rows, fill, values outside physical
-bounds; rows out of time order, repeats and switches of the active spacecraft are counted too.
+was the active one, the vantage point and when the archive received it. A value a row lacks
+(fill, or outside physical bounds) is stored as missing, and a later row with the same key
+may supply it (a minute NOAA fills in late); a stored value is never replaced. Malformed rows
+are counted and skipped; flags that are not flags, rows out of time order, repeats and
+switches of the active spacecraft are counted too.
 
 >>> rows = parse_rtsw('[{"time_tag": "2026-05-01T00:01:00", "source": "SOLAR1", "active": true,'
 ...                   ' "proton_speed": 412.5, "proton_density": -9999, "overall_quality": 0}]')
@@ -28,13 +30,17 @@ bounds; rows out of time order, repeats and switches of the active spacecraft ar
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
+import logging
 import math
 import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -79,18 +85,32 @@ class Rows:
 
 
 def _empty_counts() -> dict[str, int]:
-    return {"rows": 0, "malformed": 0, "fill": 0, "out_of_range": 0, "out_of_order": 0, "repeated": 0,
-            "switches": 0, "suspect": 0, "error": 0}
+    return {"rows": 0, "malformed": 0, "fill": 0, "out_of_range": 0, "bad_flag": 0, "out_of_order": 0,
+            "repeated": 0, "switches": 0, "suspect": 0, "error": 0}
+
+
+EARLIEST_US = -386_380_800_000_000      # 1957-10-04 (Sputnik 1): nothing observed the solar wind before
+LATEST_US = 4_102_444_800_000_000       # 2100-01-01
 
 
 def _time_us(text) -> int:
-    """Unix microseconds of an ISO UTC time tag (``2026-05-01T00:01:00``, ``...00.000``, ``...Z``)."""
-    if not isinstance(text, str) or len(text) < 16:
+    """Unix microseconds of an ISO time tag (``2026-05-01T00:01:00``, ``...00.000``, ``...Z``, an
+    offset such as ``+05:00``; no offset means UTC), between 1957-10-04 and 2100."""
+    if not isinstance(text, str) or not 16 <= len(text) <= 40:
         raise ValueError(text)
-    stamp = np.datetime64(text.strip().removesuffix("Z").replace(" ", "T"), "us")
-    if np.isnat(stamp):
+    try:
+        stamp = datetime.fromisoformat(text.strip().replace(" ", "T"))
+    except ValueError:
+        raise ValueError(text) from None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+    t_us = (stamp - EPOCH) // timedelta(microseconds=1)
+    if not EARLIEST_US <= t_us < LATEST_US:
         raise ValueError(text)
-    return int(stamp.astype(np.int64))
+    return t_us
+
+
+EPOCH = datetime(1970, 1, 1)
 
 
 def _number(value, bounds: tuple[float, float], counts: dict[str, int]) -> float:
@@ -102,7 +122,7 @@ def _number(value, bounds: tuple[float, float], counts: dict[str, int]) -> float
         return math.nan
     try:
         x = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         counts["out_of_range"] += 1
         return math.nan
     if x == RTSW_FILL:
@@ -114,11 +134,22 @@ def _number(value, bounds: tuple[float, float], counts: dict[str, int]) -> float
     return x
 
 
-def _flag(value) -> int | None:
+def _flag(value, counts: dict[str, int]) -> int | None:
+    """A quality (0, 1, 2) or active (true/false) flag: integers, integral numbers and their text
+    are read; anything else is None and counted (the forecaster takes rows with known flags only)."""
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, str):
+        value = {"true": 1, "false": 0}.get(value.strip().lower(), value.strip())
+        try:
+            value = int(value)
+        except ValueError:
+            pass
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int) and 0 <= value <= 2:
         return value
+    counts["bad_flag"] += value is not None
     return None
 
 
@@ -126,6 +157,8 @@ def parse_rtsw(text: str | bytes) -> Rows:
     """Rows of an RTSW wind or mag document (kind told by its fields), time-sorted."""
     try:
         document = json.loads(text)
+    except RecursionError:
+        raise FeedError("not an RTSW file: JSON nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise FeedError(f"not JSON ({str(error).splitlines()[0]}): an RTSW file is a JSON array of objects") from None
     if not isinstance(document, list):
@@ -150,17 +183,18 @@ def parse_rtsw(text: str | bytes) -> Rows:
         except ValueError:
             counts["malformed"] += 1
             continue
-        if not isinstance(spacecraft, str) or not spacecraft.strip() or len(spacecraft) > 32:
+        if not isinstance(spacecraft, str) or not spacecraft.strip() or len(spacecraft) > 32 \
+                or not spacecraft.isprintable() or not spacecraft.isascii():
             counts["malformed"] += 1
             continue
         if spacecraft in last and t_us >= last[spacecraft]:
             counts["out_of_order"] += 1           # newest first is the layout
         last[spacecraft] = t_us
-        quality = _flag(row.get("overall_quality"))
+        quality = _flag(row.get("overall_quality"), counts)
         counts["suspect"] += quality == 1
         counts["error"] += quality == 2
         kept.append((t_us, spacecraft.strip(), [_number(row.get(name), bounds, counts) for name, bounds in columns.values()],
-                     quality, _flag(row.get("active"))))
+                     quality, _flag(row.get("active"), counts)))
     return _rows(kind, kept, counts)
 
 
@@ -187,9 +221,11 @@ def read_location(location: str, timeout_s: float = TIMEOUT_S) -> bytes:
                 return response.read()
         except urllib.error.HTTPError as error:
             raise FeedError(f"{location} answered HTTP {error.code} {error.reason}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
+        except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as error:
             reason = getattr(error, "reason", error)
             raise FeedError(f"cannot reach {location}: {reason}") from None
+        except ValueError as error:          # a malformed URL: an unclosed IPv6 bracket, ...
+            raise FeedError(f"bad URL {location!r}: {error}") from None
     try:
         return Path(location).read_bytes()
     except OSError as error:
@@ -210,11 +246,16 @@ def rtsw_locations(location: str) -> list[str]:
 def _quiet_hapiclient():
     """hapiclient prints some failures to stdout and replaces sys.excepthook: keep both ours."""
     hook = sys.excepthook
+    connection_log = logging.getLogger("urllib3")
+    level = connection_log.level
+    connection_log.setLevel(logging.ERROR)          # its retry warnings are not ours to print
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+            warnings.simplefilter("ignore")           # numpy's warnings on a malformed CSV body
             yield
     finally:
         sys.excepthook = hook
+        connection_log.setLevel(level)
 
 
 def _hapi_failure(error: Exception, what: str) -> FeedError:
@@ -232,8 +273,19 @@ def hapi_info(server: str, dataset: str) -> dict:
             raise _hapi_failure(error, f"cannot read /info of {dataset} from {server}") from None
 
 
-def recognise(parameters: list[dict]) -> dict[str, dict]:
+def _fill(parameter: dict) -> float | None:
+    """A parameter's fill value as a number (None if it has none or it is not a number)."""
+    try:
+        return float(parameter.get("fill"))
+    except (TypeError, ValueError):
+        return None
+
+
+def recognise(parameters) -> dict[str, dict]:
     """Archive column -> the HAPI parameter (its /info entry) that holds it, by name."""
+    if not isinstance(parameters, list) or not all(isinstance(p, dict) and isinstance(p.get("name"), str)
+                                                    for p in parameters):
+        raise FeedError("not a HAPI /info response: parameters must be a list of objects with a name")
     by_name = {p["name"]: p for p in parameters[1:] if p.get("type") == "double" and not p.get("size")}
     found = {}
     for column, names in HAPI_NAMES.items():
@@ -241,6 +293,30 @@ def recognise(parameters: list[dict]) -> dict[str, dict]:
         if match is not None:
             found[column] = match
     return found
+
+
+def _info_time(info: dict, *keys: str) -> int | None:
+    """The first of ``keys`` present in an /info response, as Unix us (HAPI's restricted ISO 8601)."""
+    from l4station.ground import hapi as hapi_format
+    for key in keys:
+        if info.get(key):
+            try:
+                return hapi_format.parse_time(str(info[key]), 1400)
+            except hapi_format.HapiError:
+                raise FeedError(f"/info's {key} {info[key]!r} is not a HAPI time") from None
+    return None
+
+
+def _hapi_time_us(tag: str) -> int:
+    """A HAPI time (calendar or day-of-year form) as Unix us, within the years _time_us allows."""
+    from l4station.ground import hapi as hapi_format
+    try:
+        t_us = hapi_format.parse_time(tag.strip(), 1400)
+    except hapi_format.HapiError:
+        raise ValueError(tag) from None
+    if not EARLIEST_US <= t_us < LATEST_US:
+        raise ValueError(tag)
+    return t_us
 
 
 def parse_hapi(data: np.ndarray, chosen: dict[str, dict], spacecraft: str) -> list[Rows]:
@@ -254,12 +330,16 @@ def parse_hapi(data: np.ndarray, chosen: dict[str, dict], spacecraft: str) -> li
         counts = _empty_counts()
         counts["rows"] = len(times)
         kept = []
+        last = None
         for i, tag in enumerate(times):
             try:
-                t_us = _time_us(tag)
+                t_us = _hapi_time_us(tag)
             except ValueError:
                 counts["malformed"] += 1
                 continue
+            if last is not None and t_us <= last:
+                counts["out_of_order"] += 1           # HAPI rows come in time order
+            last = t_us
             values = []
             for column, (_, bounds) in columns.items():
                 p = mine.get(column)
@@ -267,8 +347,8 @@ def parse_hapi(data: np.ndarray, chosen: dict[str, dict], spacecraft: str) -> li
                     values.append(math.nan)
                     continue
                 x = float(data[p["name"]][i])
-                fill = p.get("fill")
-                if (fill not in (None, "") and (x == float(fill) or math.isnan(float(fill)) and math.isnan(x))):
+                fill = _fill(p)
+                if fill is not None and (x == fill or math.isnan(fill) and math.isnan(x)):
                     counts["fill"] += 1
                     values.append(math.nan)
                 else:
@@ -283,13 +363,19 @@ def read_hapi(server: str, dataset: str, start_us: int | None, stop_us: int | No
     from hapiclient import hapi
 
     info = hapi_info(server, dataset)
-    chosen = recognise(info.get("parameters", []))
+    if not isinstance(info, dict):
+        raise FeedError(f"{server} did not answer /info for {dataset} with a HAPI info object")
+    chosen = recognise(info.get("parameters"))
     if not chosen:
         raise FeedError(f"{dataset} at {server} has no solar-wind parameter this feed knows "
                         f"(speed as {'/'.join(HAPI_NAMES['speed'])}, ...)")
-    last = _time_us(str(info.get("sampleStopDate") or info.get("stopDate")))
-    stop = stop_us if stop_us is not None else last
-    start = start_us if start_us is not None else stop - 7 * 86_400_000_000
+    first = _info_time(info, "startDate")
+    last = _info_time(info, "stopDate")
+    if first is None or last is None:
+        raise FeedError(f"/info of {dataset} lacks startDate or stopDate: not a HAPI server")
+    newest = _info_time(info, "sampleStopDate", "stopDate")
+    stop = min(stop_us if stop_us is not None else newest, last)          # inside what the server holds
+    start = max(start_us if start_us is not None else stop - 7 * 86_400_000_000, first)
     if start >= stop:
         return [_rows(kind, [], _empty_counts()) for kind in KINDS if any(c in chosen for c in KINDS[kind])]
     wanted = {p["name"] for p in chosen.values()}
@@ -320,7 +406,9 @@ class Source:
 
     @property
     def name(self) -> str:
-        return "rtsw" if self.kind == "rtsw" else f"hapi:{self.location}#{self.dataset}"
+        """The source's key in the archive: where it reads from, and the point if not L1."""
+        where = f"rtsw:{self.location}" if self.kind == "rtsw" else f"hapi:{self.location}#{self.dataset}"
+        return where if self.point == "L1" else f"{where}@{self.point}"
 
 
 def parse_source(text: str, point: str = "L1") -> Source:
@@ -368,7 +456,7 @@ def store(archive: Archive, source: Source, parts: list[Rows], received_us: int)
                 (source.name, sc, int(t), source.point, *vals, q, a, received_us, batch)
                 for sc, t, *vals, q, a in zip(rows.spacecraft, rows.t_us.tolist(), *values, rows.quality, rows.active)])
             if len(rows.t_us):
-                latest = max(latest or 0, int(rows.t_us[-1]))
+                latest = int(rows.t_us[-1]) if latest is None else max(latest, int(rows.t_us[-1]))
         summary = {"source": source.name, "point": source.point, "stored": stored, "counts": counts,
                    "latest": None if latest is None else _iso(latest)}
         archive.finish_batch(cursor, batch, summary)

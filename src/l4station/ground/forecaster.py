@@ -17,7 +17,7 @@ model version and the latest data time of each input; a run whose inputs are unc
 the last run is returned, not repeated.
 
 >>> run_id("2026-05-01T12:00:00Z", "3fa2c1d09e")
-'20260501T1200Z-3fa2c1d0'
+'20260501T120000Z-3fa2c1d0'
 """
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ MODEL_VERSION = f"l4station {version('l4station')}: corotation assimilation + up
 
 
 def run_id(issue_iso: str, key: str) -> str:
-    """A run's id: its issue time to the minute and the start of its inputs' digest."""
-    return issue_iso[:16].replace("-", "").replace(":", "") + "Z-" + key[:8]
+    """A run's id: its issue time to the second and the start of its inputs' digest."""
+    return issue_iso[:19].replace("-", "").replace(":", "") + "Z-" + key[:8]
 
 
 def mjd_of_us(t_us) -> np.ndarray:
@@ -68,12 +68,13 @@ def iso(t_us: int) -> str:
 
 # ---- inputs ------------------------------------------------------------------------------------
 
+SPEED_BOUNDS_KMS = (100.0, 2999.0)     # solar wind; the model's stability limit is 3000 km/s
 POINT_QUERIES = {   # vantage point -> its good samples (t_us, km/s, received_us) from batches after ? up to ?
     "L4": "SELECT t_us, vr, received_us FROM plasma WHERE batch > ? AND batch <= ? AND t_us >= ? "
-          "AND vr IS NOT NULL AND (quality IS NULL OR quality <= 1)",
+          f"AND vr BETWEEN {SPEED_BOUNDS_KMS[0]} AND {SPEED_BOUNDS_KMS[1]} AND quality <= 1",
     **{point: "SELECT t_us, speed, received_us FROM feed_wind WHERE batch > ? AND batch <= ? AND t_us >= ? "
-              f"AND point = '{point}' AND speed IS NOT NULL AND (quality IS NULL OR quality = 0) "
-              "AND (active IS NULL OR active = 1)" for point in ("L1", "L5")},
+              f"AND point = '{point}' AND speed BETWEEN {SPEED_BOUNDS_KMS[0]} AND {SPEED_BOUNDS_KMS[1]} "
+              "AND quality = 0 AND active = 1" for point in ("L1", "L5")},
 }
 
 
@@ -245,11 +246,14 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
     issue_mjd = float(mjd_of_us(at_us))
     samples = [corotation.backmap(series(p, mjd, v, tracks)) for p, (mjd, v, _) in found.items() if len(mjd)]
     central, sigma, coverage = corotation.boundary_map(samples, issue_mjd, min_coverage=0.0)
+    if coverage == 0.0:
+        raise InputError(f"no observation received by {iso(at_us)} left the Sun within the last "
+                         f"{HISTORY_DAYS:.0f} days: nothing to forecast from")
     if coverage < 0.5:
         flags.append("partial_coverage")
     rng = np.random.default_rng(seed)
     maps = np.vstack([central, central + sigma * _smooth_noise(rng, members, len(central))])
-    maps = np.clip(maps, 150.0, None)
+    maps = np.clip(maps, 150.0, 2500.0)            # members stay physical and inside the model's limit
     hours = np.arange(HORIZON_DAYS * 24) / 24 + 1 / 24                 # 1 h .. 7 d after issue
     valid_mjd = issue_mjd + hours
     values = {}
@@ -312,15 +316,19 @@ def load(archive: Archive, run: str) -> Run:
     return Run(rid, int(issue_us), model, json.loads(inputs), json.loads(flags), arrays, cmes=json.loads(arrivals))
 
 
-def save(archive: Archive, run: Run) -> None:
+def save(archive: Archive, run: Run) -> bool:
+    """Store a run with its values; False (nothing written) if a run of that id is stored already."""
     with archive.transaction() as cursor:
-        archive.insert_rows(cursor, "forecast_runs", [(run.run_id, run.issue_us, run.model_version, _key(run.inputs),
-                                                       json.dumps(run.inputs), json.dumps(run.flags), json.dumps(run.cmes))])
+        row = (run.run_id, run.issue_us, run.model_version, _key(run.inputs), json.dumps(run.inputs),
+               json.dumps(run.flags), json.dumps(run.cmes))
+        if not archive.insert_rows(cursor, "forecast_runs", [row]):
+            return False
         rows = []
         for target, v in run.values.items():
             for t, *x in zip(v["t_us"].tolist(), v["vr"], v["vr_p10"], v["vr_p90"]):
                 rows.append((run.run_id, target, t, *(None if not np.isfinite(y) else float(y) for y in x)))
         archive.insert_rows(cursor, "forecast_values", rows)
+    return True
 
 
 def issue(archive: Archive, at_us: int, *, received: Received | None = None, **options) -> Run:
@@ -333,5 +341,7 @@ def issue(archive: Archive, at_us: int, *, received: Received | None = None, **o
         run.repeated = True
         return run
     run = compute(archive, at_us, found=found, **options)
-    save(archive, run)
+    if not save(archive, run):        # the same second, the same inputs: the run stored already
+        run = load(archive, run.run_id)
+        run.repeated = True
     return run

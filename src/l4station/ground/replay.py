@@ -34,7 +34,7 @@ def _minutes(hour_us: np.ndarray, minutes: int = 60) -> np.ndarray:
 def station_packets(series: Series, start_us: int, stop_us: int) -> bytes:
     """The station's plasma packets for the hours of ``series`` in [start, stop) with a speed."""
     hour_us = us_of_mjd(series.mjd)
-    keep = (hour_us >= start_us) & (hour_us < stop_us) & np.isfinite(series.v_kms)
+    keep = (hour_us >= start_us) & (hour_us < stop_us) & (series.v_kms >= 100.0) & (series.v_kms < 3000.0)
     if not keep.any():
         return b""
     t_us = _minutes(hour_us[keep])

@@ -87,6 +87,8 @@ OTHER_TABLES: dict[str, list[tuple[str, str]]] = {
 }
 OTHER_KEYS = {"feed_wind": FEED_KEY, "feed_mag": FEED_KEY, "cmes": ["id"], "forecast_runs": ["run_id"],
               "forecast_values": ["run_id", "target", "t_us"]}
+COMPLETABLE = {"feed_wind": ["speed", "density", "temperature", "quality", "active"],
+               "feed_mag": ["bt", "bx_gsm", "by_gsm", "bz_gsm", "quality", "active"]}
 OTHER_INDEXES = {"forecast_runs_issue": "forecast_runs (issue_us)", "forecast_runs_inputs": "forecast_runs (inputs_key)",
                  "feed_wind_received": "feed_wind (received_us)", "feed_wind_time": "feed_wind (t_us)"}
 
@@ -232,6 +234,9 @@ class Archive:
         """Refuse a database whose tables of our names lack our columns (it is something else)."""
         if self.dialect == "sqlite":
             held = {row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if held and "batches" not in held:
+                raise ArchiveError(f"{self.path} is not an l4station archive: it holds other tables "
+                                   f"({', '.join(sorted(held)[:3])}{', ...' if len(held) > 3 else ''}); give another --db")
             columns = {name: {row[1] for row in self.query(f"PRAGMA table_info('{name}')")}
                        for name in _columns() if name in held}
         else:
@@ -359,13 +364,21 @@ class Archive:
         return added
 
     def insert_rows(self, cursor, table: str, rows: list[tuple]) -> int:
-        """Insert whole rows (every column of ``table`` in order) unless their key is stored already:
-        a stored row is never altered. Returns the number of rows added."""
+        """Insert whole rows (every column of ``table`` in order) unless their key is stored already;
+        a stored value is never altered (feed rows may have missing values supplied). Returns the
+        number of rows added or completed."""
         if not rows:
             return 0
         names = [column for column, _ in OTHER_TABLES[table]]
-        statement = (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
-                     "ON CONFLICT DO NOTHING")
+        statement = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        if table in COMPLETABLE:      # a missing value may be supplied later; a stored one stays
+            key, missing = OTHER_KEYS[table], COMPLETABLE[table]
+            statement += (f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+                          + ", ".join(f"{c} = COALESCE({table}.{c}, excluded.{c})" for c in missing)
+                          + " WHERE " + " OR ".join(f"({table}.{c} IS NULL AND excluded.{c} IS NOT NULL)"
+                                                    for c in missing))
+        else:
+            statement += "ON CONFLICT DO NOTHING"
         if self.dialect == "sqlite":
             before = self.connection.total_changes
             cursor.executemany(statement, rows)

@@ -61,6 +61,8 @@ def _at(mjd: np.ndarray, v: np.ndarray, when) -> np.ndarray:
 def event_starts(mjd: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Start times (MJD) of high-speed-stream events in an hourly series (see the module's definition)."""
     mjd, v = np.asarray(mjd, dtype=float), np.asarray(v, dtype=float)
+    if len(v) == 0:
+        return np.zeros(0)
     window = int(round(HSS_WINDOW_DAYS * 24))
     padded = np.r_[np.full(window, np.nan), v]
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
@@ -124,6 +126,9 @@ class Verification(dict):
 
     def to_json(self) -> dict:
         return dict(self)
+
+    def __or__(self, other: dict) -> "Verification":
+        return Verification(dict(self) | other)
 
     def __rich__(self):
         def cell(x, spec):
@@ -192,5 +197,7 @@ def verify(archive: Archive, *, start_us: int | None = None, stop_us: int | None
         return None if mjd is None else str(np.datetime64(int(round((mjd - 40587.0) * 86400)), "s")) + "Z"
     return Verification(target="earth", runs=runs, start=when(issue.min() if runs else None),
                         stop=when(issue.max() if runs else None), by_lead=by_lead, last_30_days=recent,
+                        persistence_by_lead=[{"lead_days": s["lead_days"], "mae_kms": s["persistence_mae_kms"]}
+                                             for s in by_lead],
                         events={"observed": len(observed), "model": contingency(observed, predicted),
                                 "persistence": contingency(observed, persistence)})

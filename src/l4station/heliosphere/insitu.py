@@ -19,6 +19,7 @@ observer measured nothing:
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,9 @@ def _load(path: Path, columns: int, skip: int) -> np.ndarray:
     if not path.is_file():
         raise ValueError(f"{path}: no such file; --data needs a folder laid out like shared/data/solarwind")
     try:
-        table = np.loadtxt(path, skiprows=skip, ndmin=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)        # an empty file: refused just below
+            table = np.loadtxt(path, skiprows=skip, ndmin=2)
     except ValueError as exc:
         raise ValueError(f"{path}: not a table of {columns} numbers per row ({exc})") from None
     if table.shape[1] != columns:
