@@ -2,7 +2,6 @@
 station's own data (NWS Service Change Notice 26-21), the retired array products marked as
 deprecated (RFC 9745), an Enlil-style forecast series, CME analyses in DONKI's form, and the
 jobs the server runs beside serving."""
-import json
 import math
 
 import numpy as np
