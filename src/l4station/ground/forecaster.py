@@ -32,7 +32,7 @@ import numpy as np
 
 from l4station import tables
 from l4station.errors import InputError
-from l4station.ground import cmes
+from l4station.ground import cmes, watches
 from l4station.ground.store import Archive
 from l4station.heliosphere import corotation
 from l4station.heliosphere.insitu import Series
@@ -175,6 +175,7 @@ class Run:
     values: dict[str, dict[str, np.ndarray]]          # target -> t_us, vr, vr_p10, vr_p90
     repeated: bool = False
     cmes: list = field(default_factory=list)
+    messages: list = field(default_factory=list)        # watches and warnings this issue sent
 
     def to_json(self) -> dict:
         def num(x):
@@ -186,7 +187,7 @@ class Run:
                                for t, a, b, c in zip(v["t_us"], v["vr"], v["vr_p10"], v["vr_p90"])]
         return {"run_id": self.run_id, "issue_time": iso(self.issue_us), "model_version": self.model_version,
                 "repeated": self.repeated, "inputs": self.inputs, "flags": self.flags, "targets": targets,
-                "cmes": self.cmes}
+                "cmes": self.cmes, "messages": self.messages}
 
     def __rich__(self):
         rows = []
@@ -210,7 +211,8 @@ class Run:
         return tables.group(
             tables.table(f"Forecast {self.run_id} issued {iso(self.issue_us)} ({note})",
                          ["Target", "Day", "Mean (km/s)", "p10–p90 (km/s)", "Peak (km/s)"], rows, left=1),
-            f"inputs: {inputs}" + (f"; flags: {', '.join(self.flags)}" if self.flags else ""), *arrivals)
+            f"inputs: {inputs}" + (f"; flags: {', '.join(self.flags)}" if self.flags else ""), *arrivals,
+            *(f"sent {m['product_id']} serial {m['serial']} ({m['status']})" for m in self.messages))
 
 
 def _inputs(found: dict, analyses: list[dict]) -> dict:
@@ -344,4 +346,6 @@ def issue(archive: Archive, at_us: int, *, received: Received | None = None, **o
     if not save(archive, run):        # the same second, the same inputs: the run stored already
         run = load(archive, run.run_id)
         run.repeated = True
+        return run
+    run.messages = watches.update(archive, at_us, watches.predicted(run) + watches.shocks(archive, at_us))
     return run

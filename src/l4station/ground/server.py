@@ -563,6 +563,15 @@ def forecast_series(target: str, s: Shared):
             for t, v, lo, hi in zip(values["t_us"], values["vr"], values["vr_p10"], values["vr_p90"])]
 
 
+@forecast_routes.get("/json/alerts.json")
+def watch_messages(s: Shared, hours: str = "168"):
+    from l4station.ground import watches
+    hours = hours_parameter("hours", hours, MAX_ALERT_HOURS)
+    if isinstance(hours, JSONResponse):
+        return hours
+    return watches.recent(s.archive(), hours, int(time.time() * 1e6))
+
+
 @forecast_routes.get("/api/forecast")
 def forecast_latest(s: Shared):
     from l4station.ground import forecaster

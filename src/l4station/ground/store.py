@@ -82,11 +82,15 @@ OTHER_TABLES: dict[str, list[tuple[str, str]]] = {
     "forecast_runs": [("run_id", "TEXT NOT NULL"), ("issue_us", "BIGINT NOT NULL"), ("model_version", "TEXT NOT NULL"),
                       ("inputs_key", "TEXT NOT NULL"), ("inputs", "TEXT NOT NULL"), ("flags", "TEXT NOT NULL"),
                       ("cmes", "TEXT NOT NULL")],
+    # watches and warnings in SWPC's message form
+    "watches": [("serial", "BIGINT NOT NULL"), ("product_id", "TEXT NOT NULL"), ("key", "TEXT NOT NULL"),
+                ("issue_us", "BIGINT NOT NULL"), ("start_us", "BIGINT NOT NULL"), ("stop_us", "BIGINT NOT NULL"),
+                ("status", "TEXT NOT NULL"), ("refers", "BIGINT"), ("message", "TEXT NOT NULL")],
     "forecast_values": [("run_id", "TEXT NOT NULL"), ("target", "TEXT NOT NULL"), ("t_us", "BIGINT NOT NULL"),
                         ("vr", "DOUBLE PRECISION"), ("vr_p10", "DOUBLE PRECISION"), ("vr_p90", "DOUBLE PRECISION")],
 }
 OTHER_KEYS = {"feed_wind": FEED_KEY, "feed_mag": FEED_KEY, "cmes": ["id"], "forecast_runs": ["run_id"],
-              "forecast_values": ["run_id", "target", "t_us"]}
+              "forecast_values": ["run_id", "target", "t_us"], "watches": ["serial"]}
 COMPLETABLE = {"feed_wind": ["speed", "density", "temperature", "quality", "active"],
                "feed_mag": ["bt", "bx_gsm", "by_gsm", "bz_gsm", "quality", "active"]}
 OTHER_INDEXES = {"forecast_runs_issue": "forecast_runs (issue_us)", "forecast_runs_inputs": "forecast_runs (inputs_key)",
