@@ -3,6 +3,7 @@ has a server (``L4STATION_TEST_POSTGRES``, started by .ci/services.sh), each tes
 database."""
 import os
 import uuid
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -93,31 +94,40 @@ def run_server():
         process.stderr.close()
 
 
-@pytest.fixture
-def live_server(archive_url, two_days):
-    """Our server on loopback (in a thread) over an archive holding two simulated days:
-    (base URL, archive URL)."""
+@contextmanager
+def serving(archive_url: str, **options):
+    """Our server on loopback, in a thread, over the archive at ``archive_url``: its base URL."""
+    import socket
     import threading
     import time
 
     import uvicorn
 
-    from l4station.ground import ingest
     from l4station.ground.server import create_app
-    from l4station.ground.store import Archive
-    with Archive(archive_url) as archive:
-        ingest.ingest_bytes(archive, two_days.data, source="test")
-    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(archive_url, token="t0ken"), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(archive_url, **options), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 20
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", archive_url
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def live_server(archive_url, two_days):
+    """Our server on loopback (in a thread) over an archive holding two simulated days:
+    (base URL, archive URL)."""
+    from l4station.ground import ingest
+    from l4station.ground.store import Archive
+    with Archive(archive_url) as archive:
+        ingest.ingest_bytes(archive, two_days.data, source="test")
+    with serving(archive_url, token="t0ken") as base:
+        yield base, archive_url

@@ -109,3 +109,25 @@ def test_the_scheduled_forecaster_issues_from_what_arrived(ops, tmp_path):
     assert [j.name for j in jobs] == ["forecast"]
     jobs[0].run_once()            # "now" is years after the replayed data: refused in one line, not raised
     assert jobs[0].last_ok is False and "no observations received by" in jobs[0].message
+
+
+def test_forecast_datasets_over_hapi_read_by_hapiclient(ops, tmp_path):
+    """The community's client reads the latest run at each target and every run's daily means
+    from our server on loopback; what it reads is what the archive stores."""
+    from hapiclient import hapi as hapi_client
+
+    from conftest import serving
+    with Archive(ops) as archive:
+        run = forecaster.load(archive, forecaster.latest_run(archive)[0])
+    with serving(ops) as base:
+        for fmt in ("csv", "binary"):
+            data, meta = hapi_client(f"{base}/hapi", "forecast_mars", "vr,vr_p90,issue_time", "2008-08-04T00:00:00Z",
+                                     "2008-08-13T00:00:00Z", format=fmt, logging=False, usecache=False, cache=False,
+                                     cachedir=str(tmp_path))
+            assert [p["type"] for p in meta["parameters"]] == ["isotime", "double", "double", "isotime"]
+            assert len(data) == 168
+            assert np.allclose(data["vr"], run.values["mars"]["vr"], atol=0.051)       # CSV keeps 0.1 km/s
+            assert {t.decode()[:19] for t in data["issue_time"]} == {forecaster.iso(run.issue_us)[:19]}
+        runs, _ = hapi_client(f"{base}/hapi", "forecast_runs", "vr_lead1,vr_lead7", "2008-08-01T00:00:00Z",
+                              "2008-08-04T12:00:00Z", logging=False, usecache=False, cache=False, cachedir=str(tmp_path))
+    assert len(runs) == 14 and np.all((runs["vr_lead1"] > 250) & (runs["vr_lead1"] < 800))  # 6-hourly, 1-4 Aug

@@ -164,3 +164,13 @@ def test_replay_json_has_the_documented_fields(capsys):
     assert [set(x) for x in doc["persistence_by_lead"]] == [{"lead_days", "mae_kms"}] * 7
     for who in ("model", "persistence"):
         assert {"pod", "far", "ts", "bias", "timing_mae_h"} <= set(doc["events"][who])
+
+
+def test_issues_inside_the_held_back_window_make_no_forecast_and_do_not_stop_a_replay(tmp_path):
+    """2009-06-01 to 2010-02-28 is absent from the shared data: issues there have nothing that
+    left the Sun within 1.5 rotations, and the replay goes on to the data after it."""
+    with Archive(f"sqlite:///{tmp_path / 'gap.db'}") as archive:
+        replay.replay(archive, insitu.packaged(), _us("2009-07-20"), _us("2009-07-22"), every_us=24 * 3_600_000_000)
+        assert archive.query("SELECT COUNT(*) FROM forecast_runs")[0][0] == 0
+        with pytest.raises(InputError, match="no observation"):
+            forecaster.compute(archive, _us("2009-07-22"))

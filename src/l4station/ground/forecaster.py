@@ -349,3 +349,27 @@ def issue(archive: Archive, at_us: int, *, received: Received | None = None, **o
         return run
     run.messages = watches.update(archive, at_us, watches.predicted(run) + watches.shocks(archive, at_us))
     return run
+
+
+def hapi_columns(archive: Archive, dataset: str) -> dict[str, np.ndarray]:
+    """Columns of a forecast HAPI dataset (see :func:`l4station.ground.hapi.datasets`): the latest
+    run at a target (``forecast_earth``, ...), or every run's daily Earth means (``forecast_runs``)."""
+    if dataset == "forecast_runs":
+        rows = archive.query(f"SELECT r.issue_us, (v.t_us - r.issue_us - 1) / {DAY_US}, AVG(v.vr) FROM forecast_runs r "
+                             "JOIN forecast_values v ON v.run_id = r.run_id WHERE v.target = 'earth' "
+                             "GROUP BY r.run_id, r.issue_us, 2 ORDER BY r.issue_us, r.run_id, 2")
+        issues = sorted({int(r[0]) for r in rows})
+        out = {"t_us": np.array(issues, dtype=np.int64)} | {f"vr_lead{k}": np.full(len(issues), np.nan)
+                                                            for k in range(1, HORIZON_DAYS + 1)}
+        index = {t: i for i, t in enumerate(issues)}
+        for issue_us, day, mean in rows:
+            if 0 <= int(day) < HORIZON_DAYS and mean is not None:
+                out[f"vr_lead{int(day) + 1}"][index[int(issue_us)]] = mean
+        return out
+    latest = latest_run(archive)
+    if latest is None:
+        return {"t_us": np.zeros(0, np.int64)} | {k: np.zeros(0) for k in ("vr", "vr_p10", "vr_p90", "issue_time")}
+    run = load(archive, latest[0])
+    v = run.values[dataset.removeprefix("forecast_")]
+    return {"t_us": v["t_us"], "vr": v["vr"], "vr_p10": v["vr_p10"], "vr_p90": v["vr_p90"],
+            "issue_time": np.full(len(v["t_us"]), float(run.issue_us))}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 
 import numba
 import numpy as np
@@ -110,6 +111,37 @@ class Request:
     header: bool = False
 
 
+TIME_DECIMALS = -2                # a column of times (Unix us as float64, exact to 2**53 us): written as isotime
+
+
+def _forecast_field(name: str, description: str) -> packets.Field:
+    if name == "issue_time":
+        return packets.Field(name, "int", 64, "time", (0.0, 1.0), "UTC", description)
+    return packets.Field(name, "int", 16, "linear", (0.0, 0.1), "km/s", description)
+
+
+FORECAST_TARGETS = {"earth": "Earth", "moon": "the Moon", "mars": "Mars"}
+
+
+@cache
+def datasets() -> dict[str, packets.PacketType]:
+    """Every HAPI dataset: the station's packet types, the latest forecast at each target
+    (``forecast_earth``, ...: hourly, valid-time ordered) and ``forecast_runs`` (every run's
+    daily mean Earth speed per lead day, by issue time, for verification)."""
+    out = dict(packets.dictionary())
+    for target, title in FORECAST_TARGETS.items():
+        out[f"forecast_{target}"] = packets.PacketType(
+            f"forecast_{target}", 0, 3600.0, f"Solar-wind speed forecast at {title}, latest run", (
+                _forecast_field("vr", "radial speed, ensemble central member"),
+                _forecast_field("vr_p10", "radial speed, 10th percentile of the ensemble"),
+                _forecast_field("vr_p90", "radial speed, 90th percentile of the ensemble"),
+                _forecast_field("issue_time", "issue time of the run")))
+    out["forecast_runs"] = packets.PacketType(
+        "forecast_runs", 0, 3600.0, "Every forecast run at Earth, daily means by lead", tuple(
+            _forecast_field(f"vr_lead{k}", f"mean radial speed at Earth over lead day {k}") for k in range(1, 8)))
+    return out
+
+
 def _one(query: dict[str, str], new: str, old: str) -> str | None:
     if new in query and old in query:
         raise HapiError(1400, f"give {new} or the deprecated {old}, not both")
@@ -123,9 +155,9 @@ def _dataset_and_parameters(query: dict[str, str], allowed: set[str]) -> tuple[p
     name = _one(query, "dataset", "id")
     if not name:
         raise HapiError(1400, "the dataset request parameter is required")
-    dataset = packets.dictionary().get(name)
+    dataset = datasets().get(name)
     if dataset is None:
-        raise HapiError(1406, f"{name!r}; the catalog lists {', '.join(packets.dictionary())}")
+        raise HapiError(1406, f"{name!r}; the catalog lists {', '.join(datasets())}")
     names = [f.name for f in dataset.fields]
     wanted = [p for p in (query.get("parameters") or "").split(",") if p]
     bad = [p for p in wanted if p not in names and p != "Time"]
@@ -186,7 +218,9 @@ def info(dataset: packets.PacketType, parameters: list[str], extent: tuple[int, 
         "maxRequestDuration": f"P{MAX_REQUEST_DAYS}D",
         "description": dataset.description,
         "parameters": [{"name": "Time", "type": "isotime", "units": "UTC", "fill": None, "length": TIME_LENGTH}]
-        + [{"name": f.name, "type": "double", "units": f.units or None, "fill": FILL_TEXT,
+        + [{"name": f.name, "type": "isotime", "units": "UTC", "fill": None, "length": TIME_LENGTH,
+            "description": f.description} if f.calibration == "time" else
+           {"name": f.name, "type": "double", "units": f.units or None, "fill": FILL_TEXT,
             "description": f.description} for f in fields],
     }
 
@@ -307,14 +341,20 @@ def _csv(t_us, values, decimals, fill):
         pos = _write_time(out, pos, t_us[i])
         for j in range(m):
             out[pos] = COMMA
-            pos = _write_number(out, pos + 1, values[i, j], decimals[j], fill)
+            if decimals[j] == TIME_DECIMALS:
+                pos = _write_time(out, pos + 1, np.int64(values[i, j]))
+            else:
+                pos = _write_number(out, pos + 1, values[i, j], decimals[j], fill)
         out[pos] = NEWLINE
         pos += 1
     return out[:pos]
 
 
 def decimals_of(field: packets.Field) -> int:
-    """Places that show a linear field's resolution; -1 (scientific) for log-scaled fields."""
+    """Places that show a linear field's resolution; -1 (scientific) for log-scaled fields;
+    TIME_DECIMALS for a column of times."""
+    if field.calibration == "time":
+        return TIME_DECIMALS
     return int(max(0, np.ceil(-np.log10(field.coeffs[1])))) if field.calibration == "linear" else -1
 
 
@@ -328,17 +368,22 @@ def csv_rows(request: Request, columns: dict[str, np.ndarray]) -> bytes:
 
 def binary_rows(request: Request, columns: dict[str, np.ndarray]) -> bytes:
     """Records of 24 ASCII time bytes then little-endian doubles (spec 3.7.4.2)."""
-    dtype = np.dtype([("Time", "S24")] + [(p, "<f8") for p in request.parameters])
+    times = {p for p in request.parameters if request.dataset.field(p).calibration == "time"}
+    dtype = np.dtype([("Time", "S24")] + [(p, "S24" if p in times else "<f8") for p in request.parameters])
     records = np.empty(len(columns["t_us"]), dtype=dtype)
     records["Time"] = _time_text(columns["t_us"]).view("S24").ravel()
     for p in request.parameters:
-        records[p] = np.where(np.isnan(columns[p]), FILL, columns[p])
+        records[p] = _time_text(columns[p].astype(np.int64)).view("S24").ravel() if p in times else \
+            np.where(np.isnan(columns[p]), FILL, columns[p])
     return records.tobytes()
 
 
 def _json_data(request: Request, columns: dict[str, np.ndarray]) -> list[list]:
-    times = _time_text(columns["t_us"]).view("S24").ravel().astype(str).tolist()
-    rows = [times] + [np.where(np.isnan(columns[p]), FILL, columns[p]).tolist() for p in request.parameters]
+    def text(t_us):
+        return _time_text(np.asarray(t_us).astype(np.int64)).view("S24").ravel().astype(str).tolist()
+    rows = [text(columns["t_us"])] + [text(columns[p]) if request.dataset.field(p).calibration == "time"
+                                      else np.where(np.isnan(columns[p]), FILL, columns[p]).tolist()
+                                      for p in request.parameters]
     return list(map(list, zip(*rows)))
 
 

@@ -346,7 +346,7 @@ hapi_routes = APIRouter()
 @hapi_routes.get("/hapi", response_class=HTMLResponse)
 def landing():
     items = "".join(f"<li><a href='/hapi/info?dataset={n}'>{n}</a>: {p.description}</li>"
-                    for n, p in packets.dictionary().items())
+                    for n, p in hapi.datasets().items())
     return ("<!doctype html><title>l4station HAPI server</title><h1>l4station HAPI server</h1>"
             f"<p>HAPI {hapi.VERSION}: <a href='/hapi/about'>about</a>, <a href='/hapi/capabilities'>capabilities</a>, "
             f"<a href='/hapi/catalog'>catalog</a>.</p><ul>{items}</ul>")
@@ -367,23 +367,44 @@ def capabilities():
 
 @hapi_routes.get("/hapi/catalog")
 def catalog():
-    return hapi.status() | {"catalog": [{"id": n, "title": p.description} for n, p in packets.dictionary().items()]}
+    return hapi.status() | {"catalog": [{"id": n, "title": p.description} for n, p in hapi.datasets().items()]}
+
+
+def _forecast_columns(s: Station, name: str) -> dict[str, np.ndarray] | None:
+    """A forecast dataset's columns (small: read whole), or None for the station's datasets."""
+    if name in packets.dictionary() or name not in hapi.datasets():
+        return None
+    from l4station.ground import forecaster
+    return forecaster.hapi_columns(s.archive(), name)
+
+
+def _extent(s: Station, name: str, columns: dict[str, np.ndarray] | None) -> tuple[int, int] | None:
+    if columns is None:
+        return s.extent(name) if name in packets.dictionary() else None
+    return (int(columns["t_us"][0]), int(columns["t_us"][-1])) if len(columns["t_us"]) else None
 
 
 @hapi_routes.get("/hapi/info")
 def info(request: Request, s: Shared):
     r = hapi.info_request(query(request))
-    return hapi.info(r.dataset, r.parameters, s.extent(r.dataset.name))
+    return hapi.info(r.dataset, r.parameters, _extent(s, r.dataset.name, _forecast_columns(s, r.dataset.name)))
 
 
 @hapi_routes.get("/hapi/data")
 def data(request: Request, s: Shared):
     q = query(request)
     name = q.get("dataset", q.get("id"))
-    extent = s.extent(name) if name in packets.dictionary() else None
+    forecast = _forecast_columns(s, name)
+    extent = _extent(s, name, forecast)
     r = hapi.data_request(q, hapi.extent_dates(extent) if extent else None)
-    code = 1200 if s.archive().has_samples(r.dataset.name, r.start_us, r.stop_us) else 1201
-    body = hapi.stream(r, s.day_chunks(r), extent, code)
+    if forecast is None:
+        code = 1200 if s.archive().has_samples(r.dataset.name, r.start_us, r.stop_us) else 1201
+        chunks = s.day_chunks(r)
+    else:
+        columns = _slice({k: forecast[k] for k in ["t_us", *r.parameters]}, r.start_us, r.stop_us)
+        code = 1200 if len(columns["t_us"]) else 1201
+        chunks = [columns]
+    body = hapi.stream(r, chunks, extent, code)
     media = {"csv": "text/csv", "binary": "application/octet-stream", "json": "application/json"}[r.format]
     headers = {} if r.format == "json" else {"X-HAPI-Status": str(code)}
     if r.stop_us - r.start_us <= WHOLE_RESPONSE_DAYS * DAY_US:    # short: at once, with its length

@@ -151,7 +151,7 @@ def boundary_map(samples: list[BoundarySamples], issue_mjd: float, *, n_lon: int
     sigma = np.full(n_lon, math.sqrt(error.sigma0_kms ** 2 + error.sigma_s_kms ** 2))
     sigma[seen] = 1.0 / np.sqrt(weight[seen])
     coverage = float(seen.mean())
-    if coverage < min_coverage:
+    if coverage == 0.0 or coverage < min_coverage:
         return np.full(n_lon, np.nan), sigma, coverage
     return np.interp(cells, cells[seen], value[seen] / weight[seen], period=n_lon), sigma, coverage
 
