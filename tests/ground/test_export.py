@@ -33,6 +33,18 @@ def test_daily_cdf_passes_istp_checks_and_reads_back(archive, tmp_path):
     assert cdf.varattsget("vr")["UNITS"] == "km/s" and cdf.varattsget("vr")["DEPEND_0"] == "Epoch"
 
 
+def test_every_daily_cdf_passes_spacepy_istp_checks(archive, tmp_path):
+    """SpacePy's ISTP checker (spacepy.pycdf.istp.FileChecks.all, the SPDF ISTP guidelines) finds
+    no problem in any file; cdflib's own checks missed the TT2000 FILLVAL it once found."""
+    from spacepy import pycdf
+    from spacepy.pycdf import istp
+
+    for path in export.export_day(archive, "2026-11-21", tmp_path, "cdf"):
+        with pycdf.CDF(str(path)) as cdf:
+            assert istp.FileChecks.all(cdf) == [], path.name
+            assert cdf["Epoch"].attrs.type("FILLVAL") == pycdf.const.CDF_TIME_TT2000.value
+
+
 def test_daily_netcdf_reads_back(archive, tmp_path):
     path = export.export_day(archive, "2026-11-21", tmp_path, "netcdf")[1]
     ds = xr.open_dataset(path)

@@ -31,6 +31,7 @@ from l4station.ground.store import Archive
 
 DAY_US = 86_400_000_000
 CDF_FILL = -1.0e31
+TT2000_FILL = np.int64(-2 ** 63)    # ISTP: the fill of CDF_TIME_TT2000, 9999-12-31T23:59:59.999999999
 
 
 def _dataset(name: str, columns: dict[str, np.ndarray], day: np.datetime64) -> xr.Dataset:
@@ -41,7 +42,7 @@ def _dataset(name: str, columns: dict[str, np.ndarray], day: np.datetime64) -> x
     ds = xr.Dataset(coords={"Epoch": ("Epoch", epoch, {
         "CATDESC": "Sample time, UTC", "FIELDNAM": "Epoch", "VAR_TYPE": "support_data", "UNITS": "ns",
         "TIME_BASE": "J2000", "TIME_SCALE": "Terrestrial Time", "REFERENCE_POSITION": "Rotating Earth Geoid",
-        "LABLAXIS": "Epoch", "FORMAT": "a32", "FILLVAL": np.datetime64("NaT"), "DISPLAY_TYPE": "time_series",
+        "LABLAXIS": "Epoch", "FORMAT": "a32", "FILLVAL": TT2000_FILL, "DISPLAY_TYPE": "time_series",
         "VALIDMIN": np.datetime64("1990-01-01T00:00:00", "ns"), "VALIDMAX": np.datetime64("2100-01-01T00:00:00", "ns"),
         "SCALETYP": "linear", "MONOTON": "INCREASE"})})
     for f in ptype.fields:
