@@ -109,12 +109,12 @@ def test_other_methods_on_hapi_get_a_hapi_405(served, method, route):
     assert response.status_code == 405 and response.headers["allow"] == "GET, HEAD"
     body = response.json()
     assert body["HAPI"] == "3.3" and body["status"]["code"] == 1400
-    assert body["status"]["message"] == f"Bad request - user input error: method {method} not allowed; " \
+    assert body["status"]["message"] == f"HAPI error 1400: Bad request - user input error: method {method} not allowed; " \
                                         "HAPI is read with GET, HEAD"
 
 
 GET_ROUTES = {
-    "/hapi": "/hapi", "/hapi/about": "/hapi/about", "/hapi/capabilities": "/hapi/capabilities",
+    "/hapi": "/hapi", "/hapi/": "/hapi/", "/hapi/about": "/hapi/about", "/hapi/capabilities": "/hapi/capabilities",
     "/hapi/catalog": "/hapi/catalog", "/hapi/info": "/hapi/info?dataset=mag",
     "/hapi/data": "/hapi/data?dataset=mag&start=2026-11-20T23Z&stop=2026-11-21T01Z&parameters=bn",
     "/hapi/{endpoint:path}": "/hapi/nonsense",

@@ -70,7 +70,10 @@ class HapiError(Exception):
 
 
 def status(code: int = 1200, detail: str = "") -> dict:
-    return {"HAPI": VERSION, "status": {"code": code, "message": STATUS[code][1] + (f": {detail}" if detail else "")}}
+    """The status object: the spec's message for ``code``, errors led by "HAPI error NNNN" (as the
+    HAPI verifier asks), then ``detail``."""
+    text = STATUS[code][1] if code < 1400 else f"HAPI error {code}: {STATUS[code][1]}"
+    return {"HAPI": VERSION, "status": {"code": code, "message": text + (f": {detail}" if detail else "")}}
 
 
 def parse_time(text: str, code: int) -> int:
@@ -131,13 +134,13 @@ def datasets() -> dict[str, packets.PacketType]:
     out = dict(packets.dictionary())
     for target, title in FORECAST_TARGETS.items():
         out[f"forecast_{target}"] = packets.PacketType(
-            f"forecast_{target}", 0, 3600.0, f"Solar-wind speed forecast at {title}, latest run", (
+            f"forecast_{target}", 0, 3600.0, f"Solar-wind forecast at {title}, latest", (
                 _forecast_field("vr", "radial speed, ensemble central member"),
                 _forecast_field("vr_p10", "radial speed, 10th percentile of the ensemble"),
                 _forecast_field("vr_p90", "radial speed, 90th percentile of the ensemble"),
                 _forecast_field("issue_time", "issue time of the run")))
     out["forecast_runs"] = packets.PacketType(
-        "forecast_runs", 0, 3600.0, "Every forecast run at Earth, daily means by lead", tuple(
+        "forecast_runs", 0, 3600.0, "Every forecast run at Earth, daily means", tuple(
             _forecast_field(f"vr_lead{k}", f"mean radial speed at Earth over lead day {k}") for k in range(1, 8)))
     return out
 
@@ -335,7 +338,7 @@ def _write_number(out, pos, x, decimals, fill):
 @numba.njit(cache=True)
 def _csv(t_us, values, decimals, fill):
     n, m = values.shape
-    out = np.empty(n * (TIME_LENGTH + 1 + m * 24), dtype=np.uint8)
+    out = np.empty(n * (TIME_LENGTH + 1 + m * (1 + TIME_LENGTH + 1)), dtype=np.uint8)   # a comma and a time or number
     pos = 0
     for i in range(n):
         pos = _write_time(out, pos, t_us[i])

@@ -18,6 +18,7 @@ import hmac
 import math
 import threading
 import time
+from email.utils import formatdate
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -28,6 +29,7 @@ import numpy as np
 import plotly
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -344,6 +346,7 @@ hapi_routes = APIRouter()
 
 
 @hapi_routes.get("/hapi", response_class=HTMLResponse)
+@hapi_routes.get("/hapi/", response_class=HTMLResponse, include_in_schema=False)
 def landing():
     items = "".join(f"<li><a href='/hapi/info?dataset={n}'>{n}</a>: {p.description}</li>"
                     for n, p in hapi.datasets().items())
@@ -352,22 +355,32 @@ def landing():
             f"<a href='/hapi/catalog'>catalog</a>.</p><ul>{items}</ul>")
 
 
+STARTED_S = time.time()           # metadata that only a new release changes date from the server's start
+
+
+def _dated(document: dict, modified_s: float) -> JSONResponse:
+    """A JSON response with Last-Modified (HAPI 3.3 advises it on metadata, for caching)."""
+    return JSONResponse(document, headers={"Last-Modified": formatdate(modified_s, usegmt=True)})
+
+
 @hapi_routes.get("/hapi/about")
 def about():
-    return hapi.status() | {"id": "l4station", "title": "L4 space-weather station (l4station)",
-                            "contact": "l4station operations team",
-                            "description": "Solar-wind plasma, magnetic field, energetic protons and housekeeping "
-                                           "from a station at the Sun-Earth L4 point."}
+    return _dated(hapi.status() | {"id": "l4station", "title": "L4 space-weather station (l4station)",
+                                   "contact": "l4station operations team",
+                                   "description": "Solar-wind plasma, magnetic field, energetic protons and housekeeping "
+                                                  "from a station at the Sun-Earth L4 point, and forecasts from them."},
+                  STARTED_S)
 
 
 @hapi_routes.get("/hapi/capabilities")
 def capabilities():
-    return hapi.status() | {"outputFormats": list(hapi.FORMATS)}
+    return _dated(hapi.status() | {"outputFormats": list(hapi.FORMATS)}, STARTED_S)
 
 
 @hapi_routes.get("/hapi/catalog")
 def catalog():
-    return hapi.status() | {"catalog": [{"id": n, "title": p.description} for n, p in hapi.datasets().items()]}
+    return _dated(hapi.status() | {"catalog": [{"id": n, "title": p.description} for n, p in hapi.datasets().items()]},
+                  STARTED_S)
 
 
 def _forecast_columns(s: Station, name: str) -> dict[str, np.ndarray] | None:
@@ -387,7 +400,9 @@ def _extent(s: Station, name: str, columns: dict[str, np.ndarray] | None) -> tup
 @hapi_routes.get("/hapi/info")
 def info(request: Request, s: Shared):
     r = hapi.info_request(query(request))
-    return hapi.info(r.dataset, r.parameters, _extent(s, r.dataset.name, _forecast_columns(s, r.dataset.name)))
+    received = s.archive().query("SELECT MAX(received_us) FROM batches")[0][0]     # the extent moves with data
+    return _dated(hapi.info(r.dataset, r.parameters, _extent(s, r.dataset.name, _forecast_columns(s, r.dataset.name))),
+                  STARTED_S if received is None else max(received / 1e6, 0.0))
 
 
 @hapi_routes.get("/hapi/data")
@@ -722,6 +737,9 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
         app.include_router(routes)
     app.add_exception_handler(hapi.HapiError, _hapi_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # gzip when the client accepts it (HAPI 3.3 advises it; CSV shrinks about 5x), inside the error
+    # middleware so that whole responses keep their length; level 5 keeps up with the CSV writer
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.middleware("http")(_cors_and_errors)
     app.add_middleware(HeadAsGet)            # outermost: routing and the middleware above see a GET
     return app
