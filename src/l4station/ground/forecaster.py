@@ -152,10 +152,11 @@ def track(point: str, mjd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def series(point: str, mjd: np.ndarray, v_kms: np.ndarray, tracks: dict[str, Series] | None = None) -> Series:
     """Speeds at a vantage point placed on its track: ``tracks[point]`` if given (a replayed
     spacecraft's own positions), else the point itself from DE421."""
-    if tracks and point in tracks:
+    if tracks and point in tracks and len(mjd):
         path = tracks[point]
-        lon = np.interp(mjd, path.mjd, np.degrees(np.unwrap(np.radians(path.lon_deg))))
-        return Series(point, mjd, v_kms, lon, np.interp(mjd, path.mjd, path.r_km))
+        near = slice(max(np.searchsorted(path.mjd, mjd[0] - 2.0) - 1, 0), np.searchsorted(path.mjd, mjd[-1] + 2.0) + 1)
+        lon = np.interp(mjd, path.mjd[near], np.degrees(np.unwrap(np.radians(path.lon_deg[near]))))
+        return Series(point, mjd, v_kms, lon, np.interp(mjd, path.mjd[near], path.r_km[near]))
     lon, r = track(point, mjd)
     return Series(point, mjd, v_kms, lon, r)        # longitude unwrapped: interpolates across +-180
 

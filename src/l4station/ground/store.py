@@ -94,7 +94,8 @@ OTHER_KEYS = {"feed_wind": FEED_KEY, "feed_mag": FEED_KEY, "cmes": ["id"], "fore
 COMPLETABLE = {"feed_wind": ["speed", "density", "temperature", "quality", "active"],
                "feed_mag": ["bt", "bx_gsm", "by_gsm", "bz_gsm", "quality", "active"]}
 OTHER_INDEXES = {"forecast_runs_issue": "forecast_runs (issue_us)", "forecast_runs_inputs": "forecast_runs (inputs_key)",
-                 "feed_wind_received": "feed_wind (received_us)", "feed_wind_time": "feed_wind (t_us)"}
+                 "feed_wind_time": "feed_wind (t_us)", "feed_wind_batch": "feed_wind (batch)",
+                 "feed_mag_time": "feed_mag (t_us)", "feed_mag_batch": "feed_mag (batch)"}
 
 
 def _tables() -> dict[str, str]:
