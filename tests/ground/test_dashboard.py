@@ -82,3 +82,30 @@ def test_dashboard_in_chromium(server, tmp_path):
                                "document.getElementById('panels').layout.xaxis.range[0] <= 2 * 3600e3 + 1000")
         browser.close()
     assert all(u.startswith(base) for u in requests), "the page asked for something off this server"
+
+
+def test_forecast_panel_in_chromium(tmp_path):
+    """The forecast panel on a replayed archive: the band, the forecast, both observed series,
+    the issue-time line, a row of verification per lead day."""
+    from playwright.sync_api import sync_playwright
+
+    from conftest import serving
+    from astropy.time import Time
+    from l4station.ground import replay
+    from l4station.heliosphere import insitu
+    url = f"sqlite:///{tmp_path / 'ops.db'}"
+    with Archive(url) as archive:
+        replay.replay(archive, insitu.packaged(), int(Time("2008-08-01").unix * 1e6), int(Time("2008-08-09").unix * 1e6))
+    with serving(url) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(f"{base}/?refresh=500")
+        page.wait_for_selector("body[data-forecast='1']", timeout=30_000)
+        names = page.evaluate("document.getElementById('forecast-plot').data.map(t => t.name)")
+        assert names == ["p90", "p10–p90", "forecast at Earth", "observed at L1", "observed at L4"]
+        assert page.evaluate("document.getElementById('forecast-plot').layout.shapes.length") == 1
+        assert page.locator("#verification tbody tr").count() == 7
+        assert page.inner_text("#run").startswith("run 20080809T000000Z-")
+        shot = page.locator("#forecast-plot").screenshot()
+        assert _colour_pixels(shot, (0x77, 0xAA, 0xFF)) > 150, "no forecast trace on the screenshot"
+        browser.close()

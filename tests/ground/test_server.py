@@ -123,7 +123,7 @@ GET_ROUTES = {
     "/": "/", "/dashboard/{name}": "/dashboard/app.js",
     "/json/rtsw/{product}.json": "/json/rtsw/rtsw_mag_1m.json", "/json/forecast/{target}.json": "/json/forecast/earth.json",
     "/api/forecast": "/api/forecast", "/api/verification": "/api/verification", "/api/cme": "/api/cme",
-    "/json/alerts.json": "/json/alerts.json",
+    "/json/alerts.json": "/json/alerts.json", "/api/forecast/panel": "/api/forecast/panel",
 }
 
 

@@ -615,6 +615,36 @@ def forecast_latest(s: Shared):
     return {"run": None} if latest is None else {"run": forecaster.load(s.archive(), latest[0]).to_json()}
 
 
+@forecast_routes.get("/api/forecast/panel")
+def forecast_panel(s: Shared):
+    """What the dashboard's forecast panel draws: the latest run at Earth (central, p10, p90),
+    hourly speeds observed at L1 and at the station from 3 days before its issue, the latest
+    watches and the verification by lead day."""
+    from l4station.ground import forecaster, verification, watches
+    latest = forecaster.latest_run(s.archive())
+    if latest is None:
+        return {"run": None}
+    run = forecaster.load(s.archive(), latest[0])
+    earth = run.values["earth"]
+    start = run.issue_us - 3 * DAY_US
+    observed = {}
+    for point, table, column, extra in (("L1", "feed_wind", "speed", "AND point = 'L1' AND active = 1 AND quality = 0"),
+                                        ("L4", "plasma", "vr", "AND quality <= 1")):
+        rows = s.archive().query(f"SELECT t_us / 3600000000, AVG({column}) FROM {table} WHERE t_us >= ? "
+                                 f"AND t_us < ? AND {column} IS NOT NULL {extra} GROUP BY 1 ORDER BY 1",
+                                 (start, int(earth["t_us"][-1])))
+        observed[point] = {"t": [int(h) * 3600000 for h, _ in rows], "v": [round(v, 1) for _, v in rows]}
+
+    def series(x):
+        return [None if not np.isfinite(v) else round(float(v), 1) for v in x]
+    scores = verification.verify(s.archive()).to_json()
+    return {"run": {"run_id": run.run_id, "issue": run.issue_us // 1000, "flags": run.flags,
+                    "t": (earth["t_us"] // 1000).tolist(), "vr": series(earth["vr"]), "p10": series(earth["vr_p10"]),
+                    "p90": series(earth["vr_p90"])},
+            "observed": observed, "watches": watches.recent(s.archive(), 168.0, int(time.time() * 1e6))[:5],
+            "verification": scores["by_lead"]}
+
+
 @forecast_routes.get("/api/verification")
 def verification_scores(s: Shared):
     from l4station.ground import verification
