@@ -64,7 +64,7 @@ def test_a_late_value_fills_a_missing_one_and_never_replaces_a_stored_one(archiv
         return feeds.store(archive, source, [feeds.parse_rtsw(json.dumps([row]))], received)["stored"]
     with Archive(archive_url) as archive:
         assert send(-9999, 0, 1) == 1 and send(450.0, 0, 2) == 1 and send(999.0, 0, 3) == 0
-        assert archive.query("SELECT speed, quality, received_us FROM feed_wind") == [(450.0, 0, 1)]
+        assert archive.query("SELECT speed, quality, received_us FROM feed_wind") == [(450.0, 0, 2)]   # when it came
 
 
 @pytest.mark.parametrize("flag, stored", [(0, 0), (2, 2), (2.0, 2), ("2", 2), ("1", 1), (" 0 ", 0), ("x", None),
@@ -219,3 +219,35 @@ def test_broken_hapi_servers_are_one_line(fake_hapi, info, message, tmp_path, ca
         main(["feed", f"hapi:{server}#OMNI_HRO2_1MIN", "--db", f"sqlite:///{tmp_path / 'a.db'}"])
     err = capsys.readouterr().err
     assert done.value.code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_source_that_never_ends_is_cut_off(monkeypatch, tmp_path):
+    """A stream of bytes without end (a file like /dev/zero, a server that keeps sending) stops
+    at the size cap; one that drips stops at the deadline: each a one-line failure."""
+    import http.server
+    import threading
+    import time as clock
+
+    monkeypatch.setattr(feeds, "MAX_DOCUMENT_BYTES", 2 ** 20)
+    with pytest.raises(feeds.FeedError, match="larger than 1 MB"):
+        feeds.read_location("/dev/zero")
+
+    class Drip(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(40):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                clock.sleep(0.1)
+
+        def log_message(self, *args):
+            pass
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(feeds, "DEADLINE_S", 1.0)
+    began = clock.monotonic()
+    with pytest.raises(feeds.FeedError, match="took longer than 1 s"):
+        feeds.read_location(f"http://127.0.0.1:{server.server_address[1]}/rtsw_wind_1m.json")
+    assert clock.monotonic() - began < 3.0
+    server.shutdown()

@@ -19,7 +19,7 @@ from l4station.heliosphere.solarwind import R_SUN_KM
 
 TOKEN = "s3cret-token"
 ANALYSIS = {"time21_5": "2008-08-04T12:00Z", "latitude": 0.0, "longitude": 0.0, "halfAngle": 45.0, "speed": 1000.0,
-            "type": "C", "associatedCMEID": "2008-08-04T11:30:00-CME-001"}
+            "type": "O", "associatedCMEID": "2008-08-04T11:30:00-CME-001"}
 
 
 def _us(iso: str) -> int:
@@ -66,7 +66,7 @@ def test_cme_analysis_through_the_api_reaches_the_next_forecast(ops):
     with Archive(ops) as archive:                      # received in time for the issue (the API stamps "now")
         identifier, new = cmes.add(archive, ANALYSIS, _us("2008-08-04T13:00"))
         assert new and identifier == ANALYSIS["associatedCMEID"]
-        assert cmes.add(archive, ANALYSIS | {"speed": 3000.0}, _us("2008-08-04T14:00")) == (identifier, False)
+        assert cmes.add(archive, ANALYSIS | {"latitude": 10.0}, _us("2008-08-04T14:00")) == (identifier, False)
         run = forecaster.issue(archive, _us("2008-08-04T18:00"))
     earth = run.to_json()["cmes"][0]["targets"]["earth"]
     assert earth["hit"]
@@ -81,9 +81,12 @@ def test_cme_analysis_through_the_api_reaches_the_next_forecast(ops):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("speed", -5, "speed must be a number in (0, 5000]"), ("latitude", 91, "latitude"),
+    ("speed", -5, "speed must be a number in [50, 5000]"), ("latitude", 91, "latitude"),
     ("type", "XX", "type must be one of S, C, O, R, ER"), ("time21_5", "soon", "not an ISO UTC time"),
-    ("longitude", float("nan"), "longitude"), ("speed", True, "speed"),
+    ("longitude", float("nan"), "longitude"), ("speed", True, "speed"), ("speed", 10 ** 400, "speed"),
+    ("speed", 3000.0, "type O means 1000-2000 km/s"), ("time21_5", "300000-01-01T00:00", "between 1957 and 2100"),
+    ("time21_5", "0001-01-01T00:00", "between 1957 and 2100"),
+    ("associatedCMEID", "INJ\nSerial Number: 999", "letters, digits"), ("associatedCMEID", "x" * 65, "1-64"),
 ])
 def test_impossible_cme_analyses_are_refused_naming_the_field(field, value, message):
     with pytest.raises(cmes.InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
@@ -155,3 +158,15 @@ def test_metadata_carry_last_modified_and_data_gzip(ops):
                       headers={"Accept-Encoding": "gzip"})
     assert data.headers["content-encoding"] == "gzip" and len(data.text.splitlines()) == 168
     assert client.get("/hapi/").headers["content-type"].startswith("text/html")
+    info = client.get("/hapi/info?dataset=forecast_earth").json()     # where the HAPI verifier's default request looks
+    rows = client.get(f"/hapi/data?dataset=forecast_earth&start={info['sampleStartDate']}&stop={info['sampleStopDate']}")
+    assert rows.headers["x-hapi-status"] == "1200" and len(rows.text.splitlines()) == 24 + 1
+
+
+def test_cme_posts_that_are_too_big_too_deep_or_from_the_future(ops):
+    client = TestClient(create_app(ops, token=TOKEN))
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert client.post("/api/cme", content=b"[" * 60_000, headers=auth).status_code == 400      # too deep
+    assert client.post("/api/cme", content=b" " * (65 * 1024), headers=auth).status_code == 413
+    future = client.post("/api/cme", json=ANALYSIS | {"time21_5": "2099-01-01T00:00Z"}, headers=auth)
+    assert future.status_code == 400 and "describes the past" in future.json()["error"]

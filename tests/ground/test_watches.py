@@ -101,3 +101,33 @@ def test_alerts_json_route(archive_url, archive):
     watches.update(archive, T0, watches.predicted(_run("a", _stream(10, 20))))
     rows = TestClient(create_app(archive_url)).get("/json/alerts.json").json()
     assert rows[0]["product_id"] == "WATHSS" and rows[0]["message"].startswith("Space Weather Message Code: WATHSS")
+
+
+def test_past_windows_and_back_dated_issues_send_nothing(archive):
+    over = watches.Event("WARSUD", "L1:1", T0 - 2 * HOUR_US, T0 - HOUR_US, ("WARNING: Geomagnetic Sudden Impulse expected",))
+    assert watches.update(archive, T0, [over]) == []                     # its window ended before the issue
+    assert watches.update(archive, T0, watches.predicted(_run("a", _stream(48, 60))))[0]["serial"] == 1
+    # an issue dated before the latest message: forecasts may be re-run for the past, messages may not
+    assert watches.update(archive, T0 - 24 * HOUR_US, watches.predicted(_run("z", np.full(168, 400.0)))) == []
+    assert watches.update(archive, T0 - 24 * HOUR_US, watches.predicted(_run("y", _stream(10, 20)))) == []
+
+
+def test_two_issuers_at_once_never_share_a_serial(archive_url):
+    """Serial numbers are read and written under the archive's write lock (a CLI issue while the
+    server's scheduled forecaster runs)."""
+    import threading
+
+    def issuer(n):
+        with Archive(archive_url) as own:
+            for k in range(5):
+                watches.update(own, T0 + k * HOUR_US, [watches.Event("WATCME", f"cme:{n}-{k}", T0 + 50 * HOUR_US,
+                                                                     T0 + 60 * HOUR_US, ("WATCH: CME",))])
+    Archive(archive_url).close()
+    threads = [threading.Thread(target=issuer, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with Archive(archive_url) as check:
+        serials = [r[0] for r in check.query("SELECT serial FROM watches ORDER BY serial")]
+    assert serials == list(range(1, len(serials) + 1)) and len(serials) >= 5

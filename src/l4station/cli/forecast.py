@@ -167,9 +167,12 @@ def verify(db: DbOption = "sqlite:///l4station.db",
     from l4station.cli.operations import _archive
     from l4station.ground import verification
 
+    start_us = None if start is None else instant_us(start, "--start")
+    stop_us = None if stop is None else instant_us(stop, "--stop")
+    if start_us is not None and stop_us is not None and stop_us <= start_us:
+        raise UserFacingError(f"--stop {stop} is not after --start {start}: give a later stop")
     with _archive(db, create=False) as archive:
-        result = verification.verify(archive, start_us=None if start is None else instant_us(start, "--start"),
-                                     stop_us=None if stop is None else instant_us(stop, "--stop"))
+        result = verification.verify(archive, start_us=start_us, stop_us=stop_us)
     emit(result, json_output)
 
 
@@ -193,6 +196,8 @@ def cme(analysis: Annotated[Path, typer.Argument(help="DONKI-style CME analysis:
         raise UserFacingError(f"cannot read {analysis}: {error.strerror}; give a JSON file") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise UserFacingError(f"{analysis} is not JSON ({str(error).splitlines()[0]})") from None
+    except RecursionError:
+        raise UserFacingError(f"{analysis} is not a CME analysis: JSON nested too deeply") from None
     items = document if isinstance(document, list) else [document]
     checked = []
     for n, item in enumerate(items):
@@ -202,7 +207,10 @@ def cme(analysis: Annotated[Path, typer.Argument(help="DONKI-style CME analysis:
             raise UserFacingError(f"{analysis}: analysis {n + 1}: {error}") from None
         checked.append(item)
     with _writing(db) as archive:
-        stored = [cmes.add(archive, item, int(time.time() * 1e6)) for item in checked]
+        try:
+            stored = [cmes.add(archive, item, int(time.time() * 1e6)) for item in checked]
+        except InputError as error:
+            raise UserFacingError(f"{analysis}: {error}") from None
     if json_output:
         print_json({"cmes": [{"id": i, "new": new} for i, new in stored]})
         return

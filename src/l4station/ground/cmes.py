@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 
 import numpy as np
 
@@ -34,25 +35,30 @@ WINDOW_DAYS = 5.0          # analyses this recent at an issue time are forecast
 L4_LONGITUDE_DEG = 60.0
 
 
+TYPE_SPEEDS_KMS = {"S": (0.0, 500.0), "C": (500.0, 1000.0), "O": (1000.0, 2000.0), "R": (2000.0, 3000.0),
+                   "ER": (3000.0, math.inf)}       # DONKI's speed classes: type names the speed's range
+ID = re.compile(r"^[A-Za-z0-9:._+-]{1,64}$")       # DONKI ids: 2024-05-10T18:36:00-CME-001
+
+
 def _us(text) -> int:
-    if not isinstance(text, str):
-        raise InputError("time21_5 must be an ISO UTC time such as 2026-05-01T12:30Z")
+    from l4station.ground.feeds import parse_time_us
     try:
-        stamp = np.datetime64(text.strip().removesuffix("Z"), "us")
+        return parse_time_us(text)
     except ValueError:
-        stamp = np.datetime64("NaT")
-    if np.isnat(stamp):
-        raise InputError(f"time21_5 {text!r} is not an ISO UTC time: write e.g. 2026-05-01T12:30Z")
-    return int(stamp.astype(np.int64))
+        raise InputError(f"time21_5 {text!r} is not an ISO UTC time between 1957 and 2100: write e.g. "
+                         "2026-05-01T12:30Z") from None
 
 
 def _number(analysis: dict, name: str, low: float, high: float, *, open_low: bool = False) -> float:
     value = analysis.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not (low < value <= high if open_low else low <= value <= high):
+    try:
+        number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    except OverflowError:
+        number = math.nan
+    if not math.isfinite(number) or not (low < number <= high if open_low else low <= number <= high):
         bounds = f"({low:g}, {high:g}]" if open_low else f"[{low:g}, {high:g}]"
-        raise InputError(f"{name} must be a number in {bounds}, got {value!r}")
-    return float(value)
+        raise InputError(f"{name} must be a number in {bounds}, got {str(value)[:40]}")
+    return number
 
 
 def check(analysis) -> dict:
@@ -68,10 +74,14 @@ def check(analysis) -> dict:
     row = {"time21_5_us": _us(analysis["time21_5"]), "latitude": _number(analysis, "latitude", -90, 90),
            "longitude": _number(analysis, "longitude", -180, 180),
            "half_angle": _number(analysis, "halfAngle", 0, 90, open_low=True),
-           "speed": _number(analysis, "speed", 0, 5000, open_low=True), "type": kind}
+           "speed": _number(analysis, "speed", 50, 5000), "type": kind}
+    low, high = TYPE_SPEEDS_KMS[kind]
+    if not low <= row["speed"] < high:
+        raise InputError(f"type {kind} means {low:g}-{high:g} km/s, but speed is {row['speed']:g}: give the "
+                         "type that matches the speed")
     given = analysis.get("associatedCMEID") or analysis.get("id")
-    if given is not None and (not isinstance(given, str) or not 0 < len(given) <= 64):
-        raise InputError("associatedCMEID must be a text of 1-64 characters")
+    if given is not None and (not isinstance(given, str) or not ID.match(given)):
+        raise InputError("associatedCMEID must be 1-64 letters, digits and :._+- (e.g. 2024-05-10T18:36:00-CME-001)")
     row["id"] = given or "CME-" + hashlib.sha256(repr(sorted(row.items())).encode()).hexdigest()[:12]
     return row
 
@@ -79,6 +89,8 @@ def check(analysis) -> dict:
 def add(archive: Archive, analysis, received_us: int) -> tuple[str, bool]:
     """Store an analysis; (its id, whether it was new)."""
     row = check(analysis)
+    if row["time21_5_us"] > received_us + 86_400_000_000:
+        raise InputError("time21_5 is after the analysis was received: a CME analysis describes the past")
     with archive.transaction() as cursor:
         added = archive.insert_rows(cursor, "cmes", [(row["id"], row["time21_5_us"], row["latitude"], row["longitude"],
                                                       row["half_angle"], row["speed"], row["type"], received_us)])

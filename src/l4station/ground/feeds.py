@@ -93,7 +93,7 @@ EARLIEST_US = -386_380_800_000_000      # 1957-10-04 (Sputnik 1): nothing observ
 LATEST_US = 4_102_444_800_000_000       # 2100-01-01
 
 
-def _time_us(text) -> int:
+def parse_time_us(text) -> int:
     """Unix microseconds of an ISO time tag (``2026-05-01T00:01:00``, ``...00.000``, ``...Z``, an
     offset such as ``+05:00``; no offset means UTC), between 1957-10-04 and 2100."""
     if not isinstance(text, str) or not 16 <= len(text) <= 40:
@@ -179,7 +179,7 @@ def parse_rtsw(text: str | bytes) -> Rows:
     for row in objects:
         spacecraft = row.get("source")
         try:
-            t_us = _time_us(row.get("time_tag"))
+            t_us = parse_time_us(row.get("time_tag"))
         except ValueError:
             counts["malformed"] += 1
             continue
@@ -213,12 +213,33 @@ def _rows(kind: str, kept: list[tuple], counts: dict[str, int]) -> Rows:
                 counts)
 
 
+MAX_DOCUMENT_BYTES = 64 * 2 ** 20      # NOAA's 7-day RTSW files are ~10 MB
+DEADLINE_S = 120.0                     # a whole read, however slowly a source drips
+
+
+def _read_capped(stream, location: str, deadline: float) -> bytes:
+    """Up to MAX_DOCUMENT_BYTES of a stream before the deadline; FeedError beyond either."""
+    chunks, size = [], 0
+    while True:
+        if time.monotonic() > deadline:
+            raise FeedError(f"{location} took longer than {DEADLINE_S:g} s to send: giving up this pass")
+        chunk = stream.read(2 ** 20) if not hasattr(stream, "read1") else stream.read1(2 ** 20)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_DOCUMENT_BYTES:
+            raise FeedError(f"{location} is larger than {MAX_DOCUMENT_BYTES // 2 ** 20} MB: not an RTSW document")
+        chunks.append(chunk)
+
+
 def read_location(location: str, timeout_s: float = TIMEOUT_S) -> bytes:
-    """The bytes at a file path or an http(s) URL; FeedError in one line if they cannot be had."""
+    """The bytes at a file path or an http(s) URL, at most MAX_DOCUMENT_BYTES within DEADLINE_S;
+    FeedError in one line if they cannot be had."""
+    deadline = time.monotonic() + DEADLINE_S
     if location.startswith(("http://", "https://")):
         try:
             with urllib.request.urlopen(location, timeout=timeout_s) as response:
-                return response.read()
+                return _read_capped(response, location, deadline)
         except urllib.error.HTTPError as error:
             raise FeedError(f"{location} answered HTTP {error.code} {error.reason}") from None
         except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as error:
@@ -227,7 +248,8 @@ def read_location(location: str, timeout_s: float = TIMEOUT_S) -> bytes:
         except ValueError as error:          # a malformed URL: an unclosed IPv6 bracket, ...
             raise FeedError(f"bad URL {location!r}: {error}") from None
     try:
-        return Path(location).read_bytes()
+        with open(location, "rb") as handle:
+            return _read_capped(handle, location, deadline)
     except OSError as error:
         raise FeedError(f"cannot read {location}: {error.strerror or error}; give an RTSW file or URL") from None
 
@@ -308,7 +330,7 @@ def _info_time(info: dict, *keys: str) -> int | None:
 
 
 def _hapi_time_us(tag: str) -> int:
-    """A HAPI time (calendar or day-of-year form) as Unix us, within the years _time_us allows."""
+    """A HAPI time (calendar or day-of-year form) as Unix us, within the years parse_time_us allows."""
     from l4station.ground import hapi as hapi_format
     try:
         t_us = hapi_format.parse_time(tag.strip(), 1400)

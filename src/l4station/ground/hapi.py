@@ -215,7 +215,11 @@ def info(dataset: packets.PacketType, parameters: list[str], extent: tuple[int, 
     """The info response for a dataset (a subset of parameters if asked)."""
     fields = [dataset.field(name) for name in parameters]
     start, stop = extent_dates(extent) if extent else (0, 86_400_000_000)
-    return status() | {
+    # where a client (the HAPI verifier's default request among them) finds data: the last day held
+    sample = {} if not extent else {
+        "sampleStartDate": format_time(max(extent[0], extent[1] - 86_400_000_000)),
+        "sampleStopDate": format_time(extent[1] + int(dataset.cadence_s * 1e6))}
+    return status() | sample | {
         "startDate": format_time(start), "stopDate": format_time(stop),
         "cadence": f"PT{dataset.cadence_s:g}S",
         "maxRequestDuration": f"P{MAX_REQUEST_DAYS}D",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import math
 import threading
 import time
@@ -39,6 +40,7 @@ from l4station.ground.schedule import Job
 from l4station.ground.store import DAY_US, Archive, ArchiveError, read_only
 
 MAX_INGEST_BYTES = 16 * 1024 * 1024
+MAX_CME_BYTES = 64 * 1024
 SPANS_H = {"2-hour": 2, "6-hour": 6, "1-day": 24, "3-day": 72, "7-day": 168}
 MAX_ALERT_HOURS = 8784.0     # /api/alerts?hours= at most a leap year
 READ_AHEAD_DAYS = 7          # days read from the archive in one query when streaming HAPI data
@@ -545,7 +547,10 @@ def _rtsw_rows(kind: str, columns: dict[str, np.ndarray]) -> list[dict]:
     t = columns["t_us"]
     minute = t // 60_000_000
     starts = np.flatnonzero(np.diff(np.concatenate([[-1], minute]))) if len(t) else np.zeros(0, int)
-    mean = {k: _finite_means(columns[k], starts) for k in columns if k != "t_us"}
+    mean = {k: _finite_means(columns[k], starts) for k in columns if k not in ("t_us", "quality")}
+    # the minute's worst flag: one bad sample makes it suspect or bad, as NOAA flags a minute
+    worst = np.maximum.reduceat(np.nan_to_num(columns["quality"], nan=-1.0), starts) if len(starts) else np.zeros(0)
+    mean["quality"] = np.where(worst < 0, np.nan, worst)
     times = [hapi.format_time(int(m) * 60_000_000)[:19] for m in minute[starts]]
 
     def value(x, places):
@@ -658,9 +663,14 @@ async def cme_analysis(request: Request, s: Shared):
     refusal = _refuse_writer(request, s)
     if refusal is not None:
         return refusal
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_CME_BYTES:
+            return JSONResponse({"error": f"body larger than {MAX_CME_BYTES} bytes: send one analysis"}, status_code=413)
     try:
-        analysis = await request.json()
-    except ValueError:
+        analysis = json.loads(body)
+    except (ValueError, RecursionError):
         return JSONResponse({"error": "the body is not JSON: send a DONKI-style CME analysis object"}, status_code=400)
     try:
         identifier, new = await run_in_threadpool(lambda: cmes.add(s.archive(), analysis, int(time.time() * 1e6)))

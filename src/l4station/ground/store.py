@@ -378,8 +378,10 @@ class Archive:
         statement = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
         if table in COMPLETABLE:      # a missing value may be supplied later; a stored one stays
             key, missing = OTHER_KEYS[table], COMPLETABLE[table]
+            # a completed row counts as received (and batched) when its value came
             statement += (f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
                           + ", ".join(f"{c} = COALESCE({table}.{c}, excluded.{c})" for c in missing)
+                          + ", received_us = excluded.received_us, batch = excluded.batch"
                           + " WHERE " + " OR ".join(f"({table}.{c} IS NULL AND excluded.{c} IS NOT NULL)"
                                                     for c in missing))
         else:

@@ -132,45 +132,54 @@ def shocks(archive: Archive, at_us: int, lookback_us: int = 6 * 3_600_000_000) -
     return out
 
 
-def _active(archive: Archive, at_us: int) -> dict[tuple[str, str], tuple]:
-    """The latest message of each (product, key) that is neither cancelled nor over."""
-    rows = archive.query("SELECT serial, product_id, key, start_us, stop_us, status FROM watches ORDER BY serial")
+def _latest_by_key(archive: Archive, at_us: int) -> dict[tuple[str, str], tuple]:
+    """The latest message of each (product, key) issued by ``at_us``: (serial, start, stop, status)."""
     latest = {}
-    for serial, code, key, start, stop, status in rows:
+    for serial, code, key, start, stop, status in archive.query(
+            "SELECT serial, product_id, key, start_us, stop_us, status FROM watches WHERE issue_us <= ? "
+            "ORDER BY serial", (at_us,)):
         latest[(code, key)] = (serial, start, stop, status)
-    return {k: v for k, v in latest.items() if v[3] != "cancel" and v[2] >= at_us}
+    return latest
 
 
 def update(archive: Archive, at_us: int, events: list[Event], *, predicted_codes=("WATHSS", "WATCME")) -> list[dict]:
     """Issue, extend or cancel messages so that the archive's messages follow ``events``; returns
-    the messages issued now. Events of ``predicted_codes`` absent from ``events`` cancel their
-    active watch if its window has not begun."""
-    active = _active(archive, at_us)
+    the messages issued now. An event whose window is over by ``at_us`` is not sent; one already
+    sent (the same product and key, not cancelled) is sent again only as EXTENDED, when it ends
+    later. Events of ``predicted_codes`` absent from ``events`` cancel their watch if its window
+    has not begun. Messages only move forward: an issue earlier than the latest message sends
+    none. The whole decision is one transaction under the archive's write lock, so two issuers
+    never share a serial number."""
     issued = []
-    serial = int(archive.query("SELECT COALESCE(MAX(serial), 0) FROM watches")[0][0])
+    with archive.transaction() as cursor:
+        newest = archive.query("SELECT MAX(issue_us), COALESCE(MAX(serial), 0) FROM watches")[0]
+        if newest[0] is not None and at_us < int(newest[0]):
+            return []
+        serial = int(newest[1])
+        latest = _latest_by_key(archive, at_us)
 
-    def emit(code, key, start, stop, status, refers, lines):
-        nonlocal serial
-        serial += 1
-        text = message(code, serial, at_us, *lines)
-        issued.append((serial, code, key, at_us, start, stop, status, refers, text))
+        def emit(code, key, start, stop, status, refers, lines):
+            nonlocal serial
+            serial += 1
+            issued.append((serial, code, key, at_us, start, stop, status, refers, message(code, serial, at_us, *lines)))
 
-    seen = set()
-    for event in events:
-        seen.add((event.code, event.key))
-        current = active.get((event.code, event.key))
-        if current is None:
-            emit(event.code, event.key, event.start_us, event.stop_us, "new", None, event.lines)
-        elif event.stop_us > current[2] + SLACK_US:
-            emit(event.code, event.key, current[1], event.stop_us, "extended", current[0],
-                 (f"EXTENDED {event.lines[0]}", f"Extension to Serial Number: {current[0]}", *event.lines[1:]))
-    for (code, key), (refers, start, stop, _) in active.items():
-        if code in predicted_codes and (code, key) not in seen and start > at_us:
-            emit(code, key, start, stop, "cancel", refers,
-                 (f"CANCEL WATCH: {code} serial {refers}", f"Cancel Serial Number: {refers}",
-                  "The latest forecast no longer predicts this event."))
-    if issued:
-        with archive.transaction() as cursor:
+        seen = set()
+        for event in events:
+            seen.add((event.code, event.key))
+            if event.stop_us < at_us:
+                continue                                     # over already: nothing to watch for
+            current = latest.get((event.code, event.key))
+            if current is None or current[3] == "cancel":
+                emit(event.code, event.key, event.start_us, event.stop_us, "new", None, event.lines)
+            elif event.stop_us > current[2] + SLACK_US:
+                emit(event.code, event.key, current[1], event.stop_us, "extended", current[0],
+                     (f"EXTENDED {event.lines[0]}", f"Extension to Serial Number: {current[0]}", *event.lines[1:]))
+        for (code, key), (refers, start, stop, status) in latest.items():
+            if code in predicted_codes and (code, key) not in seen and status != "cancel" and start > at_us:
+                emit(code, key, start, stop, "cancel", refers,
+                     (f"CANCEL WATCH: {code} serial {refers}", f"Cancel Serial Number: {refers}",
+                      "The latest forecast no longer predicts this event."))
+        if issued:
             archive.insert_rows(cursor, "watches", issued)
     return [{"serial": s, "product_id": c, "status": st, "message": m} for s, c, _, _, _, _, st, _, m in issued]
 

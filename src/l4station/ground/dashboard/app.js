@@ -112,46 +112,7 @@ async function refreshForecast() {
 
 document.querySelectorAll("#spans button").forEach(b => b.addEventListener("click", () => {
   span = b.dataset.span;
-  // The forecast panel: observed at L1 and at the station, the latest run at Earth with its p10-p90
-// band and the issue time, the latest watches and the verification by lead day.
-async function refreshForecast() {
-  const f = await fetch("/api/forecast/panel").then(r => r.json());
-  if (!f.run) return;
-  const r = f.run;
-  document.getElementById("run").textContent = `run ${r.run_id}` + (r.flags.length ? ` (${r.flags.join(", ")})` : "");
-  const traces = [
-    { x: r.t, y: r.p90, mode: "lines", line: { width: 0 }, name: "p90", hoverinfo: "skip" },
-    { x: r.t, y: r.p10, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(120,170,255,0.3)", name: "p10–p90" },
-    { x: r.t, y: r.vr, mode: "lines", line: { color: "#7af", width: 2 }, name: "forecast at Earth" },
-    { x: f.observed.L1.t, y: f.observed.L1.v, mode: "lines", line: { color: "#eee", width: 1 }, name: "observed at L1" },
-    { x: f.observed.L4.t, y: f.observed.L4.v, mode: "lines", line: { color: "#c7f", width: 1, dash: "dot" }, name: "observed at L4" },
-  ];
-  const lay = { paper_bgcolor: "#111", plot_bgcolor: "#181818", font: { color: "#ddd" }, height: 360,
-                margin: { l: 70, r: 20, t: 10, b: 40 }, xaxis: { type: "date", gridcolor: "#333" },
-                yaxis: { title: { text: "Speed (km/s)" }, gridcolor: "#333" }, legend: { orientation: "h" },
-                shapes: [{ type: "line", xref: "x", yref: "paper", x0: r.issue, x1: r.issue, y0: 0, y1: 1,
-                           line: { color: "#db2", dash: "dash", width: 1 } }] };
-  Plotly.react("forecast-plot", traces, lay, { displaylogo: false, responsive: true });
-  document.getElementById("watches").replaceChildren(...f.watches.map(w => {
-    const pre = document.createElement("pre");
-    pre.textContent = w.message;
-    return pre;
-  }));
-  const cell = (x, d) => x === null ? "—" : x.toFixed(d);
-  document.querySelector("#verification tbody").replaceChildren(...f.verification.map(s => {
-    const tr = document.createElement("tr");
-    for (const v of [s.lead_days, s.n, cell(s.mae_kms, 1), cell(s.rmse_kms, 1), cell(s.skill_vs_persistence, 2),
-                     cell(s.skill_vs_recurrence, 2)]) {
-      const td = document.createElement("td");
-      td.textContent = v;
-      tr.appendChild(td);
-    }
-    return tr;
-  }));
-  document.body.dataset.forecast = "1";
-}
-
-document.querySelectorAll("#spans button").forEach(x => x.classList.toggle("active", x === b));
+  document.querySelectorAll("#spans button").forEach(x => x.classList.toggle("active", x === b));
   refresh();
 }));
 refresh();
