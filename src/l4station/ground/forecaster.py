@@ -7,8 +7,9 @@ any, as hourly means. Each is mapped back to 30 R_sun along its observer's track
 assimilated into one boundary map (:mod:`~l4station.heliosphere.corotation`, after Owens &
 Riley 2017), which the solar-wind model runs forward along the radial lines of Earth, the Moon
 and Mars: hourly speeds out to 7 days. The spread comes from an ensemble of boundary maps
-perturbed by the map's own error per longitude (the assimilation's 1 / sqrt(weight), smooth
-over ~20 deg of longitude), p10 and p90 of the members. The L4 recurrence outlook runs the
+perturbed by the map's own error per longitude (the assimilation's 1 / sqrt(weight)) and the
+change of the boundary structure over half the horizon (the fitted error-growth model), smooth
+over ~20 deg of longitude: p10 and p90 of the members. The L4 recurrence outlook runs the
 central map on at Earth to 27 days (daily means).
 
 A missing L1 or L4 input degrades the forecast (flagged ``no_L1``/``no_L4``), it does not stop
@@ -44,6 +45,10 @@ HORIZON_DAYS = 7
 OUTLOOK_DAYS = 27
 HISTORY_DAYS = 1.5 * corotation.PERIOD_DAYS
 MEMBERS = 24
+# The boundary keeps changing after the issue while the model holds it fixed: members add the
+# structure change over half the horizon (the error-growth model fitted to OMNI and STEREO-A/B,
+# corotation.ErrorModel) to the assimilation's own error.
+STRUCTURE_CHANGE = corotation.ErrorModel()
 CORRELATION_DEG = 20.0
 TARGETS = ("earth", "moon", "mars")
 MODEL_VERSION = f"l4station {version('l4station')}: corotation assimilation + upwind solar-wind model"
@@ -105,9 +110,15 @@ class Received:
         for point, table in self.samples.items():
             t, v, received = table.T
             pick = (received <= at_us) & (t >= start) & (t <= at_us)
-            hours, index = np.unique(np.floor(t[pick] / HOUR_US), return_inverse=True)
-            means = np.bincount(index, v[pick], len(hours)) / np.bincount(index, None, len(hours))
-            found[point] = (hours / 24 + UNIX_MJD, means, int(t[pick].max()) if pick.any() else None)
+            if not pick.any():
+                found[point] = (np.zeros(0), np.zeros(0), None)
+                continue
+            hour = (t[pick] // HOUR_US).astype(np.int64)
+            first = hour.min()
+            count = np.bincount(hour - first)
+            held = np.flatnonzero(count)
+            means = np.bincount(hour - first, v[pick])[held] / count[held]
+            found[point] = ((first + held) / 24 + UNIX_MJD, means, int(t[pick].max()))
         return found
 
 
@@ -255,7 +266,8 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
     if coverage < 0.5:
         flags.append("partial_coverage")
     rng = np.random.default_rng(seed)
-    maps = np.vstack([central, central + sigma * _smooth_noise(rng, members, len(central))])
+    spread = np.sqrt(sigma ** 2 + STRUCTURE_CHANGE.variance(HORIZON_DAYS / 2) - STRUCTURE_CHANGE.sigma0_kms ** 2)
+    maps = np.vstack([central, central + spread * _smooth_noise(rng, members, len(central))])
     maps = np.clip(maps, 150.0, 2500.0)            # members stay physical and inside the model's limit
     hours = np.arange(HORIZON_DAYS * 24) / 24 + 1 / 24                 # 1 h .. 7 d after issue
     valid_mjd = issue_mjd + hours
