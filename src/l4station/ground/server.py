@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import importlib
 import json
 import math
 import threading
@@ -754,6 +755,16 @@ async def _cors_and_errors(request: Request, call_next):
     return response
 
 
+def _warm(s: Station) -> None:
+    """Read what the first requests need (each dataset's extent, the forecaster's modules) at
+    start-up, in the background: the first metadata request answers in milliseconds (HAPI
+    clients give metadata a second)."""
+    hapi.warm()
+    for name in packets.dictionary():
+        s.extent(name)
+    importlib.import_module("l4station.ground.forecaster")      # the forecast routes' modules, loaded now
+
+
 def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 ** 20,
                jobs: list[Job] = ()) -> FastAPI:
     """The server over the archive at ``url``; ``token`` enables the write endpoints (ingest, CME
@@ -766,6 +777,7 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
     @asynccontextmanager
     async def lifespan(_):
         tasks = [asyncio.create_task(job.forever()) for job in jobs]
+        tasks.append(asyncio.create_task(asyncio.to_thread(_warm, app.state.station)))
         yield
         for task in tasks:
             task.cancel()
