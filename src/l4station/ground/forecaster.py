@@ -27,6 +27,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from importlib.metadata import version
 
 import numpy as np
@@ -247,11 +248,11 @@ def _smooth_noise(rng: np.random.Generator, members: int, n_lon: int) -> np.ndar
 
 
 def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int = 0, found: dict | None = None,
-            tracks: dict[str, Series] | None = None) -> Run:
+            analyses: list[dict] | None = None, tracks: dict[str, Series] | None = None) -> Run:
     """The forecast from what the archive had received by ``at_us`` (not stored); ``found``: its
     :func:`observations`, if read already; ``tracks``: where vantage points really were (replays)."""
     found = observations(archive, at_us) if found is None else found
-    analyses = cmes.recent(archive, at_us)
+    analyses = cmes.recent(archive, at_us) if analyses is None else analyses
     inputs = _inputs(found, analyses)
     if not any(len(mjd) for mjd, _, _ in found.values()):
         raise InputError(f"no observations received by {iso(at_us)}: ingest the station's packets or run a feed "
@@ -338,10 +339,12 @@ def save(archive: Archive, run: Run) -> bool:
                json.dumps(run.flags), json.dumps(run.cmes))
         if not archive.insert_rows(cursor, "forecast_runs", [row]):
             return False
+        def stored(x):
+            return [None if y != y else y for y in np.asarray(x, dtype=float).tolist()]     # NaN -> NULL
         rows = []
         for target, v in run.values.items():
-            for t, *x in zip(v["t_us"].tolist(), v["vr"], v["vr_p10"], v["vr_p90"]):
-                rows.append((run.run_id, target, t, *(None if not np.isfinite(y) else float(y) for y in x)))
+            rows += zip(repeat(run.run_id), repeat(target), v["t_us"].tolist(), stored(v["vr"]), stored(v["vr_p10"]),
+                        stored(v["vr_p90"]))
         archive.insert_rows(cursor, "forecast_values", rows)
     return True
 
@@ -350,12 +353,13 @@ def issue(archive: Archive, at_us: int, *, received: Received | None = None, **o
     """Issue (compute and store) the forecast for ``at_us``, unless the inputs are those of the
     latest run issued by then: that run is returned, marked ``repeated``."""
     found = observations(archive, at_us, received)
+    analyses = cmes.recent(archive, at_us)
     previous = latest_run(archive, at_us)
-    if previous is not None and previous[1] == _key(_inputs(found, cmes.recent(archive, at_us))):
+    if previous is not None and previous[1] == _key(_inputs(found, analyses)):
         run = load(archive, previous[0])
         run.repeated = True
         return run
-    run = compute(archive, at_us, found=found, **options)
+    run = compute(archive, at_us, found=found, analyses=analyses, **options)
     if not save(archive, run):        # the same second, the same inputs: the run stored already
         run = load(archive, run.run_id)
         run.repeated = True
