@@ -175,7 +175,7 @@ def test_hapi_feed_without_a_window_reads_what_the_server_holds(live_server, tmp
     with Archive(station_url) as station:
         held = station.extent("plasma")
     summary = json.loads(capsys.readouterr().out)
-    assert summary["stored"] == 48 * 60 and summary["latest"] == feeds._iso(held[1])
+    assert summary["stored"] == 48 * 60 and summary["latest"] == feeds.iso(held[1])
 
 
 @pytest.fixture

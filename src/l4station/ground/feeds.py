@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from l4station.errors import InputError
-from l4station.ground.store import Archive
+from l4station.ground.store import Archive, iso
 
 RTSW_FILL = -9999
 RTSW_FILES = {"wind": "rtsw_wind_1m.json", "mag": "rtsw_mag_1m.json"}
@@ -404,15 +404,11 @@ def read_hapi(server: str, dataset: str, start_us: int | None, stop_us: int | No
     names = ",".join(p["name"] for p in info["parameters"] if p["name"] in wanted)     # in /info's order
     with _quiet_hapiclient():
         try:
-            data, _ = hapi(server, dataset, names, _iso(start), _iso(stop), logging=False, cache=False,
+            data, _ = hapi(server, dataset, names, iso(start), iso(stop), logging=False, cache=False,
                            usecache=False, format="csv")
         except Exception as error:
             raise _hapi_failure(error, f"cannot read {dataset} from {server}") from None
     return parse_hapi(data, chosen, dataset)
-
-
-def _iso(t_us: int) -> str:
-    return str(np.datetime64(int(t_us) // 1_000_000, "s")) + "Z"
 
 
 # ---- the source, the archive -------------------------------------------------------------------
@@ -480,7 +476,7 @@ def store(archive: Archive, source: Source, parts: list[Rows], received_us: int)
             if len(rows.t_us):
                 latest = int(rows.t_us[-1]) if latest is None else max(latest, int(rows.t_us[-1]))
         summary = {"source": source.name, "point": source.point, "stored": stored, "counts": counts,
-                   "latest": None if latest is None else _iso(latest)}
+                   "latest": None if latest is None else iso(latest)}
         archive.finish_batch(cursor, batch, summary)
     return FeedSummary(summary)
 

@@ -35,7 +35,7 @@ import numpy as np
 from l4station import tables
 from l4station.errors import InputError
 from l4station.ground import cmes, watches
-from l4station.ground.store import Archive
+from l4station.ground.store import FEED_GOOD, STATION_GOOD, Archive, iso
 from l4station.heliosphere import corotation
 from l4station.heliosphere.insitu import Series
 
@@ -68,19 +68,15 @@ def us_of_mjd(mjd) -> np.ndarray:
     return np.rint((np.asarray(mjd, dtype=float) - UNIX_MJD) * DAY_US).astype(np.int64)
 
 
-def iso(t_us: int) -> str:
-    return str(np.datetime64(int(t_us), "us"))[:19] + "Z"
-
-
 # ---- inputs ------------------------------------------------------------------------------------
 
 SPEED_BOUNDS_KMS = (100.0, 2999.0)     # solar wind; the model's stability limit is 3000 km/s
 POINT_QUERIES = {   # vantage point -> its good samples (t_us, km/s, received_us) from batches after ? up to ?
     "L4": "SELECT t_us, vr, received_us FROM plasma WHERE batch > ? AND batch <= ? AND t_us >= ? "
-          f"AND vr BETWEEN {SPEED_BOUNDS_KMS[0]} AND {SPEED_BOUNDS_KMS[1]} AND quality <= 1",
+          f"AND vr BETWEEN {SPEED_BOUNDS_KMS[0]} AND {SPEED_BOUNDS_KMS[1]} AND {STATION_GOOD}",
     **{point: "SELECT t_us, speed, received_us FROM feed_wind WHERE batch > ? AND batch <= ? AND t_us >= ? "
               f"AND point = '{point}' AND speed BETWEEN {SPEED_BOUNDS_KMS[0]} AND {SPEED_BOUNDS_KMS[1]} "
-              "AND quality = 0 AND active = 1" for point in ("L1", "L5")},
+              f"AND {FEED_GOOD}" for point in ("L1", "L5")},
 }
 
 

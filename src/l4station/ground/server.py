@@ -545,9 +545,7 @@ STATION_SOURCE = "L4STATION"      # the station's name in its RTSW-form products
 def _rtsw_rows(kind: str, columns: dict[str, np.ndarray]) -> list[dict]:
     """The station's samples in NOAA's RTSW object layout, newest first, one per minute (mag: the
     minute's finite means). RTN components are given as such: at L4 there is no GSM frame."""
-    t = columns["t_us"]
-    minute = t // 60_000_000
-    starts = np.flatnonzero(np.diff(np.concatenate([[-1], minute]))) if len(t) else np.zeros(0, int)
+    minute, starts = _minutes(columns["t_us"])
     mean = {k: _finite_means(columns[k], starts) for k in columns if k not in ("t_us", "quality")}
     # the minute's worst flag: one bad sample makes it suspect or bad, as NOAA flags a minute
     worst = np.maximum.reduceat(np.nan_to_num(columns["quality"], nan=-1.0), starts) if len(starts) else np.zeros(0)
@@ -625,25 +623,22 @@ def forecast_latest(s: Shared):
 def forecast_panel(s: Shared):
     """What the dashboard's forecast panel draws: the latest run at Earth (central, p10, p90),
     hourly speeds observed at L1 and at the station from 3 days before its issue, the latest
-    watches and the verification by lead day."""
+    watches and the verification by lead day of the last 30 days' runs."""
     from l4station.ground import forecaster, verification, watches
     latest = forecaster.latest_run(s.archive())
     if latest is None:
         return {"run": None}
     run = forecaster.load(s.archive(), latest[0])
     earth = run.values["earth"]
-    start = run.issue_us - 3 * DAY_US
     observed = {}
-    for point, table, column, extra in (("L1", "feed_wind", "speed", "AND point = 'L1' AND active = 1 AND quality = 0"),
-                                        ("L4", "plasma", "vr", "AND quality <= 1")):
-        rows = s.archive().query(f"SELECT t_us / 3600000000, AVG({column}) FROM {table} WHERE t_us >= ? "
-                                 f"AND t_us < ? AND {column} IS NOT NULL {extra} GROUP BY 1 ORDER BY 1",
-                                 (start, int(earth["t_us"][-1])))
-        observed[point] = {"t": [int(h) * 3600000 for h, _ in rows], "v": [round(v, 1) for _, v in rows]}
+    for point in ("L1", "L4"):
+        mjd, v = verification.observed_speeds(s.archive(), point, run.issue_us - 3 * DAY_US, int(earth["t_us"][-1]))
+        observed[point] = {"t": (forecaster.us_of_mjd(mjd) // 1000).tolist(), "v": np.round(v, 1).tolist()}
 
     def series(x):
         return [None if not np.isfinite(v) else round(float(v), 1) for v in x]
-    scores = verification.verify(s.archive()).to_json()
+    # the last 30 days of issues (read every minute by every open dashboard: not the whole archive)
+    scores = verification.verify(s.archive(), start_us=run.issue_us - 30 * DAY_US).to_json()
     return {"run": {"run_id": run.run_id, "issue": run.issue_us // 1000, "flags": run.flags,
                     "t": (earth["t_us"] // 1000).tolist(), "vr": series(earth["vr"]), "p10": series(earth["vr_p10"]),
                     "p90": series(earth["vr_p90"])},
@@ -798,6 +793,12 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
     return app
 
 
+def _minutes(t_us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The UTC minute of each time-sorted sample, and where each minute's samples begin."""
+    minute = t_us // 60_000_000
+    return minute, (np.flatnonzero(np.diff(np.concatenate([[-1], minute]))) if len(t_us) else np.zeros(0, int))
+
+
 def _finite_means(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Means of the finite samples of x in each segment beginning at ``starts``; NaN where none."""
     if len(x) == 0:
@@ -825,8 +826,7 @@ def swpc_table(kind: str, columns: dict[str, np.ndarray]) -> list[list]:
         rows = [["time_tag", "density", "speed", "temperature"]]
         times = [hapi.format_time(v).replace("T", " ")[:-1] for v in t]
         return rows + [list(r) for r in zip(times, text(columns["density"], 2), text(speed, 1), text(columns["temperature"], 0))]
-    minute = t // 60_000_000
-    starts = np.flatnonzero(np.diff(np.concatenate([[-1], minute]))) if len(t) else np.zeros(0, int)
+    minute, starts = _minutes(t)
     mean = {k: _finite_means(columns[k], starts) for k in ("br", "bt", "bn")}
     bx, by, bz = -mean["br"], -mean["bt"], mean["bn"]
     bt = np.sqrt(bx ** 2 + by ** 2 + bz ** 2)

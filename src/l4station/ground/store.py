@@ -37,6 +37,16 @@ class ArchiveError(ValueError):
     """A database URL or archive that cannot be used, said in one line."""
 
 
+# Which archived samples are fit to forecast and verify with (SQL conditions):
+FEED_GOOD = "quality = 0 AND active = 1"      # a feed row of normal quality from the active spacecraft
+STATION_GOOD = "quality <= 1"                  # the station's own samples, good or degraded
+
+
+def iso(t_us: int) -> str:
+    """An archive time (Unix microseconds) as ISO UTC to the second, e.g. 2026-05-01T12:00:00Z."""
+    return str(np.datetime64(int(t_us) // 1_000_000, "s")) + "Z"
+
+
 def first_line(error: Exception, empty: str = "") -> str:
     """The first line of a driver's message (PostgreSQL's run to several), or ``empty``."""
     text = str(error).strip()

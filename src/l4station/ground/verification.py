@@ -30,8 +30,8 @@ import warnings
 import numpy as np
 
 from l4station import tables
-from l4station.ground.forecaster import DAY_US, HORIZON_DAYS, HOUR_US, mjd_of_us
-from l4station.ground.store import Archive
+from l4station.ground.forecaster import DAY_US, HORIZON_DAYS, HOUR_US, mjd_of_us, us_of_mjd
+from l4station.ground.store import FEED_GOOD, STATION_GOOD, Archive, iso
 from l4station.heliosphere.corotation import OMEGA_DEG_PER_DAY, PERIOD_DAYS
 
 HSS_PEAK_KMS = 500.0
@@ -47,6 +47,15 @@ def hourly(archive: Archive, table: str, column: str, where: str = "", args: tup
                          "GROUP BY 1 ORDER BY 1", args)
     table_ = np.array(rows, dtype=float).reshape(-1, 2)
     return mjd_of_us(table_[:, 0] * HOUR_US), table_[:, 1]
+
+
+def observed_speeds(archive: Archive, point: str, start_us: int = -2 ** 62, stop_us: int = 2 ** 62
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly means of the speeds fit to verify with, observed at L1 (feeds) or L4 (the station)."""
+    if point == "L4":
+        return hourly(archive, "plasma", "vr", f"AND {STATION_GOOD} AND t_us >= ? AND t_us < ?", (start_us, stop_us))
+    return hourly(archive, "feed_wind", "speed", f"AND point = ? AND {FEED_GOOD} AND t_us >= ? AND t_us < ?",
+                  (point, start_us, stop_us))
 
 
 def _at(mjd: np.ndarray, v: np.ndarray, when) -> np.ndarray:
@@ -155,9 +164,8 @@ def verify(archive: Archive, *, start_us: int | None = None, stop_us: int | None
     ``tracks["L4"]``: where a replayed station really was (its lag to Earth follows its longitude)."""
     lo = -2 ** 62 if start_us is None else start_us
     hi = 2 ** 62 if stop_us is None else stop_us
-    obs_mjd, obs_v = hourly(archive, "feed_wind", "speed", "AND point = 'L1' AND (quality IS NULL OR quality = 0) "
-                                                           "AND (active IS NULL OR active = 1)")
-    l4_mjd, l4_v = hourly(archive, "plasma", "vr", "AND (quality IS NULL OR quality <= 1)")
+    obs_mjd, obs_v = observed_speeds(archive, "L1")
+    l4_mjd, l4_v = observed_speeds(archive, "L4")
     rows = archive.query("SELECT r.issue_us, v.t_us, v.vr FROM forecast_runs r JOIN forecast_values v "
                          "ON v.run_id = r.run_id WHERE v.target = 'earth' AND r.issue_us >= ? AND r.issue_us < ? "
                          "ORDER BY r.issue_us, v.t_us", (lo, hi))
@@ -194,7 +202,7 @@ def verify(archive: Archive, *, start_us: int | None = None, stop_us: int | None
     runs = len(np.unique(issue_us))
 
     def when(mjd):
-        return None if mjd is None else str(np.datetime64(int(round((mjd - 40587.0) * 86400)), "s")) + "Z"
+        return None if mjd is None else iso(int(us_of_mjd(mjd)))
     return Verification(target="earth", runs=runs, start=when(issue.min() if runs else None),
                         stop=when(issue.max() if runs else None), by_lead=by_lead, last_30_days=recent,
                         persistence_by_lead=[{"lead_days": s["lead_days"], "mae_kms": s["persistence_mae_kms"]}

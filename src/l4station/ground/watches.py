@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from l4station.ground import alerts
-from l4station.ground.store import Archive
+from l4station.ground.store import FEED_GOOD, Archive
 
 HSS_WATCH_KMS = 600.0
 L1_DISTANCE_KM = 1.5e6
@@ -99,11 +99,11 @@ def shocks(archive: Archive, at_us: int, lookback_us: int = 6 * 3_600_000_000) -
     ``lookback_us`` before ``at_us``, received by then."""
     out = []
     start = at_us - lookback_us
-    rows = archive.query("SELECT t_us, speed, density, temperature FROM feed_wind WHERE point = 'L1' AND active = 1 "
-                         "AND quality = 0 AND received_us <= ? AND t_us >= ? AND t_us <= ? ORDER BY t_us",
+    rows = archive.query(f"SELECT t_us, speed, density, temperature FROM feed_wind WHERE point = 'L1' AND {FEED_GOOD} "
+                         "AND received_us <= ? AND t_us >= ? AND t_us <= ? ORDER BY t_us",
                          (at_us, start - 3_600_000_000, at_us))
-    mag = archive.query("SELECT t_us, bx_gsm, by_gsm, bz_gsm FROM feed_mag WHERE point = 'L1' AND active = 1 "
-                        "AND quality = 0 AND received_us <= ? AND t_us >= ? AND t_us <= ? ORDER BY t_us",
+    mag = archive.query(f"SELECT t_us, bx_gsm, by_gsm, bz_gsm FROM feed_mag WHERE point = 'L1' AND {FEED_GOOD} "
+                        "AND received_us <= ? AND t_us >= ? AND t_us <= ? ORDER BY t_us",
                         (at_us, start - 3_600_000_000, at_us))
     plasma = np.array(rows, dtype=float).reshape(-1, 4)
     field = np.array(mag, dtype=float).reshape(-1, 4)
