@@ -18,7 +18,7 @@ T0 = 1_800_000_000_000_000           # 2027-01-15T08:00Z
 def _run(run_id, speeds, cmes=()):
     t = T0 + (np.arange(168) + 1) * HOUR_US
     v = np.asarray(speeds, dtype=float)
-    return forecaster.Run(run_id, T0, "test", {}, [], {"earth": {"t_us": t, "vr": v, "vr_p10": v - 20, "vr_p90": v + 20}},
+    return forecaster.Run(run_id, T0, "test", {}, [], {"earth": {"t_us": t, "vr": v, "vr_p10": v - 20, "vr_p50": v, "vr_p90": v + 20}},
                           cmes=list(cmes))
 
 

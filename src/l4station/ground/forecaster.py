@@ -9,8 +9,17 @@ Riley 2017), which the solar-wind model runs forward along the radial lines of E
 and Mars: hourly speeds out to 7 days. The spread comes from an ensemble of boundary maps
 perturbed by the map's own error per longitude (the assimilation's 1 / sqrt(weight)) and the
 change of the boundary structure over half the horizon (the fitted error-growth model), smooth
-over ~20 deg of longitude: p10 and p90 of the members. The L4 recurrence outlook runs the
-central map on at Earth to 27 days (daily means).
+over ~20 deg of longitude: p10, p50 and p90 of the members. The members still miss what a
+boundary held fixed cannot hold (structure born after the issue, the model's own error), so the
+band is widened per lead day as ensemble post-processing does (variance inflation; Wilks 2011,
+Statistical Methods in the Atmospheric Sciences, sec. 8.3): each side's Gaussian sigma
+(its distance to p50 / 1.2816) is combined in quadrature with SPREAD_ADD_KMS of the lead day,
+fitted so that the band holds 80 % of L1's hourly speeds in a replay of 2010-03..08
+(``builders/spread_calibration.py``). Checked on windows the fit never saw, the band holds
+71-81 % by lead day in 2008-03..08 (59-64 % unwidened) and 64-66 % in 2011-03..08, nearer
+solar maximum (46-54 % unwidened): still too narrow when transients are frequent. ``vr`` is the central
+(unperturbed) map's run. The L4 recurrence outlook runs the central map on at Earth to 27 days
+(daily means).
 
 A missing L1 or L4 input degrades the forecast (flagged ``no_L1``/``no_L4``), it does not stop
 it; with no input at all there is no forecast. Each run is stored with its run id, issue time,
@@ -51,7 +60,11 @@ MEMBERS = 24
 # corotation.ErrorModel) to the assimilation's own error.
 STRUCTURE_CHANGE = corotation.ErrorModel()
 CORRELATION_DEG = 20.0
+# Added in quadrature to each side's sigma, lead days 1..7 (km/s): builders/spread_calibration.py.
+SPREAD_ADD_KMS = (34.3, 49.0, 51.8, 48.4, 44.8, 46.9, 50.0)
+Z90 = 1.2815515655446004             # standard normal quantile of 0.9: p10 and p90 lie Z90 sigma from p50
 TARGETS = ("earth", "moon", "mars")
+BAND = ("vr_p10", "vr_p50", "vr_p90")
 MODEL_VERSION = f"l4station {version('l4station')}: corotation assimilation + upwind solar-wind model"
 
 
@@ -173,15 +186,15 @@ def series(point: str, mjd: np.ndarray, v_kms: np.ndarray, tracks: dict[str, Ser
 
 @dataclass
 class Run:
-    """A stored forecast: hourly speed (p50 of the ensemble, the central map's run) with p10/p90 per target,
-    and the daily recurrence outlook at Earth."""
+    """A stored forecast: hourly speed (the central map's run) with the ensemble's p10/p50/p90 per
+    target, and the daily recurrence outlook at Earth."""
 
     run_id: str
     issue_us: int
     model_version: str
     inputs: dict
     flags: list[str]
-    values: dict[str, dict[str, np.ndarray]]          # target -> t_us, vr, vr_p10, vr_p90
+    values: dict[str, dict[str, np.ndarray]]          # target -> t_us, vr, vr_p10, vr_p50, vr_p90
     repeated: bool = False
     cmes: list = field(default_factory=list)
     messages: list = field(default_factory=list)        # watches and warnings this issue sent
@@ -192,8 +205,8 @@ class Run:
 
         targets = {}
         for target, v in self.values.items():
-            targets[target] = [{"time": iso(t), "vr": num(a), "vr_p10": num(b), "vr_p90": num(c)}
-                               for t, a, b, c in zip(v["t_us"], v["vr"], v["vr_p10"], v["vr_p90"])]
+            targets[target] = [{"time": iso(t), "vr": num(a), "vr_p10": num(b), "vr_p50": num(m), "vr_p90": num(c)}
+                               for t, a, b, m, c in zip(v["t_us"], v["vr"], v["vr_p10"], v["vr_p50"], v["vr_p90"])]
         return {"run_id": self.run_id, "issue_time": iso(self.issue_us), "model_version": self.model_version,
                 "repeated": self.repeated, "inputs": self.inputs, "flags": self.flags, "targets": targets,
                 "cmes": self.cmes, "messages": self.messages}
@@ -243,6 +256,19 @@ def _smooth_noise(rng: np.random.Generator, members: int, n_lon: int) -> np.ndar
     return smooth / np.sqrt(np.sum(kernel ** 2))
 
 
+def band(members: np.ndarray, lead_days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p10, p50, p90) of member runs (members, hours) at ``lead_days``, the band widened by
+    SPREAD_ADD_KMS (see the module's docstring):
+
+    >>> p10, p50, p90 = band(np.array([[400.0], [400.0]]), np.array([0.5]))
+    >>> round(float(p50[0])), round(float(p90[0] - p50[0]), 1), round(float(p50[0] - p10[0]), 1)
+    (400, 44.0, 44.0)
+    """
+    p10, p50, p90 = np.percentile(members, [10, 50, 90], axis=0)
+    add = np.asarray(SPREAD_ADD_KMS)[np.clip(np.ceil(np.asarray(lead_days) - 1e-9).astype(int), 1, HORIZON_DAYS) - 1]
+    return (p50 - np.hypot((p50 - p10) / Z90, add) * Z90, p50, p50 + np.hypot((p90 - p50) / Z90, add) * Z90)
+
+
 def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int = 0, found: dict | None = None,
             analyses: list[dict] | None = None, tracks: dict[str, Series] | None = None) -> Run:
     """The forecast from what the archive had received by ``at_us`` (not stored); ``found``: its
@@ -273,14 +299,13 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
         path_mjd = np.arange(issue_mjd - 1.0, issue_mjd + OUTLOOK_DAYS + 2.0, 1 / 24)
         path = series(target, path_mjd, np.full(len(path_mjd), np.nan))
         runs = corotation.run_along(maps, path, np.full(len(maps), issue_mjd), hours)
-        values[target] = {"t_us": us_of_mjd(valid_mjd), "vr": runs[0],
-                          "vr_p10": np.percentile(runs[1:], 10, axis=0), "vr_p90": np.percentile(runs[1:], 90, axis=0)}
+        p10, p50, p90 = band(runs[1:], hours)
+        values[target] = {"t_us": us_of_mjd(valid_mjd), "vr": runs[0], "vr_p10": p10, "vr_p50": p50, "vr_p90": p90}
         if target == "earth":
             days = np.arange(HORIZON_DAYS * 24, OUTLOOK_DAYS * 24) / 24 + 1 / 24
             outlook = corotation.run_along(central[None, :], path, [issue_mjd], days)[0].reshape(-1, 24).mean(axis=1)
             t = us_of_mjd(issue_mjd + np.arange(HORIZON_DAYS, OUTLOOK_DAYS) + 0.5)
-            values["earth_outlook"] = {"t_us": t, "vr": outlook, "vr_p10": np.full(len(t), np.nan),
-                                       "vr_p90": np.full(len(t), np.nan)}
+            values["earth_outlook"] = {"t_us": t, "vr": outlook} | {k: np.full(len(t), np.nan) for k in BAND}
     arrivals = []
     for analysis in analyses:
         at_targets = {}
@@ -318,11 +343,11 @@ def load(archive: Archive, run: str) -> Run:
         raise InputError(f"no forecast run {run!r} in the archive")
     rid, issue_us, model, inputs, flags, arrivals = rows[0]
     values = {}
-    for target, t_us, vr, p10, p90 in archive.query(
-            "SELECT target, t_us, vr, vr_p10, vr_p90 FROM forecast_values WHERE run_id = ? ORDER BY target, t_us",
-            (run,)):
-        v = values.setdefault(target, {"t_us": [], "vr": [], "vr_p10": [], "vr_p90": []})
-        for name, x in (("t_us", t_us), ("vr", vr), ("vr_p10", p10), ("vr_p90", p90)):
+    p50 = "vr_p50" if archive.has("forecast_values", "vr_p50") else "NULL"      # a run stored before p50 was
+    for target, *row in archive.query(f"SELECT target, t_us, vr, vr_p10, {p50}, vr_p90 FROM forecast_values "
+                                      "WHERE run_id = ? ORDER BY target, t_us", (run,)):
+        v = values.setdefault(target, {name: [] for name in ("t_us", "vr", *BAND)})
+        for name, x in zip(("t_us", "vr", "vr_p10", "vr_p50", "vr_p90"), row):
             v[name].append(math.nan if x is None else x)
     arrays = {t: {k: np.array(x, dtype=np.int64 if k == "t_us" else float) for k, x in v.items()} for t, v in values.items()}
     return Run(rid, int(issue_us), model, json.loads(inputs), json.loads(flags), arrays, cmes=json.loads(arrivals))
@@ -340,7 +365,7 @@ def save(archive: Archive, run: Run) -> bool:
         rows = []
         for target, v in run.values.items():
             rows += zip(repeat(run.run_id), repeat(target), v["t_us"].tolist(), stored(v["vr"]), stored(v["vr_p10"]),
-                        stored(v["vr_p90"]))
+                        stored(v["vr_p90"]), stored(v["vr_p50"]))
         archive.insert_rows(cursor, "forecast_values", rows)
     return True
 
@@ -381,8 +406,8 @@ def hapi_columns(archive: Archive, dataset: str) -> dict[str, np.ndarray]:
         return out
     latest = latest_run(archive)
     if latest is None:
-        return {"t_us": np.zeros(0, np.int64)} | {k: np.zeros(0) for k in ("vr", "vr_p10", "vr_p90", "issue_time")}
+        return {"t_us": np.zeros(0, np.int64)} | {k: np.zeros(0) for k in ("vr", *BAND, "issue_time")}
     run = load(archive, latest[0])
     v = run.values[dataset.removeprefix("forecast_")]
-    return {"t_us": v["t_us"], "vr": v["vr"], "vr_p10": v["vr_p10"], "vr_p90": v["vr_p90"],
-            "issue_time": np.full(len(v["t_us"]), float(run.issue_us))}
+    return {"t_us": v["t_us"], "vr": v["vr"]} | {k: v[k] for k in BAND} | {
+        "issue_time": np.full(len(v["t_us"]), float(run.issue_us))}

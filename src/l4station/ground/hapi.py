@@ -136,8 +136,9 @@ def datasets() -> dict[str, packets.PacketType]:
         out[f"forecast_{target}"] = packets.PacketType(
             f"forecast_{target}", 0, 3600.0, f"Solar-wind forecast at {title}, latest", (
                 _forecast_field("vr", "radial speed, ensemble central member"),
-                _forecast_field("vr_p10", "radial speed, 10th percentile of the ensemble"),
-                _forecast_field("vr_p90", "radial speed, 90th percentile of the ensemble"),
+                _forecast_field("vr_p10", "radial speed, 10th percentile (calibrated band)"),
+                _forecast_field("vr_p50", "radial speed, ensemble median"),
+                _forecast_field("vr_p90", "radial speed, 90th percentile (calibrated band)"),
                 _forecast_field("issue_time", "issue time of the run")))
     out["forecast_runs"] = packets.PacketType(
         "forecast_runs", 0, 3600.0, "Every forecast run at Earth, daily means", tuple(

@@ -598,9 +598,10 @@ def forecast_series(target: str, s: Shared):
 
     def value(x):
         return None if not np.isfinite(x) else round(float(x), 1)
-    return [{"time_tag": forecaster.iso(t)[:19], "v_r": value(v), "v_r_p10": value(lo), "v_r_p90": value(hi),
-             "run_id": run.run_id, "issue_time": issue}
-            for t, v, lo, hi in zip(values["t_us"], values["vr"], values["vr_p10"], values["vr_p90"])]
+    return [{"time_tag": forecaster.iso(t)[:19], "v_r": value(v), "v_r_p10": value(lo), "v_r_p50": value(mid),
+             "v_r_p90": value(hi), "run_id": run.run_id, "issue_time": issue}
+            for t, v, lo, mid, hi in zip(values["t_us"], values["vr"], values["vr_p10"], values["vr_p50"],
+                                         values["vr_p90"])]
 
 
 @forecast_routes.get("/json/alerts.json")

@@ -97,8 +97,12 @@ OTHER_TABLES: dict[str, list[tuple[str, str]]] = {
                 ("issue_us", "BIGINT NOT NULL"), ("start_us", "BIGINT NOT NULL"), ("stop_us", "BIGINT NOT NULL"),
                 ("status", "TEXT NOT NULL"), ("refers", "BIGINT"), ("message", "TEXT NOT NULL")],
     "forecast_values": [("run_id", "TEXT NOT NULL"), ("target", "TEXT NOT NULL"), ("t_us", "BIGINT NOT NULL"),
-                        ("vr", "DOUBLE PRECISION"), ("vr_p10", "DOUBLE PRECISION"), ("vr_p90", "DOUBLE PRECISION")],
+                        ("vr", "DOUBLE PRECISION"), ("vr_p10", "DOUBLE PRECISION"), ("vr_p90", "DOUBLE PRECISION"),
+                        ("vr_p50", "DOUBLE PRECISION")],
 }
+# Columns added after a table's first release (nullable): an older archive gains them when it is
+# opened for writing, and reads them as NULL (see Archive.has) until then.
+ADDED_COLUMNS = {"forecast_values": ["vr_p50"]}
 OTHER_KEYS = {"feed_wind": FEED_KEY, "feed_mag": FEED_KEY, "cmes": ["id"], "forecast_runs": ["run_id"],
               "forecast_values": ["run_id", "target", "t_us"], "watches": ["serial"]}
 COMPLETABLE = {"feed_wind": ["speed", "density", "temperature", "quality", "active"],
@@ -259,7 +263,9 @@ class Archive:
             for table, column in self.query("SELECT table_name, column_name FROM information_schema.columns "
                                             "WHERE table_schema = current_schema()"):
                 columns.setdefault(table, set()).add(column)
+        self.held_columns = columns
         for name, wanted in _columns().items():
+            wanted = [c for c in wanted if c not in ADDED_COLUMNS.get(name, ())]
             if name in columns and not set(wanted) <= columns[name]:
                 missing = ", ".join(c for c in wanted if c not in columns[name])
                 raise ArchiveError(f"{self.path or self.url} is not an l4station archive: its table {name!r} lacks "
@@ -275,6 +281,22 @@ class Archive:
             serial = "INTEGER PRIMARY KEY" if self.dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
             cursor.execute(f"CREATE TABLE IF NOT EXISTS batches (id {serial}, source TEXT NOT NULL, "
                            "received_us BIGINT NOT NULL, summary TEXT)")
+            for name, added in ADDED_COLUMNS.items():        # inside the write lock: another writer may add them too
+                kinds = dict(OTHER_TABLES[name])
+                if self.dialect == "sqlite":
+                    cursor.execute(f"PRAGMA table_info('{name}')")
+                    held = {row[1] for row in cursor.fetchall()}
+                    statements = [f"ALTER TABLE {name} ADD COLUMN {c} {kinds[c]}" for c in added if c not in held]
+                else:
+                    statements = [f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {c} {kinds[c]}" for c in added]
+                for statement in statements:
+                    cursor.execute(statement)
+                self.held_columns.setdefault(name, set()).update(added)
+
+    def has(self, table: str, column: str) -> bool:
+        """Whether the archive's ``table`` holds ``column`` (an older archive opened read-only may
+        lack one of ADDED_COLUMNS)."""
+        return table not in self.held_columns or column in self.held_columns[table]
 
     def _wal(self, patience_s: float = 60.0) -> None:
         """Put the SQLite file in WAL mode (kept in the file: readers follow writers). Changing the

@@ -4,7 +4,9 @@ Every run's hourly Earth speeds are scored per lead day k = 1..7 (valid hours in
 after issue) against the L1 feeds' hourly means (the layout of NOAA's REFM ``ws_stats``): mean
 absolute error, RMSE, mean error (forecast minus observed), prediction efficiency
 1 - MSE / variance(observed), and the skill 1 - MSE / MSE_ref against two references on the same
-hours (Owens et al. 2013, Space Weather 11, 225):
+hours (Owens et al. 2013, Space Weather 11, 225), and the ensemble's reliability: the share of
+observed hours inside the p10-p90 band (80 % for a calibrated band) and its mean half-width in
+sigma units, (p90 - p10) / (2 x 1.2816), to set beside the RMSE (spread-skill; Wilks 2011, sec. 8.7):
 
 * 27-day persistence: the speed L1 observed one synodic rotation (27.27 days) earlier;
 * L4 recurrence: the speed the station saw at the same Carrington longitude, i.e. at
@@ -30,7 +32,7 @@ import warnings
 import numpy as np
 
 from l4station import tables
-from l4station.ground.forecaster import DAY_US, HORIZON_DAYS, HOUR_US, mjd_of_us, us_of_mjd
+from l4station.ground.forecaster import DAY_US, HORIZON_DAYS, HOUR_US, Z90, mjd_of_us, us_of_mjd
 from l4station.ground.store import FEED_GOOD, STATION_GOOD, Archive, iso
 from l4station.heliosphere.corotation import OMEGA_DEG_PER_DAY, PERIOD_DAYS
 
@@ -108,12 +110,23 @@ def contingency(observed: np.ndarray, forecast: np.ndarray) -> dict:
             "timing_mae_h": None if not timing else round(float(np.mean(timing)), 1)}
 
 
-def _scores(f: np.ndarray, o: np.ndarray, p: np.ndarray, r: np.ndarray) -> dict:
+def _band(o: np.ndarray, low: np.ndarray, high: np.ndarray) -> dict:
+    """Share of observed hours inside [low, high] and the band's mean half-width as a sigma (km/s)."""
+    ok = np.isfinite(o) & np.isfinite(low) & np.isfinite(high)
+    if ok.sum() < 2:
+        return {"band_coverage": None, "spread_kms": None}
+    inside = (o[ok] >= low[ok]) & (o[ok] <= high[ok])
+    return {"band_coverage": round(float(inside.mean()), 3),
+            "spread_kms": round(float(np.mean(high[ok] - low[ok]) / (2 * Z90)), 1)}
+
+
+def _scores(f: np.ndarray, o: np.ndarray, p: np.ndarray, r: np.ndarray, low: np.ndarray, high: np.ndarray) -> dict:
     ok = np.isfinite(f) & np.isfinite(o)
     n = int(ok.sum())
     if n < 2:
         return {"n": n, "mae_kms": None, "rmse_kms": None, "me_kms": None, "prediction_efficiency": None,
-                "skill_vs_persistence": None, "skill_vs_recurrence": None, "persistence_mae_kms": None}
+                "skill_vs_persistence": None, "skill_vs_recurrence": None, "persistence_mae_kms": None,
+                "band_coverage": None, "spread_kms": None}
     e = f[ok] - o[ok]
     mse = float(np.mean(e ** 2))
 
@@ -127,7 +140,8 @@ def _scores(f: np.ndarray, o: np.ndarray, p: np.ndarray, r: np.ndarray) -> dict:
             "me_kms": round(float(np.mean(e)), 1),
             "prediction_efficiency": round(1 - mse / float(np.var(o[ok])), 3) if np.var(o[ok]) > 0 else None,
             "skill_vs_persistence": skill(p), "skill_vs_recurrence": skill(r),
-            "persistence_mae_kms": round(float(np.mean(np.abs(p[both_p] - o[both_p]))), 1) if both_p.sum() else None}
+            "persistence_mae_kms": round(float(np.mean(np.abs(p[both_p] - o[both_p]))), 1) if both_p.sum() else None
+            } | _band(o, low, high)
 
 
 class Verification(dict):
@@ -144,7 +158,8 @@ class Verification(dict):
             return "—" if x is None else f"{x:{spec}}"
         rows = [[str(s["lead_days"]), f"{s['n']:,}", cell(s["mae_kms"], ".1f"), cell(s["rmse_kms"], ".1f"),
                  cell(s["me_kms"], "+.1f"), cell(s["skill_vs_persistence"], "+.3f"),
-                 cell(s["skill_vs_recurrence"], "+.3f"), cell(s["persistence_mae_kms"], ".1f")]
+                 cell(s["skill_vs_recurrence"], "+.3f"), cell(s["persistence_mae_kms"], ".1f"),
+                 cell(s["band_coverage"], ".0%"), cell(s["spread_kms"], ".1f")]
                 for s in self["by_lead"]]
         ev = self["events"]
         event_rows = [[who, cell(e["pod"], ".2f"), cell(e["far"], ".2f"), cell(e["ts"], ".2f"), cell(e["bias"], ".2f"),
@@ -153,7 +168,7 @@ class Verification(dict):
         return tables.group(
             tables.table(f"Verification at {self['target']}: {self['runs']} runs, {self['start']} to {self['stop']}",
                          ["Lead (d)", "Hours", "MAE", "RMSE", "Mean error", "Skill vs persistence",
-                          "Skill vs L4 recurrence", "Persistence MAE"], rows, left=0),
+                          "Skill vs L4 recurrence", "Persistence MAE", "In p10–p90", "Spread"], rows, left=0),
             tables.table(f"High-speed streams ({ev['observed']} observed)", ["", "POD", "FAR", "TS", "Bias",
                                                                               "Timing MAE (h)"], event_rows, left=1))
 
@@ -166,11 +181,11 @@ def verify(archive: Archive, *, start_us: int | None = None, stop_us: int | None
     hi = 2 ** 62 if stop_us is None else stop_us
     obs_mjd, obs_v = observed_speeds(archive, "L1")
     l4_mjd, l4_v = observed_speeds(archive, "L4")
-    rows = archive.query("SELECT r.issue_us, v.t_us, v.vr FROM forecast_runs r JOIN forecast_values v "
-                         "ON v.run_id = r.run_id WHERE v.target = 'earth' AND r.issue_us >= ? AND r.issue_us < ? "
-                         "ORDER BY r.issue_us, v.t_us", (lo, hi))
-    table = np.array(rows, dtype=float).reshape(-1, 3)
-    issue_us, t_us, f = table[:, 0], table[:, 1], table[:, 2]
+    rows = archive.query("SELECT r.issue_us, v.t_us, v.vr, v.vr_p10, v.vr_p90 FROM forecast_runs r "
+                         "JOIN forecast_values v ON v.run_id = r.run_id WHERE v.target = 'earth' "
+                         "AND r.issue_us >= ? AND r.issue_us < ? ORDER BY r.issue_us, v.t_us", (lo, hi))
+    table = np.array(rows, dtype=float).reshape(-1, 5)
+    issue_us, t_us, f, low, high = table.T
     lead_days = (t_us - issue_us) / DAY_US
     valid = mjd_of_us(t_us)
     issue = mjd_of_us(issue_us)
@@ -186,9 +201,9 @@ def verify(archive: Archive, *, start_us: int | None = None, stop_us: int | None
     by_lead, recent = [], []
     for k in range(1, HORIZON_DAYS + 1):
         pick = day == k
-        by_lead.append({"lead_days": k} | _scores(f[pick], o[pick], p[pick], r[pick]))
+        by_lead.append({"lead_days": k} | _scores(f[pick], o[pick], p[pick], r[pick], low[pick], high[pick]))
         pick30 = pick & last30
-        recent.append({"lead_days": k} | _scores(f[pick30], o[pick30], p[pick30], r[pick30]))
+        recent.append({"lead_days": k} | _scores(f[pick30], o[pick30], p[pick30], r[pick30], low[pick30], high[pick30]))
     # events: each hour from the latest run issued at least a day before it
     eligible = lead_days >= 1.0
     order = np.lexsort((-issue[eligible], valid[eligible]))        # by valid time, latest issue first

@@ -100,7 +100,8 @@ async function refreshForecast() {
   document.querySelector("#verification tbody").replaceChildren(...f.verification.map(s => {
     const tr = document.createElement("tr");
     for (const v of [s.lead_days, s.n, cell(s.mae_kms, 1), cell(s.rmse_kms, 1), cell(s.skill_vs_persistence, 2),
-                     cell(s.skill_vs_recurrence, 2)]) {
+                     cell(s.skill_vs_recurrence, 2),
+                     s.band_coverage === null ? "—" : `${Math.round(100 * s.band_coverage)}%`]) {
       const td = document.createElement("td");
       td.textContent = v;
       tr.appendChild(td);
