@@ -148,6 +148,18 @@ def test_hapi_feed_with_hapiclient_stores_what_the_server_holds(live_server, tmp
     assert np.allclose([r[1] for r in got], held["vr"], atol=0.051)
 
 
+def test_a_forecast_dataset_is_never_fed_as_observations(live_server, tmp_path, capsys):
+    """Our own forecast_earth (vr, its percentiles, issue_time) read back as a feed would store
+    forecasts as L1 measurements and verify the forecast against itself: refused, nothing written."""
+    base, _ = live_server
+    target = tmp_path / "feeds.db"
+    with pytest.raises(SystemExit) as done:
+        main(["feed", f"hapi:{base}/hapi#forecast_earth", "--db", f"sqlite:///{target}"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "holds forecasts (issue_time, vr_p10, vr_p50, vr_p90)" in err
+    assert "Traceback" not in err and not target.exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["feed", "ftp://example.org/x.json"], "neither rtsw:FILE|URL nor hapi:SERVER#DATASET"),
     (["feed", "hapi:http://127.0.0.1:9/hapi"], "neither rtsw"),

@@ -197,10 +197,7 @@ def window(archive, cursor, low_us: int, high_us: int) -> tuple[dict[str, dict[s
     module's docstring): from CONTEXT_US before to CONTEXT_US after, reaching out until an hour of
     quiet data or the archive's ends bound it. The data run SHOCK_WINDOW_US beyond the range, so
     every shock test inside it sees its whole upstream and downstream windows."""
-    extents = {}
-    for name in packets.dictionary():
-        cursor.execute(archive.sql(f"SELECT MIN(t_us), MAX(t_us) FROM {name}"))
-        extents[name] = cursor.fetchone()
+    extents = {name: archive.extent(name, cursor) or (None, None) for name in packets.dictionary()}
     reach = [CONTEXT_US, CONTEXT_US]
     while True:
         lo, hi = low_us - reach[0], high_us + reach[1]

@@ -56,6 +56,8 @@ WIND = {"speed": ("proton_speed", (100.0, 3000.0)), "density": ("proton_density"
 MAG = {"bt": ("bt", (0.0, 1000.0)), "bx_gsm": ("bx_gsm", (-1000.0, 1000.0)),
        "by_gsm": ("by_gsm", (-1000.0, 1000.0)), "bz_gsm": ("bz_gsm", (-1000.0, 1000.0))}
 KINDS = {"wind": WIND, "mag": MAG}
+# HAPI parameters that mark a dataset of forecasts, as ours (hapi.datasets: forecast_*): never fed as observations
+FORECAST_MARKS = {"issue_time", "vr_p10", "vr_p50", "vr_p90"}
 # archive column: HAPI parameter names that mean it (first found wins)
 HAPI_NAMES = {"speed": ("flow_speed", "proton_speed", "vr", "V", "Vp", "speed"),
               "density": ("proton_density", "density", "N", "Np"),
@@ -308,6 +310,10 @@ def recognise(parameters) -> dict[str, dict]:
     if not isinstance(parameters, list) or not all(isinstance(p, dict) and isinstance(p.get("name"), str)
                                                     for p in parameters):
         raise FeedError("not a HAPI /info response: parameters must be a list of objects with a name")
+    forecast = sorted(p["name"] for p in parameters if p["name"] in FORECAST_MARKS)
+    if forecast:
+        raise FeedError(f"the dataset holds forecasts ({', '.join(forecast)}), not observations: feed a "
+                        "dataset of measurements (a forecast stored as one would verify itself)")
     by_name = {p["name"]: p for p in parameters[1:] if p.get("type") == "double" and not p.get("size")}
     found = {}
     for column, names in HAPI_NAMES.items():

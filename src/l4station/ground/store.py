@@ -488,9 +488,12 @@ class Archive:
             return {"t_us": np.zeros(0, np.int64)} | {f: np.zeros(0) for f in fields}
         return {"t_us": table[:, 0].astype(np.int64)} | {f: table[:, k + 1] for k, f in enumerate(fields)}
 
-    def extent(self, name: str) -> tuple[int, int] | None:
-        """First and last sample times of a packet type, or None if it has none."""
-        row = self.query(f"SELECT MIN(t_us), MAX(t_us) FROM {name}")[0]
+    def extent(self, name: str, cursor=None) -> tuple[int, int] | None:
+        """First and last sample times of a packet type, or None if it has none: two index look-ups
+        (SQLite reads the whole table for MIN and MAX in one SELECT)."""
+        cur = cursor or self.connection.cursor()
+        cur.execute(f"SELECT (SELECT MIN(t_us) FROM {name}), (SELECT MAX(t_us) FROM {name})")
+        row = cur.fetchone()
         return None if row[0] is None else (int(row[0]), int(row[1]))
 
     def latest_batch(self) -> int:
