@@ -182,6 +182,27 @@ def test_replay_json_has_the_documented_fields(capsys):
         assert {"pod", "far", "ts", "bias", "timing_mae_h"} <= set(doc["events"][who])
 
 
+def test_replay_with_l5_feeds_stereo_b_from_where_it_was(tmp_path):
+    """--l5: STEREO-B's hourly speeds (BRaVDA files) arrive as an L5 RTSW feed and enter the
+    forecast; in April 2010 STEREO-B was 70-72 deg behind Earth (stereob_2006_2029.lst), which
+    the forecast's L5 samples are mapped from, not the nominal -60 deg."""
+    records = insitu.packaged()
+    url = f"sqlite:///{tmp_path / 'l5.db'}"
+    with Archive(url) as archive:
+        replay.replay(archive, records, _us("2010-04-01"), _us("2010-04-02"), every_us=forecaster.DAY_US, l5=True)
+        fed = archive.query("SELECT DISTINCT spacecraft, point FROM feed_wind ORDER BY point")
+        run = forecaster.load(archive, forecaster.latest_run(archive)[0])
+    assert fed == [("OMNI", "L1"), ("STEREO-B", "L5")]
+    assert run.inputs["L5"]["hours"] > 24 * 30 and "no_L1" not in run.flags
+    b = records["L5"]
+    april = (b.mjd >= 55287) & (b.mjd < 55289)                   # 2010-04-01 and 02
+    assert -73.0 < b.lon_deg[april].mean() < -69.0
+    with Archive(url) as archive:
+        found = forecaster.observations(archive, _us("2010-04-02"))
+        placed = forecaster.series("L5", found["L5"][0][-24:], found["L5"][1][-24:], {"L5": b})
+    assert abs(placed.lon_deg.mean() - b.lon_deg[april].mean()) < 1.0
+
+
 def test_issues_inside_the_held_back_window_make_no_forecast_and_do_not_stop_a_replay(tmp_path):
     """2009-06-01 to 2010-02-28 is absent from the shared data: issues there have nothing that
     left the Sun within 1.5 rotations, and the replay goes on to the data after it."""

@@ -117,10 +117,13 @@ def replay(data: DataOption = None,
            every: Annotated[str, typer.Option("--every", help="Issue a forecast every DURATION (e.g. 6h).")] = "6h",
            db: Annotated[Optional[str], typer.Option("--db", help="Archive URL to replay into (default: a "
                                                      "temporary one).")] = None,
+           l5: Annotated[bool, typer.Option("--l5", help="Also feed STEREO-B as an L5 station (where it "
+                                            "really was).")] = False,
            json_output: JsonOption = False):
     """Replay real records through operations: STEREO-A as the station's packets, OMNI as an L1
-    RTSW feed, each after its latency; a forecast issued every --every on what had arrived; then
-    verified at Earth by lead day, and on high-speed-stream events."""
+    RTSW feed (and with --l5 STEREO-B as an L5 feed), each after its latency; a forecast issued
+    every --every on what had arrived; then verified at Earth by lead day, and on
+    high-speed-stream events."""
     import tempfile
 
     from l4station.cli.common import duration_s, instant_us
@@ -148,7 +151,7 @@ def replay(data: DataOption = None,
         with _writing(url) as archive, progress() as bar:
             task = bar.add_task("replay", total=1.0)
             replay_module.replay(archive, solar_wind, start_us, stop_us, every_us=every_us,
-                                        latency_hours=dict(mission.forecast.latency_hours),
+                                        latency_hours=dict(mission.forecast.latency_hours), l5=l5,
                                         on_issue=lambda f: bar.update(task, completed=f))
             result = verification.verify(archive, start_us=start_us, stop_us=stop_us + 1,
                                          tracks={"L4": solar_wind["L4"]})

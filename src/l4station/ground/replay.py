@@ -4,9 +4,10 @@ A folder laid out like the BRaVDA files (default: the packaged copy) becomes wha
 would have received: STEREO-A's hourly speeds as the station's plasma packets (one per minute
 holding the hour's value; density from constant dynamic pressure and temperature from the
 Lopez & Freeman 1986 T-V relation, as the simulator), OMNI's as an L1 RTSW feed (one row per
-minute, spacecraft ``OMNI``), each arriving after its latency. Every ``every`` hours the data
-that had arrived are ingested (packets through the ingest, the feed through the RTSW parser)
-and a forecast is issued from them; the stored runs are then verified.
+minute, spacecraft ``OMNI``) and, if asked, STEREO-B's as an L5 feed, each arriving after its
+latency. Every ``every`` hours the data that had arrived are ingested (packets through the
+ingest, the feeds through the RTSW parser) and a forecast is issued from them; the stored runs
+are then verified.
 
 >>> rows = rtsw_rows(np.array([54684.0]), np.array([420.0]), minutes=2)     # MJD 54684 = 2008-08-06
 >>> [(r["time_tag"], r["source"], r["proton_speed"]) for r in rows]
@@ -57,28 +58,34 @@ def rtsw_rows(mjd: np.ndarray, v_kms: np.ndarray, minutes: int = 60, spacecraft:
             for t, s in zip(t_us[::-1].tolist(), v[::-1].tolist())]
 
 
+FEED_SPACECRAFT = {"L1": "OMNI", "L5": "STEREO-B"}     # the feeds a replay sends, by vantage point
+
+
 def replay(archive: Archive, records: dict[str, Series], start_us: int, stop_us: int, *, every_us: int = 6 * HOUR_US,
-           latency_hours: dict[str, float] | None = None, on_issue: Callable[[float], None] | None = None) -> int:
+           latency_hours: dict[str, float] | None = None, l5: bool = False,
+           on_issue: Callable[[float], None] | None = None) -> int:
     """Feed the archive as operations would have been fed, issuing a forecast every ``every_us``
-    from ``start_us`` to ``stop_us``; returns the number of runs issued."""
-    latency = {"L1": 0.1, "L4": 0.5} | (latency_hours or {})
-    lag = {point: int(latency[point] * HOUR_US) for point in ("L1", "L4")}
-    source = feeds.Source("rtsw", "replay")
+    from ``start_us`` to ``stop_us``; returns the number of runs issued. ``l5``: STEREO-B's
+    speeds arrive too, as an L5 feed (a Vigil-like station, placed where STEREO-B really was)."""
+    latency = {"L1": 0.1, "L4": 0.5, "L5": 0.5} | (latency_hours or {})
+    points = ("L1", "L5") if l5 else ("L1",)
+    lag = {point: int(latency[point] * HOUR_US) for point in ("L4", *points)}
     issues = np.arange(start_us, stop_us + 1, every_us)
     arrived = start_us - int(forecaster.HISTORY_DAYS * DAY_US) - 2 * DAY_US    # history before the first issue
-    l1 = records["L1"]
-    tracks = {"L1": l1, "L4": records["L4"]}      # each replayed spacecraft where it really was
+    tracks = {point: records[point] for point in ("L4", *points)}      # each replayed spacecraft where it really was
     received = forecaster.Received()
-    l1_us = us_of_mjd(l1.mjd)
+    sample_us = {point: us_of_mjd(records[point].mjd) for point in points}
     for k, at in enumerate(issues.tolist()):
         # what arrived in (arrived, at]: samples with sample time + latency in that window (hourly blocks whole)
         stream = station_packets(records["L4"], arrived - lag["L4"] - HOUR_US + 1, at - lag["L4"] - HOUR_US + 1)
         if stream:
             ingest.ingest_bytes(archive, stream, source="replay:L4", received_us=at)
-        pick = (l1_us > arrived - lag["L1"] - HOUR_US) & (l1_us <= at - lag["L1"] - HOUR_US)
-        if pick.any():
-            document = json.dumps(rtsw_rows(l1.mjd[pick], l1.v_kms[pick]))
-            feeds.store(archive, source, [feeds.parse_rtsw(document)], at)
+        for point in points:
+            series, t_us = records[point], sample_us[point]
+            pick = (t_us > arrived - lag[point] - HOUR_US) & (t_us <= at - lag[point] - HOUR_US)
+            if pick.any():
+                document = json.dumps(rtsw_rows(series.mjd[pick], series.v_kms[pick], spacecraft=FEED_SPACECRAFT[point]))
+                feeds.store(archive, feeds.Source("rtsw", "replay", point=point), [feeds.parse_rtsw(document)], at)
         arrived = at
         try:
             forecaster.issue(archive, at, received=received, tracks=tracks)
