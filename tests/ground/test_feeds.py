@@ -158,6 +158,11 @@ def test_a_forecast_dataset_is_never_fed_as_observations(live_server, tmp_path, 
     err = capsys.readouterr().err
     assert done.value.code == 2 and "holds forecasts (issue_time, vr_p10, vr_p50, vr_p90)" in err
     assert "Traceback" not in err and not target.exists()
+    # polling does not retry a source that can never be fed, and hapiclient's progress lines stay out
+    with pytest.raises(SystemExit) as done:
+        main(["feed", f"hapi:{base}/hapi#forecast_runs", "--every", "1s", "--db", f"sqlite:///{target}"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "holds forecasts (vr_lead1" in err and len(err.strip().splitlines()) == 1, err
 
 
 @pytest.mark.parametrize("args, message", [

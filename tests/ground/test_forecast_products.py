@@ -2,7 +2,9 @@
 station's own data (NWS Service Change Notice 26-21), the retired array products marked as
 deprecated (RFC 9745), an Enlil-style forecast series, CME analyses in DONKI's form, and the
 jobs the server runs beside serving."""
+import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -170,3 +172,51 @@ def test_cme_posts_that_are_too_big_too_deep_or_from_the_future(ops):
     assert client.post("/api/cme", content=b" " * (65 * 1024), headers=auth).status_code == 413
     future = client.post("/api/cme", json=ANALYSIS | {"time21_5": "2099-01-01T00:00Z"}, headers=auth)
     assert future.status_code == 400 and "describes the past" in future.json()["error"]
+
+
+def _older(url: str, drop: list[str]) -> None:
+    """Make ``url`` look written by an older version: without the tables or columns ``drop`` names."""
+    import sqlite3
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        for item in drop:
+            table, _, column = item.partition(".")
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}" if column else f"DROP TABLE {table}")
+
+
+FORECAST_PATHS = ["/hapi/info?dataset=forecast_earth", "/hapi/info?dataset=forecast_runs",
+                  "/hapi/data?dataset=forecast_earth&start=2008-08-01T00:00Z&stop=2008-09-01T00:00Z",
+                  "/json/forecast/earth.json", "/api/forecast", "/api/verification", "/json/alerts.json"]
+
+
+def test_an_archive_from_before_forecasts_reads_as_one_without_runs(two_days, tmp_path, capsys):
+    """The station's archive written before feeds and forecasts existed (no feed, CME, run or
+    watch tables), opened read-only while no writer has upgraded it: every forecast product
+    answers as for an archive without runs, and ``verify`` scores nothing, in one line."""
+    from l4station.cli import main
+    from l4station.ground.store import OTHER_TABLES
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with Archive(url) as archive:
+        ingest.ingest_bytes(archive, two_days.data, source="test", received_us=_us("2026-11-22"))
+    _older(url, list(OTHER_TABLES))
+    client = TestClient(create_app(url + "?mode=ro"))
+    for path in FORECAST_PATHS:
+        answer = client.get(path)
+        assert answer.status_code in (200, 404) and "1500" not in answer.text, (path, answer.text)
+    assert client.get("/json/forecast/earth.json").json() == []
+    with pytest.raises(SystemExit) as done:
+        main(["verify", "--db", url + "?mode=ro", "--json"])
+    assert done.value.code == 0 and json.loads(capsys.readouterr().out)["runs"] == 0
+
+
+def test_a_reader_sees_the_median_once_a_writer_adds_its_column(ops, tmp_path):
+    """A read-only server started on an archive from before ``vr_p50``: once a writer opens the
+    archive (adding the column) and issues, the server serves the new runs' medians."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    shutil.copy(ops.removeprefix("sqlite:///"), url.removeprefix("sqlite:///"))
+    _older(url, ["forecast_values.vr_p50"])
+    client = TestClient(create_app(url + "?mode=ro"))
+    assert all(row["v_r_p50"] is None for row in client.get("/json/forecast/earth.json").json())
+    with Archive(url) as archive:
+        replay.replay(archive, insitu.packaged(), _us("2008-08-23"), _us("2008-08-23"))
+    served = client.get("/json/forecast/earth.json").json()
+    assert served and all(row["v_r_p50"] is not None for row in served)

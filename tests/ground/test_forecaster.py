@@ -213,6 +213,25 @@ def test_issues_inside_the_held_back_window_make_no_forecast_and_do_not_stop_a_r
             forecaster.compute(archive, _us("2009-07-22"))
 
 
+def test_a_replay_that_issues_nothing_says_why(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["replay", "--start", "2009-09-01", "--stop", "2009-09-02", "--json"])
+    out, err = capsys.readouterr()
+    assert done.value.code == 0 and json.loads(out)["runs"] == 0
+    assert err.startswith("l4station: no forecast issued") and len(err.strip().splitlines()) == 1
+
+
+def test_inputs_older_than_their_cadence_are_flagged_stale(replayed):
+    """The station's data come down in a daily pass and L1's in real time: a forecast issued two
+    days after the last of both carries stale_L1 and stale_L4; one issued at once carries neither."""
+    url, _ = replayed
+    with Archive(url) as archive:
+        fresh = forecaster.compute(archive, _us("2008-08-22T00:00"))
+        late = forecaster.compute(archive, _us("2008-08-24T00:00"))
+    assert not {"stale_L1", "stale_L4"} & set(fresh.flags)
+    assert {"stale_L1", "stale_L4"} <= set(late.flags) and "no_L1" not in late.flags
+
+
 def test_an_archive_from_before_the_median_keeps_its_runs_and_gains_the_column(archive_url, tmp_path):
     """An archive written before ``vr_p50`` existed: read as it is (the median unknown), and
     given the column, not refused, when opened for writing; its old runs stay whole."""

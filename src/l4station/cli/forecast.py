@@ -157,6 +157,9 @@ def replay(data: DataOption = None,
                                          tracks={"L4": solar_wind["L4"]})
     result |= {"start": iso(start_us), "stop": iso(stop_us)}          # the window asked for
     emit(result, json_output)
+    if result["runs"] == 0:
+        typer.echo("l4station: no forecast issued: nothing had arrived from the 41 days before any issue time "
+                   "(the data hold no speeds there: the held-back 2009-06..2010-02, or past their end)", err=True)
 
 
 @app.command()

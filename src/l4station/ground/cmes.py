@@ -99,6 +99,8 @@ def add(archive: Archive, analysis, received_us: int) -> tuple[str, bool]:
 
 def recent(archive: Archive, at_us: int) -> list[dict]:
     """Analyses received by ``at_us`` whose CME left within WINDOW_DAYS before it."""
+    if not archive.has("cmes"):
+        return []                        # an archive from before CME analyses, read-only
     rows = archive.query("SELECT id, time21_5_us, latitude, longitude, half_angle, speed, type FROM cmes "
                          "WHERE received_us <= ? AND time21_5_us <= ? AND time21_5_us >= ? ORDER BY time21_5_us, id",
                          (at_us, at_us, at_us - int(WINDOW_DAYS * 86_400_000_000)))

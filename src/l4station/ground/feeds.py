@@ -57,7 +57,7 @@ MAG = {"bt": ("bt", (0.0, 1000.0)), "bx_gsm": ("bx_gsm", (-1000.0, 1000.0)),
        "by_gsm": ("by_gsm", (-1000.0, 1000.0)), "bz_gsm": ("bz_gsm", (-1000.0, 1000.0))}
 KINDS = {"wind": WIND, "mag": MAG}
 # HAPI parameters that mark a dataset of forecasts, as ours (hapi.datasets: forecast_*): never fed as observations
-FORECAST_MARKS = {"issue_time", "vr_p10", "vr_p50", "vr_p90"}
+FORECAST_MARKS = {"issue_time", "vr_p10", "vr_p50", "vr_p90", *(f"vr_lead{k}" for k in range(1, 8))}
 # archive column: HAPI parameter names that mean it (first found wins)
 HAPI_NAMES = {"speed": ("flow_speed", "proton_speed", "vr", "V", "Vp", "speed"),
               "density": ("proton_density", "density", "N", "Np"),
@@ -66,6 +66,11 @@ HAPI_NAMES = {"speed": ("flow_speed", "proton_speed", "vr", "V", "Vp", "speed"),
               "bx_gsm": ("BX_GSE", "bx_gsm", "BX_GSM"), "by_gsm": ("BY_GSM", "by_gsm"), "bz_gsm": ("BZ_GSM", "bz_gsm")}
 POINTS = ("L1", "L5")
 TIMEOUT_S = 30.0
+
+
+class SourceRefused(InputError):
+    """A source that can never be fed, however often it is read (a dataset of forecasts, or one
+    without a solar-wind parameter): a polling feed stops instead of retrying."""
 
 
 class FeedError(InputError):
@@ -270,16 +275,19 @@ def rtsw_locations(location: str) -> list[str]:
 def _quiet_hapiclient():
     """hapiclient prints some failures to stdout and replaces sys.excepthook: keep both ours."""
     hook = sys.excepthook
-    connection_log = logging.getLogger("urllib3")
-    level = connection_log.level
-    connection_log.setLevel(logging.ERROR)          # its retry warnings are not ours to print
+    # urllib3's retry warnings and hapiclient's progress lines (INFO) are not ours to print
+    logs = {name: logging.getLogger(name) for name in ("urllib3", "hapiclient")}
+    levels = {name: log.level for name, log in logs.items()}
+    for log in logs.values():
+        log.setLevel(logging.ERROR)
     try:
         with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
             warnings.simplefilter("ignore")           # numpy's warnings on a malformed CSV body
             yield
     finally:
         sys.excepthook = hook
-        connection_log.setLevel(level)
+        for name, log in logs.items():
+            log.setLevel(levels[name])
 
 
 def _hapi_failure(error: Exception, what: str) -> FeedError:
@@ -310,9 +318,9 @@ def recognise(parameters) -> dict[str, dict]:
     if not isinstance(parameters, list) or not all(isinstance(p, dict) and isinstance(p.get("name"), str)
                                                     for p in parameters):
         raise FeedError("not a HAPI /info response: parameters must be a list of objects with a name")
-    forecast = sorted(p["name"] for p in parameters if p["name"] in FORECAST_MARKS)
+    forecast = sorted(p["name"] for p in parameters if p["name"].lower() in FORECAST_MARKS)
     if forecast:
-        raise FeedError(f"the dataset holds forecasts ({', '.join(forecast)}), not observations: feed a "
+        raise SourceRefused(f"the dataset holds forecasts ({', '.join(forecast)}), not observations: feed a "
                         "dataset of measurements (a forecast stored as one would verify itself)")
     by_name = {p["name"]: p for p in parameters[1:] if p.get("type") == "double" and not p.get("size")}
     found = {}
@@ -395,7 +403,7 @@ def read_hapi(server: str, dataset: str, start_us: int | None, stop_us: int | No
         raise FeedError(f"{server} did not answer /info for {dataset} with a HAPI info object")
     chosen = recognise(info.get("parameters"))
     if not chosen:
-        raise FeedError(f"{dataset} at {server} has no solar-wind parameter this feed knows "
+        raise SourceRefused(f"{dataset} at {server} has no solar-wind parameter this feed knows "
                         f"(speed as {'/'.join(HAPI_NAMES['speed'])}, ...)")
     first = _info_time(info, "startDate")
     last = _info_time(info, "stopDate")

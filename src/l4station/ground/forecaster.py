@@ -21,8 +21,8 @@ solar maximum (46-54 % unwidened): still too narrow when transients are frequent
 (unperturbed) map's run. The L4 recurrence outlook runs the central map on at Earth to 27 days
 (daily means).
 
-A missing L1 or L4 input degrades the forecast (flagged ``no_L1``/``no_L4``), it does not stop
-it; with no input at all there is no forecast. Each run is stored with its run id, issue time,
+A missing L1 or L4 input degrades the forecast (flagged ``no_L1``/``no_L4``; an input whose
+newest sample is older than STALE_AFTER_HOURS, ``stale_L1``...), it does not stop it; with no input at all there is no forecast. Each run is stored with its run id, issue time,
 model version and the latest data time of each input; a run whose inputs are unchanged since
 the last run is returned, not repeated.
 
@@ -55,6 +55,9 @@ HORIZON_DAYS = 7
 OUTLOOK_DAYS = 27
 HISTORY_DAYS = 1.5 * corotation.PERIOD_DAYS
 MEMBERS = 24
+# An input whose newest sample is older than this at the issue is flagged stale_<point>: the L1
+# and L5 feeds are real-time streams; the station's data come down in a daily pass.
+STALE_AFTER_HOURS = {"L1": 3.0, "L4": 36.0, "L5": 3.0}
 # The boundary keeps changing after the issue while the model holds it fixed: members add the
 # structure change over half the horizon (the error-growth model fitted to OMNI and STEREO-A/B,
 # corotation.ErrorModel) to the assimilation's own error.
@@ -106,7 +109,10 @@ class Received:
         latest = archive.latest_batch()
         if latest <= self.batch:
             return
+        feeds_held = archive.has("feed_wind")        # an archive from before feeds, read-only: none
         for point, query in POINT_QUERIES.items():
+            if point != "L4" and not feeds_held:
+                continue
             rows = np.array(archive.query(query, (self.batch, latest, since_us)), dtype=float).reshape(-1, 3)
             kept = self.samples[point]
             self.samples[point] = np.vstack([kept[kept[:, 0] >= since_us], rows])
@@ -221,8 +227,10 @@ class Run:
             for day in range(HORIZON_DAYS):
                 pick = days == day
                 if pick.any() and np.isfinite(v["vr"][pick]).any():
+                    median = v["vr_p50"][pick]
                     rows.append([target if day == 0 else "", f"{day + 1}",
                                  f"{np.nanmean(v['vr'][pick]):.0f}",
+                                 f"{np.nanmean(median):.0f}" if np.isfinite(median).any() else "—",
                                  f"{np.nanmin(v['vr_p10'][pick]):.0f}–{np.nanmax(v['vr_p90'][pick]):.0f}",
                                  f"{np.nanmax(v['vr'][pick]):.0f}"])
         inputs = ", ".join(f"{p} to {i['latest'] or '—'}" for p, i in self.inputs.items() if p != "cmes")
@@ -232,7 +240,8 @@ class Run:
         note = "unchanged inputs: the stored run" if self.repeated else "new run"
         return tables.group(
             tables.table(f"Forecast {self.run_id} issued {iso(self.issue_us)} ({note})",
-                         ["Target", "Day", "Mean (km/s)", "p10–p90 (km/s)", "Peak (km/s)"], rows, left=1),
+                         ["Target", "Day", "Mean (km/s)", "Median (km/s)", "p10–p90 (km/s)", "Peak (km/s)"], rows,
+                         left=1),
             f"inputs: {inputs}" + (f"; flags: {', '.join(self.flags)}" if self.flags else ""), *arrivals,
             *(f"sent {m['product_id']} serial {m['serial']} ({m['status']})" for m in self.messages))
 
@@ -277,9 +286,12 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
     analyses = cmes.recent(archive, at_us) if analyses is None else analyses
     inputs = _inputs(found, analyses)
     if not any(len(mjd) for mjd, _, _ in found.values()):
-        raise InputError(f"no observations received by {iso(at_us)}: ingest the station's packets or run a feed "
-                         "first, or give a later --at")
+        raise InputError(f"no observations received by {iso(at_us)} from the {HISTORY_DAYS:.0f} days before it: "
+                         "ingest the station's packets or run a feed first, or give an --at just after the "
+                         "archive's data")
     flags = [f"no_{p}" for p in ("L1", "L4") if not len(found[p][0])]
+    flags += [f"stale_{p}" for p, (_, _, latest) in found.items()
+              if latest is not None and at_us - latest > STALE_AFTER_HOURS[p] * HOUR_US]
     issue_mjd = float(mjd_of_us(at_us))
     samples = [corotation.backmap(series(p, mjd, v, tracks)) for p, (mjd, v, _) in found.items() if len(mjd)]
     central, sigma, coverage = corotation.boundary_map(samples, issue_mjd, min_coverage=0.0)
@@ -329,6 +341,8 @@ def _arrival_json(a: dict) -> dict:
 
 def latest_run(archive: Archive, at_us: int | None = None) -> tuple[str, str] | None:
     """(run id, inputs key) of the latest run issued by ``at_us`` (or ever)."""
+    if not archive.has("forecast_runs"):
+        return None                      # an archive from before forecasts, read-only
     where, args = ("WHERE issue_us <= ?", (at_us,)) if at_us is not None else ("", ())
     rows = archive.query(f"SELECT run_id, inputs_key FROM forecast_runs {where} ORDER BY issue_us DESC, run_id DESC "
                          "LIMIT 1", args)
@@ -393,7 +407,7 @@ def hapi_columns(archive: Archive, dataset: str) -> dict[str, np.ndarray]:
     """Columns of a forecast HAPI dataset (see :func:`l4station.ground.hapi.datasets`): the latest
     run at a target (``forecast_earth``, ...), or every run's daily Earth means (``forecast_runs``)."""
     if dataset == "forecast_runs":
-        rows = archive.query(f"SELECT r.issue_us, (v.t_us - r.issue_us - 1) / {DAY_US}, AVG(v.vr) FROM forecast_runs r "
+        rows = [] if not archive.has("forecast_runs") else archive.query(f"SELECT r.issue_us, (v.t_us - r.issue_us - 1) / {DAY_US}, AVG(v.vr) FROM forecast_runs r "
                              "JOIN forecast_values v ON v.run_id = r.run_id WHERE v.target = 'earth' "
                              "GROUP BY r.run_id, r.issue_us, 2 ORDER BY r.issue_us, r.run_id, 2")
         issues = sorted({int(r[0]) for r in rows})

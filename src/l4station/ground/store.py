@@ -263,7 +263,6 @@ class Archive:
             for table, column in self.query("SELECT table_name, column_name FROM information_schema.columns "
                                             "WHERE table_schema = current_schema()"):
                 columns.setdefault(table, set()).add(column)
-        self.held_columns = columns
         for name, wanted in _columns().items():
             wanted = [c for c in wanted if c not in ADDED_COLUMNS.get(name, ())]
             if name in columns and not set(wanted) <= columns[name]:
@@ -291,12 +290,17 @@ class Archive:
                     statements = [f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {c} {kinds[c]}" for c in added]
                 for statement in statements:
                     cursor.execute(statement)
-                self.held_columns.setdefault(name, set()).update(added)
 
-    def has(self, table: str, column: str) -> bool:
-        """Whether the archive's ``table`` holds ``column`` (an older archive opened read-only may
-        lack one of ADDED_COLUMNS)."""
-        return table not in self.held_columns or column in self.held_columns[table]
+    def has(self, table: str, column: str | None = None) -> bool:
+        """Whether the archive holds ``table`` (and its ``column``) now: an archive written by an
+        older version and opened read-only lacks tables of OTHER_TABLES or ADDED_COLUMNS until a
+        writer opens it, which may happen while a reader runs (so this asks the database)."""
+        if self.dialect == "sqlite":
+            names = {row[1] for row in self.query(f"PRAGMA table_info('{table}')")}
+        else:
+            names = {row[0] for row in self.query("SELECT column_name FROM information_schema.columns "
+                                                  "WHERE table_schema = current_schema() AND table_name = ?", (table,))}
+        return bool(names) and (column is None or column in names)
 
     def _wal(self, patience_s: float = 60.0) -> None:
         """Put the SQLite file in WAL mode (kept in the file: readers follow writers). Changing the

@@ -187,6 +187,8 @@ def update(archive: Archive, at_us: int, events: list[Event], *, predicted_codes
 def recent(archive: Archive, hours: float, now_us: int) -> list[dict]:
     """Messages of the last ``hours`` (up to now, or to the latest message if earlier: a replay),
     newest first, as SWPC's alerts.json rows."""
+    if not archive.has("watches"):
+        return []                        # an archive from before watches, read-only
     latest = archive.query("SELECT MAX(issue_us) FROM watches")[0][0]
     since = min(now_us, now_us if latest is None else int(latest)) - int(hours * 3.6e9)
     rows = archive.query("SELECT product_id, issue_us, message FROM watches WHERE issue_us >= ? "
