@@ -15,10 +15,12 @@ band is widened per lead day as ensemble post-processing does (variance inflatio
 Statistical Methods in the Atmospheric Sciences, sec. 8.3): each side's Gaussian sigma
 (its distance to p50 / 1.2816) is combined in quadrature with SPREAD_ADD_KMS of the lead day,
 fitted so that the band holds 80 % of L1's hourly speeds in a replay of 2010-03..08
-(``builders/spread_calibration.py``). Checked on windows the fit never saw, the band holds
-71-81 % by lead day in 2008-03..08 (59-64 % unwidened) and 64-66 % in 2011-03..08, nearer
-solar maximum (46-54 % unwidened): still too narrow when transients are frequent. ``vr`` is the central
-(unperturbed) map's run. The L4 recurrence outlook runs the central map on at Earth to 27 days
+(``builders/spread_calibration.py``). That alone holds 71-81 % by lead day in 2008-03..08 but
+64-66 % in 2011-03..08, nearer solar maximum, so the band then follows the forecast's recent
+errors: its half-widths are scaled per lead day by the conformal quantile of the runs of the
+last 40 days against what L1 observed (:func:`band_scale`). As operations run it, the band
+holds 77-78 % by lead day in 2010-03..08, 77-80 % in 2008-03..08 and 77-78 % in 2011-03..08
+(the members alone: 44-68 %). ``vr`` is the central (unperturbed) map's run. The L4 recurrence outlook runs the central map on at Earth to 27 days
 (daily means).
 
 A missing L1 or L4 input degrades the forecast (flagged ``no_L1``/``no_L4``; an input whose
@@ -66,6 +68,11 @@ CORRELATION_DEG = 20.0
 # Added in quadrature to each side's sigma, lead days 1..7 (km/s): builders/spread_calibration.py.
 SPREAD_ADD_KMS = (34.3, 49.0, 51.8, 48.4, 44.8, 46.9, 50.0)
 Z90 = 1.2815515655446004             # standard normal quantile of 0.9: p10 and p90 lie Z90 sigma from p50
+# The band then follows the forecast's recent errors (band_scale): runs of the last TRAINING_DAYS
+# verified at L1, per lead day at least MIN_TRAINING_HOURS of them, the factor kept in BAND_SCALE_LIMITS.
+TRAINING_DAYS = 40.0
+MIN_TRAINING_HOURS = 240
+BAND_SCALE_LIMITS = (0.5, 3.0)
 TARGETS = ("earth", "moon", "mars")
 BAND = ("vr_p10", "vr_p50", "vr_p90")
 MODEL_VERSION = f"l4station {version('l4station')}: corotation assimilation + upwind solar-wind model"
@@ -204,6 +211,7 @@ class Run:
     repeated: bool = False
     cmes: list = field(default_factory=list)
     messages: list = field(default_factory=list)        # watches and warnings this issue sent
+    band_scale: list = field(default_factory=lambda: [1.0] * HORIZON_DAYS)     # per lead day (band_scale())
 
     def to_json(self) -> dict:
         def num(x):
@@ -214,7 +222,8 @@ class Run:
             targets[target] = [{"time": iso(t), "vr": num(a), "vr_p10": num(b), "vr_p50": num(m), "vr_p90": num(c)}
                                for t, a, b, m, c in zip(v["t_us"], v["vr"], v["vr_p10"], v["vr_p50"], v["vr_p90"])]
         return {"run_id": self.run_id, "issue_time": iso(self.issue_us), "model_version": self.model_version,
-                "repeated": self.repeated, "inputs": self.inputs, "flags": self.flags, "targets": targets,
+                "repeated": self.repeated, "inputs": self.inputs, "flags": self.flags, "band_scale": self.band_scale,
+                "targets": targets,
                 "cmes": self.cmes, "messages": self.messages}
 
     def __rich__(self):
@@ -265,6 +274,53 @@ def _smooth_noise(rng: np.random.Generator, members: int, n_lon: int) -> np.ndar
     return smooth / np.sqrt(np.sum(kernel ** 2))
 
 
+def value_at(mjd: np.ndarray, v: np.ndarray, when) -> np.ndarray:
+    """Value of an hourly series (MJD of each hour's start) at times ``when`` (within half an
+    hour), NaN where none."""
+    when = np.asarray(when, dtype=float)
+    if len(mjd) == 0:
+        return np.full(when.shape, np.nan)
+    i = np.clip(np.searchsorted(mjd, when - 0.5 / 24), 0, len(mjd) - 1)
+    return np.where(np.abs(mjd[i] - when) <= 0.5 / 24 + 1e-9, v[i], np.nan)
+
+
+def lead_day(lead_days) -> np.ndarray:
+    """Lead day 1..HORIZON_DAYS of leads in days: (k - 1, k] is day k."""
+    return np.clip(np.ceil(np.asarray(lead_days) - 1e-9).astype(int), 1, HORIZON_DAYS)
+
+
+def band_scale(archive: Archive, at_us: int, l1: tuple[np.ndarray, np.ndarray, int | None]) -> np.ndarray:
+    """Per lead day, the factor on the band's half-widths (either side of p50) that would have held
+    80 % of what L1 observed, over the runs of the last TRAINING_DAYS verified by ``at_us``
+    against ``l1`` (hourly MJD, km/s received by then): the 0.8 quantile of |observed - p50| /
+    the half-width on the observed side of each run's unscaled band (split conformal calibration,
+    Romano, Patterson & Candes 2019, NeurIPS 32; a 40-day sliding window as Gneiting et al. 2005,
+    Mon. Wea. Rev. 133, 1098). 1 where fewer than MIN_TRAINING_HOURS were verified."""
+    scale = np.ones(HORIZON_DAYS)
+    mjd, v, _ = l1
+    if TRAINING_DAYS <= 0 or not len(mjd) or not archive.has("forecast_runs", "band_scale"):
+        return scale
+    rows = archive.query(
+        "SELECT r.issue_us, r.band_scale, v.t_us, v.vr_p10, v.vr_p50, v.vr_p90 FROM forecast_runs r "
+        "JOIN forecast_values v ON v.run_id = r.run_id WHERE v.target = 'earth' AND r.issue_us >= ? "
+        "AND r.issue_us < ? AND v.t_us <= ? AND v.vr_p50 IS NOT NULL", (at_us - int(TRAINING_DAYS * DAY_US), at_us, at_us))
+    if not rows:
+        return scale
+    used = {text: np.asarray(json.loads(text) if text else scale, dtype=float) for text in {r[1] for r in rows}}
+    table = np.array([r[:1] + r[2:] for r in rows], dtype=float)
+    issue_us, t_us, p10, p50, p90 = table.T
+    day = lead_day((t_us - issue_us) / DAY_US)
+    before = np.array([used[r[1]][d - 1] for r, d in zip(rows, day.tolist())])
+    observed = value_at(mjd, v, mjd_of_us(t_us))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(observed < p50, (p50 - observed) / (p50 - p10), (observed - p50) / (p90 - p50)) * before
+    for k in range(1, HORIZON_DAYS + 1):
+        s = score[(day == k) & np.isfinite(score)]
+        if len(s) >= MIN_TRAINING_HOURS:
+            scale[k - 1] = np.clip(np.quantile(s, 0.8), *BAND_SCALE_LIMITS)
+    return scale
+
+
 def band(members: np.ndarray, lead_days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(p10, p50, p90) of member runs (members, hours) at ``lead_days``, the band widened by
     SPREAD_ADD_KMS (see the module's docstring):
@@ -274,7 +330,7 @@ def band(members: np.ndarray, lead_days: np.ndarray) -> tuple[np.ndarray, np.nda
     (400, 44.0, 44.0)
     """
     p10, p50, p90 = np.percentile(members, [10, 50, 90], axis=0)
-    add = np.asarray(SPREAD_ADD_KMS)[np.clip(np.ceil(np.asarray(lead_days) - 1e-9).astype(int), 1, HORIZON_DAYS) - 1]
+    add = np.asarray(SPREAD_ADD_KMS)[lead_day(lead_days) - 1]
     return (p50 - np.hypot((p50 - p10) / Z90, add) * Z90, p50, p50 + np.hypot((p90 - p50) / Z90, add) * Z90)
 
 
@@ -306,13 +362,16 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
     maps = np.clip(maps, 150.0, 2500.0)            # members stay physical and inside the model's limit
     hours = np.arange(HORIZON_DAYS * 24) / 24 + 1 / 24                 # 1 h .. 7 d after issue
     valid_mjd = issue_mjd + hours
+    scale = band_scale(archive, at_us, found["L1"])
+    by_hour = scale[lead_day(hours) - 1]
     values = {}
     for target in TARGETS:
         path_mjd = np.arange(issue_mjd - 1.0, issue_mjd + OUTLOOK_DAYS + 2.0, 1 / 24)
         path = series(target, path_mjd, np.full(len(path_mjd), np.nan))
         runs = corotation.run_along(maps, path, np.full(len(maps), issue_mjd), hours)
         p10, p50, p90 = band(runs[1:], hours)
-        values[target] = {"t_us": us_of_mjd(valid_mjd), "vr": runs[0], "vr_p10": p10, "vr_p50": p50, "vr_p90": p90}
+        values[target] = {"t_us": us_of_mjd(valid_mjd), "vr": runs[0], "vr_p10": p50 - by_hour * (p50 - p10),
+                          "vr_p50": p50, "vr_p90": p50 + by_hour * (p90 - p50)}
         if target == "earth":
             days = np.arange(HORIZON_DAYS * 24, OUTLOOK_DAYS * 24) / 24 + 1 / 24
             outlook = corotation.run_along(central[None, :], path, [issue_mjd], days)[0].reshape(-1, 24).mean(axis=1)
@@ -328,7 +387,8 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
         arrivals.append({"id": analysis["id"], "time21_5": iso(analysis["time21_5_us"]), "speed": analysis["speed"],
                          "targets": {t: _arrival_json(a) for t, a in at_targets.items()}})
     key = _key(inputs)
-    return Run(run_id(iso(at_us), key), at_us, MODEL_VERSION, inputs, flags, values, cmes=arrivals)
+    return Run(run_id(iso(at_us), key), at_us, MODEL_VERSION, inputs, flags, values, cmes=arrivals,
+               band_scale=[round(float(x), 4) for x in scale])
 
 
 def _arrival_json(a: dict) -> dict:
@@ -351,11 +411,12 @@ def latest_run(archive: Archive, at_us: int | None = None) -> tuple[str, str] | 
 
 def load(archive: Archive, run: str) -> Run:
     """A stored run by id."""
-    rows = archive.query("SELECT run_id, issue_us, model_version, inputs, flags, cmes FROM forecast_runs "
+    scale = "band_scale" if archive.has("forecast_runs", "band_scale") else "NULL"   # a run stored before it was
+    rows = archive.query(f"SELECT run_id, issue_us, model_version, inputs, flags, cmes, {scale} FROM forecast_runs "
                          "WHERE run_id = ?", (run,))
     if not rows:
         raise InputError(f"no forecast run {run!r} in the archive")
-    rid, issue_us, model, inputs, flags, arrivals = rows[0]
+    rid, issue_us, model, inputs, flags, arrivals, scale = rows[0]
     values = {}
     p50 = "vr_p50" if archive.has("forecast_values", "vr_p50") else "NULL"      # a run stored before p50 was
     for target, *row in archive.query(f"SELECT target, t_us, vr, vr_p10, {p50}, vr_p90 FROM forecast_values "
@@ -364,14 +425,15 @@ def load(archive: Archive, run: str) -> Run:
         for name, x in zip(("t_us", "vr", "vr_p10", "vr_p50", "vr_p90"), row):
             v[name].append(math.nan if x is None else x)
     arrays = {t: {k: np.array(x, dtype=np.int64 if k == "t_us" else float) for k, x in v.items()} for t, v in values.items()}
-    return Run(rid, int(issue_us), model, json.loads(inputs), json.loads(flags), arrays, cmes=json.loads(arrivals))
+    return Run(rid, int(issue_us), model, json.loads(inputs), json.loads(flags), arrays, cmes=json.loads(arrivals),
+               band_scale=json.loads(scale) if scale else [1.0] * HORIZON_DAYS)
 
 
 def save(archive: Archive, run: Run) -> bool:
     """Store a run with its values; False (nothing written) if a run of that id is stored already."""
     with archive.transaction() as cursor:
         row = (run.run_id, run.issue_us, run.model_version, _key(run.inputs), json.dumps(run.inputs),
-               json.dumps(run.flags), json.dumps(run.cmes))
+               json.dumps(run.flags), json.dumps(run.cmes), json.dumps(run.band_scale))
         if not archive.insert_rows(cursor, "forecast_runs", [row]):
             return False
         def stored(x):

@@ -91,7 +91,7 @@ OTHER_TABLES: dict[str, list[tuple[str, str]]] = {
     # forecast runs and their hourly values per target
     "forecast_runs": [("run_id", "TEXT NOT NULL"), ("issue_us", "BIGINT NOT NULL"), ("model_version", "TEXT NOT NULL"),
                       ("inputs_key", "TEXT NOT NULL"), ("inputs", "TEXT NOT NULL"), ("flags", "TEXT NOT NULL"),
-                      ("cmes", "TEXT NOT NULL")],
+                      ("cmes", "TEXT NOT NULL"), ("band_scale", "TEXT")],
     # watches and warnings in SWPC's message form
     "watches": [("serial", "BIGINT NOT NULL"), ("product_id", "TEXT NOT NULL"), ("key", "TEXT NOT NULL"),
                 ("issue_us", "BIGINT NOT NULL"), ("start_us", "BIGINT NOT NULL"), ("stop_us", "BIGINT NOT NULL"),
@@ -102,7 +102,7 @@ OTHER_TABLES: dict[str, list[tuple[str, str]]] = {
 }
 # Columns added after a table's first release (nullable): an older archive gains them when it is
 # opened for writing, and reads them as NULL (see Archive.has) until then.
-ADDED_COLUMNS = {"forecast_values": ["vr_p50"]}
+ADDED_COLUMNS = {"forecast_values": ["vr_p50"], "forecast_runs": ["band_scale"]}
 OTHER_KEYS = {"feed_wind": FEED_KEY, "feed_mag": FEED_KEY, "cmes": ["id"], "forecast_runs": ["run_id"],
               "forecast_values": ["run_id", "target", "t_us"], "watches": ["serial"]}
 COMPLETABLE = {"feed_wind": ["speed", "density", "temperature", "quality", "active"],

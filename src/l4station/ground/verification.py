@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 from l4station import tables
-from l4station.ground.forecaster import DAY_US, HORIZON_DAYS, HOUR_US, Z90, mjd_of_us, us_of_mjd
+from l4station.ground.forecaster import DAY_US, HORIZON_DAYS, HOUR_US, Z90, mjd_of_us, us_of_mjd, value_at
 from l4station.ground.store import FEED_GOOD, STATION_GOOD, Archive, iso
 from l4station.heliosphere.corotation import OMEGA_DEG_PER_DAY, PERIOD_DAYS
 
@@ -60,15 +60,6 @@ def observed_speeds(archive: Archive, point: str, start_us: int = -2 ** 62, stop
         return np.zeros(0), np.zeros(0)            # an archive from before feeds, read-only
     return hourly(archive, "feed_wind", "speed", f"AND point = ? AND {FEED_GOOD} AND t_us >= ? AND t_us < ?",
                   (point, start_us, stop_us))
-
-
-def _at(mjd: np.ndarray, v: np.ndarray, when) -> np.ndarray:
-    """Value of an hourly series at times ``when`` (within half an hour), NaN where none."""
-    when = np.asarray(when, dtype=float)
-    if len(mjd) == 0:
-        return np.full(when.shape, np.nan)
-    i = np.clip(np.searchsorted(mjd, when - 0.5 / 24), 0, len(mjd) - 1)
-    return np.where(np.abs(mjd[i] - when) <= 0.5 / 24 + 1e-9, v[i], np.nan)
 
 
 def event_starts(mjd: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -192,13 +183,13 @@ def verify(archive: Archive, *, start_us: int | None = None, stop_us: int | None
     lead_days = (t_us - issue_us) / DAY_US
     valid = mjd_of_us(t_us)
     issue = mjd_of_us(issue_us)
-    o = _at(obs_mjd, obs_v, valid)
-    p = _at(obs_mjd, obs_v, valid - PERIOD_DAYS)
+    o = value_at(obs_mjd, obs_v, valid)
+    p = value_at(obs_mjd, obs_v, valid - PERIOD_DAYS)
     # L4 recurrence: the station's view of the same longitude, whole rotations earlier until observed by the issue
     lag = L4_LAG_DAYS if not tracks or "L4" not in tracks else \
         np.interp(valid, tracks["L4"].mjd, tracks["L4"].lon_deg) / OMEGA_DEG_PER_DAY
     back = np.ceil(np.maximum(valid - lag - issue, 0) / PERIOD_DAYS)
-    r = _at(l4_mjd, l4_v, valid - lag - back * PERIOD_DAYS)
+    r = value_at(l4_mjd, l4_v, valid - lag - back * PERIOD_DAYS)
     day = np.ceil(lead_days - 1e-9).astype(int)
     last30 = issue >= (issue.max() - 30.0 if len(issue) else 0)
     by_lead, recent = [], []
@@ -215,7 +206,7 @@ def verify(archive: Archive, *, start_us: int | None = None, stop_us: int | None
     series_t, series_f = v_e[first], f_e[first]
     span = (obs_mjd >= series_t.min()) & (obs_mjd <= series_t.max()) if len(series_t) else np.zeros(len(obs_mjd), bool)
     observed = event_starts(obs_mjd[span], obs_v[span])
-    persistence = event_starts(obs_mjd[span], _at(obs_mjd, obs_v, obs_mjd[span] - PERIOD_DAYS))
+    persistence = event_starts(obs_mjd[span], value_at(obs_mjd, obs_v, obs_mjd[span] - PERIOD_DAYS))
     predicted = event_starts(series_t, series_f)
     runs = len(np.unique(issue_us))
 
