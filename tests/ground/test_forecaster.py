@@ -279,3 +279,8 @@ def test_the_band_scale_is_the_conformal_quantile_of_recent_errors(tmp_path):
         assert np.allclose(scale, 1.2, atol=1e-9), scale
         # too few verified hours at a lead (issued less than a day before): no change
         assert np.allclose(forecaster.band_scale(archive, at - 11 * forecaster.DAY_US, l1), 1.0)
+        # read run by run as a schedule issues, or afresh: the same rows
+        training = forecaster.Training()
+        for step in range(0, 13 * 24, 5):
+            when = at - 12 * forecaster.DAY_US + step * hour
+            assert np.array_equal(training.update(archive, when), forecaster.Training().update(archive, when))

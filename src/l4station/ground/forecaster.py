@@ -110,6 +110,7 @@ class Received:
 
     def __init__(self):
         self.batch = 0
+        self.training = Training()
         self.samples = {point: np.zeros((0, 3)) for point in POINT_QUERIES}
 
     def update(self, archive: Archive, since_us: int) -> None:
@@ -289,7 +290,38 @@ def lead_day(lead_days) -> np.ndarray:
     return np.clip(np.ceil(np.asarray(lead_days) - 1e-9).astype(int), 1, HORIZON_DAYS)
 
 
-def band_scale(archive: Archive, at_us: int, l1: tuple[np.ndarray, np.ndarray, int | None]) -> np.ndarray:
+class Training:
+    """The Earth values of recent runs that :func:`band_scale` verifies (issue, valid time, p10,
+    p50, p90, the scale in force at that lead), read once: a forecaster that issues again reads
+    only the runs stored since."""
+
+    def __init__(self):
+        self.rows = np.zeros((0, 6))
+        self.latest: int | None = None          # issue time of the newest run read
+
+    def update(self, archive: Archive, at_us: int) -> np.ndarray:
+        """Rows of the runs issued in the TRAINING_DAYS before ``at_us``."""
+        start = at_us - int(TRAINING_DAYS * DAY_US)
+        if self.latest is not None and at_us <= self.latest:
+            self.__init__()                      # issue times went back: read afresh
+        after = start - 1 if self.latest is None else max(start - 1, self.latest)
+        rows = archive.query(
+            "SELECT r.issue_us, r.band_scale, v.t_us, v.vr_p10, v.vr_p50, v.vr_p90 FROM forecast_runs r "
+            "JOIN forecast_values v ON v.run_id = r.run_id WHERE v.target = 'earth' AND r.issue_us > ? "
+            "AND r.issue_us < ? AND v.vr_p50 IS NOT NULL ORDER BY r.issue_us", (after, at_us))
+        if rows:
+            used = {text: json.loads(text) if text else [1.0] * HORIZON_DAYS for text in {r[1] for r in rows}}
+            new = np.array([(r[0], r[2], r[3], r[4], r[5]) for r in rows], dtype=float)
+            day = lead_day((new[:, 1] - new[:, 0]) / DAY_US)
+            before = np.array([used[r[1]][d - 1] for r, d in zip(rows, day.tolist())], dtype=float)
+            self.rows = np.vstack([self.rows, np.column_stack([new, before])])
+            self.latest = int(new[-1, 0])
+        self.rows = self.rows[self.rows[:, 0] >= start]
+        return self.rows
+
+
+def band_scale(archive: Archive, at_us: int, l1: tuple[np.ndarray, np.ndarray, int | None],
+               training: Training | None = None) -> np.ndarray:
     """Per lead day, the factor on the band's half-widths (either side of p50) that would have held
     80 % of what L1 observed, over the runs of the last TRAINING_DAYS verified by ``at_us``
     against ``l1`` (hourly MJD, km/s received by then): the 0.8 quantile of |observed - p50| /
@@ -300,17 +332,9 @@ def band_scale(archive: Archive, at_us: int, l1: tuple[np.ndarray, np.ndarray, i
     mjd, v, _ = l1
     if TRAINING_DAYS <= 0 or not len(mjd) or not archive.has("forecast_runs", "band_scale"):
         return scale
-    rows = archive.query(
-        "SELECT r.issue_us, r.band_scale, v.t_us, v.vr_p10, v.vr_p50, v.vr_p90 FROM forecast_runs r "
-        "JOIN forecast_values v ON v.run_id = r.run_id WHERE v.target = 'earth' AND r.issue_us >= ? "
-        "AND r.issue_us < ? AND v.t_us <= ? AND v.vr_p50 IS NOT NULL", (at_us - int(TRAINING_DAYS * DAY_US), at_us, at_us))
-    if not rows:
-        return scale
-    used = {text: np.asarray(json.loads(text) if text else scale, dtype=float) for text in {r[1] for r in rows}}
-    table = np.array([r[:1] + r[2:] for r in rows], dtype=float)
-    issue_us, t_us, p10, p50, p90 = table.T
+    rows = (training or Training()).update(archive, at_us)
+    issue_us, t_us, p10, p50, p90, before = rows[rows[:, 1] <= at_us].T
     day = lead_day((t_us - issue_us) / DAY_US)
-    before = np.array([used[r[1]][d - 1] for r, d in zip(rows, day.tolist())])
     observed = value_at(mjd, v, mjd_of_us(t_us))
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(observed < p50, (p50 - observed) / (p50 - p10), (observed - p50) / (p90 - p50)) * before
@@ -335,9 +359,11 @@ def band(members: np.ndarray, lead_days: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int = 0, found: dict | None = None,
-            analyses: list[dict] | None = None, tracks: dict[str, Series] | None = None) -> Run:
+            analyses: list[dict] | None = None, tracks: dict[str, Series] | None = None,
+            training: Training | None = None) -> Run:
     """The forecast from what the archive had received by ``at_us`` (not stored); ``found``: its
-    :func:`observations`, if read already; ``tracks``: where vantage points really were (replays)."""
+    :func:`observations`, if read already; ``tracks``: where vantage points really were (replays);
+    ``training``: the recent runs :func:`band_scale` verifies, if read already."""
     found = observations(archive, at_us) if found is None else found
     analyses = cmes.recent(archive, at_us) if analyses is None else analyses
     inputs = _inputs(found, analyses)
@@ -362,7 +388,7 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
     maps = np.clip(maps, 150.0, 2500.0)            # members stay physical and inside the model's limit
     hours = np.arange(HORIZON_DAYS * 24) / 24 + 1 / 24                 # 1 h .. 7 d after issue
     valid_mjd = issue_mjd + hours
-    scale = band_scale(archive, at_us, found["L1"])
+    scale = band_scale(archive, at_us, found["L1"], training)
     by_hour = scale[lead_day(hours) - 1]
     values = {}
     for target in TARGETS:
@@ -456,7 +482,8 @@ def issue(archive: Archive, at_us: int, *, received: Received | None = None, **o
         run = load(archive, previous[0])
         run.repeated = True
         return run
-    run = compute(archive, at_us, found=found, analyses=analyses, **options)
+    run = compute(archive, at_us, found=found, analyses=analyses,
+                  training=None if received is None else received.training, **options)
     if not save(archive, run):        # the same second, the same inputs: the run stored already
         run = load(archive, run.run_id)
         run.repeated = True
