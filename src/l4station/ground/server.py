@@ -428,7 +428,8 @@ def data(request: Request, s: Shared):
     if r.stop_us - r.start_us <= WHOLE_RESPONSE_DAYS * DAY_US:    # short: at once, with its length
         return Response(b"".join(body), media_type=media, headers=headers)
     if request.scope.get("l4station.head"):                # the same headers; the rows would be dropped
-        return StreamingResponse(iter(()), media_type=media, headers=headers)
+        # one empty chunk still to come: gzip frames it as the GET's stream (no Content-Length)
+        return StreamingResponse(iter((b"",)), media_type=media, headers=headers)
     if not s.streams.acquire(timeout=STREAM_WAIT_S):
         return JSONResponse(hapi.status(1500, f"{MAX_STREAMS} long requests are being answered; retry in a few "
                                               "seconds or ask for a shorter span"),
