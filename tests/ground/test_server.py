@@ -224,16 +224,15 @@ def test_head_on_a_long_span_does_not_format_it(served, monkeypatch):
     from l4station.ground import hapi
     _, client = served
     route = "/hapi/data?dataset=mag&start=2026-11-20&stop=2026-11-23&format=json"
-    get = client.get(route)
+    get = client.get(route, headers={"Accept-Encoding": "gzip"})
     monkeypatch.setattr(hapi, "_json_data", lambda *a: pytest.fail("rows formatted for HEAD"))
-    head = client.head(route)
+    head = client.head(route, headers={"Accept-Encoding": "gzip"})
     assert head.status_code == 200 and head.content == b"" and "content-length" not in get.headers
     assert head.headers["content-type"] == get.headers["content-type"] == "application/json"
     # gzip frames both alike: no Content-Length of an empty body's gzip on the HEAD (RFC 9110 9.3.2)
     framing = ("content-encoding", "content-length", "vary")
-    get = client.get(route, headers={"Accept-Encoding": "gzip"})
-    head = client.head(route, headers={"Accept-Encoding": "gzip"})
     assert {k: head.headers.get(k) for k in framing} == {k: get.headers.get(k) for k in framing}
+    assert get.headers["content-encoding"] == "gzip"
 
 
 def test_swpc_mag_minute_means_skip_missing_samples():
