@@ -3,10 +3,13 @@ files, Lang & Owens 2019): forecasts from what had arrived, stored runs, degrada
 verification against 27-day persistence, the reference NOAA's REFM forecasts failed to beat at
 2-8 days (the target: positive skill at every lead 1-7)."""
 import json
+import warnings
 
 import numpy as np
 import pytest
 from astropy.time import Time
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from l4station.cli import main
 from l4station.errors import InputError
@@ -284,3 +287,48 @@ def test_the_band_scale_is_the_conformal_quantile_of_recent_errors(tmp_path):
         for step in range(0, 13 * 24, 5):
             when = at - 12 * forecaster.DAY_US + step * hour
             assert np.array_equal(training.update(archive, when), forecaster.Training().update(archive, when))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.none(), st.binary(max_size=40), st.text(max_size=40),
+                 st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
+                              lambda inner: st.lists(inner, max_size=9) | st.dictionaries(st.text(max_size=3), inner),
+                              max_leaves=12).map(json.dumps)))
+def test_whatever_a_stored_scale_holds_is_read_as_seven_bounded_numbers(text):
+    """band_scale is JSON text in the archive: edited, truncated or foreign values never stop a
+    forecast; they read as no scaling, and numbers are kept in BAND_SCALE_LIMITS."""
+    scale = forecaster.stored_scale(text)
+    low, high = forecaster.BAND_SCALE_LIMITS
+    assert len(scale) == 7 and all(isinstance(x, float) and low <= x <= high for x in scale)
+
+
+def test_a_stored_run_turning_stale_is_issued_again_with_the_flag(tmp_path):
+    """Nothing new arrives after 2008-08-10T00:00 (L1's newest sample 22:59): an issue at 01:50
+    returns the run of 01:40; one at 02:05, L1 then over 3 h old, is a new run flagged stale_L1
+    (staleness alone changes the inputs), and edited scales stored with the runs (text, NaN)
+    neither stop it nor reach its JSON."""
+    with Archive(f"sqlite:///{tmp_path / 'stale.db'}") as archive:
+        replay.replay(archive, insitu.packaged(), _us("2008-08-09T00:00"), _us("2008-08-10T00:00"),
+                      every_us=12 * 3_600_000_000)
+        first = forecaster.issue(archive, _us("2008-08-10T01:40"))
+        with archive.transaction() as cursor:
+            cursor.execute("UPDATE forecast_runs SET band_scale = 'nan' WHERE run_id <> ?", (first.run_id,))
+            cursor.execute("UPDATE forecast_runs SET band_scale = '[NaN, 1]' WHERE run_id = ?", (first.run_id,))
+        again = forecaster.issue(archive, _us("2008-08-10T01:50"))
+        later = forecaster.issue(archive, _us("2008-08-10T02:05"))
+        found = forecaster.observations(archive, _us("2008-08-10T01:50"))
+    assert again.repeated and again.run_id == first.run_id and again.band_scale == [1.0] * 7
+    assert not later.repeated and "stale_L1" in later.flags and "stale_L1" not in first.flags
+    json.dumps(later.to_json(), allow_nan=False)
+    keys = {forecaster._key(forecaster._inputs(found, [], _us(t))) for t in ("2008-08-10T01:50", "2008-08-10T02:05")}
+    assert len(keys) == 2
+
+
+def test_skill_against_a_reference_without_error_is_null():
+    """A constant wind that persistence matches exactly: no skill to speak of (not -infinity)."""
+    flat = np.full(48, 450.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = verification._scores(flat + 10.0, flat, flat, flat, flat - 50, flat + 50)
+    assert scores["skill_vs_persistence"] is None and scores["skill_vs_recurrence"] is None
+    assert scores["mae_kms"] == 10.0

@@ -159,7 +159,7 @@ def replay(data: DataOption = None,
     emit(result, json_output)
     if result["runs"] == 0:
         typer.echo("l4station: no forecast issued: nothing had arrived from the 41 days before any issue time "
-                   "(the data hold no speeds there: the held-back 2009-06..2010-02, or past their end)", err=True)
+                   "(the data hold no speeds there: in the packaged files, the held-back 2009-06..2010-02 or past their end)", err=True)
 
 
 @app.command()

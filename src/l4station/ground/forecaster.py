@@ -256,9 +256,28 @@ class Run:
             *(f"sent {m['product_id']} serial {m['serial']} ({m['status']})" for m in self.messages))
 
 
-def _inputs(found: dict, analyses: list[dict]) -> dict:
-    return {point: {"latest": None if latest is None else iso(latest), "hours": int(len(mjd))}
+def _stale(point: str, latest: int | None, at_us: int) -> bool:
+    return latest is not None and at_us - latest > STALE_AFTER_HOURS[point] * HOUR_US
+
+
+def _inputs(found: dict, analyses: list[dict], at_us: int) -> dict:
+    """What a run is made from; an input turning stale is a change (its run carries the flag)."""
+    return {point: {"latest": None if latest is None else iso(latest), "hours": int(len(mjd)),
+                    "stale": _stale(point, latest, at_us)}
             for point, (mjd, _, latest) in found.items()} | {"cmes": [a["id"] for a in analyses]}
+
+
+def stored_scale(text) -> list[float]:
+    """A run's stored band_scale (JSON): seven numbers kept in BAND_SCALE_LIMITS; anything else
+    (missing, edited, from a run stored before the scale) is read as no scaling."""
+    try:
+        values = json.loads(text) if isinstance(text, (str, bytes)) else None
+    except ValueError:
+        values = None
+    if not (isinstance(values, list) and len(values) == HORIZON_DAYS
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in values)):
+        return [1.0] * HORIZON_DAYS
+    return [min(max(float(x), BAND_SCALE_LIMITS[0]), BAND_SCALE_LIMITS[1]) for x in values]
 
 
 def _key(inputs: dict) -> str:
@@ -310,7 +329,7 @@ class Training:
             "JOIN forecast_values v ON v.run_id = r.run_id WHERE v.target = 'earth' AND r.issue_us > ? "
             "AND r.issue_us < ? AND v.vr_p50 IS NOT NULL ORDER BY r.issue_us", (after, at_us))
         if rows:
-            used = {text: json.loads(text) if text else [1.0] * HORIZON_DAYS for text in {r[1] for r in rows}}
+            used = {text: stored_scale(text) for text in {r[1] for r in rows}}
             new = np.array([(r[0], r[2], r[3], r[4], r[5]) for r in rows], dtype=float)
             day = lead_day((new[:, 1] - new[:, 0]) / DAY_US)
             before = np.array([used[r[1]][d - 1] for r, d in zip(rows, day.tolist())], dtype=float)
@@ -366,14 +385,13 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
     ``training``: the recent runs :func:`band_scale` verifies, if read already."""
     found = observations(archive, at_us) if found is None else found
     analyses = cmes.recent(archive, at_us) if analyses is None else analyses
-    inputs = _inputs(found, analyses)
+    inputs = _inputs(found, analyses, at_us)
     if not any(len(mjd) for mjd, _, _ in found.values()):
         raise InputError(f"no observations received by {iso(at_us)} from the {HISTORY_DAYS:.0f} days before it: "
                          "ingest the station's packets or run a feed first, or give an --at just after the "
                          "archive's data")
     flags = [f"no_{p}" for p in ("L1", "L4") if not len(found[p][0])]
-    flags += [f"stale_{p}" for p, (_, _, latest) in found.items()
-              if latest is not None and at_us - latest > STALE_AFTER_HOURS[p] * HOUR_US]
+    flags += [f"stale_{p}" for p, (_, _, latest) in found.items() if _stale(p, latest, at_us)]
     issue_mjd = float(mjd_of_us(at_us))
     samples = [corotation.backmap(series(p, mjd, v, tracks)) for p, (mjd, v, _) in found.items() if len(mjd)]
     central, sigma, coverage = corotation.boundary_map(samples, issue_mjd, min_coverage=0.0)
@@ -452,7 +470,7 @@ def load(archive: Archive, run: str) -> Run:
             v[name].append(math.nan if x is None else x)
     arrays = {t: {k: np.array(x, dtype=np.int64 if k == "t_us" else float) for k, x in v.items()} for t, v in values.items()}
     return Run(rid, int(issue_us), model, json.loads(inputs), json.loads(flags), arrays, cmes=json.loads(arrivals),
-               band_scale=json.loads(scale) if scale else [1.0] * HORIZON_DAYS)
+               band_scale=stored_scale(scale))
 
 
 def save(archive: Archive, run: Run) -> bool:
@@ -478,7 +496,7 @@ def issue(archive: Archive, at_us: int, *, received: Received | None = None, **o
     found = observations(archive, at_us, received)
     analyses = cmes.recent(archive, at_us)
     previous = latest_run(archive, at_us)
-    if previous is not None and previous[1] == _key(_inputs(found, analyses)):
+    if previous is not None and previous[1] == _key(_inputs(found, analyses, at_us)):
         run = load(archive, previous[0])
         run.repeated = True
         return run

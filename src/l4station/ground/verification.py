@@ -125,9 +125,10 @@ def _scores(f: np.ndarray, o: np.ndarray, p: np.ndarray, r: np.ndarray, low: np.
 
     def skill(ref):
         both = ok & np.isfinite(ref)
-        if both.sum() < 2:
-            return None
-        return round(1 - np.mean((f[both] - o[both]) ** 2) / np.mean((ref[both] - o[both]) ** 2), 3)
+        reference = np.mean((ref[both] - o[both]) ** 2) if both.sum() >= 2 else 0.0
+        if reference == 0:
+            return None                  # no reference error to improve on (e.g. a constant wind)
+        return round(1 - np.mean((f[both] - o[both]) ** 2) / reference, 3)
     both_p = ok & np.isfinite(p)
     return {"n": n, "mae_kms": round(float(np.mean(np.abs(e))), 1), "rmse_kms": round(mse ** 0.5, 1),
             "me_kms": round(float(np.mean(e)), 1),
