@@ -93,3 +93,32 @@ def test_report_is_reproducible(result, tmp_path):
     first = result.write(tmp_path / "a").read_text()
     second = study.run(config.load(SMALL)).write(tmp_path / "b").read_text()
     assert first == second
+
+
+def test_figures_of_merit_are_the_sections_numbers_in_their_units(result):
+    """study.json's figures: each is the number its section reports, converted to the unit its
+    name says (a Julian year of 365.25 days); a figure the study has no case for is null."""
+    from l4station.study import merit
+    d = result.document
+    f = d["figures"]
+    assert list(f) == [m.name for m in merit.MERITS] == list(merit.figures(d))
+    chosen = d["transfer"]["pareto"][d["transfer"]["chosen"]]
+    assert f["transfer_dv_kms"] == chosen["total_dv_kms"]
+    assert f["transfer_tof_years"] == pytest.approx(chosen["tof_days"] / 365.25, rel=1e-12)
+    assert f["propellant_margin_kg"] == pytest.approx(d["transfer"]["propellant_on_board_kg"] - chosen["propellant_kg"])
+    assert f["stationkeeping_ms_per_year"] == d["stability"]["stationkeeping_dv_ms_per_year"]
+    assert f["best_x_rate_kbps"] == max(link["data_rate_bps"] for link in d["communications"]["links"]
+                                        if link["band"] == "X") / 1000
+    earth_l1_l4 = [c for c in d["spaceweather"]["cases"] if c["target"] == "earth" and c["source"] == "real"
+                   and sorted(c["observers"]) == ["L1", "L4"]]
+    assert f["forecast_skill_earth_lead1"] == earth_l1_l4[0]["skill_vs_persistence"]
+    assert f["forecast_skill_earth_lead7"] is None          # this mission file forecasts 1 day ahead only
+    assert f["cme_arrival_mae_h"] == next(r["arrival_mae_hours"] for r in d["spaceweather"]["cme"]
+                                          if r["observers"] == ["L1", "L4"])
+    import io
+
+    from rich.console import Console
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(result)
+    shown = console.export_text()
+    assert "Figures of merit" in shown and "stationkeeping_ms_per_year" in shown and "m/s/yr" in shown

@@ -26,7 +26,7 @@ from l4station.heliosphere.insitu import packaged
 from l4station.heliosphere.osse import Experiment, experiment
 from l4station.orbit.stationkeeping import Stay, stay
 from l4station.orbit.transfer import TransferTrade, transfer_trade
-from l4station.study import inputs, report
+from l4station.study import inputs, merit, report
 from l4station.study.report import Section
 
 
@@ -115,6 +115,7 @@ class StudyResult:
                                         ("Sun–Earth–probe (deg)", "sun_earth_probe_deg", ".3f"),
                                         ("One-way light time (s)", "light_time_s", ".1f"))]
         return tables.group(tables.table(self.config.mission.name, ["Quantity", "Min", "Max"], rows),
+                            merit.table(self.document["figures"]),
                             f"Sections: {', '.join(self.document['sections'])}")
 
 
@@ -149,4 +150,5 @@ def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None 
         **{s.name: s.data for s in built},
         "sections": [s.name for s in built],
     }
+    document["figures"] = merit.figures(document)
     return StudyResult(document, built, config)
