@@ -450,9 +450,15 @@ def load(path: str | Path | None = None) -> MissionConfig:
     >>> mission.mission.target, mission.mission.duration_years, mission.ground.network[0].name
     ('L4', 5.0, 'DSS-24')
     """
+    return parse(document(path), f"<default {DEFAULT_MISSION}>" if path is None else str(path))
+
+
+def document(path: str | Path | None = None) -> dict:
+    """The TOML document :func:`load` validates: the default mission, with the file at ``path``
+    (if any) laid over it."""
     document = _default_document()
     if path is None:
-        return parse(document, f"<default {DEFAULT_MISSION}>")
+        return document
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -476,4 +482,4 @@ def load(path: str | Path | None = None) -> MissionConfig:
         for role in ("tracking", "beacon"):
             if role not in override["ground"]:
                 document["ground"].pop(role, None)
-    return parse(_merge(document, override), str(path))
+    return _merge(document, override)

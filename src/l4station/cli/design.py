@@ -57,6 +57,33 @@ def study(config: ConfigOption = None,
 
 
 @app.command()
+def sweep(file: Annotated[Path, typer.Argument(help="Sweep TOML: base, [vary] lists, [sample] ranges.")],
+          out: Annotated[Path, typer.Option("--out", "-o", help="Directory for results.parquet and results.csv.",
+                                            file_okay=False)] = Path("l4station-sweep"),
+          scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler to run on "
+                                                           "(tcp://HOST:PORT); default: a local cluster.")] = None,
+          workers: Annotated[Optional[int], typer.Option("--workers", help="Local worker processes (default: one "
+                                                         "per core).", min=1, max=256)] = None,
+          json_output: JsonOption = False):
+    """Run every variant of a mission (a full study each) and tabulate their figures of merit;
+    a rerun skips the variants already completed."""
+    from l4station.errors import InputError
+    from l4station.study import sweep as sweep_module
+
+    try:
+        plan = sweep_module.read(file)
+        sweep_module.variants(plan)                  # validated before any work starts
+    except InputError as error:
+        raise UserFacingError(str(error)) from None
+    writable(out, "--out", folder=True)
+    with progress() as bar:
+        task = bar.add_task("sweep", total=1.0)
+        summary = sweep_module.run(plan, out, scheduler=scheduler, workers=workers,
+                                   on_done=lambda k, n: bar.update(task, completed=k / n))
+    emit(sweep_module.Summary(summary), json_output)
+
+
+@app.command()
 def transfer(config: ConfigOption = None, target: TargetOption = None, json_output: JsonOption = False):
     """Earth-to-L4 transfer trade: Pareto front of delta-v against flight time, refined in the
     full-force model, and the free-drift option."""

@@ -524,7 +524,8 @@ def transfer_trade(inputs: TradeInputs, *, workers: int = 2, on_step=None) -> Tr
     refined = []
     # Forked workers: they run only serial numba code, so the parent's thread pool (from the
     # Lambert grid) is never used in them; "spawn" would need a __main__ guard in every caller.
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+    # A daemonic process (a sweep's Dask worker) may have no children: it refines in turn.
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=ephemeris.reopen) as pool:
             for i, r in enumerate(pool.map(_refine_task, tasks)):

@@ -6,6 +6,7 @@ A section is a function ``(StudyContext) -> Section``; the study is the list
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -119,10 +120,13 @@ class StudyResult:
                             f"Sections: {', '.join(self.document['sections'])}")
 
 
-def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None = None) -> StudyResult:
+def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None = None,
+        background: bool = True) -> StudyResult:
     """Run every section on ``config``.
 
     ``on_section(index, name)`` is called as each section starts (for a progress bar).
+    ``background``: build the sections that share nothing in a second process (off inside a
+    sweep's workers, which run variants side by side instead).
     """
     context = StudyContext(config)
     steps = sections()
@@ -132,16 +136,17 @@ def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None 
     # the transfer trade (which keeps every core busy) is done, overlapping the single-core sections
     # after it. The process is spawned, not forked: forking after numba's OpenMP pool has started
     # is unsafe.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    spare = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if background else None
+    with spare or contextlib.nullcontext() as pool:
         for index, (name, build) in enumerate(zip(names, steps)):
             if on_section is not None:
                 on_section(index, name)
             if name not in built:
                 built[name] = build(context)
-            if name == "transfer":
-                for other, background in zip(names, steps):
+            if name == "transfer" and pool is not None:
+                for other, alone in zip(names, steps):
                     if other in BACKGROUND and other not in built:
-                        built[other] = pool.submit(_build_alone, background, config)
+                        built[other] = pool.submit(_build_alone, alone, config)
         built = {name: b.result() if isinstance(b, Future) else b for name, b in built.items()}
     built = [built[name] for name in names]
     document = {

@@ -1,0 +1,292 @@
+"""Trade-space sweeps: many variants of a mission, each a full study reduced to its figures of
+merit (:mod:`l4station.study.merit`), run on a Dask cluster (a local one by default).
+
+A sweep file (TOML) names an optional base mission file, a ``[vary]`` table of config paths to
+lists (full factorial) and/or a ``[sample]`` table of config paths to ``[low, high]`` with
+``n`` and ``method`` ("sobol" or "lhs", scipy.stats.qmc; Owen-scrambled Sobol', Latin hypercube)
+and ``seed``. Each sampled point is crossed with the factorial grid. Every variant is validated
+before any work starts. Each finished variant is written at once to ``results.parquet`` and
+``results.csv``; a rerun skips the variants whose config digest has a completed row.
+
+>>> sweep = parse({"vary": {"mission.target": ["L4", "L5"]}}, "s.toml")
+>>> [v.values for v in variants(sweep)]
+[{'mission.target': 'L4'}, {'mission.target': 'L5'}]
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import re
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from l4station import config as config_module
+from l4station.errors import InputError
+from l4station.study import merit
+
+METHODS = ("sobol", "lhs")
+MAX_VARIANTS = 10_000
+PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)*$")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    source: str
+    base: Path | None
+    vary: dict[str, list]
+    sample: dict[str, tuple[float, float]] = field(default_factory=dict)
+    n: int = 0
+    method: str = "sobol"
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    values: dict                     # config path -> value
+    config: config_module.MissionConfig
+
+
+def read(path: str | Path) -> Sweep:
+    """A sweep file, checked (one-line InputError naming what is wrong)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"{path}: cannot read it ({error.strerror or error}); give the path of a sweep TOML file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: is not UTF-8 text; a sweep file is TOML") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: not valid TOML: {error}") from None
+    sweep = parse(document, str(path))
+    if sweep.base is not None and not sweep.base.is_absolute():
+        sweep = Sweep(sweep.source, path.parent / sweep.base, sweep.vary, sweep.sample, sweep.n, sweep.method, sweep.seed)
+    return sweep
+
+
+def parse(document: dict, source: str) -> Sweep:
+    """A sweep from its TOML document (see the module's docstring)."""
+    unknown = set(document) - {"base", "vary", "sample"}
+    if unknown:
+        raise InputError(f"{source}: unknown key {sorted(unknown)[0]!r}; a sweep file has base, [vary] and [sample]")
+    base = document.get("base")
+    if base is not None and not isinstance(base, str):
+        raise InputError(f"{source}: base must be the path of a mission file (a string)")
+    vary = document.get("vary", {})
+    if not isinstance(vary, dict):
+        raise InputError(f"{source}: [vary] must be a table of config paths to lists")
+    for key, values in vary.items():
+        _path(source, key)
+        if not isinstance(values, list) or not values:
+            raise InputError(f"{source}: vary.{key} must be a non-empty list of values")
+    sample = dict(document.get("sample", {}))
+    n = sample.pop("n", 0)
+    method = sample.pop("method", "sobol")
+    seed = sample.pop("seed", 0)
+    ranges = {}
+    for key, bounds in sample.items():
+        _path(source, key)
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(b) for b in bounds) and bounds[0] < bounds[1]):
+            raise InputError(f"{source}: sample.{key} must be [low, high] with low < high, got {bounds!r}")
+        if key in vary:
+            raise InputError(f"{source}: {key} is both varied and sampled; give it in one table")
+        ranges[key] = (float(bounds[0]), float(bounds[1]))
+    if ranges and not (isinstance(n, int) and not isinstance(n, bool) and n >= 1):
+        raise InputError(f"{source}: sample.n must be a whole number of samples, at least 1 (got {n!r})")
+    if method not in METHODS:
+        raise InputError(f"{source}: sample.method {method!r}: use {' or '.join(METHODS)}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise InputError(f"{source}: sample.seed must be a whole number")
+    if not vary and not ranges:
+        raise InputError(f"{source}: nothing to sweep: give [vary] lists or [sample] ranges")
+    count = math.prod(len(v) for v in vary.values()) * (n if ranges else 1)
+    if count > MAX_VARIANTS:
+        raise InputError(f"{source}: {count:,} variants; a sweep runs at most {MAX_VARIANTS:,}")
+    return Sweep(source, None if base is None else Path(base), vary, ranges, n if ranges else 0, method, seed)
+
+
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _path(source: str, key: str) -> None:
+    if not PATH.match(key):
+        raise InputError(f"{source}: {key!r} is not a config path (dotted names, list items as name[0])")
+
+
+def _set(document: dict, path: str, value) -> None:
+    """Set ``value`` at a dotted config path (``a.b[0].c``) of a TOML document."""
+    node = document
+    parts = path.split(".")
+    for k, part in enumerate(parts):
+        name, _, index = part.partition("[")
+        last = k == len(parts) - 1
+        if index:
+            items = node.get(name) if isinstance(node, dict) else None
+            i = int(index[:-1])
+            if not isinstance(items, list) or i >= len(items):
+                raise KeyError(path)
+            if last:
+                items[i] = value
+            else:
+                node = items[i]
+        elif last:
+            node[name] = value
+        else:
+            node = node.setdefault(name, {})
+            if not isinstance(node, dict):
+                raise KeyError(path)
+
+
+def _points(sweep: Sweep) -> list[dict]:
+    """The sampled points (path -> value), or one empty point without [sample]."""
+    if not sweep.sample:
+        return [{}]
+    from scipy.stats import qmc
+    d = len(sweep.sample)
+    engine = qmc.Sobol(d, scramble=True, seed=sweep.seed) if sweep.method == "sobol" else qmc.LatinHypercube(d, seed=sweep.seed)
+    unit = engine.random(sweep.n)
+    low = [b[0] for b in sweep.sample.values()]
+    high = [b[1] for b in sweep.sample.values()]
+    scaled = qmc.scale(unit, low, high)
+    return [{key: float(x) for key, x in zip(sweep.sample, row)} for row in scaled]
+
+
+def variants(sweep: Sweep) -> list[Variant]:
+    """Every variant, validated: an unknown path or a bad value raises InputError naming the
+    variant and the field."""
+    base = config_module.document(sweep.base)
+    grid = [dict(zip(sweep.vary, combo)) for combo in itertools.product(*sweep.vary.values())]
+    out = []
+    for k, (point, cell) in enumerate(itertools.product(_points(sweep), grid)):
+        values = cell | point
+        name = f"v{k:04d}"
+        document = copy.deepcopy(base)
+        try:
+            for path, value in values.items():
+                _set(document, path, value)
+        except (KeyError, ValueError, TypeError):
+            raise InputError(f"{sweep.source}: variant {name} ({_show(values)}): no config path {path!r} in the "
+                             "mission (list items exist only as far as the base mission has them)") from None
+        try:
+            mission = config_module.parse(document, f"{sweep.source}: variant {name} ({_show(values)})")
+        except config_module.ConfigError as error:
+            raise InputError(str(error)) from None
+        out.append(Variant(name, values, mission))
+    return out
+
+
+def _show(values: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in values.items())
+
+
+def figures_of(mission: config_module.MissionConfig) -> dict:
+    """One variant's study reduced to its figures (what a worker runs)."""
+    from l4station.study import study
+    return merit.figures(study.run(mission, background=False).document)
+
+
+def evaluate(variant: Variant) -> dict:
+    """A result row: the variant's figures, or its one-line failure; never raises."""
+    began = time.perf_counter()
+    row = {"variant": variant.id, **variant.values, "config_sha256": variant.config.sha256()}
+    try:
+        figures = figures_of(variant.config)
+        status, error = "completed", ""
+    except Exception as exc:                      # one failing variant never stops a sweep
+        figures = {m.name: None for m in merit.MERITS}
+        status, error = "failed", (str(exc).splitlines() or [type(exc).__name__])[0][:500]
+    return row | figures | {"status": status, "error": error, "elapsed_s": time.perf_counter() - began}
+
+
+def completed(results: Path) -> dict[str, dict]:
+    """Rows of a results file already written, completed ones, by config digest."""
+    if not results.exists():
+        return {}
+    import pyarrow.parquet as pq
+    table = pq.read_table(results).to_pylist()
+    return {row["config_sha256"]: row for row in table if row.get("status") == "completed"}
+
+
+def write(rows: list[dict], out: Path) -> None:
+    """results.parquet and results.csv of every row so far (written whole, then renamed: a
+    killed sweep leaves the previous complete file)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+    table = pa.Table.from_pylist(rows)
+    for name, writer in (("results.parquet", pq.write_table), ("results.csv", pcsv.write_csv)):
+        partial = out / f".{name}.partial"
+        writer(table, partial)
+        partial.replace(out / name)
+
+
+def pareto(rows: list[dict], objectives: dict[str, str]) -> list[str]:
+    """Variants on the Pareto front of ``objectives`` (figure -> "min" or "max"), completed rows
+    with every objective known."""
+    points = [(r["variant"], [r[f] if sense == "min" else -r[f] for f, sense in objectives.items()])
+              for r in rows if r["status"] == "completed" and all(r.get(f) is not None for f in objectives)]
+    return [name for name, p in points
+            if not any(all(a <= b for a, b in zip(q, p)) and any(a < b for a, b in zip(q, p)) for _, q in points)]
+
+
+class Summary(dict):
+    """What a sweep did (the JSON of ``l4station sweep --json``), and a table for people."""
+
+    def to_json(self) -> dict:
+        return dict(self)
+
+    def __rich__(self):
+        from l4station import tables
+        rows = [[r["variant"], r["error"]] for r in self["failed"]]
+        lines = [f"{self['completed']} of {self['variants']} variants completed ({self['computed']} computed now, "
+                 f"{self['elapsed_s']:.0f} s); results in {self['results']}",
+                 f"Pareto front ({', '.join(f'{k} {v}' for k, v in OBJECTIVES.items())}): "
+                 f"{', '.join(self['pareto']) or '—'}"]
+        return tables.group(*lines, *([tables.table("Failed variants", ["Variant", "Error"], rows, left=2)] if rows else []))
+
+
+OBJECTIVES = {"transfer_dv_kms": "min", "data_returned_gbit_per_day": "max", "forecast_skill_earth_lead1": "max"}
+
+
+def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int | None = None,
+        on_done: Callable[[int, int], None] | None = None) -> dict:
+    """Run every variant not already completed in ``out`` on Dask (a LocalCluster of ``workers``
+    single-threaded processes, or the cluster at ``scheduler``); returns the sweep's summary."""
+    began = time.perf_counter()
+    every = variants(sweep)                         # all validated before any work starts
+    out.mkdir(parents=True, exist_ok=True)
+    done = completed(out / "results.parquet")
+    rows = [done[v.config.sha256()] | {"variant": v.id} for v in every if v.config.sha256() in done]
+    todo = [v for v in every if v.config.sha256() not in done]
+    if todo:
+        from distributed import Client, LocalCluster, as_completed
+        import os
+        cluster = None
+        if scheduler is None:
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"})
+        with Client(cluster or scheduler) as client:
+            futures = [client.submit(evaluate, v, key=f"variant-{v.id}-{v.config.sha256()[:12]}", retries=2, pure=False)
+                       for v in todo]
+            for k, future in enumerate(as_completed(futures), 1):
+                rows.append(future.result())
+                write(sorted(rows, key=lambda r: r["variant"]), out)
+                if on_done is not None:
+                    on_done(k, len(todo))
+        if cluster is not None:
+            cluster.close()
+    rows.sort(key=lambda r: r["variant"])
+    if not todo:
+        write(rows, out)
+    failed = [{"variant": r["variant"], "error": r["error"]} for r in rows if r["status"] != "completed"]
+    return {"variants": len(every), "completed": sum(r["status"] == "completed" for r in rows), "failed": failed,
+            "columns": list(rows[0]) if rows else [], "pareto": pareto(rows, OBJECTIVES),
+            "results": str(out / "results.parquet"), "elapsed_s": round(time.perf_counter() - began, 1),
+            "computed": len(todo)}
