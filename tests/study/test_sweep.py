@@ -86,6 +86,8 @@ def test_a_sweep_on_a_cluster_gives_the_study_s_figures_and_resumes(cluster, sma
     ('colour = "red"\n', "unknown key 'colour'"),
     ('[vary\n', "not valid TOML"),
     ('', "nothing to sweep"),
+    ('[vary]\n"mission.target" = ["L4"]\n[pareto]\nspeed = "min"\n', "pareto.speed is not a figure of merit"),
+    ('[vary]\n"mission.target" = ["L4"]\n[pareto]\ntransfer_dv_kms = "least"\n', 'use "min" or "max"'),
 ])
 def test_bad_sweep_files_stop_before_any_work(text, message, tmp_path, capsys):
     sweep = tmp_path / "bad.toml"
@@ -107,3 +109,28 @@ def test_sampled_variants_fill_their_ranges():
     powers = sorted({v.values["spacecraft.rf.power_w"] for v in every})
     assert len(powers) == 8 and 20.0 <= powers[0] and powers[-1] <= 80.0
     assert {v.config.spacecraft.rf.power_w for v in every} == set(powers)
+
+
+def test_a_variant_that_fails_is_a_row_with_its_error_and_is_computed_again(monkeypatch, tmp_path):
+    """evaluate never raises: a failing study is a 'failed' row with its first line; only
+    completed rows count as done when a sweep resumes."""
+    from l4station.study import sweep
+    plan = sweep.parse({"vary": {"spacecraft.rf.power_w": [20.0, 40.0]}}, "s.toml")
+    first, second = sweep.variants(plan)
+    monkeypatch.setattr(sweep, "figures_of", lambda mission: (_ for _ in ()).throw(RuntimeError("no convergence\nat step 3")))
+    failed = sweep.evaluate(first)
+    assert (failed["status"], failed["error"], failed["transfer_dv_kms"]) == ("failed", "no convergence", None)
+    monkeypatch.setattr(sweep, "figures_of", lambda mission: {m.name: 1.0 for m in sweep.merit.MERITS})
+    done = sweep.evaluate(second)
+    sweep.write([failed, done], tmp_path)
+    assert set(sweep.completed(tmp_path / "results.parquet")) == {second.config.sha256()}
+
+
+def test_the_pareto_front_follows_the_objectives_named():
+    from l4station.study import sweep
+    rows = [{"variant": v, "status": "completed", "transfer_dv_kms": dv, "data_returned_gbit_per_day": gbit}
+            for v, dv, gbit in (("a", 1.0, 3.0), ("b", 2.0, 4.0), ("c", 2.5, 3.5), ("d", 0.9, 1.0))]
+    assert sweep.pareto(rows, {"transfer_dv_kms": "min", "data_returned_gbit_per_day": "max"}) == ["a", "b", "d"]
+    assert sweep.pareto(rows, {"transfer_dv_kms": "max"}) == ["c"]
+    plan = sweep.parse({"vary": {"mission.target": ["L4"]}, "pareto": {"beacon_coverage": "max"}}, "s.toml")
+    assert plan.objectives == {"beacon_coverage": "max"}

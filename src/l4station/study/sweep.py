@@ -4,9 +4,11 @@ merit (:mod:`l4station.study.merit`), run on a Dask cluster (a local one by defa
 A sweep file (TOML) names an optional base mission file, a ``[vary]`` table of config paths to
 lists (full factorial) and/or a ``[sample]`` table of config paths to ``[low, high]`` with
 ``n`` and ``method`` ("sobol" or "lhs", scipy.stats.qmc; Owen-scrambled Sobol', Latin hypercube)
-and ``seed``. Each sampled point is crossed with the factorial grid. Every variant is validated
-before any work starts. Each finished variant is written at once to ``results.parquet`` and
-``results.csv``; a rerun skips the variants whose config digest has a completed row.
+and ``seed``, and an optional ``[pareto]`` table of figures of merit to "min" or "max" (the
+front reported; default OBJECTIVES). Each sampled point is crossed with the factorial grid.
+Every variant is validated before any work starts. Each finished variant is written at once to
+``results.parquet`` and ``results.csv``; a rerun skips the variants whose config digest has a
+completed row.
 
 >>> sweep = parse({"vary": {"mission.target": ["L4", "L5"]}}, "s.toml")
 >>> [v.values for v in variants(sweep)]
@@ -15,6 +17,7 @@ before any work starts. Each finished variant is written at once to ``results.pa
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import math
 import re
@@ -30,6 +33,8 @@ from l4station.study import merit
 
 METHODS = ("sobol", "lhs")
 MAX_VARIANTS = 10_000
+# The front reported unless the sweep file names its own [pareto]: figure -> "min" or "max".
+OBJECTIVES = {"transfer_dv_kms": "min", "data_returned_gbit_per_day": "max", "forecast_skill_earth_lead1": "max"}
 PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)*$")
 
 
@@ -42,6 +47,7 @@ class Sweep:
     n: int = 0
     method: str = "sobol"
     seed: int = 0
+    objectives: dict[str, str] = field(default_factory=lambda: dict(OBJECTIVES))   # figure -> "min"/"max"
 
 
 @dataclass(frozen=True)
@@ -66,15 +72,25 @@ def read(path: str | Path) -> Sweep:
         raise InputError(f"{path}: not valid TOML: {error}") from None
     sweep = parse(document, str(path))
     if sweep.base is not None and not sweep.base.is_absolute():
-        sweep = Sweep(sweep.source, path.parent / sweep.base, sweep.vary, sweep.sample, sweep.n, sweep.method, sweep.seed)
+        sweep = dataclasses.replace(sweep, base=path.parent / sweep.base)
     return sweep
 
 
 def parse(document: dict, source: str) -> Sweep:
     """A sweep from its TOML document (see the module's docstring)."""
-    unknown = set(document) - {"base", "vary", "sample"}
+    unknown = set(document) - {"base", "vary", "sample", "pareto"}
     if unknown:
-        raise InputError(f"{source}: unknown key {sorted(unknown)[0]!r}; a sweep file has base, [vary] and [sample]")
+        raise InputError(f"{source}: unknown key {sorted(unknown)[0]!r}; a sweep file has base, [vary], [sample] "
+                         "and [pareto]")
+    objectives = document.get("pareto", OBJECTIVES)
+    names = [m.name for m in merit.MERITS]
+    if not isinstance(objectives, dict) or not objectives:
+        raise InputError(f"{source}: [pareto] must name figures of merit, each \"min\" or \"max\"")
+    for name, sense in objectives.items():
+        if name not in names:
+            raise InputError(f"{source}: pareto.{name} is not a figure of merit; use one of {', '.join(names)}")
+        if sense not in ("min", "max"):
+            raise InputError(f"{source}: pareto.{name} = {sense!r}: use \"min\" or \"max\"")
     base = document.get("base")
     if base is not None and not isinstance(base, str):
         raise InputError(f"{source}: base must be the path of a mission file (a string)")
@@ -108,7 +124,8 @@ def parse(document: dict, source: str) -> Sweep:
     count = math.prod(len(v) for v in vary.values()) * (n if ranges else 1)
     if count > MAX_VARIANTS:
         raise InputError(f"{source}: {count:,} variants; a sweep runs at most {MAX_VARIANTS:,}")
-    return Sweep(source, None if base is None else Path(base), vary, ranges, n if ranges else 0, method, seed)
+    return Sweep(source, None if base is None else Path(base), vary, ranges, n if ranges else 0, method, seed,
+                 dict(objectives))
 
 
 def _number(x) -> bool:
@@ -247,12 +264,10 @@ class Summary(dict):
         rows = [[r["variant"], r["error"]] for r in self["failed"]]
         lines = [f"{self['completed']} of {self['variants']} variants completed ({self['computed']} computed now, "
                  f"{self['elapsed_s']:.0f} s); results in {self['results']}",
-                 f"Pareto front ({', '.join(f'{k} {v}' for k, v in OBJECTIVES.items())}): "
+                 f"Pareto front ({', '.join(f'{k} {v}' for k, v in self['objectives'].items())}): "
                  f"{', '.join(self['pareto']) or '—'}"]
         return tables.group(*lines, *([tables.table("Failed variants", ["Variant", "Error"], rows, left=2)] if rows else []))
 
-
-OBJECTIVES = {"transfer_dv_kms": "min", "data_returned_gbit_per_day": "max", "forecast_skill_earth_lead1": "max"}
 
 
 def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int | None = None,
@@ -287,6 +302,7 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
         write(rows, out)
     failed = [{"variant": r["variant"], "error": r["error"]} for r in rows if r["status"] != "completed"]
     return {"variants": len(every), "completed": sum(r["status"] == "completed" for r in rows), "failed": failed,
-            "columns": list(rows[0]) if rows else [], "pareto": pareto(rows, OBJECTIVES),
+            "columns": list(rows[0]) if rows else [], "pareto": pareto(rows, sweep.objectives),
+            "objectives": sweep.objectives,
             "results": str(out / "results.parquet"), "elapsed_s": round(time.perf_counter() - began, 1),
             "computed": len(todo)}
