@@ -47,7 +47,7 @@ def bands(window: tuple[str, str], every_h: float, add_kms=None, training_days: 
         obs_mjd, obs_v = verification.observed_speeds(archive, "L1")
     observed = forecaster.value_at(obs_mjd, obs_v, mjd_of_us(rows[:, 1]))
     ok = np.isfinite(observed) & np.isfinite(rows[:, 2])
-    day = np.ceil((rows[:, 1] - rows[:, 0]) / DAY_US - 1e-9).astype(int)
+    day = forecaster.lead_day((rows[:, 1] - rows[:, 0]) / DAY_US)
     return {"day": day[ok], "p10": rows[ok, 2], "p50": rows[ok, 3], "p90": rows[ok, 4], "observed": observed[ok]}
 
 

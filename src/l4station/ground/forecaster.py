@@ -20,11 +20,12 @@ fitted so that the band holds 80 % of L1's hourly speeds in a replay of 2010-03.
 errors: its half-widths are scaled per lead day by the conformal quantile of the runs of the
 last 40 days against what L1 observed (:func:`band_scale`). As operations run it, the band
 holds 77-78 % by lead day in 2010-03..08, 77-80 % in 2008-03..08 and 77-78 % in 2011-03..08
-(the members alone: 44-68 %). ``vr`` is the central (unperturbed) map's run. The L4 recurrence outlook runs the central map on at Earth to 27 days
-(daily means).
+(the members alone: 44-68 %). ``vr`` is the central (unperturbed) map's run. The L4 recurrence
+outlook runs the central map on at Earth to 27 days (daily means).
 
 A missing L1 or L4 input degrades the forecast (flagged ``no_L1``/``no_L4``; an input whose
-newest sample is older than STALE_AFTER_HOURS, ``stale_L1``...), it does not stop it; with no input at all there is no forecast. Each run is stored with its run id, issue time,
+newest sample is older than STALE_AFTER_HOURS, ``stale_L1``...), it does not stop it; with no
+input at all there is no forecast. Each run is stored with its run id, issue time,
 model version and the latest data time of each input; a run whose inputs are unchanged since
 the last run is returned, not repeated.
 
@@ -256,14 +257,10 @@ class Run:
             *(f"sent {m['product_id']} serial {m['serial']} ({m['status']})" for m in self.messages))
 
 
-def _stale(point: str, latest: int | None, at_us: int) -> bool:
-    return latest is not None and at_us - latest > STALE_AFTER_HOURS[point] * HOUR_US
-
-
 def _inputs(found: dict, analyses: list[dict], at_us: int) -> dict:
     """What a run is made from; an input turning stale is a change (its run carries the flag)."""
     return {point: {"latest": None if latest is None else iso(latest), "hours": int(len(mjd)),
-                    "stale": _stale(point, latest, at_us)}
+                    "stale": latest is not None and at_us - latest > STALE_AFTER_HOURS[point] * HOUR_US}
             for point, (mjd, _, latest) in found.items()} | {"cmes": [a["id"] for a in analyses]}
 
 
@@ -321,8 +318,8 @@ class Training:
     def update(self, archive: Archive, at_us: int) -> np.ndarray:
         """Rows of the runs issued in the TRAINING_DAYS before ``at_us``."""
         start = at_us - int(TRAINING_DAYS * DAY_US)
-        if self.latest is not None and at_us <= self.latest:
-            self.__init__()                      # issue times went back: read afresh
+        if self.latest is not None and at_us <= self.latest:      # issue times went back: read afresh
+            self.rows, self.latest = np.zeros((0, 6)), None
         after = start - 1 if self.latest is None else max(start - 1, self.latest)
         rows = archive.query(
             "SELECT r.issue_us, r.band_scale, v.t_us, v.vr_p10, v.vr_p50, v.vr_p90 FROM forecast_runs r "
@@ -391,7 +388,7 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
                          "ingest the station's packets or run a feed first, or give an --at just after the "
                          "archive's data")
     flags = [f"no_{p}" for p in ("L1", "L4") if not len(found[p][0])]
-    flags += [f"stale_{p}" for p, (_, _, latest) in found.items() if _stale(p, latest, at_us)]
+    flags += [f"stale_{p}" for p in found if inputs[p]["stale"]]
     issue_mjd = float(mjd_of_us(at_us))
     samples = [corotation.backmap(series(p, mjd, v, tracks)) for p, (mjd, v, _) in found.items() if len(mjd)]
     central, sigma, coverage = corotation.boundary_map(samples, issue_mjd, min_coverage=0.0)

@@ -32,7 +32,8 @@ import warnings
 import numpy as np
 
 from l4station import tables
-from l4station.ground.forecaster import DAY_US, HORIZON_DAYS, HOUR_US, Z90, mjd_of_us, us_of_mjd, value_at
+from l4station.ground.forecaster import (DAY_US, HORIZON_DAYS, HOUR_US, Z90, lead_day, mjd_of_us, us_of_mjd,
+                                         value_at)
 from l4station.ground.store import FEED_GOOD, STATION_GOOD, Archive, iso
 from l4station.heliosphere.corotation import OMEGA_DEG_PER_DAY, PERIOD_DAYS
 
@@ -191,7 +192,7 @@ def verify(archive: Archive, *, start_us: int | None = None, stop_us: int | None
         np.interp(valid, tracks["L4"].mjd, tracks["L4"].lon_deg) / OMEGA_DEG_PER_DAY
     back = np.ceil(np.maximum(valid - lag - issue, 0) / PERIOD_DAYS)
     r = value_at(l4_mjd, l4_v, valid - lag - back * PERIOD_DAYS)
-    day = np.ceil(lead_days - 1e-9).astype(int)
+    day = lead_day(lead_days)
     last30 = issue >= (issue.max() - 30.0 if len(issue) else 0)
     by_lead, recent = [], []
     for k in range(1, HORIZON_DAYS + 1):

@@ -120,13 +120,10 @@ class StudyResult:
                             f"Sections: {', '.join(self.document['sections'])}")
 
 
-def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None = None,
-        background: bool = True) -> StudyResult:
+def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None = None) -> StudyResult:
     """Run every section on ``config``.
 
     ``on_section(index, name)`` is called as each section starts (for a progress bar).
-    ``background``: build the sections that share nothing in a second process (off inside a
-    sweep's workers, which run variants side by side instead).
     """
     context = StudyContext(config)
     steps = sections()
@@ -135,8 +132,9 @@ def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None 
     # Sections in BACKGROUND share nothing with the others: they are built in a second process once
     # the transfer trade (which keeps every core busy) is done, overlapping the single-core sections
     # after it. The process is spawned, not forked: forking after numba's OpenMP pool has started
-    # is unsafe.
-    spare = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if background else None
+    # is unsafe. A daemonic process (a sweep's Dask worker) may have no children: it builds them in turn.
+    daemon = multiprocessing.current_process().daemon
+    spare = None if daemon else ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     with spare or contextlib.nullcontext() as pool:
         for index, (name, build) in enumerate(zip(names, steps)):
             if on_section is not None:

@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import itertools
 import math
+import os
 import re
 import time
 import tomllib
@@ -206,7 +207,7 @@ def _show(values: dict) -> str:
 def figures_of(mission: config_module.MissionConfig) -> dict:
     """One variant's study reduced to its figures (what a worker runs)."""
     from l4station.study import study
-    return merit.figures(study.run(mission, background=False).document)
+    return merit.figures(study.run(mission).document)
 
 
 def evaluate(variant: Variant) -> dict:
@@ -282,7 +283,6 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
     todo = [v for v in every if v.config.sha256() not in done]
     if todo:
         from distributed import Client, LocalCluster, as_completed
-        import os
         cluster = None
         if scheduler is None:
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
