@@ -117,10 +117,10 @@ def test_a_variant_that_fails_is_a_row_with_its_error_and_is_computed_again(monk
     from l4station.study import sweep
     plan = sweep.parse({"vary": {"spacecraft.rf.power_w": [20.0, 40.0]}}, "s.toml")
     first, second = sweep.variants(plan)
-    monkeypatch.setattr(sweep, "figures_of", lambda mission: (_ for _ in ()).throw(RuntimeError("no convergence\nat step 3")))
+    monkeypatch.setattr(sweep, "figures_of", lambda mission, cache=None: (_ for _ in ()).throw(RuntimeError("no convergence\nat step 3")))
     failed = sweep.evaluate(first)
     assert (failed["status"], failed["error"], failed["transfer_dv_kms"]) == ("failed", "no convergence", None)
-    monkeypatch.setattr(sweep, "figures_of", lambda mission: {m.name: 1.0 for m in sweep.merit.MERITS})
+    monkeypatch.setattr(sweep, "figures_of", lambda mission, cache=None: {m.name: 1.0 for m in sweep.merit.MERITS})
     done = sweep.evaluate(second)
     sweep.write([failed, done], tmp_path)
     assert set(sweep.completed(tmp_path / "results.parquet")) == {second.config.sha256()}

@@ -35,16 +35,25 @@ def _target_bcrs(point: str):
 def study(config: ConfigOption = None,
           out: Annotated[Path, typer.Option("--out", "-o", help="Directory for index.html and study.json.",
                                             file_okay=False)] = Path("l4station-report"),
+          cache: Annotated[Optional[Path], typer.Option(
+              "--cache", help="Folder keeping the slow parts (transfer trade, stay, visibility, real-data "
+                              "forecasts) for the next study or sweep that needs them.", file_okay=False)] = None,
           json_output: JsonOption = False):
     """Run the whole mission study and write the report (index.html + study.json)."""
     mission = load_mission(config)
     writable(out, "--out", folder=True)
+    from l4station.errors import InputError
     from l4station.study import study as study_module
+    from l4station.study.cache import Cache
 
+    try:
+        kept = Cache(cache) if cache is not None else None
+    except InputError as error:
+        raise UserFacingError(f"--cache: {error}") from None
     steps = study_module.sections()
     with progress() as bar:
         task = bar.add_task("study", total=len(steps) + 1)  # + writing the report
-        result = study_module.run(mission, on_section=lambda index, name: bar.update(task, completed=index,
+        result = study_module.run(mission, cache=kept, on_section=lambda index, name: bar.update(task, completed=index,
                                                                                        description=name))
         bar.update(task, completed=len(steps), description="report")
         try:

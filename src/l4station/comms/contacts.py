@@ -211,12 +211,27 @@ def _latency(beacon: np.ndarray, light_s: np.ndarray, ground_s: float, step_s: f
     return wait + light_s + ground_s
 
 
-def plan(inputs: ContactInputs, target_bcrs) -> ContactPlan:
-    """Contacts every ``inputs.step_s`` seconds for ``inputs.days`` from ``inputs.start``.
+@dataclass(frozen=True)
+class Sky:
+    """The spacecraft seen from the network on the plan's grid: what every contact plan of one
+    track and network shares, whatever the terminal, link or schedule."""
+
+    times: Time                  # (N,)
+    elevation: np.ndarray        # (S, N) deg, float32
+    distance: np.ndarray         # (N,) m from the geocentre
+
+
+def sky_key(inputs: ContactInputs) -> tuple:
+    """The fields of ``inputs`` :func:`sky` reads (its cache key, with the track's own record)."""
+    return inputs.start, inputs.days, inputs.step_s, inputs.network
+
+
+def sky(inputs: ContactInputs, target_bcrs) -> Sky:
+    """Elevation from each station and distance every ``inputs.step_s`` seconds for
+    ``inputs.days`` from ``inputs.start``.
 
     ``target_bcrs``: callable giving the spacecraft's barycentric ICRF positions (km) at a
-    Time array. Raises ValueError if no station of the network ever sees the spacecraft.
-    """
+    Time array."""
     from l4station import ephemeris
 
     start, days, step_s = inputs.start, inputs.days, inputs.step_s
@@ -225,9 +240,27 @@ def plan(inputs: ContactInputs, target_bcrs) -> ContactPlan:
         raise ValueError(f"{days:g} days from {start.utc.isot[:10]} run outside DE421's span "
                          f"{first.utc.isot[:10]} .. {last.utc.isot[:10]}: plan fewer days")
     times = start + np.arange(0.0, days * DAY_S, step_s) * u.s
+    elevation = elevations(times, target_bcrs, list(inputs.network))
+    # Distance at hourly nodes, interpolated.
+    hourly = start + np.arange(0.0, days * DAY_S + 3600.0, 3600.0) * u.s
+    earth = ephemeris.position("earth", hourly, center="ssb", frame="icrf").value
+    dist_nodes = np.linalg.norm(np.asarray(target_bcrs(hourly)) - earth, axis=-1) * 1000.0
+    distance = np.interp(np.arange(len(times)) * step_s, np.arange(len(hourly)) * 3600.0, dist_nodes)
+    return Sky(times, elevation, distance)
+
+
+def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) -> ContactPlan:
+    """Contacts every ``inputs.step_s`` seconds for ``inputs.days`` from ``inputs.start``.
+
+    ``target_bcrs``: callable giving the spacecraft's barycentric ICRF positions (km) at a
+    Time array, or ``seen``: its :func:`sky` already worked out. Raises ValueError if no
+    station of the network ever sees the spacecraft.
+    """
+    start, days, step_s = inputs.start, inputs.days, inputs.step_s
+    seen = seen if seen is not None else sky(inputs, target_bcrs)
+    times, elevation, distance = seen.times, seen.elevation, seen.distance
     network = list(inputs.network)
     names = [s.name for s in network]
-    elevation = elevations(times, target_bcrs, network)
     floors = np.array([s.min_elevation_deg for s in network], dtype=np.float32)[:, None]
     visible = elevation >= floors
     if not visible.any():
@@ -236,13 +269,6 @@ def plan(inputs: ContactInputs, target_bcrs) -> ContactPlan:
 
     tracking = [names.index(name) for name in inputs.tracking]
     tracked = _schedule(times, elevation, visible, tracking, inputs.tracking_hours_per_day, step_s)
-
-    # Distance at hourly nodes, interpolated.
-    hourly = start + np.arange(0.0, days * DAY_S + 3600.0, 3600.0) * u.s
-    earth = ephemeris.position("earth", hourly, center="ssb", frame="icrf").value
-    dist_nodes = np.linalg.norm(np.asarray(target_bcrs(hourly)) - earth, axis=-1) * 1000.0
-    t_s = np.arange(len(times)) * step_s
-    distance = np.interp(t_s, np.arange(len(hourly)) * 3600.0, dist_nodes)
 
     rate = np.zeros(len(times))
     for s in set(tracking):

@@ -283,17 +283,28 @@ class ExperimentInputs:
                     raise InputError(f"ExperimentInputs.{name}[{observer!r}] must lie in 0-{top:g}, got {value!r}")
 
 
-def experiment(inputs: ExperimentInputs, records: dict[str, Series], *,
+def real_window(inputs: ExperimentInputs) -> tuple:
+    """The fields of ``inputs`` the real-data cases read (their cache key, with the records)."""
+    return inputs.targets, inputs.lead_days, inputs.cadence_days, inputs.real_start, inputs.real_stop
+
+
+def real_cases(inputs: ExperimentInputs, records: dict[str, Series], *,
+               on_step: Callable[[float], None] | None = None) -> list[Case]:
+    """The cases on real data over ``real_start``..``real_stop``, for the targets with a record."""
+    start, stop = mjd_of(inputs.real_start), mjd_of(inputs.real_stop)
+    targets = {t: target_series(t, records, start, stop) for t in inputs.targets if t in REAL_TARGETS}
+    return skill_cases(records, targets, start, stop, leads_days=list(inputs.lead_days), source="real",
+                       cadence_days=inputs.cadence_days, on_step=on_step)
+
+
+def experiment(inputs: ExperimentInputs, records: dict[str, Series], *, real: list[Case] | None = None,
                on_step: Callable[[str, float], None] | None = None) -> Experiment:
-    """Every case of the observing-system experiment: real data over ``real_start``..``real_stop``
-    (targets with a record), the synthetic nature run from ``epoch`` (every target), and CME
-    arrival errors."""
+    """Every case of the observing-system experiment: real data (``real``, if already computed by
+    :func:`real_cases`), the synthetic nature run from ``epoch`` (every target), and CME arrival
+    errors."""
     f = inputs
     step = on_step or (lambda name, fraction: None)
-    start, stop = mjd_of(f.real_start), mjd_of(f.real_stop)
-    real_targets = {t: target_series(t, records, start, stop) for t in f.targets if t in REAL_TARGETS}
-    cases = skill_cases(records, real_targets, start, stop, leads_days=list(f.lead_days), source="real",
-                        cadence_days=f.cadence_days, on_step=lambda x: step("real data", x))
+    cases = list(real) if real is not None else real_cases(f, records, on_step=lambda x: step("real data", x))
     step("nature run", 0.0)
     nature = nature_run(f.epoch, f.synthetic_days, f.seed)
     rng = np.random.default_rng(f.seed + 100)

@@ -2,7 +2,8 @@
 
 A section is a function ``(StudyContext) -> Section``; the study is the list
 :func:`sections`. Sections share expensive intermediate results through the context
-(each computed once, on first use), and never call one another.
+(each computed once, on first use, or read from a :class:`~l4station.study.cache.Cache`),
+and never call one another.
 """
 from __future__ import annotations
 
@@ -20,28 +21,31 @@ from astropy.time import Time
 
 import l4station
 from l4station import tables
-from l4station.comms.contacts import ContactPlan, plan
+from l4station.comms.contacts import ContactPlan, plan, sky, sky_key
 from l4station.config import MissionConfig
 from l4station.geometry import GeometryTimeline, geometry_timeline
 from l4station.heliosphere.insitu import packaged
-from l4station.heliosphere.osse import Experiment, experiment
+from l4station.heliosphere.osse import Experiment, experiment, real_cases, real_window
 from l4station.orbit.stationkeeping import Stay, stay
 from l4station.orbit.transfer import TransferTrade, transfer_trade
 from l4station.study import inputs, merit, report
+from l4station.study.cache import Cache, compute
 from l4station.study.report import Section
 
 
 class StudyContext:
-    """The config and the intermediate results sections share."""
+    """The config and the intermediate results sections share (kept in ``cache`` if given)."""
 
-    def __init__(self, config: MissionConfig):
+    def __init__(self, config: MissionConfig, cache: Cache | None = None):
         self.config = config
+        self.cache = cache
 
     @cached_property
     def stay(self) -> Stay:
         """The station left at its target over the mission (full force, no station keeping),
         sampled every ``mission.timeline_step_days``."""
-        return stay(inputs.stay(self.config))
+        record = inputs.stay(self.config)
+        return compute(self.cache, "stay", record, lambda: stay(record))
 
     @cached_property
     def times(self) -> Time:
@@ -68,25 +72,36 @@ class StudyContext:
     @cached_property
     def contacts(self) -> ContactPlan:
         """Contact plan over the mission for the drifting station."""
-        return plan(inputs.contacts(self.config), self.station_bcrs)
+        record, track = inputs.contacts(self.config), inputs.stay(self.config)
+
+        def work() -> ContactPlan:       # the sky is shared by plans differing in terminal, link or schedule
+            seen = compute(self.cache, "visibility", (sky_key(record), track),
+                           lambda: sky(record, self.station_bcrs))
+            return plan(record, seen=seen)
+        return compute(self.cache, "contacts", (record, track), work)
 
     @cached_property
     def osse(self) -> Experiment:
-        """The observing-system experiment (real data from the packaged BRaVDA files)."""
-        return experiment(inputs.experiment(self.config), packaged())
+        """The observing-system experiment (real data from the packaged BRaVDA files, whose real
+        part depends only on its window and is kept apart)."""
+        record, records = inputs.experiment(self.config), packaged()
+        real = compute(self.cache, "osse-real", real_window(record),
+                       lambda: real_cases(record, records))
+        return experiment(record, records, real=real)
 
     @cached_property
     def transfer(self) -> TransferTrade:
         """The transfer trade to the mission's target (the slow part of a study)."""
-        return transfer_trade(inputs.trade(self.config))
+        record = inputs.trade(self.config)
+        return compute(self.cache, "transfer", record, lambda: transfer_trade(record))
 
 
 BACKGROUND = ("spaceweather",)
 """Sections that need nothing another section computes, built in a second process."""
 
 
-def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig) -> Section:
-    return build(StudyContext(config))
+def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig, cache: Cache | None) -> Section:
+    return build(StudyContext(config, cache))
 
 
 def sections() -> list[Callable[[StudyContext], Section]]:
@@ -120,12 +135,13 @@ class StudyResult:
                             f"Sections: {', '.join(self.document['sections'])}")
 
 
-def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None = None) -> StudyResult:
-    """Run every section on ``config``.
+def run(config: MissionConfig, *, cache: Cache | None = None,
+        on_section: Callable[[int, str], None] | None = None) -> StudyResult:
+    """Run every section on ``config``, keeping the expensive intermediates in ``cache`` if given.
 
     ``on_section(index, name)`` is called as each section starts (for a progress bar).
     """
-    context = StudyContext(config)
+    context = StudyContext(config, cache)
     steps = sections()
     names = [build.__module__.rsplit(".", 1)[-1] for build in steps]
     built: dict[str, Future | Section] = {}
@@ -144,7 +160,7 @@ def run(config: MissionConfig, *, on_section: Callable[[int, str], None] | None 
             if name == "transfer" and pool is not None:
                 for other, alone in zip(names, steps):
                     if other in BACKGROUND and other not in built:
-                        built[other] = pool.submit(_build_alone, alone, config)
+                        built[other] = pool.submit(_build_alone, alone, config, cache)
         built = {name: b.result() if isinstance(b, Future) else b for name, b in built.items()}
     built = [built[name] for name in names]
     document = {

@@ -31,6 +31,7 @@ from typing import Callable
 from l4station import config as config_module
 from l4station.errors import InputError
 from l4station.study import merit
+from l4station.study.cache import Cache
 
 METHODS = ("sobol", "lhs")
 MAX_VARIANTS = 10_000
@@ -204,18 +205,18 @@ def _show(values: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in values.items())
 
 
-def figures_of(mission: config_module.MissionConfig) -> dict:
-    """One variant's study reduced to its figures (what a worker runs)."""
+def figures_of(mission: config_module.MissionConfig, cache: Cache | None = None) -> dict:
+    """One variant's study reduced to its figures (what a worker runs), its slow parts kept in ``cache``."""
     from l4station.study import study
-    return merit.figures(study.run(mission).document)
+    return merit.figures(study.run(mission, cache=cache).document)
 
 
-def evaluate(variant: Variant) -> dict:
+def evaluate(variant: Variant, cache: Cache | None = None) -> dict:
     """A result row: the variant's figures, or its one-line failure; never raises."""
     began = time.perf_counter()
     row = {"variant": variant.id, **variant.values, "config_sha256": variant.config.sha256()}
     try:
-        figures = figures_of(variant.config)
+        figures = figures_of(variant.config, cache)
         status, error = "completed", ""
     except Exception as exc:                      # one failing variant never stops a sweep
         figures = {m.name: None for m in merit.MERITS}
@@ -274,10 +275,12 @@ class Summary(dict):
 def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int | None = None,
         on_done: Callable[[int, int], None] | None = None) -> dict:
     """Run every variant not already completed in ``out`` on Dask (a LocalCluster of ``workers``
-    single-threaded processes, or the cluster at ``scheduler``); returns the sweep's summary."""
+    single-threaded processes, or the cluster at ``scheduler``), the parts variants share kept in
+    ``out/cache`` (workers on other machines must see ``out``); returns the sweep's summary."""
     began = time.perf_counter()
     every = variants(sweep)                         # all validated before any work starts
     out.mkdir(parents=True, exist_ok=True)
+    cache = Cache(out.resolve() / "cache")
     done = completed(out / "results.parquet")
     rows = [done[v.config.sha256()] | {"variant": v.id} for v in every if v.config.sha256() in done]
     todo = [v for v in every if v.config.sha256() not in done]
@@ -288,7 +291,7 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                                    dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"})
         with Client(cluster or scheduler) as client:
-            futures = [client.submit(evaluate, v, key=f"variant-{v.id}-{v.config.sha256()[:12]}", retries=2, pure=False)
+            futures = [client.submit(evaluate, v, cache, key=f"variant-{v.id}-{v.config.sha256()[:12]}", retries=2, pure=False)
                        for v in todo]
             for k, future in enumerate(as_completed(futures), 1):
                 rows.append(future.result())

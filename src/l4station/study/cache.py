@@ -1,0 +1,80 @@
+"""Expensive intermediate results kept on disk, keyed by exactly the inputs they read.
+
+A study's slow parts (the transfer trade, the station's stay, its visibility from the ground,
+the observing-system experiment's real-data cases) are pure functions of small input records
+(:mod:`l4station.study.inputs`). A :class:`Cache` keeps each result in a folder under the
+SHA-256 digest of its kind, the package version and those records, so sweep variants that
+share the inputs of a part share its result, across worker processes and machines that see
+the folder. Writes go to a private temporary file renamed into place (atomic on POSIX), so a
+reader never sees half a result and two workers computing the same part at once both leave a
+whole one. A file that cannot be read back (truncated by a full disk, another version's
+pickle) is computed again and replaced.
+
+>>> import tempfile
+>>> cache = Cache(tempfile.mkdtemp())
+>>> cache.get("square", (3,), lambda: 3 ** 2), cache.get("square", (3,), lambda: -1)
+(9, 9)
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import l4station
+from l4station.errors import InputError
+from l4station.records import digest
+
+T = TypeVar("T")
+
+
+class Cache:
+    """Results on disk under ``directory`` (created if missing)."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"cache folder {self.directory}: cannot create it ({error.strerror or error}); "
+                             "give a writable folder") from None
+        if not os.access(self.directory, os.W_OK | os.X_OK):
+            raise InputError(f"cache folder {self.directory}: not writable; give a writable folder")
+        self.hits = self.misses = 0
+
+    def path(self, kind: str, key: Any) -> Path:
+        """Where the result of ``kind`` for inputs ``key`` (records, numbers, tuples) is kept."""
+        return self.directory / f"{kind}-{digest((kind, l4station.__version__, key))[:32]}.pickle"
+
+    def get(self, kind: str, key: Any, compute: Callable[[], T]) -> T:
+        """The kept result of ``kind`` for ``key``, or ``compute()`` kept for next time."""
+        path = self.path(kind, key)
+        try:
+            with path.open("rb") as file:
+                value = pickle.load(file)
+            self.hits += 1
+            return value
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
+            pass                             # missing, or unreadable (truncated, another version): compute it
+        value = compute()
+        self.misses += 1
+        fd, partial = tempfile.mkstemp(dir=self.directory, prefix=f".{kind}-", suffix=".partial")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+            os.chmod(partial, 0o644)          # mkstemp's 0600 would hide it from workers run as other users
+            os.replace(partial, path)
+        except OSError:                       # a full disk costs the saving, never the result
+            Path(partial).unlink(missing_ok=True)
+        return value
+
+    def __reduce__(self):                    # a worker process opens the same folder
+        return Cache, (self.directory,)
+
+
+def compute(cache: Cache | None, kind: str, key: Any, work: Callable[[], T]) -> T:
+    """``work()`` through ``cache`` when there is one."""
+    return work() if cache is None else cache.get(kind, key, work)

@@ -1,0 +1,100 @@
+"""The study's cache of slow parts: a cached study is the study; a variant reuses exactly the
+parts whose inputs it shares; a damaged or shared cache never gives a wrong result."""
+import multiprocessing
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from l4station import config
+from l4station.cli import main
+from l4station.study import study
+from l4station.study.cache import Cache
+
+SMALL = Path(__file__).parents[1] / "data" / "small-trade.toml"
+
+
+def _variant(tmp_path: Path, name: str, text: str) -> config.MissionConfig:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(SMALL.read_text() + text)
+    return config.load(path)
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory, small_study):
+    """A cache filled by one study of the small mission, and that study's document."""
+    folder = tmp_path_factory.mktemp("cache")
+    result = study.run(config.load(SMALL), cache=Cache(folder))
+    return folder, result.document, small_study[0].document
+
+
+def test_a_study_through_its_cache_is_the_study_without_one(warm):
+    folder, cached, uncached = warm
+    assert cached == uncached
+    kinds = sorted(p.name.split("-")[0] for p in folder.glob("*.pickle"))
+    assert kinds == ["contacts", "osse", "stay", "transfer", "visibility"]
+
+
+def test_a_second_study_reads_every_slow_part(warm):
+    folder, cached, _ = warm
+    before = {p: p.stat().st_mtime_ns for p in folder.glob("*.pickle")}
+    again = study.run(config.load(SMALL), cache=Cache(folder))
+    assert again.document == cached
+    assert {p: p.stat().st_mtime_ns for p in folder.glob("*.pickle")} == before     # nothing written again
+
+
+def test_a_link_variant_recomputes_only_the_link_side(warm, tmp_path):
+    folder, _, _ = warm
+    cache = Cache(folder)
+    context = study.StudyContext(_variant(tmp_path, "margin", "\n[link]\nrequired_margin_db = 6.0\n"), cache)
+    context.transfer, context.stay, context.osse
+    assert (cache.hits, cache.misses) == (3, 0)                  # trade, stay, real-data forecasts
+    context.contacts
+    assert (cache.hits, cache.misses) == (4, 1)                  # the visibility read, the plan computed
+
+
+def test_a_terminal_variant_reads_the_visibility(warm, tmp_path):
+    folder, _, _ = warm
+    cache = Cache(folder)
+    context = study.StudyContext(_variant(tmp_path, "power", "\n[spacecraft.rf]\npower_w = 40.0\n"), cache)
+    context.contacts
+    assert (cache.hits, cache.misses) == (1, 1)                  # the visibility read; the plan computed
+
+
+def test_a_damaged_entry_is_computed_again(warm, tmp_path):
+    folder, _, _ = warm
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for p in folder.glob("stay-*.pickle"):
+        (copy / p.name).write_bytes(p.read_bytes()[:100])      # truncated, as by a full disk
+    cache = Cache(copy)
+    stay = study.StudyContext(config.load(SMALL), cache).stay
+    assert cache.misses == 1
+    fresh = study.StudyContext(config.load(SMALL)).stay
+    assert np.array_equal(stay.trajectory.position, fresh.trajectory.position)
+    with next(copy.glob("stay-*.pickle")).open("rb") as file:   # and replaced by a whole one
+        assert np.array_equal(pickle.load(file).trajectory.position, fresh.trajectory.position)
+
+
+def _square_slowly(folder: str, k: int) -> int:
+    return Cache(folder).get("big", ("shared",), lambda: np.full(2_000_000, 7.0)).shape[0] + 0 * k
+
+
+def test_workers_filling_one_entry_at_once_leave_it_whole(tmp_path):
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        sizes = pool.starmap(_square_slowly, [(str(tmp_path), k) for k in range(6)])
+    assert sizes == [2_000_000] * 6
+    (entry,) = tmp_path.glob("big-*.pickle")
+    assert not list(tmp_path.glob(".*partial"))
+    with entry.open("rb") as file:
+        assert np.all(pickle.load(file) == 7.0)
+
+
+def test_a_cache_folder_that_cannot_be_written_stops_the_study_with_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SystemExit) as done:
+        main(["study", "--config", str(SMALL), "--out", str(tmp_path / "out"), "--cache", str(blocker / "sub")])
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and len(err.splitlines()) == 1 and "--cache" in err and "writable" in err
