@@ -2,6 +2,7 @@
 started on loopback. A variant's figures are those of `study` on the same mission; a rerun
 computes nothing again; bad sweep files stop before any work."""
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,32 +23,57 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def cluster():
+def _start_cluster(workers: int) -> tuple[str, list[subprocess.Popen]]:
+    """A `dask scheduler` and ``workers`` single-threaded `dask worker` processes on loopback."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
                                   "--port", str(port), "--dashboard-address", ":0"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+    started = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
                                  "--host", "127.0.0.1", "--dashboard-address", ":0"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
     from distributed import Client
     deadline = time.monotonic() + 60
     while True:
         try:
             with Client(address, timeout=5) as client:
-                if len(client.scheduler_info()["workers"]) == 2:
+                if len(client.scheduler_info()["workers"]) == workers:
                     break
         except OSError:
             pass
         assert time.monotonic() < deadline, "the Dask cluster did not start"
         time.sleep(0.5)
-    yield address
-    for process in (*workers, scheduler):
+    return address, [scheduler, *started]
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):
         process.terminate()
-    for process in (*workers, scheduler):
+    for process in processes:
         process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    address, processes = _start_cluster(2)
+    yield address
+    _stop(processes)
+
+
+def _rows_written(out: Path) -> list[dict]:
+    try:
+        return pq.read_table(out / "results.parquet").to_pylist()
+    except (OSError, ValueError):
+        return []
+
+
+def _wait_for_rows(out: Path, count: int, deadline_s: float = 300) -> list[dict]:
+    deadline = time.monotonic() + deadline_s
+    while len(rows := _rows_written(out)) < count:
+        assert time.monotonic() < deadline, f"no {count} rows in {out} after {deadline_s} s"
+        time.sleep(0.2)
+    return rows
 
 
 def test_a_sweep_on_a_cluster_gives_the_study_s_figures_and_resumes(cluster, small_study, tmp_path, capsys):
@@ -72,6 +98,85 @@ def test_a_sweep_on_a_cluster_gives_the_study_s_figures_and_resumes(cluster, sma
         main(["sweep", str(sweep), "--out", str(out), "--scheduler", cluster, "--json"])
     again = json.loads(capsys.readouterr().out)
     assert done.value.code == 0 and (again["completed"], again["computed"]) == (2, 0)
+    _check_report(Path(again["report"]), ["v0000", "v0001"])
+
+
+def _check_report(page: Path, variants: list[str]) -> None:
+    """The trade-space page is one offline file: plotly.js inline, no request leaves it, and in
+    Chromium its three plots draw without a script error and its table lists every variant."""
+    html = page.read_text()
+    assert 'src="http' not in html and "plotly.js" in html.lower()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page_ = browser.new_page()
+        errors, requests = [], []
+        page_.on("pageerror", lambda e: errors.append(str(e)))
+        page_.on("request", lambda r: requests.append(r.url))
+        page_.goto(page.as_uri())
+        page_.wait_for_selector(".js-plotly-plot .main-svg")
+        assert page_.locator(".js-plotly-plot").count() == 3
+        assert page_.locator("#variant-table tbody tr td:first-child").all_inner_texts() == variants
+        browser.close()
+    assert errors == [] and all(url.startswith("file:") for url in requests), (errors, requests)
+
+
+def test_a_sweep_completes_when_a_worker_is_killed_and_reports_its_failing_variant(tmp_path, capsys):
+    """Four variants on a fresh two-worker cluster; one worker is killed (SIGKILL) once the first
+    row is written: its variant runs again on the other. The variant whose only station never
+    sees the spacecraft above 89 deg is a failed row; the other three complete."""
+    base = tmp_path / "chilbolton.toml"
+    base.write_text(SMALL_STUDY.read_text() + '\n[ground]\nstations = ["Chilbolton"]\ntracking = ["Chilbolton"]\n'
+                    'beacon = []\n')
+    sweep = tmp_path / "floor.toml"
+    sweep.write_text(f'base = "{base}"\n[vary]\n"ground.custom[0].min_elevation_deg" = [10.0, 15.0, 20.0, 89.0]\n')
+    out = tmp_path / "out"
+    address, processes = _start_cluster(2)
+    try:
+        client = subprocess.Popen([sys.executable, "-m", "l4station", "sweep", str(sweep), "--out", str(out),
+                                   "--scheduler", address, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        _wait_for_rows(out, 1)
+        victim = processes[1]
+        victim.kill()
+        victim.wait(30)
+        stdout, stderr = client.communicate(timeout=600)
+    finally:
+        _stop([p for p in processes if p.poll() is None])
+    assert client.returncode == 0, stderr
+    summary = json.loads(stdout)
+    assert (summary["variants"], summary["completed"]) == (4, 3)
+    assert [f["variant"] for f in summary["failed"]] == ["v0003"]
+    assert "no station of the ground network sees the spacecraft" in summary["failed"][0]["error"]
+    rows = {r["variant"]: r for r in pq.read_table(out / "results.parquet").to_pylist()}
+    assert [rows[v]["status"] for v in sorted(rows)] == ["completed"] * 3 + ["failed"]
+
+
+def test_a_killed_client_resumes_without_computing_finished_variants_again(cluster, tmp_path):
+    sweep = tmp_path / "margin.toml"
+    sweep.write_text(f'base = "{SMALL_STUDY}"\n[vary]\n"link.required_margin_db" = [3.0, 4.0, 5.0, 6.0]\n')
+    out = tmp_path / "out"
+    client = subprocess.Popen([sys.executable, "-m", "l4station", "sweep", str(sweep), "--out", str(out),
+                               "--scheduler", cluster], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_rows(out, 1)
+    finally:
+        client.kill()
+        client.wait(30)
+    finished = {r["variant"] for r in _rows_written(out) if r["status"] == "completed"}
+    assert 1 <= len(finished) < 4
+    again = subprocess.run([sys.executable, "-m", "l4station", "sweep", str(sweep), "--out", str(out),
+                            "--scheduler", cluster, "--json"], capture_output=True, text=True, timeout=600)
+    summary = json.loads(again.stdout)
+    assert (summary["completed"], summary["computed"]) == (4, 4 - len(finished)), again.stderr
+    rows = pq.read_table(out / "results.parquet").to_pylist()
+    assert sorted(r["variant"] for r in rows) == ["v0000", "v0001", "v0002", "v0003"]
+    # the margin changes the rate, never the data the station sees: the X-band rate falls 1 dB per dB
+    rate = {r["link.required_margin_db"]: r["best_x_rate_kbps"] for r in rows}
+    assert rate[3.0] / rate[6.0] == pytest.approx(10 ** 0.3, rel=0.02)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -134,3 +239,25 @@ def test_the_pareto_front_follows_the_objectives_named():
     assert sweep.pareto(rows, {"transfer_dv_kms": "max"}) == ["c"]
     plan = sweep.parse({"vary": {"mission.target": ["L4"]}, "pareto": {"beacon_coverage": "max"}}, "s.toml")
     assert plan.objectives == {"beacon_coverage": "max"}
+
+
+def test_sensitivity_matches_the_ishigami_indices():
+    """First-order indices of the Ishigami function (a = 7, b = 0.1) from 4096 scrambled Sobol'
+    points, against the exact values 0.3139, 0.4424, 0 (Saltelli et al. 2008, section 4.3): within 0.03."""
+    import numpy as np
+    from scipy.stats import qmc
+
+    from l4station.study.tradespace import first_order
+    x = qmc.scale(qmc.Sobol(3, seed=5).random(4096), [-np.pi] * 3, [np.pi] * 3)
+    y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+    assert [first_order(list(x[:, k]), list(y)) for k in range(3)] == pytest.approx([0.3139, 0.4424, 0.0], abs=0.03)
+
+
+def test_sensitivity_on_a_factorial_grid_is_the_share_of_variance():
+    """y = a + 2 b on the grid {0, 1}^2: Var(a) / Var(y) = 0.25 / 1.25 = 0.2 and 1 / 1.25 = 0.8,
+    exactly; a constant figure has none."""
+    from l4station.study.tradespace import first_order
+    a, b = [0, 0, 1, 1], [0, 1, 0, 1]
+    y = [p + 2 * q for p, q in zip(a, b)]
+    assert (first_order(a, y), first_order(b, y)) == pytest.approx((0.2, 0.8), abs=1e-12)
+    assert first_order(["L4", "L4", "L5", "L5"], [1.0] * 4) is None

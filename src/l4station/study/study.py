@@ -72,13 +72,12 @@ class StudyContext:
     @cached_property
     def contacts(self) -> ContactPlan:
         """Contact plan over the mission for the drifting station."""
-        record, track = inputs.contacts(self.config), inputs.stay(self.config)
-
-        def work() -> ContactPlan:       # the sky is shared by plans differing in terminal, link or schedule
-            seen = compute(self.cache, "visibility", (sky_key(record), track),
-                           lambda: sky(record, self.station_bcrs))
-            return plan(record, seen=seen)
-        return compute(self.cache, "contacts", (record, track), work)
+        record = inputs.contacts(self.config)
+        # The sky is what plans differing in terminal, link or schedule share; the plan itself is
+        # quick from it, and not kept (tens of MB a variant).
+        seen = compute(self.cache, "visibility", (sky_key(record), inputs.stay(self.config)),
+                       lambda: sky(record, self.station_bcrs))
+        return plan(record, seen=seen)
 
     @cached_property
     def osse(self) -> Experiment:

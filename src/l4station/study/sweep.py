@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
+import json
 import math
 import os
 import re
@@ -30,7 +31,7 @@ from typing import Callable
 
 from l4station import config as config_module
 from l4station.errors import InputError
-from l4station.study import merit
+from l4station.study import merit, tradespace
 from l4station.study.cache import Cache
 
 METHODS = ("sobol", "lhs")
@@ -57,6 +58,13 @@ class Variant:
     id: str
     values: dict                     # config path -> value
     config: config_module.MissionConfig
+
+    @property
+    def cells(self) -> dict:
+        """The varied values as result-table cells: numbers as floats, anything else as its JSON
+        text (a list of stations, a band), so each column has one type in Parquet and CSV."""
+        return {path: float(v) if _number(v) else v if isinstance(v, str) else json.dumps(v)
+                for path, v in self.values.items()}
 
 
 def read(path: str | Path) -> Sweep:
@@ -103,6 +111,9 @@ def parse(document: dict, source: str) -> Sweep:
         _path(source, key)
         if not isinstance(values, list) or not values:
             raise InputError(f"{source}: vary.{key} must be a non-empty list of values")
+        kinds = {"number" if _number(v) else type(v).__name__ for v in values}
+        if len(kinds) > 1:
+            raise InputError(f"{source}: vary.{key} mixes {' and '.join(sorted(kinds))} values; give one kind")
     sample = dict(document.get("sample", {}))
     n = sample.pop("n", 0)
     method = sample.pop("method", "sobol")
@@ -214,7 +225,7 @@ def figures_of(mission: config_module.MissionConfig, cache: Cache | None = None)
 def evaluate(variant: Variant, cache: Cache | None = None) -> dict:
     """A result row: the variant's figures, or its one-line failure; never raises."""
     began = time.perf_counter()
-    row = {"variant": variant.id, **variant.values, "config_sha256": variant.config.sha256()}
+    row = {"variant": variant.id, **variant.cells, "config_sha256": variant.config.sha256()}
     try:
         figures = figures_of(variant.config, cache)
         status, error = "completed", ""
@@ -248,8 +259,9 @@ def write(rows: list[dict], out: Path) -> None:
 
 def pareto(rows: list[dict], objectives: dict[str, str]) -> list[str]:
     """Variants on the Pareto front of ``objectives`` (figure -> "min" or "max"), completed rows
-    with every objective known."""
-    points = [(r["variant"], [r[f] if sense == "min" else -r[f] for f, sense in objectives.items()])
+    with every objective known. Figures are compared to 6 significant digits, so that round-off
+    (a data volume differing in its ninth digit) neither splits nor thins the front."""
+    points = [(r["variant"], [float(f"{r[f] if sense == 'min' else -r[f]:.6g}") for f, sense in objectives.items()])
               for r in rows if r["status"] == "completed" and all(r.get(f) is not None for f in objectives)]
     return [name for name, p in points
             if not any(all(a <= b for a, b in zip(q, p)) and any(a < b for a, b in zip(q, p)) for _, q in points)]
@@ -265,7 +277,7 @@ class Summary(dict):
         from l4station import tables
         rows = [[r["variant"], r["error"]] for r in self["failed"]]
         lines = [f"{self['completed']} of {self['variants']} variants completed ({self['computed']} computed now, "
-                 f"{self['elapsed_s']:.0f} s); results in {self['results']}",
+                 f"{self['elapsed_s']:.0f} s); results in {self['results']}; report {self['report']}",
                  f"Pareto front ({', '.join(f'{k} {v}' for k, v in self['objectives'].items())}): "
                  f"{', '.join(self['pareto']) or '—'}"]
         return tables.group(*lines, *([tables.table("Failed variants", ["Variant", "Error"], rows, left=2)] if rows else []))
@@ -304,8 +316,9 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
     if not todo:
         write(rows, out)
     failed = [{"variant": r["variant"], "error": r["error"]} for r in rows if r["status"] != "completed"]
-    return {"variants": len(every), "completed": sum(r["status"] == "completed" for r in rows), "failed": failed,
-            "columns": list(rows[0]) if rows else [], "pareto": pareto(rows, sweep.objectives),
-            "objectives": sweep.objectives,
-            "results": str(out / "results.parquet"), "elapsed_s": round(time.perf_counter() - began, 1),
-            "computed": len(todo)}
+    summary = {"variants": len(every), "completed": sum(r["status"] == "completed" for r in rows), "failed": failed,
+               "columns": list(rows[0]) if rows else [], "pareto": pareto(rows, sweep.objectives),
+               "objectives": sweep.objectives, "results": str(out / "results.parquet"),
+               "report": str(out / "index.html"), "computed": len(todo)}
+    tradespace.write(out, summary, rows, [*sweep.vary, *sweep.sample], Path(sweep.source).name)
+    return summary | {"elapsed_s": round(time.perf_counter() - began, 1)}
