@@ -87,8 +87,11 @@ def sweep(file: Annotated[Path, typer.Argument(help="Sweep TOML: base, [vary] li
     writable(out, "--out", folder=True)
     with progress() as bar:
         task = bar.add_task("sweep", total=1.0)
-        summary = sweep_module.run(plan, out, scheduler=scheduler, workers=workers,
-                                   on_done=lambda k, n: bar.update(task, completed=k / n))
+        try:
+            summary = sweep_module.run(plan, out, scheduler=scheduler, workers=workers,
+                                       on_done=lambda k, n: bar.update(task, completed=k / n))
+        except InputError as error:
+            raise UserFacingError(str(error)) from None
     emit(sweep_module.Summary(summary), json_output)
 
 

@@ -2,7 +2,8 @@
 merit (:mod:`l4station.study.merit`), run on a Dask cluster (a local one by default).
 
 A sweep file (TOML) names an optional base mission file, a ``[vary]`` table of config paths to
-lists (full factorial) and/or a ``[sample]`` table of config paths to ``[low, high]`` with
+lists (full factorial; a key naming several paths, "a.b, c.d", varies them together, each value
+a list of one value per path) and/or a ``[sample]`` table of config paths to ``[low, high]`` with
 ``n`` and ``method`` ("sobol" or "lhs", scipy.stats.qmc; Owen-scrambled Sobol', Latin hypercube)
 and ``seed``, and an optional ``[pareto]`` table of figures of merit to "min" or "max" (the
 front reported; default OBJECTIVES). Each sampled point is crossed with the factorial grid.
@@ -21,7 +22,6 @@ import dataclasses
 import itertools
 import json
 import math
-import os
 import re
 import time
 import tomllib
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from l4station import config as config_module
+from l4station import cluster, config as config_module
 from l4station.errors import InputError
 from l4station.study import merit, tradespace
 from l4station.study.cache import Cache
@@ -61,10 +61,15 @@ class Variant:
 
     @property
     def cells(self) -> dict:
-        """The varied values as result-table cells: numbers as floats, anything else as its JSON
-        text (a list of stations, a band), so each column has one type in Parquet and CSV."""
-        return {path: float(v) if _number(v) else v if isinstance(v, str) else json.dumps(v)
-                for path, v in self.values.items()}
+        """The varied values as result-table cells: numbers as floats, dates as ISO 8601, anything
+        else as its JSON text (a list of stations), so each column has one type in Parquet and CSV."""
+        def cell(v):
+            if _number(v):
+                return float(v)
+            if isinstance(v, str) or hasattr(v, "isoformat"):
+                return v if isinstance(v, str) else v.isoformat()
+            return json.dumps(v, default=lambda x: x.isoformat())
+        return {path: cell(v) for path, v in self.values.items()}
 
 
 def read(path: str | Path) -> Sweep:
@@ -108,12 +113,19 @@ def parse(document: dict, source: str) -> Sweep:
     if not isinstance(vary, dict):
         raise InputError(f"{source}: [vary] must be a table of config paths to lists")
     for key, values in vary.items():
-        _path(source, key)
+        paths = _paths(key)
+        for path in paths:
+            _path(source, path)
         if not isinstance(values, list) or not values:
             raise InputError(f"{source}: vary.{key} must be a non-empty list of values")
-        kinds = {"number" if _number(v) else type(v).__name__ for v in values}
-        if len(kinds) > 1:
-            raise InputError(f"{source}: vary.{key} mixes {' and '.join(sorted(kinds))} values; give one kind")
+        if len(paths) > 1 and not all(isinstance(v, list) and len(v) == len(paths) for v in values):
+            raise InputError(f"{source}: vary.\"{key}\" varies {len(paths)} paths together: each value must be a "
+                             f"list of {len(paths)} values, one per path")
+        for k, path in enumerate(paths):
+            column = [v[k] for v in values] if len(paths) > 1 else values
+            kinds = {"number" if _number(v) else type(v).__name__ for v in column}
+            if len(kinds) > 1:
+                raise InputError(f"{source}: vary.{path} mixes {' and '.join(sorted(kinds))} values; give one kind")
     sample = dict(document.get("sample", {}))
     n = sample.pop("n", 0)
     method = sample.pop("method", "sobol")
@@ -123,7 +135,7 @@ def parse(document: dict, source: str) -> Sweep:
         _path(source, key)
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(b) for b in bounds) and bounds[0] < bounds[1]):
             raise InputError(f"{source}: sample.{key} must be [low, high] with low < high, got {bounds!r}")
-        if key in vary:
+        if key in (p for k in vary for p in _paths(k)):
             raise InputError(f"{source}: {key} is both varied and sampled; give it in one table")
         ranges[key] = (float(bounds[0]), float(bounds[1]))
     if ranges and not (isinstance(n, int) and not isinstance(n, bool) and n >= 1):
@@ -139,6 +151,16 @@ def parse(document: dict, source: str) -> Sweep:
         raise InputError(f"{source}: {count:,} variants; a sweep runs at most {MAX_VARIANTS:,}")
     return Sweep(source, None if base is None else Path(base), vary, ranges, n if ranges else 0, method, seed,
                  dict(objectives))
+
+
+def _paths(key: str) -> list[str]:
+    """The config paths a [vary] key names: one, or several varied together ("a.b, c.d")."""
+    return [part.strip() for part in key.split(",")]
+
+
+def parameters(sweep: Sweep) -> list[str]:
+    """Every config path the sweep sets, in the order of the sweep file."""
+    return [*(p for key in sweep.vary for p in _paths(key)), *sweep.sample]
 
 
 def _number(x) -> bool:
@@ -192,7 +214,9 @@ def variants(sweep: Sweep) -> list[Variant]:
     """Every variant, validated: an unknown path or a bad value raises InputError naming the
     variant and the field."""
     base = config_module.document(sweep.base)
-    grid = [dict(zip(sweep.vary, combo)) for combo in itertools.product(*sweep.vary.values())]
+    grid = [{path: value for key, v in zip(sweep.vary, combo)
+             for path, value in zip(_paths(key), v if len(_paths(key)) > 1 else [v])}
+            for combo in itertools.product(*sweep.vary.values())]
     out = []
     for k, (point, cell) in enumerate(itertools.product(_points(sweep), grid)):
         values = cell | point
@@ -297,12 +321,8 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
     rows = [done[v.config.sha256()] | {"variant": v.id} for v in every if v.config.sha256() in done]
     todo = [v for v in every if v.config.sha256() not in done]
     if todo:
-        from distributed import Client, LocalCluster, as_completed
-        cluster = None
-        if scheduler is None:
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"})
-        with Client(cluster or scheduler) as client:
+        from distributed import as_completed
+        with cluster.client(scheduler, workers) as client:
             futures = [client.submit(evaluate, v, cache, key=f"variant-{v.id}-{v.config.sha256()[:12]}", retries=2, pure=False)
                        for v in todo]
             for k, future in enumerate(as_completed(futures), 1):
@@ -310,8 +330,6 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
                 write(sorted(rows, key=lambda r: r["variant"]), out)
                 if on_done is not None:
                     on_done(k, len(todo))
-        if cluster is not None:
-            cluster.close()
     rows.sort(key=lambda r: r["variant"])
     if not todo:
         write(rows, out)
@@ -320,5 +338,5 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
                "columns": list(rows[0]) if rows else [], "pareto": pareto(rows, sweep.objectives),
                "objectives": sweep.objectives, "results": str(out / "results.parquet"),
                "report": str(out / "index.html"), "computed": len(todo)}
-    tradespace.write(out, summary, rows, [*sweep.vary, *sweep.sample], Path(sweep.source).name)
+    tradespace.write(out, summary, rows, parameters(sweep), Path(sweep.source).name)
     return summary | {"elapsed_s": round(time.perf_counter() - began, 1)}
