@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from l4station.cli.common import (app, ConfigOption, DataOption, DbOption, JsonOption, UserFacingError, emit, finite, load_mission,
-                                  progress)
+                                  progress, writable)
 from l4station.errors import InputError
 
 
@@ -32,6 +32,74 @@ def _mjd(text: str, option: str) -> float:
         raise UserFacingError(f"{option} '{text}' is not an ISO date or time (e.g. 2008-07-01)") from None
 
 
+def _observers(text: str) -> list[str]:
+    names = [o.strip().upper() for o in text.split(",") if o.strip()]
+    if not names or any(o not in ("L1", "L4", "L5") for o in names) or len(set(names)) != len(names):
+        raise UserFacingError(f"--observers must list distinct observers among L1, L4, L5, got '{text}'")
+    return names
+
+
+@app.command()
+def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble members.", min=1,
+                                                  max=1_000_000)] = 1000,
+             at: Annotated[Optional[str], typer.Option("--at", help="Issue time, ISO UTC: the boundary map from "
+                                                       "what the observers had seen by then (default: the mission "
+                                                       "file's real_stop).")] = None,
+             observers: Annotated[str, typer.Option("--observers", help="Comma-separated: L1, L4, L5.")] = "L1,L4",
+             days: Annotated[float, typer.Option("--days", help="Days to run (default one synodic rotation).",
+                                                 parser=finite(0.5, 60.0))] = 27.2753,
+             seed: Annotated[int, typer.Option("--seed", help="Seed; member i draws from stream (seed, i).",
+                                               min=0)] = 0,
+             scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler to run on "
+                                                              "(tcp://HOST:PORT).")] = None,
+             workers: Annotated[Optional[int], typer.Option("--workers", help="Run on a local Dask cluster of N "
+                                                            "worker processes (default: in this process).",
+                                                            min=1, max=256)] = None,
+             out: Annotated[Optional[Path], typer.Option("--out", help="Parquet file for every line's quantiles.",
+                                                         dir_okay=False)] = None,
+             data: DataOption = None, config: ConfigOption = None, json_output: JsonOption = False):
+    """A large solar-wind ensemble: the boundary map assimilated from the observers at --at,
+    perturbed by its error (members each from their own random stream) and run along all 128
+    longitudes; p10, p50 and p90 at 1 au. In this process, or split by longitude over Dask
+    (--workers, --scheduler) with the same result."""
+    import contextlib
+
+    import numpy as np
+
+    from l4station import cluster
+    from l4station.heliosphere import corotation, ensemble as ensemble_model, osse
+
+    mission = load_mission(config)
+    names = _observers(observers)
+    if out is not None:
+        writable(out, "--out", folder=False)
+    issue = _mjd(at, "--at") if at else osse.mjd_of(mission.forecast.real_stop)
+    solar_wind = records(data)
+    samples = [corotation.backmap(solar_wind[o]) for o in names if o in solar_wind]
+    central, sigma, coverage = corotation.boundary_map(samples, issue, min_coverage=0.0)
+    if coverage == 0.0:
+        raise UserFacingError(f"the observers {', '.join(names)} saw nothing in the 41 days before "
+                              f"{at or mission.forecast.real_stop}: choose an --at inside their records")
+    spread = ensemble_model.spread(sigma, days / 2)
+    run_on = cluster.client(scheduler, workers) if scheduler or workers else contextlib.nullcontext()
+    with progress() as bar:
+        task = bar.add_task("ensemble", total=1.0)
+        try:
+            with run_on as client:
+                result = ensemble_model.solar_wind(central, spread, count=members, seed=seed, duration_s=days * 86400.0,
+                                                   client=client, on_done=lambda k, n: bar.update(task, completed=k / n))
+        except InputError as error:
+            raise UserFacingError(str(error)) from None
+    if out is not None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        q, lines, hours = result.values.shape
+        columns = {"longitude_deg": np.repeat(result.longitudes_deg, hours), "t_hours": np.tile(result.t_s / 3600.0, lines)}
+        columns |= {f"p{round(x * 100):02d}_kms": result.values[k].ravel() for k, x in enumerate(result.quantiles)}
+        pq.write_table(pa.table(columns), out)
+    emit(result, json_output)
+
+
 @app.command()
 def forecast(observers: Annotated[str, typer.Option("--observers", help="Comma-separated: L1, L4, L5.")] = "L1,L4",
              target: Annotated[str, typer.Option("--target", help="earth, L1, L4, L5 or mars.")] = "earth",
@@ -47,9 +115,7 @@ def forecast(observers: Annotated[str, typer.Option("--observers", help="Comma-s
     assimilated and run forward with the solar-wind model; metrics where truth exists. STEREO-A
     stands in for L4, STEREO-B for L5, OMNI for L1 and Earth."""
     mission = load_mission(config)
-    names = [o.strip().upper() for o in observers.split(",") if o.strip()]
-    if not names or any(o not in ("L1", "L4", "L5") for o in names) or len(set(names)) != len(names):
-        raise UserFacingError(f"--observers must list distinct observers among L1, L4, L5, got '{observers}'")
+    names = _observers(observers)
     key = {"EARTH": "earth", "MARS": "mars"}.get(target.upper(), target.upper())
     if key not in ("earth", "L1", "L4", "L5", "mars"):
         raise UserFacingError(f"--target must be earth, L1, L4, L5 or mars, got '{target}'")

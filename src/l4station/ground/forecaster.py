@@ -48,7 +48,7 @@ from l4station import tables
 from l4station.errors import InputError
 from l4station.ground import cmes, watches
 from l4station.ground.store import FEED_GOOD, STATION_GOOD, Archive, iso
-from l4station.heliosphere import corotation
+from l4station.heliosphere import corotation, ensemble
 from l4station.heliosphere.insitu import Series
 
 HOUR_US = 3_600_000_000
@@ -65,7 +65,6 @@ STALE_AFTER_HOURS = {"L1": 3.0, "L4": 36.0, "L5": 3.0}
 # structure change over half the horizon (the error-growth model fitted to OMNI and STEREO-A/B,
 # corotation.ErrorModel) to the assimilation's own error.
 STRUCTURE_CHANGE = corotation.ErrorModel()
-CORRELATION_DEG = 20.0
 # Added in quadrature to each side's sigma, lead days 1..7 (km/s): builders/spread_calibration.py.
 SPREAD_ADD_KMS = (34.3, 49.0, 51.8, 48.4, 44.8, 46.9, 50.0)
 Z90 = 1.2815515655446004             # standard normal quantile of 0.9: p10 and p90 lie Z90 sigma from p50
@@ -282,15 +281,6 @@ def _key(inputs: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _smooth_noise(rng: np.random.Generator, members: int, n_lon: int) -> np.ndarray:
-    """Unit-variance noise (members, n_lon), periodic in longitude, Gaussian-correlated over CORRELATION_DEG."""
-    white = rng.standard_normal((members, n_lon))
-    lag = np.minimum(np.arange(n_lon), n_lon - np.arange(n_lon)) * 360.0 / n_lon
-    kernel = np.exp(-0.5 * (lag / (CORRELATION_DEG / 2)) ** 2)
-    smooth = np.real(np.fft.ifft(np.fft.fft(white, axis=1) * np.fft.fft(kernel), axis=1))
-    return smooth / np.sqrt(np.sum(kernel ** 2))
-
-
 def value_at(mjd: np.ndarray, v: np.ndarray, when) -> np.ndarray:
     """Value of an hourly series (MJD of each hour's start) at times ``when`` (within half an
     hour), NaN where none."""
@@ -397,10 +387,9 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
                          f"{HISTORY_DAYS:.0f} days: nothing to forecast from")
     if coverage < 0.5:
         flags.append("partial_coverage")
-    rng = np.random.default_rng(seed)
-    spread = np.sqrt(sigma ** 2 + STRUCTURE_CHANGE.variance(HORIZON_DAYS / 2) - STRUCTURE_CHANGE.sigma0_kms ** 2)
-    maps = np.vstack([central, central + spread * _smooth_noise(rng, members, len(central))])
-    maps = np.clip(maps, 150.0, 2500.0)            # members stay physical and inside the model's limit
+    spread = ensemble.spread(sigma, HORIZON_DAYS / 2, STRUCTURE_CHANGE)
+    maps = np.vstack([np.clip(central, *ensemble.SPEED_LIMITS_KMS),
+                      ensemble.perturbed(central, spread, np.random.default_rng(seed), members)])
     hours = np.arange(HORIZON_DAYS * 24) / 24 + 1 / 24                 # 1 h .. 7 d after issue
     valid_mjd = issue_mjd + hours
     scale = band_scale(archive, at_us, found["L1"], training)

@@ -1,0 +1,88 @@
+"""Large solar-wind ensembles: a member is the same whoever runs it, a run split over a Dask
+cluster equals the one-process run bit for bit, and an ensemble without spread is the model's
+own deterministic run."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from l4station import cluster
+from l4station.cli import main
+from l4station.constants import AU_KM, DAY_S
+from l4station.heliosphere import ensemble, solarwind as sw
+
+
+def _map(seed: int = 2) -> np.ndarray:
+    """A two-stream boundary map (km/s) on 128 longitudes."""
+    lon = np.arange(128) * 360.0 / 128
+    return 400.0 + 150.0 * np.exp(-0.5 * ((lon - 90.0) / 25.0) ** 2) + 120.0 * np.exp(-0.5 * ((lon - 250.0) / 15.0) ** 2)
+
+
+def test_a_member_is_the_same_whichever_chunk_draws_it():
+    central, spread = _map(), np.full(128, 40.0)
+    assert np.array_equal(ensemble.members(central, spread, 7, 5, 3), ensemble.members(central, spread, 7, 0, 8)[5:8])
+    assert not np.array_equal(ensemble.members(central, spread, 7, 0, 2), ensemble.members(central, spread, 8, 0, 2))
+
+
+def test_a_run_on_a_dask_cluster_equals_the_one_process_run():
+    central, spread = _map(), np.full(128, 40.0)
+    here = ensemble.solar_wind(central, spread, count=24, seed=3, duration_s=2 * DAY_S, lines_per_task=32)
+    with cluster.client(workers=2) as client:
+        there = ensemble.solar_wind(central, spread, count=24, seed=3, duration_s=2 * DAY_S, client=client)
+    assert there.workers.startswith("on tcp://") and here.workers == "in this process"
+    assert np.array_equal(here.values, there.values) and np.array_equal(here.t_s, there.t_s)
+
+
+def test_without_spread_every_quantile_is_the_model_s_own_run():
+    """Zero spread: every member is the central map, so p10 = p50 = p90 = the deterministic
+    solution of solarwind.solve at 1 au (itself held to HUXt elsewhere), to float32 rounding."""
+    central = _map()
+    result = ensemble.solar_wind(central, 0.0, count=5, duration_s=3 * DAY_S)
+    truth = sw.solve(central, duration_s=3 * DAY_S, store_r_km=[AU_KM]).v[0, :, :, 0]
+    for k in range(3):
+        assert np.max(np.abs(result.values[k] - truth)) < 1e-3          # km/s
+    assert np.allclose(result.longitudes_deg, np.arange(128) * 2.8125)
+
+
+def test_the_band_widens_with_the_spread():
+    central = _map()
+    narrow = ensemble.solar_wind(central, 20.0, count=64, seed=1, duration_s=2 * DAY_S)
+    wide = ensemble.solar_wind(central, 60.0, count=64, seed=1, duration_s=2 * DAY_S)
+    width = lambda e: float(np.mean(e.values[2] - e.values[0]))      # noqa: E731
+    # the same members scaled: the p10-p90 width grows near-linearly with the spread (3x, within 20 %)
+    assert width(wide) / width(narrow) == pytest.approx(3.0, rel=0.2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(150.0, 2400.0), st.floats(0.0, 3000.0), st.integers(0, 2**32 - 1))
+def test_members_stay_physical_whatever_the_map_and_spread(level, spread, seed):
+    maps = ensemble.perturbed(np.full(128, level), np.full(128, spread), np.random.default_rng(seed), 4)
+    low, high = ensemble.SPEED_LIMITS_KMS
+    assert maps.shape == (4, 128) and np.all((maps >= low) & (maps <= high))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--members", "0"], "--members"),
+    (["--at", "1990-01-01"], "saw nothing in the 41 days before 1990-01-01"),
+    (["--at", "soon"], "--at 'soon' is not an ISO date"),
+    (["--observers", "L2"], "--observers must list distinct observers"),
+    (["--days", "-1"], "--days"),
+])
+def test_bad_ensemble_requests_exit_2_with_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["ensemble", *args])
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and message in err and len(err.splitlines()) == 1, err
+
+
+def test_the_ensemble_command_writes_every_line_s_quantiles(tmp_path, capsys):
+    out = tmp_path / "q.parquet"
+    with pytest.raises(SystemExit) as done:
+        main(["ensemble", "--members", "16", "--days", "1", "--at", "2010-08-01", "--out", str(out), "--json"])
+    import json
+
+    import pyarrow.parquet as pq
+    doc = json.loads(capsys.readouterr().out)
+    table = pq.read_table(out).to_pydict()
+    assert done.value.code == 0 and doc["members"] == 16 and doc["lines"] == 128
+    assert len(table["p50_kms"]) == 128 * doc["hours"]
+    assert all(a <= b <= c for a, b, c in zip(table["p10_kms"], table["p50_kms"], table["p90_kms"]))
