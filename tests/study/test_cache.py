@@ -32,8 +32,8 @@ def warm(tmp_path_factory, small_study):
 def test_a_study_through_its_cache_is_the_study_without_one(warm):
     folder, cached, uncached = warm
     assert cached == uncached
-    kinds = sorted(p.name.split("-")[0] for p in folder.glob("*.pickle"))
-    assert kinds == ["osse", "stay", "transfer", "visibility"]
+    kinds = sorted(p.name.rsplit("-", 1)[0] for p in folder.glob("*.pickle"))
+    assert kinds == ["osse", "osse-real", "stay", "transfer", "visibility"]
 
 
 def test_a_second_study_reads_every_slow_part(warm):
@@ -49,7 +49,7 @@ def test_a_link_variant_recomputes_only_the_link_side(warm, tmp_path):
     cache = Cache(folder)
     context = study.StudyContext(_variant(tmp_path, "margin", "\n[link]\nrequired_margin_db = 6.0\n"), cache)
     context.transfer, context.stay, context.osse, context.contacts
-    assert (cache.hits, cache.misses) == (4, 0)                  # trade, stay, real-data forecasts, visibility
+    assert (cache.hits, cache.misses) == (4, 0)                  # trade, stay, forecast experiment, visibility
 
 
 def test_a_terminal_variant_reads_the_visibility(warm, tmp_path):
@@ -62,6 +62,19 @@ def test_a_terminal_variant_reads_the_visibility(warm, tmp_path):
     base = study.StudyContext(config.load(SMALL), cache)
     ratio = 40.0 / base.config.spacecraft.rf.power_w
     assert plan.daily_capacity_gbit() / base.contacts.daily_capacity_gbit() == pytest.approx(ratio, rel=1e-6)
+
+
+def test_a_latency_variant_reuses_the_real_data_forecasts(warm, tmp_path):
+    folder, _, _ = warm
+    cache = Cache(folder)
+    context = study.StudyContext(_variant(tmp_path, "late", "\n[forecast]\nlatency_hours = { L1 = 0.1, L4 = 24.0, "
+                                                              "L5 = 0.5 }\n"), cache)
+    cases = context.osse.cases
+    assert (cache.hits, cache.misses) == (1, 1)                  # the real part read; the synthetic run computed
+    base = study.StudyContext(config.load(SMALL), cache).osse.cases
+    real = [c.to_json() for c in cases if c.source == "real"]
+    assert real == [c.to_json() for c in base if c.source == "real"] and len(real) > 0
+    assert [c.to_json() for c in cases if c.source == "synthetic"] != [c.to_json() for c in base if c.source == "synthetic"]
 
 
 def test_a_damaged_entry_is_computed_again(warm, tmp_path):
@@ -79,16 +92,24 @@ def test_a_damaged_entry_is_computed_again(warm, tmp_path):
         assert np.array_equal(pickle.load(file).trajectory.position, fresh.trajectory.position)
 
 
-def _square_slowly(folder: str, k: int) -> int:
-    return Cache(folder).get("big", ("shared",), lambda: np.full(2_000_000, 7.0)).shape[0] + 0 * k
+def _fill(folder: str, k: int) -> int:
+    """Ask for one shared entry; each computation leaves a mark and takes a while."""
+    import time
+
+    def slow():
+        (Path(folder) / f"computed-{k}").touch()
+        time.sleep(1.0)
+        return np.full(2_000_000, 7.0)
+    return Cache(Path(folder) / "cache").get("big", ("shared",), slow).shape[0]
 
 
-def test_workers_filling_one_entry_at_once_leave_it_whole(tmp_path):
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        sizes = pool.starmap(_square_slowly, [(str(tmp_path), k) for k in range(6)])
+def test_processes_asking_for_one_entry_at_once_compute_it_once(tmp_path):
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        sizes = pool.starmap(_fill, [(str(tmp_path), k) for k in range(6)])
     assert sizes == [2_000_000] * 6
-    (entry,) = tmp_path.glob("big-*.pickle")
-    assert not list(tmp_path.glob(".*partial"))
+    assert len(list(tmp_path.glob("computed-*"))) == 1          # the others waited and read it
+    (entry,) = (tmp_path / "cache").glob("big-*.pickle")
+    assert not list((tmp_path / "cache").glob(".*partial"))
     with entry.open("rb") as file:
         assert np.all(pickle.load(file) == 7.0)
 

@@ -5,9 +5,9 @@ the observing-system experiment's real-data cases) are pure functions of small i
 (:mod:`l4station.study.inputs`). A :class:`Cache` keeps each result in a folder under the
 SHA-256 digest of its kind, the package version and those records, so sweep variants that
 share the inputs of a part share its result, across worker processes and machines that see
-the folder. Writes go to a private temporary file renamed into place (atomic on POSIX), so a
-reader never sees half a result and two workers computing the same part at once both leave a
-whole one. A file that cannot be read back (truncated by a full disk, another version's
+the folder. One process computes a part while the others that need it wait on its lock file;
+the result goes to a private temporary file renamed into place (atomic on POSIX), so a reader
+never sees half a result. A file that cannot be read back (truncated by a full disk, another version's
 pickle) is computed again and replaced.
 
 >>> import tempfile
@@ -17,6 +17,7 @@ pickle) is computed again and replaced.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import pickle
 import tempfile
@@ -49,17 +50,30 @@ class Cache:
         """Where the result of ``kind`` for inputs ``key`` (records, numbers, tuples) is kept."""
         return self.directory / f"{kind}-{digest((kind, l4station.__version__, key))[:32]}.pickle"
 
-    def get(self, kind: str, key: Any, compute: Callable[[], T]) -> T:
-        """The kept result of ``kind`` for ``key``, or ``compute()`` kept for next time."""
-        path = self.path(kind, key)
+    def _read(self, path: Path) -> tuple[bool, Any]:
         try:
             with path.open("rb") as file:
-                value = pickle.load(file)
-            self.hits += 1
-            return value
+                return True, pickle.load(file)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
-            pass                             # missing, or unreadable (truncated, another version): compute it
-        value = compute()
+            return False, None               # missing, or unreadable (truncated, another version): compute it
+
+    def get(self, kind: str, key: Any, compute: Callable[[], T]) -> T:
+        """The kept result of ``kind`` for ``key``, or ``compute()`` kept for next time. While one
+        process computes an entry, others asking for it wait for it (a POSIX lock on a lock file,
+        released by the system if that process dies) instead of computing it too."""
+        path = self.path(kind, key)
+        found, value = self._read(path)
+        if not found:
+            with path.with_suffix(".lock").open("a") as lock:
+                fcntl.lockf(lock, fcntl.LOCK_EX)
+                found, value = self._read(path)          # computed while this one waited
+                if not found:
+                    value = self._store(path, kind, compute())
+        if found:
+            self.hits += 1
+        return value
+
+    def _store(self, path: Path, kind: str, value: T) -> T:
         self.misses += 1
         fd, partial = tempfile.mkstemp(dir=self.directory, prefix=f".{kind}-", suffix=".partial")
         try:

@@ -81,12 +81,15 @@ class StudyContext:
 
     @cached_property
     def osse(self) -> Experiment:
-        """The observing-system experiment (real data from the packaged BRaVDA files, whose real
-        part depends only on its window and is kept apart)."""
+        """The observing-system experiment (real data from the packaged BRaVDA files); its real
+        part, which depends only on its window, is kept apart too (variants of latency and loss
+        share it)."""
         record, records = inputs.experiment(self.config), packaged()
-        real = compute(self.cache, "osse-real", real_window(record),
-                       lambda: real_cases(record, records))
-        return experiment(record, records, real=real)
+
+        def work() -> Experiment:
+            real = compute(self.cache, "osse-real", real_window(record), lambda: real_cases(record, records))
+            return experiment(record, records, real=real)
+        return compute(self.cache, "osse", record, work)
 
     @cached_property
     def transfer(self) -> TransferTrade:
