@@ -47,15 +47,22 @@ def _best_rate(doc: dict, band: str) -> float | None:
     return max(rates) / 1e3 if rates else None
 
 
-def _skill(doc: dict, lead_days: float) -> float | None:
-    """Skill against persistence at Earth of the forecast from L1 and the mission's own point, on
-    the real records."""
-    observers = sorted(["L1", doc["mission"]["target"]])
+def _skill(doc: dict, lead_days: float, source: str = "real", alone: bool = False) -> float | None:
+    """Skill against persistence at Earth of the forecast from L1 and the mission's own point (or
+    from L1 ``alone``), on the real records or the synthetic nature run."""
+    observers = ["L1"] if alone else sorted(["L1", doc["mission"]["target"]])
     for case in (doc.get("spaceweather") or {}).get("cases", []):
-        if (sorted(case["observers"]) == observers and case["target"] == "earth" and case["source"] == "real"
+        if (sorted(case["observers"]) == observers and case["target"] == "earth" and case["source"] == source
                 and case["lead_days"] == lead_days):
             return case["skill_vs_persistence"]
     return None
+
+
+def _value(doc: dict, lead_days: float) -> float | None:
+    """What the point's observations add to L1's forecast skill at Earth on the synthetic run,
+    observed with the mission's latency and losses."""
+    both, alone = _skill(doc, lead_days, "synthetic"), _skill(doc, lead_days, "synthetic", alone=True)
+    return None if both is None or alone is None else both - alone
 
 
 def _cme_mae(doc: dict) -> float | None:
@@ -96,6 +103,10 @@ MERITS = (
     Merit("forecast_skill_earth_lead7", "", "skill against 27-day persistence at Earth, 7 days ahead, L1 + the point",
           lambda d: _skill(d, 7.0)),
     Merit("cme_arrival_mae_h", "h", "CME arrival-time mean absolute error at Earth, L1 + the point", _cme_mae),
+    Merit("forecast_value_synthetic_lead1", "", "skill the point adds to L1 alone at Earth, 1 day ahead, on the "
+          "synthetic run with the mission's data latency and loss", lambda d: _value(d, 1.0)),
+    Merit("forecast_value_synthetic_lead7", "", "skill the point adds to L1 alone at Earth, 7 days ahead, on the "
+          "synthetic run with the mission's data latency and loss", lambda d: _value(d, 7.0)),
 )
 
 
