@@ -99,6 +99,14 @@ def test_a_sweep_on_a_cluster_gives_the_study_s_figures_and_resumes(cluster, sma
     again = json.loads(capsys.readouterr().out)
     assert done.value.code == 0 and (again["completed"], again["computed"]) == (2, 0)
     _check_report(Path(again["report"]), ["v0000", "v0001"])
+    # the same sweep on a local cluster (its slow parts read from the first run's cache) gives the same figures
+    local = tmp_path / "local"
+    shutil.copytree(out / "cache", local / "cache")
+    with pytest.raises(SystemExit) as done:
+        main(["sweep", str(sweep), "--out", str(local), "--workers", "1", "--json"])
+    assert json.loads(capsys.readouterr().out)["computed"] == 2
+    assert pq.read_table(local / "results.parquet").drop(["elapsed_s"]).to_pylist() == \
+        pq.read_table(out / "results.parquet").drop(["elapsed_s"]).to_pylist()
 
 
 def _check_report(page: Path, variants: list[str]) -> None:
