@@ -41,6 +41,15 @@ def _margin(doc: dict) -> float | None:
     return None if chosen is None or on_board is None else on_board - chosen["propellant_kg"]
 
 
+def _arrival_margin(doc: dict) -> float | None:
+    chosen = _chosen(doc)
+    if chosen is None:
+        return None
+    from datetime import datetime, timezone
+    stamp = lambda text: datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()   # noqa: E731
+    return (stamp(doc["mission"]["epoch"]) - stamp(chosen["departure"])) / DAY_S - chosen["tof_days"]
+
+
 def _best_rate(doc: dict, band: str) -> float | None:
     rates = [link["data_rate_bps"] for link in (doc.get("communications") or {}).get("links", [])
              if link.get("band") == band]
@@ -85,6 +94,8 @@ MERITS = (
           lambda d: None if _chosen(d) is None else _chosen(d)["total_dv_kms"]),
     Merit("transfer_tof_years", "yr", "time of flight of the chosen transfer",
           lambda d: None if _chosen(d) is None else _chosen(d)["tof_days"] * DAY_S / JULIAN_YEAR_S),
+    Merit("arrival_margin_days", "d", "operations epoch minus the chosen transfer's arrival (negative: late)",
+          _arrival_margin),
     Merit("propellant_margin_kg", "kg", "propellant on board minus what the chosen transfer burns", _margin),
     Merit("drift_max_deg", "deg", "largest drift from the point, left uncontrolled", _get("stability", "max_drift_deg")),
     Merit("stationkeeping_ms_per_year", "m/s/yr", "station keeping with yearly resets",
