@@ -5,8 +5,8 @@ on a local Dask cluster of two single-threaded workers beside the same ensemble 
     python benchmarks/bench_ensemble.py [--members 10000] [--workers 2]
 
 The boundary map is the one `l4station ensemble` assimilates from OMNI and STEREO-A at
-2011-01-01 (the packaged records), its spread the assimilation's error and half a rotation of
-structure change.
+2011-01-01 (the packaged records), its spread the assimilation's error and 3.5 days of structure
+change (as `l4station ensemble`).
 """
 import argparse
 
@@ -24,7 +24,7 @@ def main() -> None:
     records = insitu.packaged()
     samples = [corotation.backmap(records[o]) for o in ("L1", "L4")]
     central, sigma, _ = corotation.boundary_map(samples, osse.mjd_of("2011-01-01"), min_coverage=0.0)
-    spread = ensemble.spread(sigma, corotation.PERIOD_DAYS / 2)
+    spread = ensemble.spread(sigma, ensemble.SPREAD_HORIZON_DAYS)
     ensemble.solar_wind(central, spread, count=2, duration_s=86400.0)           # compile outside the timing
     here = ensemble.solar_wind(central, spread, count=args.members, seed=1)
     print(f"one process:        {here.members:,} members in {here.elapsed_s:.1f} s = {here.members_per_s:.1f} members/s")

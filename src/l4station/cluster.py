@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 from l4station.errors import InputError
 
+WORKER_WAIT_S = 60.0
+
 
 @contextlib.contextmanager
 def client(scheduler: str | None = None, workers: int | None = None) -> Iterator:
@@ -19,12 +21,45 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
     if scheduler is not None:
         try:
             connected = Client(scheduler, timeout=30)
-        except (OSError, TimeoutError, ValueError) as error:
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({error}); start `dask scheduler` "
-                             "there or give another --scheduler") from None
+        except (OSError, TimeoutError, ValueError, TypeError) as error:
+            reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({reason}); start `dask scheduler` "
+                             "there and give its tcp://HOST:PORT") from None
         with connected:
+            try:
+                connected.wait_for_workers(1, timeout=WORKER_WAIT_S)
+            except TimeoutError:
+                raise InputError(f"the Dask scheduler at {scheduler} has no worker after {WORKER_WAIT_S:g} s; "
+                                 f"start `dask worker {scheduler}` on the machines that should run it") from None
             yield connected
         return
     with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                       dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster) as local:
         yield local
+
+
+def code_digest() -> str:
+    """SHA-256 of this installation's l4station code and data files (what a result depends on
+    besides its inputs), worked out once per process."""
+    global _CODE
+    if _CODE is None:
+        import hashlib
+        from pathlib import Path
+        root = Path(__file__).parent
+        h = hashlib.sha256()
+        for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml", ".html", ".js", ".css")):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+        _CODE = h.hexdigest()
+    return _CODE
+
+
+_CODE: str | None = None
+
+
+def check_code(client) -> None:
+    """Refuse a cluster whose workers run other l4station code than this process."""
+    here = code_digest()
+    other = sorted(address for address, digest in client.run(code_digest).items() if digest != here)
+    if other:
+        raise InputError(f"Dask worker {other[0]} runs different l4station code from this one; install the same "
+                         "l4station on every worker")

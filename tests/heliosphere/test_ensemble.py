@@ -86,3 +86,18 @@ def test_the_ensemble_command_writes_every_line_s_quantiles(tmp_path, capsys):
     assert done.value.code == 0 and doc["members"] == 16 and doc["lines"] == 128
     assert len(table["p50_kms"]) == 128 * doc["hours"]
     assert all(a <= b <= c for a, b, c in zip(table["p10_kms"], table["p50_kms"], table["p90_kms"]))
+
+
+def test_the_command_names_the_observers_it_had_and_its_band_does_not_depend_on_the_run_length(capsys):
+    """STEREO-B (L5) fell silent in 2014: an ensemble at 2020-01-01 says so. The members' spread
+    is the map's error at a fixed horizon, so the band at the first hour is the same for a 1-day
+    and a 3-day run with the same seed."""
+    import json
+    widths = []
+    for days in ("1", "3"):
+        with pytest.raises(SystemExit):
+            main(["ensemble", "--members", "40", "--days", days, "--observers", "L1,L5", "--at", "2020-01-01", "--json"])
+        doc = json.loads(capsys.readouterr().out)
+        assert (doc["observers"], doc["observers_without_data"]) == (["L1"], ["L5"])
+        widths.append(doc["earth_daily"]["p90"][0] - doc["earth_daily"]["p10"][0])
+    assert widths[0] == pytest.approx(widths[1], abs=0.1)

@@ -67,8 +67,7 @@ def test_a_terminal_variant_reads_the_visibility(warm, tmp_path):
 def test_a_latency_variant_reuses_the_real_data_forecasts(warm, tmp_path):
     folder, _, _ = warm
     cache = Cache(folder)
-    context = study.StudyContext(_variant(tmp_path, "late", "\n[forecast]\nlatency_hours = { L1 = 0.1, L4 = 24.0, "
-                                                              "L5 = 0.5 }\n"), cache)
+    context = study.StudyContext(_variant(tmp_path, "late", "\n[forecast.latency_hours]\nL4 = 24.0\n"), cache)
     cases = context.osse.cases
     assert (cache.hits, cache.misses) == (1, 1)                  # the real part read; the synthetic run computed
     base = study.StudyContext(config.load(SMALL), cache).osse.cases
@@ -88,8 +87,26 @@ def test_a_damaged_entry_is_computed_again(warm, tmp_path):
     assert cache.misses == 1
     fresh = study.StudyContext(config.load(SMALL)).stay
     assert np.array_equal(stay.trajectory.position, fresh.trajectory.position)
-    with next(copy.glob("stay-*.pickle")).open("rb") as file:   # and replaced by a whole one
-        assert np.array_equal(pickle.load(file).trajectory.position, fresh.trajectory.position)
+    entry = next(copy.glob("stay-*.pickle")).read_bytes()           # and replaced by a whole one
+    assert np.array_equal(pickle.loads(entry.partition(b"\n")[2]).trajectory.position, fresh.trajectory.position)
+
+
+def test_a_flipped_bit_or_a_misplaced_entry_is_never_read(warm, tmp_path):
+    """The checksum covers an entry's name and bytes: one bit flipped in a stored number, or the
+    stay's entry copied over the trade's, is computed again, never read as a result."""
+    folder, _, _ = warm
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (stay,) = folder.glob("stay-*.pickle")
+    data = bytearray(stay.read_bytes())
+    data[-40] ^= 0x10
+    (copy / stay.name).write_bytes(bytes(data))
+    cache = Cache(copy)
+    study.StudyContext(config.load(SMALL), cache).stay
+    assert (cache.hits, cache.misses) == (0, 1)
+    (transfer,) = folder.glob("transfer-*.pickle")
+    (copy / transfer.name).write_bytes(stay.read_bytes())
+    assert cache._read(copy / transfer.name) == (False, None)
 
 
 def _fill(folder: str, k: int) -> int:
@@ -110,8 +127,7 @@ def test_processes_asking_for_one_entry_at_once_compute_it_once(tmp_path):
     assert len(list(tmp_path.glob("computed-*"))) == 1          # the others waited and read it
     (entry,) = (tmp_path / "cache").glob("big-*.pickle")
     assert not list((tmp_path / "cache").glob(".*partial"))
-    with entry.open("rb") as file:
-        assert np.all(pickle.load(file) == 7.0)
+    assert np.all(pickle.loads(entry.read_bytes().partition(b"\n")[2]) == 7.0)
 
 
 def test_a_cache_folder_that_cannot_be_written_stops_the_study_with_one_line(tmp_path, capsys):

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -201,6 +202,13 @@ def test_a_killed_client_resumes_without_computing_finished_variants_again(clust
     ('', "nothing to sweep"),
     ('[vary]\n"mission.target" = ["L4"]\n[pareto]\nspeed = "min"\n', "pareto.speed is not a figure of merit"),
     ('[vary]\n"mission.target" = ["L4"]\n[pareto]\ntransfer_dv_kms = "least"\n', 'use "min" or "max"'),
+    ('sample = 5\n', "[sample] must be a table"),
+    ('[sample]\n"spacecraft.rf.power_w" = [20, 60]\nn = 4\nseed = -1\n', "sample.seed must be a whole number, at least 0"),
+    ('[vary]\n"mission.target" = ["L4"]\n"mission.target, spacecraft.rf.power_w" = [["L5", 20.0]]\n',
+     "mission.target is varied twice"),
+    ('[vary]\n"mission.target" = ["L4"]\n[sample]\nn = 4\n', "sample.n is given but no config path is sampled"),
+    ('[vary]\n"spacecraft.rf.power_w" = [nan, 20.0]\n', "holds nan or inf"),
+    ('[vary]\n"mission.launch.earliest, mission.epoch" = [[2029-01-01T00:00:00]]\n', "each value must be a list of 2"),
 ])
 def test_bad_sweep_files_stop_before_any_work(text, message, tmp_path, capsys):
     sweep = tmp_path / "bad.toml"
@@ -235,8 +243,8 @@ def test_a_variant_that_fails_is_a_row_with_its_error_and_is_computed_again(monk
     assert (failed["status"], failed["error"], failed["transfer_dv_kms"]) == ("failed", "no convergence", None)
     monkeypatch.setattr(sweep, "figures_of", lambda mission, cache=None: {m.name: 1.0 for m in sweep.merit.MERITS})
     done = sweep.evaluate(second)
-    sweep.write([failed, done], tmp_path)
-    assert set(sweep.completed(tmp_path / "results.parquet")) == {second.config.sha256()}
+    sweep.write([failed, done], tmp_path, sweep.parameters(plan))
+    assert set(sweep.completed(tmp_path / "results.parquet", sweep.parameters(plan))) == {second.config.sha256()}
 
 
 def test_the_pareto_front_follows_the_objectives_named():
@@ -269,3 +277,82 @@ def test_sensitivity_on_a_factorial_grid_is_the_share_of_variance():
     y = [p + 2 * q for p, q in zip(a, b)]
     assert (first_order(a, y), first_order(b, y)) == pytest.approx((0.2, 0.8), abs=1e-12)
     assert first_order(["L4", "L4", "L5", "L5"], [1.0] * 4) is None
+
+
+def _small_sweep(tmp_path: Path, path: str = "spacecraft.rf.power_w") -> Path:
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(f'base = "{SMALL_STUDY}"\n[vary]\n"{path}" = [20.0, 40.0]\n')
+    return sweep
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("another", "holds the results of another sweep (varying spacecraft.rf.antenna_diameter_m)"),
+    ("garbage", "not a readable results file"),
+    ("folder", "results.parquet is a folder"),
+    ("locked", "another sweep is writing to"),
+])
+def test_an_out_folder_holding_other_results_is_refused_before_any_work(damage, message, tmp_path, capsys):
+    """Results are never overwritten by another sweep's, a damaged file is reported in one
+    line, and two sweeps never write one folder at once."""
+    import fcntl
+
+    from l4station.study import sweep as sweep_module
+    out = tmp_path / "out"
+    out.mkdir()
+    if damage == "another":
+        other = sweep_module.parse({"vary": {"spacecraft.rf.antenna_diameter_m": [1.0]}}, "o.toml")
+        sweep_module.write([{"variant": "v0000", "spacecraft.rf.antenna_diameter_m": 1.0, "status": "completed"}],
+                           out, sweep_module.parameters(other))
+    elif damage == "garbage":
+        (out / "results.parquet").write_text("garbage")
+    elif damage == "folder":
+        (out / "results.parquet").mkdir()
+    lock = (out / ".sweep.lock").open("a")
+    before = sorted(p.name for p in out.iterdir())
+    if damage == "locked":
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        with pytest.raises(SystemExit) as done:
+            main(["sweep", str(_small_sweep(tmp_path)), "--out", str(out)])
+    finally:
+        lock.close()
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and message in err and len(err.splitlines()) == 1, err
+    assert sorted(p.name for p in out.iterdir()) == before          # nothing written, nothing lost
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["sweep", str(_small_sweep(tmp_path)), "--out", str(tmp_path / "out"), "--scheduler", "tls://127.0.0.1:1"])
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and "cannot reach the Dask scheduler at tls://127.0.0.1:1" in err and \
+        len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("objectives, plots", [
+    ({"transfer_dv_kms": "min"}, 3),                                    # one objective: variants ranked
+    ({"transfer_dv_kms": "min", "data_returned_gbit_per_day": "max"}, 3),
+])
+def test_the_report_draws_rows_with_missing_figures_and_a_single_objective(objectives, plots, tmp_path):
+    """A figure a variant could not produce (None) draws no line instead of a category at the
+    top of its axis; one objective gives a ranking; a failed row is listed, not plotted."""
+    from l4station.study import merit, tradespace
+    rows = [{"variant": f"v{k:04d}", "spacecraft.rf.power_w": p, **{m.name: None for m in merit.MERITS},
+             "transfer_dv_kms": dv, "data_returned_gbit_per_day": gbit, "best_x_rate_kbps": p / 10,
+             "status": "completed", "error": "",
+             "elapsed_s": 1.0}
+            for k, (p, dv, gbit) in enumerate([(20.0, 1.2, 2.0), (40.0, None, 3.0), (60.0, 1.0, None), (80.0, 1.5, 4.0)])]
+    rows.append(rows[0] | {"variant": "v0004", "status": "failed", "error": "no contact"})
+    from l4station.study.sweep import pareto
+    front = pareto(rows, objectives)
+    summary = {"variants": 5, "completed": 4, "failed": [{"variant": "v0004", "error": "no contact"}],
+               "objectives": objectives, "pareto": front}
+    figs = tradespace.figures(rows, ["spacecraft.rf.power_w"], objectives, front)
+    assert len(figs) == plots
+    parallel = figs[1][2].data[0]
+    dv_axis = next(d for d in parallel.dimensions if d["label"].startswith("transfer_dv_kms"))
+    assert dv_axis.ticktext is None and np.isnan(dv_axis.values[1])
+    heat = figs[2][2].data[0]                    # only the figure known in every row has a sensitivity
+    assert list(heat.y) == ["best_x_rate_kbps"] and heat.z[0][0] == pytest.approx(1.0)
+    page = tradespace.write(tmp_path, summary, rows, ["spacecraft.rf.power_w"], "s.toml").read_text()
+    assert page.count('class="js-plotly-plot"') + page.count("Plotly.newPlot") >= plots and "no contact" in page

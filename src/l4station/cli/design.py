@@ -81,18 +81,20 @@ def sweep(file: Annotated[Path, typer.Argument(help="Sweep TOML: base, [vary] li
 
     try:
         plan = sweep_module.read(file)
-        sweep_module.variants(plan)                  # validated before any work starts
+        every = sweep_module.variants(plan)          # validated before any work starts
     except InputError as error:
         raise UserFacingError(str(error)) from None
     writable(out, "--out", folder=True)
     with progress() as bar:
         task = bar.add_task("sweep", total=1.0)
         try:
-            summary = sweep_module.run(plan, out, scheduler=scheduler, workers=workers,
+            summary = sweep_module.run(plan, out, scheduler=scheduler, workers=workers, every=every,
                                        on_done=lambda k, n: bar.update(task, completed=k / n))
         except InputError as error:
             raise UserFacingError(str(error)) from None
     emit(sweep_module.Summary(summary), json_output)
+    if summary["completed"] == 0:
+        raise typer.Exit(1)                          # every variant failed: their errors are in the table
 
 
 @app.command()

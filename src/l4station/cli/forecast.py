@@ -80,7 +80,10 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
     if coverage == 0.0:
         raise UserFacingError(f"the observers {', '.join(names)} saw nothing in the 41 days before "
                               f"{at or mission.forecast.real_stop}: choose an --at inside their records")
-    spread = ensemble_model.spread(sigma, days / 2)
+    spread = ensemble_model.spread(sigma, ensemble_model.SPREAD_HORIZON_DAYS)
+    first = issue - 1.5 * corotation.PERIOD_DAYS              # the assimilation's history (boundary_map)
+    seen = [o for o in names if o in solar_wind
+            and np.any((solar_wind[o].mjd >= first) & (solar_wind[o].mjd <= issue) & np.isfinite(solar_wind[o].v_kms))]
     run_on = cluster.client(scheduler, workers) if scheduler or workers else contextlib.nullcontext()
     with progress() as bar:
         task = bar.add_task("ensemble", total=1.0)
@@ -97,7 +100,25 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
         columns = {"longitude_deg": np.repeat(result.longitudes_deg, hours), "t_hours": np.tile(result.t_s / 3600.0, lines)}
         columns |= {f"p{round(x * 100):02d}_kms": result.values[k].ravel() for k, x in enumerate(result.quantiles)}
         pq.write_table(pa.table(columns), out)
-    emit(result, json_output)
+    emit(Issued(result, at or str(mission.forecast.real_stop), names, seen), json_output)
+
+
+class Issued:
+    """An ensemble with what it was made from: the issue time and the observers that had data."""
+
+    def __init__(self, result, at: str, asked: list[str], seen: list[str]):
+        self.result, self.at, self.asked, self.seen = result, at, asked, seen
+
+    def to_json(self) -> dict:
+        return {"at": self.at, "observers": self.seen, "observers_without_data": [o for o in self.asked if o not in self.seen],
+                **self.result.to_json()}
+
+    def __rich__(self):
+        from l4station import tables
+        missing = [o for o in self.asked if o not in self.seen]
+        note = f"Boundary map at {self.at} from {', '.join(self.seen)}" + (
+            f"; no data from {', '.join(missing)} in the 41 days before" if missing else "")
+        return tables.group(note, self.result)
 
 
 @app.command()

@@ -32,8 +32,12 @@ from l4station.heliosphere import corotation, solarwind as sw
 
 CORRELATION_DEG = 20.0
 SPEED_LIMITS_KMS = (150.0, 2500.0)          # members stay physical and inside the model's CFL limit
+# Members hold their perturbed map fixed through the run, so their spread is the map's error at
+# one horizon, whatever the run's length: the forecaster's, half its 7-day horizon.
+SPREAD_HORIZON_DAYS = 3.5
 LINES_PER_TASK = 4
-MAX_MEMBERS = 1_000_000
+TASK_BYTES = 1e9                            # a task's memory: members x lines x outputs, twice, float32
+MAX_MEMBERS = 100_000
 
 
 def smooth_noise(rng: np.random.Generator, members: int, n_lon: int, correlation_deg: float = CORRELATION_DEG
@@ -127,6 +131,8 @@ def solar_wind(central: np.ndarray, spread_kms: np.ndarray, *, count: int, seed:
         raise ValueError("the boundary map and its spread must be finite, the spread at least 0 km/s")
     began = time.perf_counter()
     n_lon = len(central)
+    outputs = duration_s / output_every_s + 1
+    lines_per_task = max(1, min(lines_per_task, int(TASK_BYTES / (count * outputs * 8))))
     chunks = [np.arange(k, min(k + lines_per_task, n_lon)) for k in range(0, n_lon, lines_per_task)]
     args = (central, spread_kms, count, seed)
     rest = (duration_s, tuple(quantiles), output_every_s)

@@ -1,14 +1,16 @@
 """Expensive intermediate results kept on disk, keyed by exactly the inputs they read.
 
 A study's slow parts (the transfer trade, the station's stay, its visibility from the ground,
-the observing-system experiment's real-data cases) are pure functions of small input records
-(:mod:`l4station.study.inputs`). A :class:`Cache` keeps each result in a folder under the
-SHA-256 digest of its kind, the package version and those records, so sweep variants that
-share the inputs of a part share its result, across worker processes and machines that see
-the folder. One process computes a part while the others that need it wait on its lock file;
-the result goes to a private temporary file renamed into place (atomic on POSIX), so a reader
-never sees half a result. A file that cannot be read back (truncated by a full disk, another version's
-pickle) is computed again and replaced.
+the observing-system experiment) are pure functions of small input records
+(:mod:`l4station.study.inputs`) and of the code. A :class:`Cache` keeps each result in a folder
+under the SHA-256 digest of its kind, those records and this installation's code
+(:func:`l4station.cluster.code_digest`), so sweep variants that share the inputs of a part
+share its result, across worker processes and machines that see the folder, and another build
+never reads it. One process computes a part while the others that need it wait on its lock
+file; the result goes to a private temporary file renamed into place (atomic on POSIX), so a
+reader never sees half a result. Each entry carries a SHA-256 checksum of its name and bytes:
+a damaged, truncated or renamed entry is computed again and replaced. Entries are pickles, so
+a cache folder is trusted as code is: let only the people who run the studies write to it.
 
 >>> import tempfile
 >>> cache = Cache(tempfile.mkdtemp())
@@ -18,6 +20,7 @@ pickle) is computed again and replaced.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import pickle
 import tempfile
@@ -25,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import l4station
+from l4station.cluster import code_digest
 from l4station.errors import InputError
 from l4station.records import digest
 
@@ -47,15 +50,24 @@ class Cache:
         self.hits = self.misses = 0
 
     def path(self, kind: str, key: Any) -> Path:
-        """Where the result of ``kind`` for inputs ``key`` (records, numbers, tuples) is kept."""
-        return self.directory / f"{kind}-{digest((kind, l4station.__version__, key))[:32]}.pickle"
+        """Where the result of ``kind`` for inputs ``key`` (records, numbers, tuples) is kept: the
+        digest of both and of this installation's code, so another build never reads it."""
+        return self.directory / f"{kind}-{digest((kind, code_digest(), key))[:32]}.pickle"
 
     def _read(self, path: Path) -> tuple[bool, Any]:
+        """(True, value) of an entry whose checksum holds; (False, None) for a missing, damaged
+        or misplaced one (the checksum covers the entry's name and its bytes)."""
         try:
-            with path.open("rb") as file:
-                return True, pickle.load(file)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
-            return False, None               # missing, or unreadable (truncated, another version): compute it
+            data = path.read_bytes()
+        except OSError:
+            return False, None
+        check, _, payload = data.partition(b"\n")
+        if check != _checksum(path.name, payload):
+            return False, None
+        try:
+            return True, pickle.loads(payload)
+        except Exception:                    # a whole entry that still will not load: compute it again
+            return False, None
 
     def get(self, kind: str, key: Any, compute: Callable[[], T]) -> T:
         """The kept result of ``kind`` for ``key``, or ``compute()`` kept for next time. While one
@@ -77,8 +89,9 @@ class Cache:
         self.misses += 1
         fd, partial = tempfile.mkstemp(dir=self.directory, prefix=f".{kind}-", suffix=".partial")
         try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(fd, "wb") as file:
-                pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+                file.write(_checksum(path.name, payload) + b"\n" + payload)
             os.chmod(partial, 0o644)          # mkstemp's 0600 would hide it from workers run as other users
             os.replace(partial, path)
         except OSError:                       # a full disk costs the saving, never the result
@@ -87,6 +100,10 @@ class Cache:
 
     def __reduce__(self):                    # a worker process opens the same folder
         return Cache, (self.directory,)
+
+
+def _checksum(name: str, payload: bytes) -> bytes:
+    return hashlib.sha256(name.encode() + b"\0" + payload).hexdigest().encode()
 
 
 def compute(cache: Cache | None, kind: str, key: Any, work: Callable[[], T]) -> T:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import fcntl
 import itertools
 import json
 import math
 import re
 import time
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -112,10 +114,14 @@ def parse(document: dict, source: str) -> Sweep:
     vary = document.get("vary", {})
     if not isinstance(vary, dict):
         raise InputError(f"{source}: [vary] must be a table of config paths to lists")
+    seen: set[str] = set()
     for key, values in vary.items():
         paths = _paths(key)
         for path in paths:
             _path(source, path)
+            if path in seen:
+                raise InputError(f"{source}: {path} is varied twice; give each config path once")
+            seen.add(path)
         if not isinstance(values, list) or not values:
             raise InputError(f"{source}: vary.{key} must be a non-empty list of values")
         if len(paths) > 1 and not all(isinstance(v, list) and len(v) == len(paths) for v in values):
@@ -123,10 +129,15 @@ def parse(document: dict, source: str) -> Sweep:
                              f"list of {len(paths)} values, one per path")
         for k, path in enumerate(paths):
             column = [v[k] for v in values] if len(paths) > 1 else values
+            if any(isinstance(v, float) and not math.isfinite(v) for v in column):
+                raise InputError(f"{source}: vary.{path} holds nan or inf; give finite numbers")
             kinds = {"number" if _number(v) else type(v).__name__ for v in column}
             if len(kinds) > 1:
                 raise InputError(f"{source}: vary.{path} mixes {' and '.join(sorted(kinds))} values; give one kind")
+    if not isinstance(document.get("sample", {}), dict):
+        raise InputError(f"{source}: [sample] must be a table of config paths to [low, high], with n, method and seed")
     sample = dict(document.get("sample", {}))
+    has_n = "n" in sample
     n = sample.pop("n", 0)
     method = sample.pop("method", "sobol")
     seed = sample.pop("seed", 0)
@@ -135,15 +146,17 @@ def parse(document: dict, source: str) -> Sweep:
         _path(source, key)
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(b) for b in bounds) and bounds[0] < bounds[1]):
             raise InputError(f"{source}: sample.{key} must be [low, high] with low < high, got {bounds!r}")
-        if key in (p for k in vary for p in _paths(k)):
+        if key in seen:
             raise InputError(f"{source}: {key} is both varied and sampled; give it in one table")
         ranges[key] = (float(bounds[0]), float(bounds[1]))
     if ranges and not (isinstance(n, int) and not isinstance(n, bool) and n >= 1):
         raise InputError(f"{source}: sample.n must be a whole number of samples, at least 1 (got {n!r})")
     if method not in METHODS:
         raise InputError(f"{source}: sample.method {method!r}: use {' or '.join(METHODS)}")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise InputError(f"{source}: sample.seed must be a whole number")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InputError(f"{source}: sample.seed must be a whole number, at least 0")
+    if has_n and not ranges:
+        raise InputError(f"{source}: sample.n is given but no config path is sampled; add \"path\" = [low, high]")
     if not vary and not ranges:
         raise InputError(f"{source}: nothing to sweep: give [vary] lists or [sample] ranges")
     count = math.prod(len(v) for v in vary.values()) * (n if ranges else 1)
@@ -203,7 +216,9 @@ def _points(sweep: Sweep) -> list[dict]:
     from scipy.stats import qmc
     d = len(sweep.sample)
     engine = qmc.Sobol(d, scramble=True, seed=sweep.seed) if sweep.method == "sobol" else qmc.LatinHypercube(d, seed=sweep.seed)
-    unit = engine.random(sweep.n)
+    with warnings.catch_warnings():          # Sobol' points balance best at n = 2^k; other n are allowed
+        warnings.simplefilter("ignore", UserWarning)
+        unit = engine.random(sweep.n)
     low = [b[0] for b in sweep.sample.values()]
     high = [b[1] for b in sweep.sample.values()]
     scaled = qmc.scale(unit, low, high)
@@ -214,6 +229,10 @@ def variants(sweep: Sweep) -> list[Variant]:
     """Every variant, validated: an unknown path or a bad value raises InputError naming the
     variant and the field."""
     base = config_module.document(sweep.base)
+    try:
+        config_module.parse(copy.deepcopy(base), str(sweep.base or "the default mission"))
+    except config_module.ConfigError as error:
+        raise InputError(f"{sweep.source}: base {error}") from None
     grid = [{path: value for key, v in zip(sweep.vary, combo)
              for path, value in zip(_paths(key), v if len(_paths(key)) > 1 else [v])}
             for combo in itertools.product(*sweep.vary.values())]
@@ -259,22 +278,38 @@ def evaluate(variant: Variant, cache: Cache | None = None) -> dict:
     return row | figures | {"status": status, "error": error, "elapsed_s": time.perf_counter() - began}
 
 
-def completed(results: Path) -> dict[str, dict]:
-    """Rows of a results file already written, completed ones, by config digest."""
+PARAMETERS_KEY = b"l4station.sweep.parameters"     # results.parquet's metadata: the config paths varied
+
+
+def completed(results: Path, paths: list[str] | None = None) -> dict[str, dict]:
+    """Rows of a results file already written, completed ones with every current figure, by
+    config digest. With ``paths``, a file whose varied columns are not exactly ``paths`` (another
+    sweep's results) raises InputError, as does a file that cannot be read."""
     if not results.exists():
         return {}
     import pyarrow.parquet as pq
-    table = pq.read_table(results).to_pylist()
-    return {row["config_sha256"]: row for row in table if row.get("status") == "completed"}
+    try:
+        table = pq.read_table(results)
+    except (OSError, ValueError) as error:      # pyarrow's ArrowInvalid is a ValueError
+        raise InputError(f"{results}: not a readable results file ({str(error).splitlines()[0][:120]}); move it "
+                         "away or give another --out") from None
+    figures = [m.name for m in merit.MERITS]
+    stored = (table.schema.metadata or {}).get(PARAMETERS_KEY)
+    varied = json.loads(stored) if stored else None
+    if paths is not None and (varied is None or set(varied) != set(paths)):
+        raise InputError(f"{results.parent} holds the results of another sweep (varying {', '.join(varied or ['?'])}); "
+                         "give another --out, or move its results away")
+    return {row["config_sha256"]: row for row in table.to_pylist()
+            if row.get("status") == "completed" and all(f in row for f in figures)}
 
 
-def write(rows: list[dict], out: Path) -> None:
-    """results.parquet and results.csv of every row so far (written whole, then renamed: a
-    killed sweep leaves the previous complete file)."""
+def write(rows: list[dict], out: Path, paths: list[str]) -> None:
+    """results.parquet (its metadata naming the varied config ``paths``) and results.csv of
+    every row so far, written whole, then renamed: a killed sweep leaves the previous complete file."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
-    table = pa.Table.from_pylist(rows)
+    table = pa.Table.from_pylist(rows).replace_schema_metadata({PARAMETERS_KEY: json.dumps(paths)})
     for name, writer in (("results.parquet", pq.write_table), ("results.csv", pcsv.write_csv)):
         partial = out / f".{name}.partial"
         writer(table, partial)
@@ -309,30 +344,44 @@ class Summary(dict):
 
 
 def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int | None = None,
-        on_done: Callable[[int, int], None] | None = None) -> dict:
-    """Run every variant not already completed in ``out`` on Dask (a LocalCluster of ``workers``
-    single-threaded processes, or the cluster at ``scheduler``), the parts variants share kept in
-    ``out/cache`` (workers on other machines must see ``out``); returns the sweep's summary."""
+        every: list[Variant] | None = None, on_done: Callable[[int, int], None] | None = None) -> dict:
+    """Run every variant (``every``, if already validated) not already completed in ``out`` on
+    Dask (a LocalCluster of ``workers`` single-threaded processes, or the cluster at
+    ``scheduler``), the parts variants share kept in ``out/cache`` (workers on other machines
+    must see ``out``); returns the sweep's summary. One sweep at a time writes to ``out``."""
     began = time.perf_counter()
-    every = variants(sweep)                         # all validated before any work starts
+    every = variants(sweep) if every is None else every      # all validated before any work starts
+    for name in ("results.parquet", "results.csv", "index.html"):
+        if (out / name).is_dir():
+            raise InputError(f"{out / name} is a folder; move it away or give another --out")
     out.mkdir(parents=True, exist_ok=True)
-    cache = Cache(out.resolve() / "cache")
-    done = completed(out / "results.parquet")
+    with (out / ".sweep.lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)      # per open file: a second run here conflicts too
+        except OSError:
+            raise InputError(f"another sweep is writing to {out}; wait for it or give another --out") from None
+        return _run(sweep, out, every, scheduler, workers, on_done, began)
+
+
+def _run(sweep, out, every, scheduler, workers, on_done, began) -> dict:
+    done = completed(out / "results.parquet", parameters(sweep))
     rows = [done[v.config.sha256()] | {"variant": v.id} for v in every if v.config.sha256() in done]
     todo = [v for v in every if v.config.sha256() not in done]
     if todo:
         from distributed import as_completed
         with cluster.client(scheduler, workers) as client:
+            cluster.check_code(client)
+            cache = Cache(out.resolve() / "cache")
             futures = [client.submit(evaluate, v, cache, key=f"variant-{v.id}-{v.config.sha256()[:12]}", retries=2, pure=False)
                        for v in todo]
             for k, future in enumerate(as_completed(futures), 1):
                 rows.append(future.result())
-                write(sorted(rows, key=lambda r: r["variant"]), out)
+                write(sorted(rows, key=lambda r: r["variant"]), out, parameters(sweep))
                 if on_done is not None:
                     on_done(k, len(todo))
     rows.sort(key=lambda r: r["variant"])
     if not todo:
-        write(rows, out)
+        write(rows, out, parameters(sweep))
     failed = [{"variant": r["variant"], "error": r["error"]} for r in rows if r["status"] != "completed"]
     summary = {"variants": len(every), "completed": sum(r["status"] == "completed" for r in rows), "failed": failed,
                "columns": list(rows[0]) if rows else [], "pareto": pareto(rows, sweep.objectives),

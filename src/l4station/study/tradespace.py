@@ -57,11 +57,14 @@ def _label(figure: str) -> str:
 
 
 def _codes(values: list) -> tuple[list, dict]:
-    """Numbers as they are (a constant one on a range around it, not a made-up spread); other
-    values as category codes with their tick labels."""
-    if all(isinstance(v, (int, float)) for v in values):
-        low, high = min(values), max(values)
-        return values, ({} if high > low else {"range": [low - abs(low) * 0.1 - 1e-9, high + abs(high) * 0.1 + 1e-9]})
+    """Numbers as they are (a constant one on a range around it, not a made-up spread; a
+    missing one as NaN, which draws no line); other values as category codes with their tick
+    labels."""
+    known = [v for v in values if v is not None]
+    if known and all(isinstance(v, (int, float)) for v in known):
+        low, high = min(known), max(known)
+        return ([float("nan") if v is None else v for v in values],
+                {} if high > low else {"range": [low - abs(low) * 0.1 - 1e-9, high + abs(high) * 0.1 + 1e-9]})
     names = sorted(set(map(str, values)))
     return [names.index(str(v)) for v in values], {"tickvals": list(range(len(names))), "ticktext": names}
 
@@ -78,6 +81,15 @@ def figures(rows: list[dict], parameters: list[str], objectives: dict[str, str],
     on_front = [r for r in done if r["variant"] in front]
     names = list(objectives)
     out = []
+    if done and len(names) == 1:
+        x = names[0]
+        ranked = sorted((r for r in done if r[x] is not None), key=lambda r: r[x], reverse=objectives[x] == "max")
+        bars = go.Figure(go.Bar(x=[r["variant"] for r in ranked], y=[r[x] for r in ranked],
+                                text=[_hover(r, parameters) for r in ranked], hoverinfo="text+y",
+                                marker_color=["#e4572e" if r["variant"] in front else "#8a94a8" for r in ranked]))
+        bars.update_layout(yaxis_title=_label(x), height=420)
+        out.append(("Pareto front", f"Every variant ranked by {x} ({'lowest' if objectives[x] == 'min' else 'highest'} "
+                    "first); orange: the best.", bars))
     if done and len(names) >= 2:
         x, y = names[0], names[1]
         third = names[2] if len(names) > 2 else None
@@ -112,6 +124,8 @@ def figures(rows: list[dict], parameters: list[str], objectives: dict[str, str],
         shown = [m.name for m in merit.MERITS]
         z = [[first_order([r[p] for r in done], [r[f] for r in done]) for p in parameters] for f in shown]
         keep = [k for k, row in enumerate(z) if any(v is not None for v in row)]
+        if not keep:
+            return out               # too few variants, or no figure varies: no sensitivity to show
         heat = go.Figure(go.Heatmap(
             z=[[np.nan if v is None else v for v in z[k]] for k in keep], x=parameters, y=[shown[k] for k in keep],
             zmin=0, zmax=1, colorscale="Blues", colorbar=dict(title="S"),
