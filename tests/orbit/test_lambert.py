@@ -3,6 +3,7 @@ import astropy.units as u
 import numpy as np
 import pytest
 
+from l4station.orbit import lambert
 from l4station.orbit.lambert import solve
 
 MU_EARTH = 398600.4418  # km^3/s^2, as used in Vallado (2013) and Der (2011)
@@ -117,3 +118,17 @@ def test_bad_input_names_the_argument(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         solve(args["r1"], args["r2"], args["tof"], args["mu"], revs=revs)
+
+
+def test_families_equal_one_solve_each():
+    # solve_families works out the most revolutions once for every family; the arcs are those of
+    # solve() family by family, to the bit, solutions and NaNs alike.
+    rng = np.random.default_rng(3)
+    n = 2000
+    r1 = rng.normal(0, 1.5e8, (n, 3))
+    r2 = rng.normal(0, 1.5e8, (n, 3))
+    tof = rng.uniform(30, 2500, n) * 86400.0
+    families = [(0, True), (1, True), (1, False), (3, True), (3, False)]
+    for revs, low, v1, v2 in lambert.solve_families(r1, r2, tof, 1.32712440018e11, families):
+        w1, w2 = lambert.solve(r1, r2, tof, 1.32712440018e11, revs=revs, low_path=low)
+        assert np.array_equal(v1, w1, equal_nan=True) and np.array_equal(v2, w2, equal_nan=True)

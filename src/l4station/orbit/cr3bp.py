@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
-from scipy.integrate import solve_ivp
 
 from l4station.ephemeris import lagrange_points  # noqa: F401 - the model's equilibria, defined at the bottom layer
 
@@ -54,6 +53,8 @@ def propagate(state, duration, mu, *, rtol=1e-12, atol=1e-12, samples=None):
 
     Returns (t, states (N, 6)); ``samples`` evenly spaced outputs, else the solver's steps.
     """
+    from scipy.integrate import solve_ivp   # here, not on import: scipy.integrate takes 0.3 s to load
+
     t_eval = None if samples is None else np.linspace(0.0, duration, samples)
     sol = solve_ivp(_eom, (0.0, duration), np.asarray(state, dtype=float), method="DOP853",
                     args=(mu,), rtol=rtol, atol=atol, t_eval=t_eval)

@@ -131,41 +131,68 @@ def _householder(x, t_target, ll, m):
 
 
 @njit(cache=True)
-def _solve_one(r1, r2, tof, mu, m, prograde, low_path, v1, v2):
-    """One problem: r1, r2 (3,) km; tof s; mu km^3/s^2. Writes v1, v2 (km/s); returns a status."""
+def _cross(a, b):
+    """a x b of two 3-tuples, as numpy's np.cross computes it."""
+    return a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]
+
+
+@njit(cache=True)
+def _frame(r1, r2, tof, mu, prograde):
+    """Geometry of one problem (r1, r2 (3,) km; tof s; mu km^3/s^2): lambda and the non-dimensional
+    time of flight T (Izzo 2015, eqs. 2 and 9), |r1|, |r2|, chord, semi-perimeter (km) and the radial
+    and transverse unit vectors at both ends, as scalars (no small arrays to allocate per problem).
+    lambda is NaN when r1 and r2 are collinear (0 or 180 deg: the orbit plane is undefined)."""
     c0, c1, c2 = r2[0] - r1[0], r2[1] - r1[1], r2[2] - r1[2]
     c = math.sqrt(c0 * c0 + c1 * c1 + c2 * c2)
     n1 = math.sqrt(r1[0] ** 2 + r1[1] ** 2 + r1[2] ** 2)
     n2 = math.sqrt(r2[0] ** 2 + r2[1] ** 2 + r2[2] ** 2)
     s = (n1 + n2 + c) * 0.5
-    ir1 = r1 / n1
-    ir2 = r2 / n2
-    ih = np.cross(ir1, ir2)
+    ir1 = (r1[0] / n1, r1[1] / n1, r1[2] / n1)
+    ir2 = (r2[0] / n2, r2[1] / n2, r2[2] / n2)
+    ih = _cross(ir1, ir2)
     nh = math.sqrt(ih[0] ** 2 + ih[1] ** 2 + ih[2] ** 2)
     if nh < 1e-12:
-        return DEGENERATE  # 0 or 180 deg transfer: the orbit plane is undefined
-    ih = ih / nh
+        return math.nan, 0.0, n1, n2, c, s, ir1, ir2, ir1, ir2
+    ih = (ih[0] / nh, ih[1] / nh, ih[2] / nh)
     ll = math.sqrt(max(0.0, 1.0 - min(1.0, c / s)))
     if ih[2] < 0.0:
         ll = -ll
-        it1 = np.cross(ir1, ih)
-        it2 = np.cross(ir2, ih)
+        it1 = _cross(ir1, ih)
+        it2 = _cross(ir2, ih)
     else:
-        it1 = np.cross(ih, ir1)
-        it2 = np.cross(ih, ir2)
+        it1 = _cross(ih, ir1)
+        it2 = _cross(ih, ir2)
     if not prograde:
         ll = -ll
-        it1 = -it1
-        it2 = -it2
+        it1 = (-it1[0], -it1[1], -it1[2])
+        it2 = (-it2[0], -it2[1], -it2[2])
     t = math.sqrt(2.0 * mu / s ** 3) * tof
+    return ll, t, n1, n2, c, s, ir1, ir2, it1, it2
 
-    # Most revolutions possible for this T (Izzo 2015, sec. 2.2).
+
+@njit(cache=True)
+def _max_revs(ll, t):
+    """Most revolutions possible for non-dimensional time of flight T (Izzo 2015, sec. 2.2)."""
     m_max = int(math.floor(t / math.pi))
     t00 = math.acos(ll) + ll * math.sqrt(1.0 - ll * ll)
     if m_max > 0 and t < t00 + m_max * math.pi:
         _, tmin, _ = _t_min(ll, m_max)
         if t < tmin:
             m_max -= 1
+    return m_max
+
+
+@njit(cache=True)
+def _solve_one(r1, r2, tof, mu, m, prograde, low_path, m_max, v1, v2):
+    """One problem: r1, r2 (3,) km; tof s; mu km^3/s^2; ``m_max`` the most revolutions possible
+    (:func:`_max_revs`), or -1 to work it out. Writes v1, v2 (km/s); returns a status."""
+    if m > m_max >= 0:
+        return NO_SOLUTION
+    ll, t, n1, n2, c, s, ir1, ir2, it1, it2 = _frame(r1, r2, tof, mu, prograde)
+    if math.isnan(ll):
+        return DEGENERATE
+    if m_max < 0:
+        m_max = _max_revs(ll, t)
     if m > m_max:
         return NO_SOLUTION
     x, converged = _householder(_initial_guess(t, ll, m, low_path), t, ll, m)
@@ -186,13 +213,21 @@ def _solve_one(r1, r2, tof, mu, m, prograde, low_path, v1, v2):
 
 
 @njit(parallel=True, cache=True)
-def _solve_batch(r1, r2, tof, mu, revs, prograde, low_path, v1, v2, status):
+def _solve_batch(r1, r2, tof, mu, revs, prograde, low_path, m_max, v1, v2, status):
     for i in prange(tof.shape[0]):
-        status[i] = _solve_one(r1[i], r2[i], tof[i], mu, revs[i], prograde[i], low_path[i], v1[i], v2[i])
+        status[i] = _solve_one(r1[i], r2[i], tof[i], mu, revs[i], prograde[i], low_path[i], m_max[i], v1[i], v2[i])
         if status[i] != OK:
             for k in range(3):
                 v1[i, k] = math.nan
                 v2[i, k] = math.nan
+
+
+@njit(cache=True)
+def _max_revs_batch(r1, r2, tof, mu, prograde, out):
+    """:func:`_max_revs` of every problem (-1 where r1 and r2 are collinear)."""
+    for i in range(tof.shape[0]):
+        ll, t, _, _, _, _, _, _, _, _ = _frame(r1[i], r2[i], tof[i], mu, prograde[i])
+        out[i] = -1 if math.isnan(ll) else _max_revs(ll, t)
 
 
 @njit(cache=True)
@@ -222,19 +257,8 @@ def _values(x, unit, name):
     return x
 
 
-def solve(r1, r2, tof, mu, *, revs=0, prograde=True, low_path=True):
-    """Velocities at both ends of the conic from r1 to r2 in time tof.
-
-    Parameters broadcast against each other: r1, r2 (..., 3) km; tof (...) s;
-    mu km^3/s^2 (scalar); revs, prograde, low_path scalars or arrays. Quantities are
-    accepted and converted. Returns v1, v2 as (..., 3) arrays in km/s. In a batch, a
-    problem with no solution for its ``revs`` gives NaN; a single problem raises
-    ValueError saying why.
-
-    >>> v1, v2 = solve([15945.34, 0, 0], [12214.83399, 10249.46731, 0], 76 * 60, 398600.4418)
-    >>> v1.round(6)  # Vallado (2013), example 7-5
-    array([2.058913, 2.915965, 0.      ])
-    """
+def _checked(r1, r2, tof, mu):
+    """The problems as float arrays in km, s and km^3/s^2, or a ValueError saying what is wrong."""
     r1 = _values(r1, u.km, "r1")
     r2 = _values(r2, u.km, "r2")
     tof = _values(tof, u.s, "tof")
@@ -249,23 +273,48 @@ def solve(r1, r2, tof, mu, *, revs=0, prograde=True, low_path=True):
     if np.any(tof <= 0):
         bad = tof[tof <= 0].flat[0]
         raise ValueError(f"tof must be positive, got {bad} s")
+    return r1, r2, tof, mu
+
+
+def _flat(a, shape, tail=(), dtype=float) -> np.ndarray:
+    """``a`` broadcast to ``shape`` + ``tail`` and laid out as one contiguous run of problems."""
+    n = int(np.prod(shape))
+    return np.ascontiguousarray(np.broadcast_to(a, shape + tail).reshape((n,) + tail)).astype(dtype)
+
+
+def _check_revs(revs) -> np.ndarray:
     revs_a = np.asarray(revs)
     if np.any(revs_a < 0) or not np.issubdtype(revs_a.dtype, np.integer):
         raise ValueError(f"revs must be a non-negative integer, got {revs!r}")
+    return revs_a
 
+
+def solve(r1, r2, tof, mu, *, revs=0, prograde=True, low_path=True):
+    """Velocities at both ends of the conic from r1 to r2 in time tof.
+
+    Parameters broadcast against each other: r1, r2 (..., 3) km; tof (...) s;
+    mu km^3/s^2 (scalar); revs, prograde, low_path scalars or arrays. Quantities are
+    accepted and converted. Returns v1, v2 as (..., 3) arrays in km/s. In a batch, a
+    problem with no solution for its ``revs`` gives NaN; a single problem raises
+    ValueError saying why.
+
+    >>> v1, v2 = solve([15945.34, 0, 0], [12214.83399, 10249.46731, 0], 76 * 60, 398600.4418)
+    >>> v1.round(6)  # Vallado (2013), example 7-5
+    array([2.058913, 2.915965, 0.      ])
+    """
+    r1, r2, tof, mu = _checked(r1, r2, tof, mu)
+    revs_a = _check_revs(revs)
     shape = np.broadcast_shapes(r1.shape[:-1], r2.shape[:-1], tof.shape, revs_a.shape,
                                 np.shape(prograde), np.shape(low_path))
     n = int(np.prod(shape))
-    flat = lambda a, tail=(): np.ascontiguousarray(np.broadcast_to(a, shape + tail).reshape((n,) + tail))
-    r1f, r2f = flat(r1, (3,)).astype(float), flat(r2, (3,)).astype(float)
-    tf = flat(tof).astype(float)
-    rv = flat(revs_a).astype(np.int64)
-    pg = flat(np.asarray(prograde, dtype=bool))
-    lp = flat(np.asarray(low_path, dtype=bool))
+    r1f, r2f, tf = _flat(r1, shape, (3,)), _flat(r2, shape, (3,)), _flat(tof, shape)
+    rv = _flat(revs_a, shape, dtype=np.int64)
+    pg = _flat(np.asarray(prograde, dtype=bool), shape, dtype=bool)
+    lp = _flat(np.asarray(low_path, dtype=bool), shape, dtype=bool)
     v1 = np.empty((n, 3))
     v2 = np.empty((n, 3))
     status = np.empty(n, dtype=np.int64)
-    _solve_batch(r1f, r2f, tf, mu, rv, pg, lp, v1, v2, status)
+    _solve_batch(r1f, r2f, tf, mu, rv, pg, lp, np.full(n, -1, dtype=np.int64), v1, v2, status)
 
     if shape == () and status[0] != OK:
         if status[0] == NO_SOLUTION:
@@ -276,3 +325,28 @@ def solve(r1, r2, tof, mu, *, revs=0, prograde=True, low_path=True):
             raise ValueError("r1 and r2 are collinear: the transfer plane is undefined (0 or 180 deg)")
         raise ValueError("Lambert iterations did not converge")
     return v1.reshape(shape + (3,)), v2.reshape(shape + (3,))
+
+
+def solve_families(r1, r2, tof, mu, families, *, prograde=True):
+    """:func:`solve` for each (revs, low_path) in ``families`` on the same batch of problems,
+    checked and laid out once: yields (revs, low_path, v1, v2), NaN where a problem has no
+    solution of that family.
+
+    >>> [(m, low, v1.shape) for m, low, v1, v2 in solve_families(
+    ...     [[1.5e8, 0, 0]], [[0, 1.5e8, 0]], [4e7], 1.327e11, [(0, True), (1, True), (1, False)])]
+    [(0, True, (1, 3)), (1, True, (1, 3)), (1, False, (1, 3))]
+    """
+    r1, r2, tof, mu = _checked(r1, r2, tof, mu)
+    shape = np.broadcast_shapes(r1.shape[:-1], r2.shape[:-1], tof.shape, np.shape(prograde))
+    n = int(np.prod(shape))
+    r1f, r2f, tf = _flat(r1, shape, (3,)), _flat(r2, shape, (3,)), _flat(tof, shape)
+    pg = _flat(np.asarray(prograde, dtype=bool), shape, dtype=bool)
+    status = np.empty(n, dtype=np.int64)
+    m_max = np.empty(n, dtype=np.int64)
+    _max_revs_batch(r1f, r2f, tf, mu, pg, m_max)          # once for every family
+    for revs, low_path in families:
+        revs = int(_check_revs(revs))
+        v1, v2 = np.empty((n, 3)), np.empty((n, 3))
+        _solve_batch(r1f, r2f, tf, mu, np.full(n, revs, dtype=np.int64), pg, np.full(n, bool(low_path)), m_max,
+                     v1, v2, status)
+        yield revs, bool(low_path), v1.reshape(shape + (3,)), v2.reshape(shape + (3,))

@@ -6,7 +6,8 @@ post-Newtonian (Schwarzschild) term, and a cannonball solar-radiation-pressure
 acceleration. Body positions are tabulated once
 per propagation and interpolated by cubic Hermite polynomials from DE421 positions
 and velocities (0.125-day nodes: under 1 m for the Moon, the fastest body). The
-acceleration is compiled with numba; integration is scipy's DOP853.
+acceleration and the integrator, DOP853 step for step as scipy's ``solve_ivp`` runs it
+(:mod:`l4station.orbit.dop853`), are compiled together with numba.
 Kernel units: km, s, km/s; time is TDB seconds from the propagation epoch.
 
 The radiation pressure at 1 au is the total solar irradiance over c, 1361 W/m^2 / c = 4.54 uPa
@@ -30,10 +31,10 @@ import astropy.units as u
 import numpy as np
 from astropy.time import Time
 from numba import njit
-from scipy.integrate import solve_ivp
 
 from l4station import ephemeris
 from l4station.constants import AU_KM, C_KM_S, C_M_S, DAY_S
+from l4station.orbit import dop853
 
 # DE421 gravitational parameters, km^3/s^2 (Folkner, Williams & Boggs 2008, IOM 343R-08-003,
 # table 4); Earth and Moon split from GM_EMB by the DE421 Earth/Moon mass ratio 81.30056.
@@ -89,11 +90,11 @@ def _hermite(nodes_r, nodes_v, j, s, h, out):
 
 
 @njit(cache=True)
-def _rhs(t, y, nodes_r, nodes_v, t_first, h, gms, sun, srp):
-    out = np.empty(6)
+def _derivative(t, y, nodes_r, nodes_v, t_first, h, gms, sun, srp, body, out):
+    """Writes dy/dt (km/s, km/s^2) of state y (km, km/s) at t (s) into ``out``; ``body`` (3,) is
+    scratch."""
     out[0], out[1], out[2] = y[3], y[4], y[5]
     ax = ay = az = 0.0
-    body = np.empty(3)
     s = (t - t_first) / h
     for j in range(gms.shape[0]):
         _hermite(nodes_r, nodes_v, j, s, h, body)
@@ -121,17 +122,211 @@ def _rhs(t, y, nodes_r, nodes_v, t_first, h, gms, sun, srp):
                 ay += p * dy
                 az += p * dz
     out[3], out[4], out[5] = ax, ay, az
-    return out
+
+
+# --- DOP853 step by step (tableau in l4station.orbit.dop853), as scipy's solve_ivp runs it ---------------
+# A loop built on these (f = the derivative at t, y): 1. h = _first_step(h0, y0, f0, f(t0 + h0 d, y1))
+# after h0 = _first_guess(..., y1); 2. each try: K[0] = f, K[s] = f(t + C[s] h, _stage(y, K, s, A[s], h)) for
+# s = 1..11, y_new = _stage(y, K, 12, B, h), K[12] = f(t + h, y_new); _error_norm < 1 accepts the step and
+# _step_factor scales h either way; 3. where outputs fall in a step: K[13..15] (EXTRA), _interpolant once,
+# _interpolate per output. Only the order in which numpy (BLAS) sums the stages differs from scipy.
+
+
+@njit(cache=True)
+def _rms(x, y0, rtol, atol, minus=None) -> float:
+    """Root mean square of (x - minus) / (atol + |y0| rtol): scipy's ``norm`` of a scaled vector."""
+    total = 0.0
+    for i in range(x.shape[0]):
+        q = (x[i] if minus is None else x[i] - minus[i]) / (atol + abs(y0[i]) * rtol)
+        total += q * q
+    return math.sqrt(total) / math.sqrt(x.shape[0])
+
+
+@njit(cache=True)
+def _first_guess(y0, f0, interval, direction, rtol, atol, y1) -> float:
+    """First half of the initial step choice (Hairer et al. 1993, sec. II.4): returns the trial
+    step h0 and writes y1 = y0 + h0 direction f0, where the caller evaluates f1."""
+    d0, d1 = _rms(y0, y0, rtol, atol), _rms(f0, y0, rtol, atol)
+    h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
+    h0 = min(h0, interval)
+    step = h0 * direction
+    for i in range(y0.shape[0]):
+        y1[i] = y0[i] + step * f0[i]
+    return h0
+
+
+@njit(cache=True)
+def _first_step(h0, y0, f0, f1, interval, rtol, atol) -> float:
+    """Initial step size from the derivatives f0 at y0 and f1 a trial step h0 on."""
+    d1 = _rms(f0, y0, rtol, atol)
+    d2 = _rms(f1, y0, rtol, atol, f0) / h0
+    if d1 <= 1e-15 and d2 <= 1e-15:
+        h1 = max(1e-6, h0 * 1e-3)
+    else:
+        h1 = (0.01 / max(d1, d2)) ** (1.0 / 8.0)
+    return min(100 * h0, h1, interval)
+
+
+@njit(cache=True)
+def _stage(y, K, s, a, h, out):
+    """out = y + (sum over j < s of a[j] K[j]) h: the state of stage s (or, with s = 12 and
+    a = B, of the step's end)."""
+    for i in range(y.shape[0]):
+        acc = 0.0
+        for j in range(s):
+            acc += K[j, i] * a[j]
+        out[i] = y[i] + acc * h
+
+
+@njit(cache=True)
+def _error_norm(K, h, y, y_new, rtol, atol) -> float:
+    """Scaled error of the step (below 1: accept), from K[0..12]."""
+    n = y.shape[0]
+    sum5, sum3 = 0.0, 0.0
+    for i in range(n):
+        scale = atol + max(abs(y[i]), abs(y_new[i])) * rtol
+        e5, e3 = 0.0, 0.0
+        for j in range(dop853.N_STAGES + 1):
+            e5 += K[j, i] * dop853.E5[j]
+            e3 += K[j, i] * dop853.E3[j]
+        e5 /= scale
+        e3 /= scale
+        sum5 += e5 * e5
+        sum3 += e3 * e3
+    norm5, norm3 = math.sqrt(sum5) ** 2, math.sqrt(sum3) ** 2
+    if norm5 == 0.0 and norm3 == 0.0:
+        return 0.0
+    return abs(h) * norm5 / math.sqrt((norm5 + 0.01 * norm3) * n)
+
+
+@njit(cache=True)
+def _step_factor(error: float, rejected: bool) -> float:
+    """What the step size is multiplied by after a try of scaled ``error``; ``rejected`` says
+    whether a try of this step has already failed."""
+    if error >= 1.0:
+        return max(dop853.MIN_FACTOR, dop853.SAFETY * error ** dop853.ERROR_EXPONENT)
+    factor = (dop853.MAX_FACTOR if error == 0.0
+              else min(dop853.MAX_FACTOR, dop853.SAFETY * error ** dop853.ERROR_EXPONENT))
+    return min(1.0, factor) if rejected else factor
+
+
+@njit(cache=True)
+def _interpolant(K, h, y_old, y, F):
+    """Coefficients F (7, n) of the step's interpolant from all 16 stages in K; h the step."""
+    for i in range(y.shape[0]):
+        delta = y[i] - y_old[i]
+        F[0, i] = delta
+        F[1, i] = h * K[0, i] - delta
+        F[2, i] = 2 * delta - h * (K[dop853.N_STAGES, i] + K[0, i])
+        for r in range(4):
+            acc = 0.0
+            for j in range(dop853.N_STAGES_EXTENDED):
+                acc += dop853.D[r, j] * K[j, i]
+            F[3 + r, i] = h * acc
+
+
+@njit(cache=True)
+def _interpolate(F, y_old, x, out):
+    """The state at fraction x of the step (0: its start, 1: its end)."""
+    for i in range(y_old.shape[0]):
+        v = 0.0
+        for k in range(7):
+            v += F[6 - k, i]
+            v *= x if k % 2 == 0 else 1 - x
+        out[i] = v + y_old[i]
+
+
+@njit(cache=True)
+def _copy(source, target):
+    """target[:] = source, element by element (a slice assignment would compile numba's shape-error
+    formatting into the caller: seconds of compile time)."""
+    for i in range(source.shape[0]):
+        target[i] = source[i]
+
+
+@njit(cache=True)
+def _fly(y0, t_bound, t_eval, at_steps, rtol, atol, nodes_r, nodes_v, t_first, h_node, gms, sun, srp):
+    """DOP853 (:mod:`l4station.orbit.dop853`) from state y0 (km, km/s) at t = 0 to ``t_bound`` (s,
+    either sign; not 0). Outputs at ``t_eval`` (s, ordered in the direction of flight), or with
+    ``at_steps`` at the start and every step. Returns (t (m,), states (m, 6), ok); ok is False
+    if the step size fell below the spacing of floats at t (scipy's "too small step")."""
+    n = y0.shape[0]
+    args = (nodes_r, nodes_v, t_first, h_node, gms, sun, srp, np.empty(3))
+    direction = 1.0 if t_bound > 0 else -1.0
+    K = np.empty((dop853.N_STAGES_EXTENDED, n))
+    F = np.empty((7, n))
+    trial = np.empty(n)
+    y, y_new, f = y0.copy(), np.empty(n), np.empty(n)
+    capacity = t_eval.shape[0] if not at_steps else 64
+    t_out, y_out, m = np.empty(capacity), np.empty((capacity, n)), 0
+    if at_steps:
+        t_out[0], m = 0.0, 1
+        _copy(y0, y_out[0])
+    _derivative(0.0, y, *args, f)
+    h0 = _first_guess(y, f, abs(t_bound), direction, rtol, atol, y_new)
+    _derivative(h0 * direction, y_new, *args, trial)
+    h_abs = _first_step(h0, y, f, trial, abs(t_bound), rtol, atol)
+    t, k = 0.0, 0
+    while True:
+        min_step = 10 * abs(np.nextafter(t, direction * np.inf) - t)
+        h_abs = max(h_abs, min_step)
+        rejected = False
+        while True:                                  # tries until one is accepted
+            if h_abs < min_step:
+                return t_out[:m], y_out[:m], False
+            t_new = t + h_abs * direction
+            if direction * (t_new - t_bound) > 0:
+                t_new = t_bound
+            h = t_new - t
+            h_abs = abs(h)
+            _copy(f, K[0])
+            for s in range(1, dop853.N_STAGES):
+                _stage(y, K, s, dop853.A[s], h, trial)
+                _derivative(t + dop853.C[s] * h, trial, *args, K[s])
+            _stage(y, K, dop853.N_STAGES, dop853.B, h, y_new)
+            _derivative(t + h, y_new, *args, K[dop853.N_STAGES])
+            error = _error_norm(K, h, y, y_new, rtol, atol)
+            h_abs *= _step_factor(error, rejected)
+            if error < 1.0:
+                break
+            rejected = True
+        t_old, t = t, t_new
+        y, y_new = y_new, y                          # y_new now holds the step's start
+        _copy(K[dop853.N_STAGES], f)
+        if at_steps:
+            if m == t_out.shape[0]:
+                t_out, y_out = np.concatenate((t_out, np.empty(m))), np.concatenate((y_out, np.empty((m, n))))
+            t_out[m] = t
+            _copy(y, y_out[m])
+            m += 1
+        elif k < t_eval.shape[0] and direction * (t_eval[k] - t) <= 0:
+            for s in dop853.EXTRA:
+                _stage(y_new, K, s, dop853.A[s], h, trial)
+                _derivative(t_old + dop853.C[s] * h, trial, *args, K[s])
+            _interpolant(K, h, y_new, y, F)
+            while k < t_eval.shape[0] and direction * (t_eval[k] - t) <= 0:
+                t_out[m] = t_eval[k]
+                _interpolate(F, y_new, (t_eval[k] - t_old) / h, y_out[m])
+                k, m = k + 1, m + 1
+        if direction * (t - t_bound) >= 0:
+            return t_out[:m], y_out[:m], True
 
 
 @dataclass(frozen=True)
 class Trajectory:
-    """Propagated states: ``time`` (N,) Time, ``position`` and ``velocity`` (N, 3) km and km/s,
-    barycentric ICRF (the frame of integration)."""
+    """Propagated states: at ``t_s`` (N,) seconds from ``epoch``, ``position`` and ``velocity``
+    (N, 3) km and km/s, barycentric ICRF (the frame of integration)."""
 
-    time: Time
+    epoch: Time
+    t_s: np.ndarray
     position: np.ndarray
     velocity: np.ndarray
+
+    @functools.cached_property
+    def time(self) -> Time:
+        """The (N,) sample times; formed on first use (differential correction reads only the
+        last position of most flights)."""
+        return self.epoch + self.t_s * u.s
 
     def heliocentric(self, frame: str = "ecliptic") -> tuple[np.ndarray, np.ndarray]:
         """Positions and velocities relative to the Sun, km and km/s, in ``frame``."""
@@ -177,9 +372,20 @@ def propagate(r0, v0, epoch: Time, duration_s: float, *, model: ForceModel = For
     gms = np.array([GM[b] * (model.near_scale if b in ("earth", "moon") else 1.0) for b in model.bodies])
     sun = model.bodies.index("sun") if "sun" in model.bodies else -1
     srp = SOLAR_PRESSURE_1AU * model.cr_area_over_mass / 1000.0  # km/s^2 at 1 au
-    sol = solve_ivp(_rhs, (0.0, float(duration_s)), np.concatenate([r0, v0]).astype(float),
-                    method="DOP853", rtol=rtol, atol=atol, t_eval=t_eval,
-                    args=(nodes_r, nodes_v, t_first, _NODE_STEP_S, gms, sun, srp))
-    if not sol.success:
-        raise RuntimeError(f"propagation failed: {sol.message}")
-    return Trajectory(epoch + sol.t * u.s, sol.y[:3].T.copy(), sol.y[3:].T.copy())
+    y0 = np.concatenate([r0, v0]).astype(float)
+    if not np.all(np.isfinite(y0)):
+        raise ValueError(f"the initial state must be finite, got r0 = {r0}, v0 = {v0}")
+    times = np.zeros(0) if t_eval is None else np.asarray(t_eval, dtype=float).ravel()
+    if np.any(times < min(0.0, duration_s)) or np.any(times > max(0.0, duration_s)):
+        raise ValueError(f"t_eval must lie between 0 and duration_s = {duration_s} s")
+    if np.any(sign * np.diff(times) <= 0):
+        raise ValueError("t_eval must run in the direction of flight, without repeats")
+    if duration_s == 0:
+        t, y = (times, np.tile(y0, (len(times), 1))) if t_eval is not None else (np.zeros(2), np.stack([y0, y0]))
+    else:
+        t, y, ok = _fly(y0, float(duration_s), times, t_eval is None, float(rtol), float(atol),
+                        nodes_r, nodes_v, t_first, _NODE_STEP_S, gms, sun, srp)
+        if not ok:
+            raise RuntimeError(f"propagation failed: the step size fell below the spacing of floats at "
+                               f"t = {t[-1] if len(t) else 0.0:.6g} s from the epoch")
+    return Trajectory(epoch, t, y[:, :3].copy(), y[:, 3:].copy())
