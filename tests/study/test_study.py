@@ -122,3 +122,24 @@ def test_figures_of_merit_are_the_sections_numbers_in_their_units(result):
     console.print(result)
     shown = console.export_text()
     assert "Figures of merit" in shown and "stationkeeping_ms_per_year" in shown and "m/s/yr" in shown
+
+
+def test_a_mission_to_l5_flies_a_transfer_that_arrives_by_the_epoch(tmp_path):
+    """The default launch window to L5: every family's cheapest transfer arrives after the
+    2031-01-01 epoch, so the trade also refines the cheapest grid transfer that arrives in time
+    (found here by brute force over the whole grid), and the study chooses it, never a late one."""
+    import astropy.units as u
+    import numpy as np
+
+    from l4station.study.sections.transfer import chosen
+    path = tmp_path / "l5.toml"
+    path.write_text('[mission]\ntarget = "L5"\n')
+    mission = config.load(path)
+    trade = study.StudyContext(mission).transfer
+    best, why = chosen(trade, mission.mission.epoch_time)
+    grid = trade.grid
+    arrives = grid.departure.tdb.jd[:, None] + grid.tof_days[None, :]
+    cheapest = np.min(np.where(arrives <= mission.mission.epoch_time.tdb.jd, grid.total, np.inf))
+    assert why == "in_time"
+    assert best.candidate.departure + best.candidate.tof_days * u.day <= mission.mission.epoch_time
+    assert best.candidate.total == pytest.approx(cheapest, abs=0.01)          # km/s, the front's step

@@ -18,11 +18,13 @@ Units: km, s, km/s in kernels; results carry plain floats named with their unit.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import astropy.units as u
 import numpy as np
 from astropy.time import Time
+from numba import njit
 
 from l4station import ephemeris, tables
 from l4station.constants import DAY_S, JULIAN_YEAR_S
@@ -94,21 +96,30 @@ def trade_grid(target: str, departures: Time, tof_days: np.ndarray, *, max_revs:
     low_best = np.ones(shape, dtype=bool)
     v1_best = np.full(shape + (3,), np.nan)
     solves = 0
-    for revs in range(max_revs + 1):
-        for low in ((True,) if revs == 0 else (True, False)):
-            v1, v2 = lambert.solve(r1, r_t, tof_s, MU_SUN, revs=revs, low_path=low)
-            solves += int(np.prod(shape))
-            vi = np.linalg.norm(v1 - v_e[:, None, :], axis=-1)
-            dv = np.linalg.norm(v_t - v2, axis=-1)
-            total = np.where(np.isnan(vi), np.inf, vi + dv)
-            better = total < best
-            best = np.where(better, total, best)
-            vinf_kms = np.where(better, vi, vinf_kms)
-            dv_arr = np.where(better, dv, dv_arr)
-            revs_best = np.where(better, revs, revs_best)
-            low_best = np.where(better, low, low_best)
-            v1_best = np.where(better[..., None], v1, v1_best)
+    families = [(revs, low) for revs in range(max_revs + 1) for low in ((True,) if revs == 0 else (True, False))]
+    for revs, low, v1, v2 in lambert.solve_families(r1, r_t, tof_s, MU_SUN, families):
+        solves += int(np.prod(shape))
+        _keep_cheaper(v1, v2, v_e, v_t, revs, low, best, vinf_kms, dv_arr, revs_best, low_best, v1_best)
     return TradeGrid(departures, tof_days, vinf_kms, dv_arr, revs_best, low_best, v1_best, solves)
+
+
+@njit(cache=True)
+def _keep_cheaper(v1, v2, v_dep, v_arr, revs, low, best, vinf, dv, revs_best, low_best, v1_best):
+    """Keep, per cell of the (D, T) grid, the arcs of this family (departure and arrival
+    velocities v1, v2 (D, T, 3) km/s, NaN where none) that cost less than ``best`` (km/s): the
+    departure excess over Earth's velocity v_dep (D, 3) plus the burn to the target's v_arr
+    (D, T, 3). Updates best, vinf, dv (km/s), revs_best, low_best and v1_best in place."""
+    for i in range(v1.shape[0]):
+        for j in range(v1.shape[1]):
+            a0, a1, a2 = v1[i, j, 0] - v_dep[i, 0], v1[i, j, 1] - v_dep[i, 1], v1[i, j, 2] - v_dep[i, 2]
+            b0, b1, b2 = v_arr[i, j, 0] - v2[i, j, 0], v_arr[i, j, 1] - v2[i, j, 1], v_arr[i, j, 2] - v2[i, j, 2]
+            vi = math.sqrt(a0 * a0 + a1 * a1 + a2 * a2)
+            burn = math.sqrt(b0 * b0 + b1 * b1 + b2 * b2)
+            total = math.inf if math.isnan(vi) else vi + burn
+            if total < best[i, j]:
+                best[i, j], vinf[i, j], dv[i, j] = total, vi, burn
+                revs_best[i, j], low_best[i, j] = revs, low
+                v1_best[i, j, 0], v1_best[i, j, 1], v1_best[i, j, 2] = v1[i, j, 0], v1[i, j, 1], v1[i, j, 2]
 
 
 @dataclass(frozen=True)
@@ -128,15 +139,19 @@ class Candidate:
         return self.vinf_kms + self.arrival_dv_kms
 
 
-def pareto_front(grid: TradeGrid, *, min_gain_kms: float = 0.01) -> list[Candidate]:
-    """Transfers no other beats in both time of flight and total delta-v, shortest first.
+def pareto_front(grid: TradeGrid, *, min_gain_kms: float = 0.01, arrive_by: Time | None = None) -> list[Candidate]:
+    """Transfers no other beats in both time of flight and total delta-v, shortest first
+    (with ``arrive_by``: among those that arrive by then).
 
     The exact front is a staircase with a step per grid day; a point is kept only if it
     saves at least ``min_gain_kms`` over the last one kept.
     """
-    best_dep = np.nanargmin(np.where(np.isfinite(grid.total), grid.total, np.inf), axis=0)  # per TOF
+    usable = np.isfinite(grid.total)
+    if arrive_by is not None:
+        usable &= (grid.departure.tdb.jd[:, None] + grid.tof_days[None, :]) <= arrive_by.tdb.jd
+    best_dep = np.nanargmin(np.where(usable, grid.total, np.inf), axis=0)  # per TOF
     cols = np.arange(grid.tof_days.size)
-    totals = grid.total[best_dep, cols]
+    totals = np.where(usable[best_dep, cols], grid.total[best_dep, cols], np.inf)
     front, running = [], np.inf
     for j in np.argsort(grid.tof_days):
         if np.isfinite(totals[j]) and totals[j] < running - min_gain_kms:
@@ -518,26 +533,42 @@ def transfer_trade(inputs: TradeInputs, *, workers: int = 2, on_step=None) -> Tr
     grid = trade_grid(target, inputs.departures(), inputs.flight_days(), max_revs=inputs.max_revs)
     front = pareto_front(grid)
     options = family_optima(front)
+    # The families' best may all arrive after the epoch (to L5 the fastest arc of the cheapest
+    # departure does): the cheapest transfer that arrives in time is refined too.
+    timely = pareto_front(grid, arrive_by=inputs.arrival)
+    if timely:
+        cheapest = min(timely, key=lambda c: c.total)
+        if not any(c.departure == cheapest.departure and c.tof_days == cheapest.tof_days for c in options):
+            options = sorted([*options, cheapest], key=lambda c: c.tof_days)
     model = ForceModel(cr_area_over_mass=inputs.cr_area_over_mass)
     step("refinement", 0.3)
     tasks = [(c, target, model) for c in options]
     refined = []
+    drift_args = (target, inputs.launch_earliest, inputs.arrival)
     # Forked workers: they run only serial numba code, so the parent's thread pool (from the
     # Lambert grid) is never used in them; "spawn" would need a __main__ guard in every caller.
-    # A daemonic process (a sweep's Dask worker) may have no children: it refines in turn.
+    # The free drift is one more task; the longest flights go first, so that no worker is left
+    # alone with a long one at the end. A daemonic process (a sweep's Dask worker) may have no
+    # children: it refines in turn.
     if workers > 1 and "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=ephemeris.reopen) as pool:
-            for i, r in enumerate(pool.map(_refine_task, tasks)):
-                refined.append(r)
+            longest_first = sorted(range(len(tasks)), key=lambda i: -tasks[i][0].tof_days)
+            futures = {i: pool.submit(_refine_task, tasks[i]) for i in longest_first[:1]}
+            drifting = pool.submit(free_drift, *drift_args, model=model)
+            futures.update({i: pool.submit(_refine_task, tasks[i]) for i in longest_first[1:]})
+            for i in range(len(tasks)):
+                refined.append(futures[i].result())
                 step("refinement", 0.3 + 0.6 * (i + 1) / len(tasks))
+            step("free drift", 0.9)
+            drift = drifting.result()
     else:
         for i, task in enumerate(tasks):
             refined.append(_refine_task(task))
             step("refinement", 0.3 + 0.6 * (i + 1) / len(tasks))
+        step("free drift", 0.9)
+        drift = free_drift(*drift_args, model=model)
     propellant = [float(propellant_mass(r.arrival_dv_kms, inputs.wet_mass_kg, inputs.isp_s)) for r in refined]
-    step("free drift", 0.9)
-    drift = free_drift(target, inputs.launch_earliest, inputs.arrival, model=model)
     step("done", 1.0)
     return TransferTrade(target, grid, front, refined, propellant, inputs.wet_mass_kg - inputs.dry_mass_kg, drift,
                          time.perf_counter() - began)

@@ -11,13 +11,20 @@ from l4station.study.report import Figure, Section, Table
 
 
 
+CHOICE = {"in_time": "the cheapest the propellant allows that arrives by the operations epoch",
+          "late": "no transfer the propellant allows arrives by the operations epoch: the cheapest it allows, "
+                  "arriving late",
+          "over_budget": "no transfer fits the propellant on board: the cheapest"}
+
+
 def chosen(trade, arrive_by):
-    """Cheapest refined transfer that the propellant allows and that arrives by ``arrive_by``;
-    failing that, the cheapest the propellant allows; failing that, the cheapest."""
+    """(refined transfer, why) of the cheapest refined transfer that the propellant allows and
+    that arrives by ``arrive_by``; failing that, the cheapest the propellant allows ("late");
+    failing that, the cheapest ("over_budget")."""
     feasible = [r for r, p in zip(trade.refined, trade.propellant_kg) if p <= trade.propellant_on_board_kg]
     in_time = [r for r in feasible if r.candidate.departure + r.candidate.tof_days * u.day <= arrive_by]
-    pool = in_time or feasible or trade.refined
-    return min(pool, key=lambda r: r.total)
+    why = "in_time" if in_time else "late" if feasible else "over_budget"
+    return min(in_time or feasible or trade.refined, key=lambda r: r.total), why
 
 
 def _pareto_figure(trade) -> Figure:
@@ -77,7 +84,7 @@ def section(context) -> Section:
     trade = context.transfer
     doc = trade.to_json()
     del doc["elapsed_s"]  # the report stays byte-for-byte reproducible
-    best = chosen(trade, context.config.mission.epoch_time)
+    best, why = chosen(trade, context.config.mission.epoch_time)
     rows = [[p["departure"][:10], f"{p['tof_days']:.0f}", f"{p['revs']} {p['branch']}",
              f"{p['departure_vinf_kms']:.3f}", f"{p['arrival_dv_kms']:.3f}", f"{p['total_dv_kms']:.3f}",
              f"{p['propellant_kg']:.0f}" + ("" if p["feasible"] else " (too much)"),
@@ -87,13 +94,13 @@ def section(context) -> Section:
              f"Free drift with no stop burn needs v∞ {d['departure_vinf_kms']:.3f} km/s and passes "
              f"{trade.target} drifting {d['drift_rate_deg_per_year']:.1f}°/yr, {d['days_within_5deg']:.0f} days "
              "within ±5°.")
-    doc["chosen"] = trade.refined.index(best)
+    doc["chosen"], doc["chosen_because"] = trade.refined.index(best), why
     return Section(
         "transfer", "Getting to " + trade.target, doc,
         summary=(f"{doc['lambert_solves']:,} Lambert arcs over the launch window; every revolution family's best "
                  f"transfer flown in the full-force model to within {max(p['refined_arrival_error_km'] for p in doc['pareto']):.2f} km "
-                 f"of {trade.target}. Chosen (the cheapest the propellant allows that arrives by the operations "
-                 f"epoch): {best.candidate.tof_days:.0f} days, total {best.total:.3f} km/s. " + drift),
+                 f"of {trade.target}, and the cheapest that arrives in time. Chosen ({CHOICE[why]}): "
+                 f"{best.candidate.tof_days:.0f} days, total {best.total:.3f} km/s. " + drift),
         tables=[Table("Best transfer of each revolution family (full-force refined)",
                       ["Departure", "TOF (d)", "Revs", "v∞ (km/s)", "Arrival Δv (km/s)", "Total (km/s)",
                        "Propellant (kg)", "Miss (km)"], rows)],
