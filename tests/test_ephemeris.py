@@ -167,3 +167,33 @@ def test_lagrange_point_about_another_centre():
     sun_r, sun_v = ephemeris.posvel("sun", t, center="ssb", frame="icrf")
     assert np.allclose((bary_r - helio_r - sun_r).to_value(u.km), 0, atol=1e-6)
     assert np.allclose((bary_v - helio_v - sun_v).to_value(u.km / u.s), 0, atol=1e-12)
+
+
+def test_compiled_segments_equal_jplephem_bit_for_bit():
+    # l4station.spk runs jplephem's Chebyshev recurrences operation for operation: every body, at
+    # random instants over DE421's span (both ends included), in position and velocity.
+    rng = np.random.default_rng(0)
+    start, stop = ephemeris.coverage()
+    jd = np.concatenate([[start.jd, stop.jd], rng.uniform(start.jd, stop.jd, 2000)])
+    t = Time(jd, format="jd", scale="tdb")
+    jd1, jd2 = np.asarray(t.jd1, float), np.asarray(t.jd2, float)
+    for body in ephemeris.BODIES:
+        position, velocity = np.zeros((3, len(jd))), np.zeros((3, len(jd)))
+        for pair in ephemeris._CHAINS[body]:
+            p, v = ephemeris._kernel()[pair].compute_and_differentiate(jd1, jd2)
+            position, velocity = position + p, velocity + v
+        ours = ephemeris._ssb_state(body, jd1, jd2)
+        assert np.array_equal(ours[0], position.T) and np.array_equal(ours[1], velocity.T / 86400.0), body
+
+
+def test_brent_takes_scipys_steps():
+    # The collinear points come from a port of scipy's brentq (brentq.c): the same root to the bit.
+    from scipy.optimize import brentq
+
+    for mu in (ephemeris.SUN_EMB_MASS_RATIO, 0.012150585, 0.3):
+        for a, b in ((-mu + 1e-12, 1.0 - mu - 1e-12), (1.0 - mu + 1e-12, 2.0), (-2.0, -mu - 1e-12)):
+            tol = dict(xtol=1e-15, rtol=4 * np.finfo(float).eps)
+            assert ephemeris._brent(ephemeris._collinear_balance, a, b, (mu,), **tol) == \
+                brentq(ephemeris._collinear_balance, a, b, args=(mu,), **tol)
+    with pytest.raises(ValueError, match="no root is bracketed"):
+        ephemeris._brent(lambda x: x * x + 1.0, -1.0, 1.0, (), xtol=1e-12, rtol=1e-15)

@@ -5,6 +5,7 @@ import sys
 
 import astropy.utils.data
 import astropy.units as u
+import numpy as np
 import pytest
 from astropy.time import Time
 
@@ -61,3 +62,18 @@ def test_the_command_never_fetches_leap_seconds_as_the_table_ages(today):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stderr.strip().splitlines() == ["network attempts: []"]
+
+
+def test_ut1_past_the_bulletin_b_rows_equals_astropys():
+    # UT1 - UTC from the IERS-A rows alone, interpolated as astropy does; dates that need a Bulletin
+    # B row are left to astropy (None).
+    from l4station import offline
+
+    for start in ("2026-12-01", "2027-10-20", "2031-01-01"):
+        t = Time(start, scale="utc") + np.arange(0, 400 * 24) * u.hour
+        with offline.settings():
+            assert np.array_equal(offline.ut1_minus_utc(t.jd1, t.jd2), t.delta_ut1_utc), start
+            fast, slow = visibility.ut1(t.tt), t.tt.ut1
+        assert np.array_equal(fast.jd1, slow.jd1) and np.array_equal(fast.jd2, slow.jd2), start
+    old = Time("2016-12-31", scale="utc") + np.arange(3) * u.day
+    assert offline.ut1_minus_utc(old.jd1, old.jd2) is None

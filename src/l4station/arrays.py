@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def runs(flag, at_least: int = 1) -> list[tuple[int, int]]:
@@ -26,11 +27,26 @@ def ar1(innovations, a: float, *, stationary_start: bool = True) -> np.ndarray:
     >>> ar1(np.array([1.0, 0.0, 0.0]), 0.5).round(3).tolist()
     [1.0, 0.5, 0.25]
     """
-    from scipy.signal import lfilter
-
     e = np.asarray(innovations, dtype=float)
     gain = np.sqrt(1.0 - a * a)
-    if not stationary_start:
-        return lfilter([gain], [1.0, -a], e, axis=0)
-    rest, _ = lfilter([gain], [1.0, -a], e[1:], axis=0, zi=np.asarray(a * e[0])[None, ...])
-    return np.concatenate([e[:1], rest])
+    flat = e.reshape(len(e), -1)
+    out = np.empty_like(flat)
+    if stationary_start:
+        out[0] = flat[0]
+        _filter(flat[1:], float(a), float(gain), a * flat[0], out[1:])
+    else:
+        _filter(flat, float(a), float(gain), np.zeros(flat.shape[1]), out)
+    return out.reshape(e.shape)
+
+
+@njit(cache=True)
+def _filter(e, a, gain, start, out):
+    """out[i] = gain e[i] + a out[i - 1] down each column, from a out[-1] = ``start``: the
+    recurrence as scipy.signal.lfilter([gain], [1, -a]) runs it (transposed direct form II), so
+    that results match it bit for bit."""
+    for c in range(e.shape[1]):
+        state = start[c]
+        for i in range(e.shape[0]):
+            y = state + gain * e[i, c]
+            out[i, c] = y
+            state = e[i, c] * 0.0 - y * -a

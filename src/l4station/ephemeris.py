@@ -19,6 +19,7 @@ Quantities in km and km/s.
 from __future__ import annotations
 
 import functools
+import math
 from importlib import resources
 
 import astropy.units as u
@@ -83,6 +84,49 @@ def _collinear_balance(x: float, mu: float) -> float:
     return x - (1.0 - mu) * r1 / abs(r1) ** 3 - mu * r2 / abs(r2) ** 3
 
 
+def _brent(f, a: float, b: float, args: tuple, *, xtol: float, rtol: float, maxiter: int = 100) -> float:
+    """Root of f(x, *args) in [a, b] by Brent's method (Brent 1973, *Algorithms for Minimization
+    without Derivatives*, ch. 4), step for step as scipy's ``brentq`` (its brentq.c): the same
+    root to the last bit, without loading scipy.optimize (0.5 s)."""
+    xpre, xcur = a, b
+    xblk = fblk = spre = scur = 0.0
+    fpre, fcur = f(xpre, *args), f(xcur, *args)
+    if fpre == 0:
+        return xpre
+    if fcur == 0:
+        return xcur
+    if math.copysign(1.0, fpre) == math.copysign(1.0, fcur):
+        raise ValueError(f"f({a}) and f({b}) have the same sign: no root is bracketed")
+    for _ in range(maxiter):
+        if fpre != 0 and fcur != 0 and math.copysign(1.0, fpre) != math.copysign(1.0, fcur):
+            xblk, fblk = xpre, fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):                 # keep the better end in xcur
+            xpre, xcur, xblk = xcur, xblk, xcur
+            fpre, fcur, fblk = fcur, fblk, fcur
+        delta = (xtol + rtol * abs(xcur)) / 2
+        sbis = (xblk - xcur) / 2
+        if fcur == 0 or abs(sbis) < delta:
+            return xcur
+        if abs(spre) > delta and abs(fcur) < abs(fpre):
+            if xpre == xblk:                      # secant
+                stry = -fcur * (xcur - xpre) / (fcur - fpre)
+            else:                                 # inverse quadratic interpolation
+                dpre = (fpre - fcur) / (xpre - xcur)
+                dblk = (fblk - fcur) / (xblk - xcur)
+                stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+            if 2 * abs(stry) < min(abs(spre), 3 * abs(sbis) - delta):
+                spre, scur = scur, stry
+            else:
+                spre = scur = sbis
+        else:
+            spre = scur = sbis
+        xpre, fpre = xcur, fcur
+        xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
+        fcur = f(xcur, *args)
+    raise RuntimeError(f"Brent's method did not converge in {maxiter} iterations")
+
+
 def lagrange_points(mu: float) -> np.ndarray:
     """The five equilibrium points L1..L5 as a (5, 3) array of rotating-frame positions.
 
@@ -94,8 +138,6 @@ def lagrange_points(mu: float) -> np.ndarray:
     >>> lagrange_points(0.012150585)[:2, 0].round(6)  # Earth–Moon L1, L2
     array([0.836915, 1.155682])
     """
-    from scipy.optimize import brentq   # here, not on import: scipy.optimize takes 0.4 s to load
-
     if not 0.0 < mu <= 0.5:
         raise ValueError(f"mass ratio mu must be in (0, 0.5], got {mu}")
     eps = 1e-12
@@ -104,7 +146,7 @@ def lagrange_points(mu: float) -> np.ndarray:
         "L2": (1.0 - mu + eps, 2.0),
         "L3": (-2.0, -mu - eps),
     }
-    x = [brentq(_collinear_balance, a, b, args=(mu,), xtol=1e-15, rtol=4 * np.finfo(float).eps)
+    x = [_brent(_collinear_balance, a, b, (mu,), xtol=1e-15, rtol=4 * np.finfo(float).eps)
          for a, b in brackets.values()]
     half_height = np.sqrt(3.0) / 2.0
     return np.array([
@@ -124,10 +166,12 @@ def _kernel() -> SPK:
 
 def reopen() -> None:
     """Open the kernel afresh on next use. Call it first thing in a forked worker process:
-    jplephem reads segments lazily through a file whose offset a fork shares."""
+    jplephem reads segments lazily through a file whose offset a fork shares (the segments
+    already read into memory stay: they are the same numbers)."""
     _kernel.cache_clear()
 
 
+@functools.cache
 def coverage() -> tuple[Time, Time]:
     """First and last instants (TDB) covered by the shipped DE421 kernel."""
     segment = _kernel().pairs[(0, 3)]
@@ -152,20 +196,31 @@ def _tdb_days(time: Time) -> tuple[np.ndarray, np.ndarray]:
     return jd1, jd2
 
 
+_SEGMENTS: dict = {}
+"""Coefficients of each DE421 segment used, read into memory once (:func:`l4station.spk.coefficients`)."""
+
+
 def _ssb_state(body: str, jd1: np.ndarray, jd2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Barycentric ICRF state of ``body``: position (..., 3) km, velocity (..., 3) km/s."""
+    """Barycentric ICRF state of ``body``: position (..., 3) km, velocity (..., 3) km/s. Each
+    segment of its chain is evaluated by :func:`l4station.spk.add_state`, jplephem's own
+    arithmetic compiled (jplephem itself for a segment of another type or a date outside)."""
+    from l4station import spk
+
     shape = np.shape(jd1)
     flat1, flat2 = np.ravel(jd1), np.ravel(jd2)
-    position = np.zeros((3, flat1.size))
-    velocity = np.zeros((3, flat1.size))
+    position = np.zeros((flat1.size, 3))
+    velocity = np.zeros((flat1.size, 3))
     kernel = _kernel()
     for pair in _CHAINS[body]:
-        p, v = kernel[pair].compute_and_differentiate(flat1, flat2)
-        position += p
-        velocity += v
+        if pair not in _SEGMENTS:
+            _SEGMENTS[pair] = spk.coefficients(kernel[pair])
+        table = _SEGMENTS[pair]
+        if table is None or not spk.add_state(*table, flat1, flat2, position, velocity):
+            p, v = kernel[pair].compute_and_differentiate(flat1, flat2)   # raises if out of range
+            position += p.T
+            velocity += v.T
     velocity /= _SECONDS_PER_DAY
-    return (np.moveaxis(position, 0, -1).reshape(shape + (3,)),
-            np.moveaxis(velocity, 0, -1).reshape(shape + (3,)))
+    return position.reshape(shape + (3,)), velocity.reshape(shape + (3,))
 
 
 def _check_choice(name: str, value: str, known: tuple[str, ...]) -> str:

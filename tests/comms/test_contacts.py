@@ -65,3 +65,37 @@ def test_no_station_ever_sees_it(tmp_path):
                     "[mission]\nepoch = 2031-07-01T00:00:00\n")
     with pytest.raises(ValueError, match="no station of the ground network sees the spacecraft .* no contact"):
         contacts.plan(inputs.contacts(config.load(path), days=5), l4_bcrs)
+
+
+def _schedule_as_python(day, elevation, visible, tracking, length):
+    """The daily pass choice written in Python, a day and a run at a time (reference)."""
+    from l4station.arrays import runs
+
+    tracked = np.full(len(day), -1)
+    starts = np.flatnonzero(np.diff(np.concatenate([[day[0] - 1], day])))
+    for lo, hi in zip(starts, list(starts[1:]) + [len(day)]):
+        best = None
+        for s in tracking:
+            for a, b in runs(visible[s, lo:hi]):
+                peak = a + int(np.argmax(elevation[s, lo + a:lo + b]))
+                n = min(length, b - a)
+                start = int(np.clip(peak - n // 2, a, b - n))
+                key = (n, float(elevation[s, lo + peak]))
+                if best is None or key > best[0]:
+                    best = (key, s, lo + start, lo + start + n)
+        if best is not None:
+            tracked[best[2]:best[3]] = best[1]
+    return tracked
+
+
+def test_compiled_schedule_equals_the_python_rule():
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        n = 3000
+        day = np.repeat(np.arange(n // 300), 300)
+        elevation = np.round(rng.normal(10, 20, (4, n)), 0).astype(np.float32)   # ties in length and height
+        visible = elevation >= rng.uniform(0, 15, (4, 1))
+        tracked = np.full(n, -1, dtype=np.int64)
+        edges = np.append(np.flatnonzero(np.diff(np.concatenate([[day[0] - 1], day]))), n)
+        contacts._passes(edges, elevation, visible, np.array([2, 0, 3]), 40, tracked)
+        assert np.array_equal(tracked, _schedule_as_python(day, elevation, visible, [2, 0, 3], 40))

@@ -77,3 +77,20 @@ def test_bad_input():
     with pytest.raises(ValueError, match="power_w must be positive, got -4.0"):
         optical.downlink(power_w=-4.0, wavelength_m=1550e-9, tx_aperture_m=0.22, rx_aperture_m=5.1,
                          distance_m=AU, efficiency=0.05)
+
+
+def test_compiled_sum_equals_numpy_bit_for_bit():
+    # The per-sample log-sum of ppm_capacity, compiled, against the numpy expression it replaces
+    # (with its table of terms, and without when that table would be large).
+    from l4station.comms.optical import _log2_sum_of_ratios
+
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        values = int(rng.integers(3, 40))
+        k1 = rng.poisson(rng.uniform(0, 3000 if trial % 2 else 30), 2000)
+        n = rng.multinomial(int(rng.integers(15, 128)), rng.dirichlet(np.ones(values)), size=2000)
+        gain = float(rng.uniform(0.01, 12))
+        exponents = gain * (np.arange(values)[None, :] - k1[:, None])
+        top = np.maximum(np.where(n > 0, exponents, -np.inf).max(axis=1), 0.0)
+        total = np.exp(-top) + (n * np.exp(exponents - top[:, None])).sum(axis=1)
+        assert np.array_equal(_log2_sum_of_ratios(k1, n, gain), (top + np.log(total)) / np.log(2))

@@ -24,9 +24,8 @@ from astropy.time import Time
 from numba import njit
 
 from l4station import tables
-from l4station.arrays import runs
 from l4station.comms import rf
-from l4station.comms.visibility import elevations
+from l4station.comms.visibility import elevations_and_range
 from l4station.comms.stations import GroundStation
 from l4station.constants import AU_M, C_M_S, DAY_S
 from l4station.limits import MAX_CONTACT_SAMPLES
@@ -167,21 +166,38 @@ def _schedule(times: Time, elevation: np.ndarray, visible: np.ndarray, tracking:
     tracked = np.full(len(times), -1, dtype=np.int64)
     day = np.floor(times.utc.mjd).astype(np.int64)
     starts = np.flatnonzero(np.diff(np.concatenate([[day[0] - 1], day])))
-    bounds = list(zip(starts, list(starts[1:]) + [len(times)]))
-    length = int(round(hours * 3600.0 / step_s))
-    for lo, hi in bounds:
-        best = None
-        for s in tracking:
-            for a, b in runs(visible[s, lo:hi]):
-                peak = a + int(np.argmax(elevation[s, lo + a:lo + b]))
-                n = min(length, b - a)
-                start = int(np.clip(peak - n // 2, a, b - n))
-                key = (n, float(elevation[s, lo + peak]))
-                if best is None or key > best[0]:
-                    best = (key, s, lo + start, lo + start + n)
-        if best is not None:
-            tracked[best[2]:best[3]] = best[1]
+    _passes(np.append(starts, len(times)), elevation, visible, np.array(tracking, dtype=np.int64),
+            int(round(hours * 3600.0 / step_s)), tracked)
     return tracked
+
+
+@njit(cache=True)
+def _passes(edges, elevation, visible, tracking, length, tracked):
+    """For each day [edges[d], edges[d + 1]) of samples: of every run in view of every tracking
+    station (in order), the one giving the longest pass of at most ``length`` samples, ties to the
+    higher culmination, then to the first; the pass is centred on the culmination within its run
+    and written into ``tracked``."""
+    for d in range(edges.shape[0] - 1):
+        lo, hi = edges[d], edges[d + 1]
+        best_n, best_el, best_station, best_start = -1, 0.0, -1, 0
+        for station in tracking:
+            k = lo
+            while k < hi:
+                if not visible[station, k]:
+                    k += 1
+                    continue
+                a, peak = k, k
+                while k < hi and visible[station, k]:
+                    if elevation[station, k] > elevation[station, peak]:
+                        peak = k
+                    k += 1
+                n = min(length, k - a)
+                el = float(elevation[station, peak])
+                if best_station < 0 or n > best_n or (n == best_n and el > best_el):
+                    best_n, best_el, best_station = n, el, station
+                    best_start = min(max(peak - n // 2, a), k - n)
+        if best_station >= 0:
+            tracked[best_start:best_start + best_n] = best_station
 
 
 @njit(cache=True)
@@ -240,13 +256,9 @@ def sky(inputs: ContactInputs, target_bcrs) -> Sky:
         raise ValueError(f"{days:g} days from {start.utc.isot[:10]} run outside DE421's span "
                          f"{first.utc.isot[:10]} .. {last.utc.isot[:10]}: plan fewer days")
     times = start + np.arange(0.0, days * DAY_S, step_s) * u.s
-    elevation = elevations(times, target_bcrs, list(inputs.network))
-    # Distance at hourly nodes, interpolated.
-    hourly = start + np.arange(0.0, days * DAY_S + 3600.0, 3600.0) * u.s
-    earth = ephemeris.position("earth", hourly, center="ssb", frame="icrf").value
-    dist_nodes = np.linalg.norm(np.asarray(target_bcrs(hourly)) - earth, axis=-1) * 1000.0
-    distance = np.interp(np.arange(len(times)) * step_s, np.arange(len(hourly)) * 3600.0, dist_nodes)
-    return Sky(times, elevation, distance)
+    # The range comes with the elevations: hourly nodes, interpolated.
+    elevation, distance_km = elevations_and_range(times, target_bcrs, list(inputs.network))
+    return Sky(times, elevation, distance_km * 1000.0)
 
 
 def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) -> ContactPlan:

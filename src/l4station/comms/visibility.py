@@ -24,10 +24,13 @@ sits one equatorial radius (6378.137 km) out on x, the pole one polar radius (63
 """
 from __future__ import annotations
 
+import math
+
 import astropy.units as u
 import erfa
 import numpy as np
 from astropy.time import Time
+from numba import njit
 
 from l4station import ephemeris, offline
 from l4station.constants import C_KM_S
@@ -38,8 +41,16 @@ _WGS84_F = 1 / 298.257223563
 
 def ut1(times: Time) -> Time:
     """``times`` in UT1 from the IERS tables shipped in astropy-iers-data, never downloaded
-    (:mod:`l4station.offline`); the host's astropy settings are left as they were."""
+    (:mod:`l4station.offline`); the host's astropy settings are left as they were. Past the
+    tables' Bulletin B rows (mission epochs) UT1-UTC comes from :func:`offline.ut1_minus_utc`,
+    the same numbers without astropy's reading of both tables (2 s)."""
     with offline.settings():
+        utc = times.utc
+        dut1 = offline.ut1_minus_utc(utc.jd1, utc.jd2)
+        if dut1 is None:
+            return times.ut1
+        times = times.copy()
+        times.delta_ut1_utc = dut1
         return times.ut1
 
 
@@ -112,11 +123,32 @@ def elevations(times: Time, target_bcrs, stations) -> np.ndarray:
     ``target_bcrs``: callable giving barycentric ICRF positions (km) at a Time array.
     ``stations``: objects with latitude_deg, longitude_deg and height_m (WGS 84).
     """
+    return elevations_and_range(times, target_bcrs, stations)[0]
+
+
+def elevations_and_range(times: Time, target_bcrs, stations) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`elevations` and the target's geocentric distance (km, (N,)) they were worked out from."""
     direction, distance = target_itrs(times, target_bcrs)
     geocentric = direction * distance[:, None]
+    sites = np.array([station_itrs(s.latitude_deg, s.longitude_deg, s.height_m) for s in stations]).reshape(-1, 3)
+    ups = np.array([_up(s.latitude_deg, s.longitude_deg) for s in stations]).reshape(-1, 3)
     out = np.empty((len(stations), len(times)), dtype=np.float32)
-    for i, s in enumerate(stations):
-        d = geocentric - station_itrs(s.latitude_deg, s.longitude_deg, s.height_m)
-        sin_el = (d @ _up(s.latitude_deg, s.longitude_deg)) / np.linalg.norm(d, axis=-1)
-        out[i] = np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
-    return out
+    _elevations(geocentric, sites, ups, out)
+    return out, distance
+
+
+@njit(cache=True)
+def _elevations(geocentric, sites, ups, out):
+    """out[i, n] = elevation (deg) of geocentric[n] (km, ITRS) from sites[i] (km) with local
+    vertical ups[i]: asin(d . up / |d|), d = geocentric - site (each sum as numpy forms it)."""
+    for n in range(geocentric.shape[0]):
+        for i in range(sites.shape[0]):
+            d0, d1, d2 = geocentric[n, 0] - sites[i, 0], geocentric[n, 1] - sites[i, 1], geocentric[n, 2] - sites[i, 2]
+            sin_el = _dot_fused(d0, d1, d2, ups[i]) / math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+            out[i, n] = math.asin(min(max(sin_el, -1.0), 1.0)) * (180.0 / math.pi)
+
+
+@njit(cache=True, fastmath={"contract"})
+def _dot_fused(d0, d1, d2, up) -> float:
+    """d . up with fused multiply-adds, as the BLAS kernel behind numpy's ``d @ up`` sums it."""
+    return d0 * up[0] + d1 * up[1] + d2 * up[2]
