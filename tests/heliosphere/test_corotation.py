@@ -102,3 +102,48 @@ def test_reader_rejects_a_folder_without_the_files(tmp_path):
         insitu.read_folder(tmp_path)
     with pytest.raises(ValueError, match="no such folder"):
         insitu.read_folder(tmp_path / "missing")
+
+
+def _maps_as_numpy(samples, issue, n_lon=128, error=co.ErrorModel(), history_days=1.5 * co.PERIOD_DAYS):
+    """The assimilation written with numpy, one issue time at a time (the reference for the
+    compiled loops): weights by bincount, empty cells filled by np.interp."""
+    cells = np.arange(n_lon, dtype=float)
+    out = []
+    for t_i in issue:
+        value, weight = np.zeros(n_lon), np.zeros(n_lon)
+        for s in samples:
+            stop = np.searchsorted(s.available_mjd, t_i, side="right")
+            start = np.searchsorted(s.available_mjd, t_i - history_days - 10.0)
+            t_b = s.boundary_mjd[start:stop]
+            keep = t_b >= t_i - history_days
+            lam = (s.psi_deg[start:stop][keep] + co.OMEGA_DEG_PER_DAY * (t_i - insitu.MJD_2000)) % 360.0
+            w = error.weight(t_i - t_b[keep])
+            f = lam / 360.0 * n_lon
+            j = np.floor(f).astype(int)
+            frac = f - j
+            for cell, share in ((j % n_lon, 1 - frac), ((j + 1) % n_lon, frac)):
+                weight += np.bincount(cell, w * share, n_lon)
+                value += np.bincount(cell, w * share * s.v0_kms[start:stop][keep], n_lon)
+        seen = weight > 0
+        out.append(np.interp(cells, cells[seen], value[seen] / weight[seen], period=n_lon) if seen.mean() >= 0.5
+                   else np.full(n_lon, np.nan))
+    return np.array(out)
+
+
+def test_compiled_assimilation_equals_numpy_bit_for_bit(real):
+    _, samples, _ = real
+    issue = np.arange(54466.0, 54560.0, 0.5)
+    for observers in (["L1"], ["L1", "L4", "L5"]):
+        chosen = [samples[k] for k in observers]
+        assert np.array_equal(co.boundary_maps(chosen, issue), _maps_as_numpy(chosen, issue), equal_nan=True)
+
+
+def test_periodic_interpolation_equals_numpy():
+    rng = np.random.default_rng(1)
+    out = np.empty(128)
+    for _ in range(200):
+        xp = np.sort(rng.choice(360.0 * np.arange(128) / 128, size=rng.integers(2, 128), replace=False))
+        fp = rng.uniform(250, 800, len(xp))
+        x = 360.0 * np.arange(128) / 128 + rng.uniform(-400, 400)
+        co._interp_periodic(x, xp, fp, 360.0, out)
+        assert np.array_equal(out, np.interp(x, xp, fp, period=360.0))

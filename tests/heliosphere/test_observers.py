@@ -47,3 +47,8 @@ def test_sample_along_a_path_matches_fixed_longitude_sampling():
     assert np.allclose(along[0], np.interp((times - start).to_value(u.s), s.t_s, fixed))
     with pytest.raises(ValueError, match="outside the model run"):
         observers.sample(s, start, 60.0, sw.AU_KM, start + [10] * u.day)
+
+
+def test_lines_read_are_the_two_either_side():
+    # 128 lines 2.8125 deg apart: 1 deg sits between lines 0 and 1, -1 deg between 127 and 0.
+    assert observers.lines_read([1.0, -1.0, 1.5], 128).tolist() == [0, 1, 127]

@@ -86,3 +86,16 @@ def test_sampling_between_stored_radii_and_a_missing_radius():
     only = sw.solve(np.full(16, 400.0), duration_s=DAY, store_r_km=[sw.AU_KM])
     with pytest.raises(ValueError, match="speeds were stored at r = 0.99.. au only"):
         only.at(0.0, 1.5 * sw.AU_KM)
+
+
+def test_marching_some_lines_gives_the_same_numbers_on_them():
+    # Lines are independent: a run of only the lines an observer reads gives those lines' speeds to
+    # the bit, and NaN on the others.
+    boundary = 400 + 150 * np.sin(np.radians(np.arange(32) * 360 / 32))
+    cmes = [sw.ConeCME(t_launch_s=0.5 * DAY, longitude_deg=20.0, v_kms=900.0, width_deg=60.0)]
+    full = sw.solve(boundary, duration_s=3 * DAY, cmes=cmes, store_r_km=[sw.AU_KM])
+    some = sw.solve(boundary, duration_s=3 * DAY, cmes=cmes, store_r_km=[sw.AU_KM], lines=[31, 0, 1, 5])
+    assert np.array_equal(some.v[:, [0, 1, 5, 31]], full.v[:, [0, 1, 5, 31]])
+    assert np.all(np.isnan(np.delete(some.v, [0, 1, 5, 31], axis=1)))
+    with pytest.raises(ValueError, match="lines must index the 32 model lines"):
+        sw.solve(boundary, duration_s=DAY, lines=[32])

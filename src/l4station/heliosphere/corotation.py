@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from l4station import tables
 from l4station.constants import DAY_S
@@ -98,28 +99,123 @@ class ErrorModel:
         return 1.0 / self.variance(age_days)
 
 
-def _accumulate(samples: list[BoundarySamples], t_i: float, n_lon: int, error: ErrorModel,
+def _accumulate(samples: list[BoundarySamples], issue_mjd: np.ndarray, n_lon: int, error: ErrorModel,
                 history_days: float) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted sums (value x weight, weight) per map cell of the samples available at issue time
-    ``t_i`` that crossed the boundary within ``history_days`` before it."""
-    value = np.zeros(n_lon)
-    weight = np.zeros(n_lon)
+    """Weighted sums (value x weight, weight), (N, n_lon), per map cell of the samples available at
+    each issue time that crossed the boundary within ``history_days`` before it."""
+    value = np.zeros((len(issue_mjd), n_lon))
+    weight = np.zeros((len(issue_mjd), n_lon))
     for s in samples:
-        stop = np.searchsorted(s.available_mjd, t_i, side="right")
-        start = np.searchsorted(s.available_mjd, t_i - history_days - 10.0)
-        t_b = s.boundary_mjd[start:stop]
-        keep = t_b >= t_i - history_days
-        if not keep.any():
-            continue
-        lam = (s.psi_deg[start:stop][keep] + OMEGA_DEG_PER_DAY * (t_i - MJD_2000)) % 360.0
-        w = error.weight(t_i - t_b[keep])
-        f = lam / 360.0 * n_lon
-        j = np.floor(f).astype(int)
-        frac = f - j
-        for cell, share in ((j % n_lon, 1 - frac), ((j + 1) % n_lon, frac)):
-            weight += np.bincount(cell, w * share, n_lon)
-            value += np.bincount(cell, w * share * s.v0_kms[start:stop][keep], n_lon)
+        _add_samples(s.available_mjd, s.boundary_mjd, s.psi_deg, s.v0_kms, issue_mjd, OMEGA_DEG_PER_DAY,
+                     float(MJD_2000), error.sigma0_kms ** 2, error.sigma_s_kms ** 2, error.tau_days,
+                     float(history_days), value, weight)
     return value, weight
+
+
+@njit(cache=True)
+def _add_samples(available_mjd, boundary_mjd, psi_deg, v0_kms, issue_mjd, omega_deg_per_day, mjd_2000, sigma0_sq,
+                 sigma_s_sq, tau_days, history_days, value, weight):
+    """Adds one observer's samples to ``value`` and ``weight`` (N, K) at each of the N issue times:
+    each sample available by the issue (``available_mjd`` sorted) and no older than
+    ``history_days`` at the boundary weighs 1 / (sigma0^2 + sigma_s^2 (1 - exp(-age / tau))) (km/s)^-2
+    (:class:`ErrorModel`) and splits linearly between its two nearest of the K cells. Sums in the
+    order numpy's bincount makes them (the first cells' shares, then the second's)."""
+    n_lon = value.shape[1]
+    part_w, part_v = np.empty((2, n_lon)), np.empty((2, n_lon))   # first cells' shares, second cells'
+    for r in range(issue_mjd.shape[0]):
+        t_i = issue_mjd[r]
+        stop = _bisect(available_mjd, t_i, True)
+        start = _bisect(available_mjd, t_i - history_days - 10.0, False)
+        turn = omega_deg_per_day * (t_i - mjd_2000)
+        part_w[:] = 0.0
+        part_v[:] = 0.0
+        for k in range(start, stop):
+            if boundary_mjd[k] < t_i - history_days:
+                continue
+            lam = (psi_deg[k] + turn) % 360.0
+            w = 1.0 / (sigma0_sq + sigma_s_sq * (1 - math.exp(-(t_i - boundary_mjd[k]) / tau_days)))
+            f = lam / 360.0 * n_lon
+            j = math.floor(f)
+            frac = f - j
+            for p, cell, share in ((0, j % n_lon, 1 - frac), (1, (j + 1) % n_lon, frac)):
+                part_w[p, cell] += w * share
+                part_v[p, cell] += w * share * v0_kms[k]
+        for p in range(2):
+            for c in range(n_lon):
+                weight[r, c] += part_w[p, c]
+                value[r, c] += part_v[p, c]
+
+
+@njit(cache=True)
+def _bisect(a, x, right: bool) -> int:
+    """np.searchsorted(a, x, side="right" if right else "left") on sorted, NaN-free ``a``."""
+    lo, hi = 0, a.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[mid] < x or (right and a[mid] == x):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _interp_periodic(x, xp, fp, period, out):
+    """``out[:] = np.interp(x, xp, fp, period=period)`` operation for operation (distinct xp), in
+    compiled loops."""
+    n = xp.shape[0]
+    xs, fs = np.empty(n + 2), np.empty(n + 2)
+    wrapped = xp % period
+    order = np.arange(n)                                     # sorted by insertion (xp is mostly in order)
+    for i in range(1, n):
+        k, j = order[i], i - 1
+        while j >= 0 and wrapped[order[j]] > wrapped[k]:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = k
+    for k in range(n):
+        xs[k + 1], fs[k + 1] = wrapped[order[k]], fp[order[k]]
+    xs[0], fs[0] = xs[n] - period, fs[n]
+    xs[n + 1], fs[n + 1] = xs[1] + period, fs[1]
+    for i in range(x.shape[0]):
+        xv = x[i] % period
+        if xv < xs[0]:
+            out[i] = fs[0]
+            continue
+        if xv >= xs[n + 1]:
+            out[i] = fs[n + 1]
+            continue
+        j = _bisect(xs, xv, True) - 1                        # xs[j] <= xv < xs[j + 1]
+        if xs[j] == xv:
+            out[i] = fs[j]
+            continue
+        slope = (fs[j + 1] - fs[j]) / (xs[j + 1] - xs[j])
+        out[i] = slope * (xv - xs[j]) + fs[j]
+        if math.isnan(out[i]):                               # as numpy: try from the other end
+            out[i] = slope * (xv - xs[j + 1]) + fs[j + 1]
+            if math.isnan(out[i]) and fs[j] == fs[j + 1]:
+                out[i] = fs[j]
+
+
+@njit(cache=True)
+def _fill_maps(value, weight, min_coverage, maps):
+    """Maps (N, K) km/s from the weighted sums: observed cells their weighted mean, the others
+    interpolated periodically from their neighbours; NaN where under ``min_coverage`` of the cells
+    are observed."""
+    n_lon = value.shape[1]
+    cells = np.arange(n_lon) * 1.0
+    xp, fp = np.empty(n_lon), np.empty(n_lon)
+    for r in range(value.shape[0]):
+        seen = 0
+        for c in range(n_lon):
+            if weight[r, c] > 0:
+                xp[seen], fp[seen] = cells[c], value[r, c] / weight[r, c]
+                seen += 1
+        coverage = seen / n_lon
+        if coverage == 0.0 or coverage < min_coverage:
+            maps[r, :] = np.nan
+        else:
+            _interp_periodic(cells, xp[:seen], fp[:seen], float(n_lon), maps[r])
 
 
 def boundary_maps(samples: list[BoundarySamples], issue_mjd, *, n_lon: int = 128,
@@ -134,8 +230,10 @@ def boundary_maps(samples: list[BoundarySamples], issue_mjd, *, n_lon: int = 128
     ``min_coverage`` of its cells observed is NaN (no forecast).
     """
     issue = np.atleast_1d(np.asarray(issue_mjd, dtype=float))
-    return np.array([boundary_map(samples, t_i, n_lon=n_lon, error=error, history_days=history_days,
-                                  min_coverage=min_coverage)[0] for t_i in issue]).reshape(len(issue), n_lon)
+    value, weight = _accumulate(samples, issue, n_lon, error, history_days)
+    maps = np.empty((len(issue), n_lon))
+    _fill_maps(value, weight, float(min_coverage), maps)
+    return maps
 
 
 def boundary_map(samples: list[BoundarySamples], issue_mjd: float, *, n_lon: int = 128,
@@ -145,15 +243,13 @@ def boundary_map(samples: list[BoundarySamples], issue_mjd: float, *, n_lon: int
     (km/s: 1 / sqrt(total weight) where observed; unobserved cells take the error of the
     farthest-reaching structure change, sqrt(sigma0^2 + sigma_s^2)) and the observed fraction
     of cells. The map is NaN below ``min_coverage``."""
-    cells = np.arange(n_lon, dtype=float)
-    value, weight = _accumulate(samples, float(issue_mjd), n_lon, error, history_days)
-    seen = weight > 0
+    value, weight = _accumulate(samples, np.array([float(issue_mjd)]), n_lon, error, history_days)
+    maps = np.empty((1, n_lon))
+    _fill_maps(value, weight, float(min_coverage), maps)
+    seen = weight[0] > 0
     sigma = np.full(n_lon, math.sqrt(error.sigma0_kms ** 2 + error.sigma_s_kms ** 2))
-    sigma[seen] = 1.0 / np.sqrt(weight[seen])
-    coverage = float(seen.mean())
-    if coverage == 0.0 or coverage < min_coverage:
-        return np.full(n_lon, np.nan), sigma, coverage
-    return np.interp(cells, cells[seen], value[seen] / weight[seen], period=n_lon), sigma, coverage
+    sigma[seen] = 1.0 / np.sqrt(weight[0][seen])
+    return maps[0], sigma, float(seen.mean())
 
 
 def structure_change(samples: list[BoundarySamples], *, n_lon: int = 128, max_lag_days: int = 30
@@ -312,7 +408,8 @@ def run_along(maps: np.ndarray, path: Series, issue_mjd, offsets_days) -> np.nda
         return out
     mid = np.degrees(np.angle(np.mean(np.exp(1j * np.radians(lon)), axis=1)))
     cells = np.arange(n_lon) * 360.0 / n_lon
-    turned = np.array([np.interp(cells + mid[i], cells, maps[i], period=360.0) for i in np.flatnonzero(have)])
+    turned = np.empty((int(have.sum()), n_lon))
+    _turn(maps, np.flatnonzero(have), mid, cells, turned)
     grid = sw.model_grid(r_outer_rsun=max(240.0, float(r.max()) / sw.R_SUN_KM + 3.0))
     band = (grid.r_km >= r[have].min() - grid.dr_km) & (grid.r_km <= r[have].max() + grid.dr_km)
     solution = sw.solve(turned, duration_s=(float(offsets.max()) + 1 / 24) * DAY_S, grid=grid,
@@ -327,6 +424,14 @@ def run_along(maps: np.ndarray, path: Series, issue_mjd, offsets_days) -> np.nda
     hi = np.take_along_axis(series, j1[..., None], axis=2)[..., 0]
     out[have] = (1 - g) * lo + g * hi
     return out
+
+
+@njit(cache=True)
+def _turn(maps, rows, mid_deg, cells_deg, out):
+    """out[k] = the map of row rows[k] turned so that longitude mid_deg[rows[k]] sits at 0 deg (cells_deg
+    evenly spaced over 360 deg)."""
+    for k in range(rows.shape[0]):
+        _interp_periodic(cells_deg + mid_deg[rows[k]], cells_deg, maps[rows[k]], 360.0, out[k])
 
 
 def forecasts(maps: np.ndarray, observers: tuple[str, ...], target: Series, issue_mjd, leads_days, *,

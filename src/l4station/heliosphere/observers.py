@@ -67,6 +67,20 @@ def track_from_file(path: str | Path) -> tuple[Time, np.ndarray, np.ndarray]:
     return time, lon, dist
 
 
+def _line_below(lon_deg, n_lon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the model line at or west of each Earth-relative longitude (deg), of n_lon lines
+    evenly spaced from 0, and the weight of the next line east."""
+    f = (np.radians(lon_deg) % (2 * np.pi)) / (2 * np.pi) * n_lon
+    return np.floor(f).astype(int) % n_lon, f - np.floor(f)
+
+
+def lines_read(lon_deg, n_lon: int) -> np.ndarray:
+    """Indices of the model lines :func:`sample` reads for observers at these longitudes (deg): the
+    ones a run needs to march (:func:`~l4station.heliosphere.solarwind.solve`'s ``lines``)."""
+    below = _line_below(np.asarray(lon_deg, dtype=float), n_lon)[0]
+    return np.union1d(below, (below + 1) % n_lon)
+
+
 def sample(solution: Solution, start: Time, lon_deg, r_km, time: Time) -> np.ndarray:
     """Model speed (M, N) along an observer's path: at each of its N times (the model's t = 0 is
     ``start``), at its Earth-relative longitude and distance; linear in time, longitude and radius
@@ -81,9 +95,7 @@ def sample_seconds(solution: Solution, t_s, lon_deg, r_km) -> np.ndarray:
         raise ValueError(f"observer times run outside the model run (0 to {solution.t_s[-1] / 86400:.1f} days)")
     lon, r = np.broadcast_to(lon_deg, t.shape), np.broadcast_to(r_km, t.shape)
     n_lon = len(solution.lon_rad)
-    f = (np.radians(lon) % (2 * np.pi)) / (2 * np.pi) * n_lon
-    i0 = np.floor(f).astype(int) % n_lon
-    wl = f - np.floor(f)
+    i0, wl = _line_below(lon, n_lon)
     k = np.clip(np.searchsorted(solution.t_s, t) - 1, 0, len(solution.t_s) - 2)
     wt = (t - solution.t_s[k]) / (solution.t_s[k + 1] - solution.t_s[k])
     j0, j1, wr = radial_bracket(solution.r_km, r)

@@ -130,8 +130,9 @@ def nature_run(start: Time, days: int = 365, seed: int = 1) -> NatureRun:
         inside = (grid.r_km >= r.min() - grid.dr_km) & (grid.r_km <= r.max() + grid.dr_km)
         idx = np.flatnonzero(inside)
         keep[idx if r.max() - r.min() < 10 * grid.dr_km else np.union1d(idx[::3], idx[-1:])] = True
+    lines = observers.lines_read(np.concatenate([lon for lon, _ in places.values()]), maps.shape[1])
     solution = sw.solve(maps, boundary_times_s=np.arange(days + 1) * DAY_S, duration_s=days * DAY_S, grid=grid,
-                        cmes=cmes, store_r_km=grid.r_km[keep], output_every_s=7200.0)
+                        cmes=cmes, store_r_km=grid.r_km[keep], output_every_s=7200.0, lines=lines)
     t_s = np.minimum(hours * 3600.0, solution.t_s[-1])
     truth = {}
     for name, (lon, r) in places.items():

@@ -101,14 +101,15 @@ def _march_one(vb, shift, epoch, cme_index, cme_speed, dtdr, accel, store_from, 
 
 
 @njit(parallel=True, cache=True)
-def _march(vb, shift, epoch, cme_index, cme_speed, dtdr, accel, store_from, store_every, store_idx, v_init, out):
-    """Every (member, line): vb (M, E, K), shift (L, T), epoch (T,), cme_index (L, T), cme_speed (M, C),
-    out (M, L, T_out, S)."""
+def _march(vb, shift, epoch, cme_index, cme_speed, dtdr, accel, store_from, store_every, store_idx, v_init, lines,
+           out):
+    """Every (member, marched line): vb (M, E, K), shift (L', T), epoch (T,), cme_index (L', T),
+    cme_speed (M, C); the L' marched lines are lines (L',) of out (M, L, T_out, S)."""
     n_members, n_lon = vb.shape[0], shift.shape[0]
     for p in prange(n_members * n_lon):
         m, lon = p // n_lon, p % n_lon
         _march_one(vb[m], shift[lon], epoch, cme_index[lon], cme_speed[m], dtdr, accel, store_from, store_every,
-                   store_idx, v_init, out[m, lon])
+                   store_idx, v_init, out[m, lines[lon]])
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ class Solution:
 
 def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=(), cme_speeds=None,
           output_every_s: float = 3600.0, store_r_km=None, residual_acceleration: bool = True,
-          period_s: float = SYNODIC_PERIOD_S, boundary_times_s=None, longitudes_deg=None) -> Solution:
+          period_s: float = SYNODIC_PERIOD_S, boundary_times_s=None, longitudes_deg=None, lines=None) -> Solution:
     """Run the model for ``duration_s`` after a spin-up.
 
     ``boundary_speed``: (K,) or (M, K) km/s, the inner-boundary speed at t = 0 on K evenly spaced
@@ -196,9 +197,10 @@ def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=
     (M, len(cmes)) gives each member its own CME speeds (an ensemble over speed uncertainty).
 
     The model runs the radial lines at ``longitudes_deg`` (Earth-relative; default: the K map
-    longitudes). Lines are independent, so a forecast for one target needs only its own line.
-    Speeds (float32) are stored every ``output_every_s`` at radii ``store_r_km`` (default: every
-    grid radius).
+    longitudes). Lines are independent, so a forecast for one target needs only its own line;
+    ``lines`` (indices into those longitudes) marches only the ones given and leaves the others
+    NaN, the same numbers for a fraction of the work. Speeds (float32) are stored every
+    ``output_every_s`` at radii ``store_r_km`` (default: every grid radius).
 
     >>> s = solve(np.full(8, 400.0), duration_s=DAY_S, store_r_km=[AU_KM])
     >>> float(s.r_km[0] / R_SUN_KM)        # the grid radius nearest 1 au
@@ -242,14 +244,17 @@ def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=
     n_steps = n_spin + int(math.floor(duration_s / grid.dt_s)) + 1
     t = (np.arange(n_steps) - n_spin) * grid.dt_s
     # Where each line sits on the boundary map at each step, in map cells; where each step sits among the epochs.
-    shift = np.ascontiguousarray(((lon[:, None] - 2 * np.pi * t[None, :] / period_s) % (2 * np.pi))
+    marched = np.arange(len(lon)) if lines is None else np.unique(np.asarray(lines, dtype=np.int64))
+    if len(marched) and (marched[0] < 0 or marched[-1] >= len(lon)):
+        raise ValueError(f"lines must index the {len(lon)} model lines, got {marched[0]}..{marched[-1]}")
+    shift = np.ascontiguousarray(((lon[marched][:, None] - 2 * np.pi * t[None, :] / period_s) % (2 * np.pi))
                                  / (2 * np.pi) * n_map)
     epoch = np.interp(t, epochs, np.arange(len(epochs), dtype=float))
-    cme_index = np.full((len(lon), n_steps), -1, dtype=np.int64)
+    cme_index = np.full((len(marched), n_steps), -1, dtype=np.int64)
     for c, cme in enumerate(cmes):   # only the steps while the CME threads the boundary
         lo, hi = np.searchsorted(t, [cme.t_launch_s, cme.t_launch_s + cme.duration_s])
         window = cme_index[:, lo:hi + 1]
-        window[cme.mask(lon, t[lo:hi + 1], grid.r_km[0])] = c
+        window[cme.mask(lon[marched], t[lo:hi + 1], grid.r_km[0])] = c
     speeds = np.array([[c.v_kms for c in cmes]] * m, dtype=float).reshape(m, len(cmes)) if cmes else np.zeros((m, 1))
     if cme_speeds is not None:
         speeds = np.broadcast_to(cme_speeds, (m, len(cmes))).copy()
@@ -258,11 +263,12 @@ def solve(boundary_speed, *, duration_s: float, grid: Grid = model_grid(), cmes=
     every = max(1, int(round(output_every_s / grid.dt_s)))
     n_out = (n_steps - n_spin - 1) // every + 1
     out = np.empty((m, len(lon), n_out, len(store_idx)), dtype=np.float32)
+    out[:, np.setdiff1d(np.arange(len(lon)), marched)] = np.nan
     alpha = ALPHA if residual_acceleration else 0.0
     dtdr = grid.dt_s / grid.dr_km
     e = np.exp(-rrel / R_ACCEL_KM)
     accel = np.zeros_like(rrel)
     accel[1:] = dtdr * alpha * (e[:-1] - e[1:]) / (1.0 + alpha * (1.0 - e[:-1]))
     _march(np.ascontiguousarray(vb), shift, epoch, cme_index, speeds, dtdr, accel, n_spin, every, store_idx,
-           float(vb.mean()), out)
+           float(vb.mean()), marched, out)
     return Solution(out, np.arange(n_out) * every * grid.dt_s, lon, grid.r_km[store_idx])
