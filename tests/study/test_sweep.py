@@ -99,7 +99,7 @@ def test_a_sweep_on_a_cluster_gives_the_study_s_figures_and_resumes(cluster, sma
         main(["sweep", str(sweep), "--out", str(out), "--scheduler", cluster, "--json"])
     again = json.loads(capsys.readouterr().out)
     assert done.value.code == 0 and (again["completed"], again["computed"]) == (2, 0)
-    _check_report(Path(again["report"]), ["v0000", "v0001"])
+    _check_report(Path(again["report"]), ["v0000", "v0001"], plots=2)     # two variants: too few for sensitivity
     # the same sweep on a local cluster (its slow parts read from the first run's cache) gives the same figures
     local = tmp_path / "local"
     shutil.copytree(out / "cache", local / "cache")
@@ -110,9 +110,9 @@ def test_a_sweep_on_a_cluster_gives_the_study_s_figures_and_resumes(cluster, sma
         pq.read_table(out / "results.parquet").drop(["elapsed_s"]).to_pylist()
 
 
-def _check_report(page: Path, variants: list[str]) -> None:
+def _check_report(page: Path, variants: list[str], plots: int) -> None:
     """The trade-space page is one offline file: plotly.js inline, no request leaves it, and in
-    Chromium its three plots draw without a script error and its table lists every variant."""
+    Chromium its plots draw without a script error and its table lists every variant."""
     html = page.read_text()
     assert 'src="http' not in html and "plotly.js" in html.lower()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -127,7 +127,7 @@ def _check_report(page: Path, variants: list[str]) -> None:
         page_.on("request", lambda r: requests.append(r.url))
         page_.goto(page.as_uri())
         page_.wait_for_selector(".js-plotly-plot .main-svg")
-        assert page_.locator(".js-plotly-plot").count() == 3
+        assert page_.locator(".js-plotly-plot").count() == plots
         assert page_.locator("#variant-table tbody tr td:first-child").all_inner_texts() == variants
         browser.close()
     assert errors == [] and all(url.startswith("file:") for url in requests), (errors, requests)

@@ -147,22 +147,22 @@ def run(config: MissionConfig, *, cache: Cache | None = None,
     steps = sections()
     names = [build.__module__.rsplit(".", 1)[-1] for build in steps]
     built: dict[str, Future | Section] = {}
-    # Sections in BACKGROUND share nothing with the others: they are built in a second process once
-    # the transfer trade (which keeps every core busy) is done, overlapping the single-core sections
-    # after it. The process is spawned, not forked: forking after numba's OpenMP pool has started
-    # is unsafe. A daemonic process (a sweep's Dask worker) may have no children: it builds them in turn.
+    # Sections in BACKGROUND share nothing with the others: they are built from the start in a
+    # second process (its import and the forecast experiment overlap the sections here; the
+    # transfer trade keeps both cores busy only briefly). The process is spawned, not forked:
+    # forking after numba's OpenMP pool has started is unsafe. A daemonic process (a sweep's Dask
+    # worker) may have no children: it builds them in turn.
     daemon = multiprocessing.current_process().daemon
     spare = None if daemon else ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     with spare or contextlib.nullcontext() as pool:
+        if pool is not None:
+            built = {name: pool.submit(_build_alone, build, config, cache)
+                     for name, build in zip(names, steps) if name in BACKGROUND}
         for index, (name, build) in enumerate(zip(names, steps)):
             if on_section is not None:
                 on_section(index, name)
             if name not in built:
                 built[name] = build(context)
-            if name == "transfer" and pool is not None:
-                for other, alone in zip(names, steps):
-                    if other in BACKGROUND and other not in built:
-                        built[other] = pool.submit(_build_alone, alone, config, cache)
         built = {name: b.result() if isinstance(b, Future) else b for name, b in built.items()}
     built = [built[name] for name in names]
     document = {
