@@ -27,6 +27,7 @@ def test_a_run_on_a_dask_cluster_equals_the_one_process_run():
     central, spread = _map(), np.full(128, 40.0)
     here = ensemble.solar_wind(central, spread, count=24, seed=3, duration_s=2 * DAY_S, lines_per_task=32)
     with cluster.client(workers=2) as client:
+        ensemble.solar_wind(central, spread, count=2, seed=3, duration_s=DAY_S, client=client)   # the same map twice
         there = ensemble.solar_wind(central, spread, count=24, seed=3, duration_s=2 * DAY_S, client=client)
     assert there.workers.startswith("on tcp://") and here.workers == "in this process"
     assert np.array_equal(here.values, there.values) and np.array_equal(here.t_s, there.t_s)

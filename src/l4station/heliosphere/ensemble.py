@@ -144,7 +144,8 @@ def solar_wind(central: np.ndarray, spread_kms: np.ndarray, *, count: int, seed:
                 on_done(k + 1, len(chunks))
     else:
         from distributed import as_completed
-        shared = client.scatter(list(args[:2]), broadcast=True)
+        # hash=False: a second ensemble of the same map must not reuse keys the first is releasing
+        shared = client.scatter(list(args[:2]), broadcast=True, hash=False)
         futures = {client.submit(run_lines, *shared, count, seed, lines, *rest, pure=False): k
                    for k, lines in enumerate(chunks)}
         for done, future in enumerate(as_completed(futures), 1):
