@@ -5,8 +5,11 @@ Kubernetes operator)."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from l4station.errors import InputError
 
@@ -38,22 +41,15 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
         yield local
 
 
+@functools.cache
 def code_digest() -> str:
     """SHA-256 of this installation's l4station code and data files (what a result depends on
     besides its inputs), worked out once per process."""
-    global _CODE
-    if _CODE is None:
-        import hashlib
-        from pathlib import Path
-        root = Path(__file__).parent
-        h = hashlib.sha256()
-        for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml", ".html", ".js", ".css")):
-            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-        _CODE = h.hexdigest()
-    return _CODE
-
-
-_CODE: str | None = None
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml", ".html", ".js", ".css")):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def check_code(client) -> None:

@@ -154,7 +154,7 @@ def solar_wind(central: np.ndarray, spread_kms: np.ndarray, *, count: int, seed:
                 on_done(done, len(chunks))
         workers = f"on {client.scheduler.address}"
     values = np.concatenate(parts, axis=1)
-    every = max(1, int(round(output_every_s / sw.model_grid().dt_s)))
-    t_s = np.arange(values.shape[2]) * every * sw.model_grid().dt_s
+    dt_s = sw.model_grid().dt_s
+    t_s = np.arange(values.shape[2]) * max(1, int(round(output_every_s / dt_s))) * dt_s
     return Ensemble(count, seed, tuple(quantiles), np.arange(n_lon) * 360.0 / n_lon, t_s, values,
                     time.perf_counter() - began, "in this process" if client is None else workers)
