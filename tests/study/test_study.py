@@ -95,6 +95,14 @@ def test_report_is_reproducible(result, tmp_path):
     assert first == second
 
 
+def test_a_study_without_figures_has_the_same_numbers(result):
+    """What a sweep's variant runs: no section draws, and study.json is the drawn study's."""
+    undrawn = study.run(config.load(SMALL), draw=False)
+    assert all(not s.figures for s in undrawn.sections) and all(s.figures for s in result.sections
+                                                                  if s.name != "mission")
+    assert json.dumps(undrawn.document, sort_keys=True) == json.dumps(result.document, sort_keys=True)
+
+
 def test_figures_of_merit_are_the_sections_numbers_in_their_units(result):
     """study.json's figures: each is the number its section reports, converted to the unit its
     name says (a Julian year of 365.25 days); a figure the study has no case for is null."""

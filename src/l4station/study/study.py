@@ -34,11 +34,13 @@ from l4station.study.report import Section
 
 
 class StudyContext:
-    """The config and the intermediate results sections share (kept in ``cache`` if given)."""
+    """The config and the intermediate results sections share (kept in ``cache`` if given);
+    ``draw``: whether sections draw their figures (a sweep's variants need only the numbers)."""
 
-    def __init__(self, config: MissionConfig, cache: Cache | None = None):
+    def __init__(self, config: MissionConfig, cache: Cache | None = None, draw: bool = True):
         self.config = config
         self.cache = cache
+        self.draw = draw
 
     @cached_property
     def stay(self) -> Stay:
@@ -102,8 +104,9 @@ BACKGROUND = ("spaceweather",)
 """Sections that need nothing another section computes, built in a second process."""
 
 
-def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig, cache: Cache | None) -> Section:
-    return build(StudyContext(config, cache))
+def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig, cache: Cache | None,
+                 draw: bool) -> Section:
+    return build(StudyContext(config, cache, draw))
 
 
 def sections() -> list[Callable[[StudyContext], Section]]:
@@ -137,13 +140,14 @@ class StudyResult:
                             f"Sections: {', '.join(self.document['sections'])}")
 
 
-def run(config: MissionConfig, *, cache: Cache | None = None,
+def run(config: MissionConfig, *, cache: Cache | None = None, draw: bool = True,
         on_section: Callable[[int, str], None] | None = None) -> StudyResult:
-    """Run every section on ``config``, keeping the expensive intermediates in ``cache`` if given.
+    """Run every section on ``config``, keeping the expensive intermediates in ``cache`` if given;
+    without ``draw`` the sections carry no figures (the numbers, study.json, are the same).
 
     ``on_section(index, name)`` is called as each section starts (for a progress bar).
     """
-    context = StudyContext(config, cache)
+    context = StudyContext(config, cache, draw)
     steps = sections()
     names = [build.__module__.rsplit(".", 1)[-1] for build in steps]
     built: dict[str, Future | Section] = {}
@@ -156,7 +160,7 @@ def run(config: MissionConfig, *, cache: Cache | None = None,
     spare = None if daemon else ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     with spare or contextlib.nullcontext() as pool:
         if pool is not None:
-            built = {name: pool.submit(_build_alone, build, config, cache)
+            built = {name: pool.submit(_build_alone, build, config, cache, draw)
                      for name, build in zip(names, steps) if name in BACKGROUND}
         for index, (name, build) in enumerate(zip(names, steps)):
             if on_section is not None:

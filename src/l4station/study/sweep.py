@@ -262,7 +262,7 @@ def _show(values: dict) -> str:
 def figures_of(mission: config_module.MissionConfig, cache: Cache | None = None) -> dict:
     """One variant's study reduced to its figures (what a worker runs), its slow parts kept in ``cache``."""
     from l4station.study import study
-    return merit.figures(study.run(mission, cache=cache).document)
+    return merit.figures(study.run(mission, cache=cache, draw=False).document)
 
 
 def evaluate(variant: Variant, cache: Cache | None = None) -> dict:

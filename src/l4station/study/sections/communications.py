@@ -98,5 +98,5 @@ def section(context) -> Section:
                       optical_table),
                 Table("Paths for the data, and Mars through solar conjunction",
                       ["Path", "Rate (kbps)", "Latency (s)"], relay_table)],
-        figures=[_rates_figure(config), _timeline_figure(plan), _recorder_figure(plan)],
+        figures=[_rates_figure(config), _timeline_figure(plan), _recorder_figure(plan)] if context.draw else [],
     )

@@ -79,5 +79,5 @@ def section(context) -> Section:
         summary=f"The station's geometry from Earth, sampled every {step:g} day(s) over "
                 f"{len(g.time)} samples, from JPL DE421 (positions geometric, heliocentric ecliptic J2000).",
         tables=[Table("Extremes over the mission", ["Quantity", "Unit", "Min", "Max"], rows)],
-        figures=[_plot(context)],
+        figures=[_plot(context)] if context.draw else [],
     )

@@ -71,24 +71,28 @@ def _skill_plot(cases, leads) -> Figure:
                                        "and observer set; above zero beats recurrence.")
 
 
+def _plots(config, cases, conns) -> list[Figure]:
+    f, when = config.forecast, config.mission.epoch_time
+    plots = [fig for fig in (_series_plot(cases, "real", [t for t in f.targets if t != "mars"], f.lead_days[0]),
+                             _series_plot(cases, "synthetic", list(f.targets), f.lead_days[0]))
+             if fig is not None]
+    plots.append(_skill_plot(cases, f.lead_days))
+    plots.append(Figure.from_matplotlib(
+        figures.connectivity(conns, flare_lon_deg=f.flare_longitude_deg,
+                             title=f"Parker-spiral connectivity on {when.utc.isot[:10]} ({f.connectivity_wind_kms:.0f} km/s)"),
+        "Magnetic connectivity (Parker spirals, Solar-MACH convention): where each observer's field line meets "
+        "the Sun, and a flare at the configured longitude."))
+    return plots
+
+
 def section(context) -> Section:
     config = context.config
     f = config.forecast
     experiment = context.osse
     doc = experiment.to_json()
-    cases = experiment.cases
-    plots = [fig for fig in (_series_plot(cases, "real", [t for t in f.targets if t != "mars"], f.lead_days[0]),
-                               _series_plot(cases, "synthetic", list(f.targets), f.lead_days[0]))
-               if fig is not None]
-    plots.append(_skill_plot(cases, f.lead_days))
     when = config.mission.epoch_time
     conns = connectivity.connections(["earth", config.mission.target, "mars"], when, f.connectivity_wind_kms,
                                      flare_lon_deg=f.flare_longitude_deg)
-    plots.append(Figure.from_matplotlib(
-        figures.connectivity(conns, flare_lon_deg=f.flare_longitude_deg,
-                          title=f"Parker-spiral connectivity on {when.utc.isot[:10]} ({f.connectivity_wind_kms:.0f} km/s)"),
-        "Magnetic connectivity (Parker spirals, Solar-MACH convention): where each observer's field line meets "
-        "the Sun, and a flare at the configured longitude."))
     skill_rows = [[c["source"], c["target"], "+".join(c["observers"]), f"{c['lead_days']:g}",
                    *("—" if c[k] is None else f"{c[k]:.{p}f}" for k, p in
                      (("mae_kms", 1), ("rmse_kms", 1), ("corr", 3), ("skill_vs_persistence", 3)))]
@@ -117,4 +121,4 @@ def section(context) -> Section:
                            Table("Magnetic connectivity at the operations epoch",
                                  ["Observer", "Longitude from Earth (deg)", "Distance (au)", "Footpoint",
                                   "From the flare (deg)"], conn_rows)],
-                   figures=plots)
+                   figures=_plots(config, experiment.cases, conns) if context.draw else [])

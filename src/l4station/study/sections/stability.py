@@ -1,14 +1,11 @@
 """Stability section: how far the station drifts from its point over the mission."""
 from __future__ import annotations
 
-
 from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
 
 
-def section(context) -> Section:
-    s = context.stay
-    doc = s.to_json()
+def _drift_figure(s) -> Figure:
     fig, (lon, dist) = figures.subplots(2, 1, figsize=(9, 4.6), sharex=True)
     years = s.time.decimalyear
     lon.plot(years, s.longitude_offset_deg, color="#d62728")
@@ -20,9 +17,14 @@ def section(context) -> Section:
     for axis in (lon, dist):
         axis.grid(alpha=0.3)
     lon.set_title(f"Drift of a station left at {s.target} (no station keeping)")
-    figure = Figure.from_matplotlib(
+    return Figure.from_matplotlib(
         fig, f"Heliocentric longitude of the station relative to the ideal {s.target} (top) and its distance "
              "from the moving point (bottom), with every planet, the Moon and solar radiation pressure.")
+
+
+def section(context) -> Section:
+    s = context.stay
+    doc = s.to_json()
     sk = doc["stationkeeping_dv_ms_per_year"]
     holding = "" if sk is None else f"; holding it costs about {sk:.1f} m/s a year"
     rows = [["Largest longitude drift", f"{doc['max_drift_deg']:.3f} deg"],
@@ -33,4 +35,5 @@ def section(context) -> Section:
     return Section("stability", f"Staying at {s.target}", doc,
                    summary=f"Over {doc['years']:.1f} years the station drifts at most {doc['max_drift_deg']:.3f}° "
                            f"from {s.target}{holding}.",
-                   tables=[Table("Station at " + s.target, ["Quantity", "Value"], rows)], figures=[figure])
+                   tables=[Table("Station at " + s.target, ["Quantity", "Value"], rows)],
+                   figures=[_drift_figure(s)] if context.draw else [])

@@ -104,5 +104,5 @@ def section(context) -> Section:
         tables=[Table("Best transfer of each revolution family (full-force refined)",
                       ["Departure", "TOF (d)", "Revs", "v∞ (km/s)", "Arrival Δv (km/s)", "Total (km/s)",
                        "Propellant (kg)", "Miss (km)"], rows)],
-        figures=[_pareto_figure(trade), _rotating_figure(best, trade.target)],
+        figures=[_pareto_figure(trade), _rotating_figure(best, trade.target)] if context.draw else [],
     )
