@@ -44,7 +44,7 @@ def main() -> None:
 def link_variant() -> None:
     from l4station import cluster, config
     from l4station.study import study, sweep
-    from l4station.study.cache import Cache
+    from l4station.cache import Cache
     base = config.load()
     with tempfile.TemporaryDirectory() as folder, cluster.client(workers=1) as client:
         def timed(mission) -> float:

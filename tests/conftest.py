@@ -1,9 +1,14 @@
 """Test-suite guards: no test may reach the network (loopback is allowed for local servers)."""
 import ipaddress
+import os
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The user's cache (l4station.cache.shared) of each test process is its own, never ~/.cache.
+os.environ["L4STATION_CACHE"] = tempfile.mkdtemp(prefix="l4station-test-cache-")
 
 
 def _is_loopback(address) -> bool:

@@ -5,12 +5,10 @@ Kubernetes operator)."""
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
+from l4station.cache import code_digest
 from l4station.errors import InputError
 
 WORKER_WAIT_S = 60.0
@@ -39,17 +37,6 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
     with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                       dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster) as local:
         yield local
-
-
-@functools.cache
-def code_digest() -> str:
-    """SHA-256 of this installation's l4station code and data files (what a result depends on
-    besides its inputs), worked out once per process."""
-    root = Path(__file__).parent
-    h = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml", ".html", ".js", ".css")):
-        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def check_code(client) -> None:

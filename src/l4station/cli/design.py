@@ -44,7 +44,7 @@ def study(config: ConfigOption = None,
     writable(out, "--out", folder=True)
     from l4station.errors import InputError
     from l4station.study import study as study_module
-    from l4station.study.cache import Cache
+    from l4station.cache import Cache
 
     try:
         kept = Cache(cache) if cache is not None else None

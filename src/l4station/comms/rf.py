@@ -220,7 +220,20 @@ def atmosphere_db(latitude_deg: float, longitude_deg: float, height_m: float, ba
                   elevations_deg: tuple[float, ...], availability: float, diameter_m: float) -> np.ndarray:
     """Total atmospheric attenuation (dB) at a site for each elevation, exceeded a fraction
     1 - ``availability`` of the time (ITU-R P.618-13 with P.676, P.840, P.837 via ``itur``;
-    one vectorised call, cached)."""
+    one vectorised call, kept in this process and in the user's cache, :func:`l4station.cache.shared`:
+    loading the ITU maps takes seconds, reading the kept numbers milliseconds)."""
+    from importlib.metadata import version
+
+    from l4station import cache
+
+    inputs = (latitude_deg, longitude_deg, height_m, band, elevations_deg, availability, diameter_m)
+    atm = cache.compute(cache.shared(), "itu-atmosphere", (inputs, version("itur")),
+                        lambda: _itu_atmosphere_db(*inputs))
+    atm.flags.writeable = False
+    return atm
+
+
+def _itu_atmosphere_db(latitude_deg, longitude_deg, height_m, band, elevations_deg, availability, diameter_m):
     import itur  # imported here: loading its ITU maps takes a second
 
     p_exceed = round(100.0 * (1.0 - availability), 9)  # 0.95 -> 5 %, not 5.000000000000004
@@ -231,7 +244,6 @@ def atmosphere_db(latitude_deg: float, longitude_deg: float, height_m: float, ba
     if not np.all(np.isfinite(atm)):
         raise ValueError(f"ITU-R attenuation undefined at ({latitude_deg}, {longitude_deg}) for elevations "
                          f"{elevations_deg} deg")
-    atm.flags.writeable = False
     return atm
 
 

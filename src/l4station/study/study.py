@@ -2,7 +2,7 @@
 
 A section is a function ``(StudyContext) -> Section``; the study is the list
 :func:`sections`. Sections share expensive intermediate results through the context
-(each computed once, on first use, or read from a :class:`~l4station.study.cache.Cache`),
+(each computed once, on first use, or read from a :class:`~l4station.cache.Cache`),
 and never call one another.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from astropy.time import Time
 
 import l4station
-from l4station import tables
+from l4station import ephemeris, tables
 from l4station.comms.contacts import ContactPlan, plan, sky, sky_key
 from l4station.config import MissionConfig
 from l4station.geometry import GeometryTimeline, geometry_timeline
@@ -29,7 +29,7 @@ from l4station.heliosphere.osse import Experiment, experiment, real_cases, real_
 from l4station.orbit.stationkeeping import Stay, stay
 from l4station.orbit.transfer import TransferTrade, transfer_trade
 from l4station.study import inputs, merit, report
-from l4station.study.cache import Cache, compute
+from l4station.cache import Cache, compute
 from l4station.study.report import Section
 
 
@@ -109,6 +109,14 @@ def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig
     return build(StudyContext(config, cache, draw))
 
 
+def _start_method() -> multiprocessing.context.BaseContext:
+    """Fork while numba's thread pool has not started (the child keeps the imports, ~2 s of CPU
+    a spawned child spends again); spawn after, when forking is unsafe."""
+    from numba.np.ufunc import parallel
+    forkable = "fork" in multiprocessing.get_all_start_methods() and not getattr(parallel, "_is_initialized", True)
+    return multiprocessing.get_context("fork" if forkable else "spawn")
+
+
 def sections() -> list[Callable[[StudyContext], Section]]:
     """The report's sections, in order."""
     from l4station.study.sections import communications, geometry, mission, spaceweather, stability, transfer
@@ -152,12 +160,11 @@ def run(config: MissionConfig, *, cache: Cache | None = None, draw: bool = True,
     names = [build.__module__.rsplit(".", 1)[-1] for build in steps]
     built: dict[str, Future | Section] = {}
     # Sections in BACKGROUND share nothing with the others: they are built from the start in a
-    # second process (its import and the forecast experiment overlap the sections here; the
-    # transfer trade keeps both cores busy only briefly). The process is spawned, not forked:
-    # forking after numba's OpenMP pool has started is unsafe. A daemonic process (a sweep's Dask
-    # worker) may have no children: it builds them in turn.
+    # second process (the forecast experiment overlaps the sections here; the transfer trade keeps
+    # both cores busy only briefly). A daemonic process (a sweep's Dask worker) may have no
+    # children: it builds them in turn.
     daemon = multiprocessing.current_process().daemon
-    spare = None if daemon else ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    spare = None if daemon else ProcessPoolExecutor(1, mp_context=_start_method(), initializer=ephemeris.reopen)
     with spare or contextlib.nullcontext() as pool:
         if pool is not None:
             built = {name: pool.submit(_build_alone, build, config, cache, draw)

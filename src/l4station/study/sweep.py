@@ -34,7 +34,7 @@ from typing import Callable
 from l4station import cluster, config as config_module
 from l4station.errors import InputError
 from l4station.study import merit, tradespace
-from l4station.study.cache import Cache
+from l4station.cache import Cache
 
 METHODS = ("sobol", "lhs")
 MAX_VARIANTS = 10_000

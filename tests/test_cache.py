@@ -1,18 +1,23 @@
-"""The study's cache of slow parts: a cached study is the study; a variant reuses exactly the
-parts whose inputs it shares; a damaged or shared cache never gives a wrong result."""
+"""The cache of slow parts: a cached study is the study; a variant reuses exactly the parts whose
+inputs it shares; a damaged or shared cache never gives a wrong result; the user's own cache keeps
+the ITU-R attenuation every command needs."""
+import json
 import multiprocessing
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from l4station import config
+from l4station import cache, config
 from l4station.cli import main
 from l4station.study import study
-from l4station.study.cache import Cache
+from l4station.cache import Cache
 
-SMALL = Path(__file__).parents[1] / "data" / "small-trade.toml"
+SMALL = Path(__file__).parent / "data" / "small-trade.toml"
 
 
 def _variant(tmp_path: Path, name: str, text: str) -> config.MissionConfig:
@@ -137,3 +142,39 @@ def test_a_cache_folder_that_cannot_be_written_stops_the_study_with_one_line(tmp
         main(["study", "--config", str(SMALL), "--out", str(tmp_path / "out"), "--cache", str(blocker / "sub")])
     err = capsys.readouterr().err.strip()
     assert done.value.code == 2 and len(err.splitlines()) == 1 and "--cache" in err and "writable" in err
+
+
+_ATMOSPHERE = """
+import json, sys
+from l4station.comms import rf
+atm = rf.atmosphere_db(40.4316, -4.2486, 834.0, "Ka", (10.0, 20.0, 45.0), 0.99, 34.0)
+print(json.dumps({"atm": atm.tolist(), "itur": "itur" in sys.modules}))
+"""
+
+
+def _atmosphere_in_a_new_process(folder: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", _ATMOSPHERE], env={**os.environ, "L4STATION_CACHE": folder},
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def test_the_user_cache_keeps_the_itu_attenuation_for_the_next_command(tmp_path):
+    """ITU-R P.618 attenuation at Madrid in Ka band: the second process reads it from the user's
+    cache without loading itur's maps, bit for bit what itur gives with no cache."""
+    first = _atmosphere_in_a_new_process(str(tmp_path))
+    second = _atmosphere_in_a_new_process(str(tmp_path))
+    uncached = _atmosphere_in_a_new_process("")
+    assert first["itur"] and not second["itur"] and uncached["itur"]
+    assert second["atm"] == first["atm"] == uncached["atm"]
+    assert len(list(tmp_path.glob("itu-atmosphere-*.pickle"))) == 1
+
+
+def test_no_user_cache_where_it_cannot_be_written(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    for value, expected in ((str(blocker / "sub"), None), ("", None), (str(tmp_path / "kept"), tmp_path / "kept")):
+        monkeypatch.setenv("L4STATION_CACHE", value)
+        cache.shared.cache_clear()
+        found = cache.shared()
+        assert (found.directory if found else None) == expected
+    cache.shared.cache_clear()

@@ -1,16 +1,19 @@
-"""Expensive intermediate results kept on disk, keyed by exactly the inputs they read.
+"""Expensive results kept on disk, keyed by exactly the inputs they read and the code.
 
 A study's slow parts (the transfer trade, the station's stay, its visibility from the ground,
 the observing-system experiment) are pure functions of small input records
 (:mod:`l4station.study.inputs`) and of the code. A :class:`Cache` keeps each result in a folder
 under the SHA-256 digest of its kind, those records and this installation's code
-(:func:`l4station.cluster.code_digest`), so sweep variants that share the inputs of a part
+(:func:`code_digest`), so sweep variants that share the inputs of a part
 share its result, across worker processes and machines that see the folder, and another build
 never reads it. One process computes a part while the others that need it wait on its lock
 file; the result goes to a private temporary file renamed into place (atomic on POSIX), so a
 reader never sees half a result. Each entry carries a SHA-256 checksum of its name and bytes:
 a damaged, truncated or renamed entry is computed again and replaced. Entries are pickles, so
 a cache folder is trusted as code is: let only the people who run the studies write to it.
+
+:func:`shared` is the user's own cache, for model evaluations that are slow only to set up
+(the ITU-R maps behind a site's attenuation): every command reads them from it after the first.
 
 >>> import tempfile
 >>> cache = Cache(tempfile.mkdtemp())
@@ -20,6 +23,7 @@ a cache folder is trusted as code is: let only the people who run the studies wr
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import pickle
@@ -28,11 +32,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from l4station.cluster import code_digest
 from l4station.errors import InputError
 from l4station.records import digest
 
 T = TypeVar("T")
+
+
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 of this installation's l4station code and data files (what a result depends on
+    besides its inputs), worked out once per process."""
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml", ".html", ".js", ".css")):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 class Cache:
@@ -109,3 +123,17 @@ def _checksum(name: str, payload: bytes) -> bytes:
 def compute(cache: Cache | None, kind: str, key: Any, work: Callable[[], T]) -> T:
     """``work()`` through ``cache`` when there is one."""
     return work() if cache is None else cache.get(kind, key, work)
+
+
+@functools.cache
+def shared() -> Cache | None:
+    """The user's cache: ``$L4STATION_CACHE`` or ``$XDG_CACHE_HOME/l4station`` (by default
+    ``~/.cache/l4station``); None (everything computed afresh) when ``L4STATION_CACHE`` is set
+    empty or the folder cannot be written."""
+    folder = os.environ.get("L4STATION_CACHE")
+    if folder is None:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "l4station"
+    try:
+        return Cache(folder) if str(folder) else None
+    except InputError:
+        return None
