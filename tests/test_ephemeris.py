@@ -186,6 +186,19 @@ def test_compiled_segments_equal_jplephem_bit_for_bit():
         assert np.array_equal(ours[0], position.T) and np.array_equal(ours[1], velocity.T / 86400.0), body
 
 
+@pytest.mark.parametrize("step", [1 * u.min, 1 * u.hour, 6 * u.hour])
+def test_long_tt_arrays_take_tdb_within_20_ns_of_the_erfa_series(step):
+    # TDB-TT interpolated from nodes half a day apart against astropy's TT->TDB (ERFA dtdb, the
+    # Fairhead & Bretagnon 1990 series, every instant); the Earth's position moves < 1 mm.
+    t = Time("2030-02-11T03:17:00", scale="tt") + np.arange(0.0, (400 * u.day / step).to_value(u.one)) * step
+    jd1, jd2 = ephemeris.tdb_jd(t)
+    exact = t.tdb
+    assert np.abs((jd1 - exact.jd1) + (jd2 - exact.jd2)).max() * 86400.0 < 20e-9
+    ours = ephemeris.position("earth", t[::97], center="ssb", frame="icrf")
+    theirs = ephemeris.position("earth", exact[::97], center="ssb", frame="icrf")
+    assert np.abs(ours - theirs).max() < 1 * u.mm
+
+
 def test_brent_takes_scipys_steps():
     # The collinear points come from a port of scipy's brentq (brentq.c): the same root to the bit.
     from scipy.optimize import brentq

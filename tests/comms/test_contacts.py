@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from l4station import config, ephemeris
 from l4station.comms import contacts
@@ -99,3 +100,25 @@ def test_compiled_schedule_equals_the_python_rule():
         edges = np.append(np.flatnonzero(np.diff(np.concatenate([[day[0] - 1], day]))), n)
         contacts._passes(edges, elevation, visible, np.array([2, 0, 3]), 40, tracked)
         assert np.array_equal(tracked, _schedule_as_python(day, elevation, visible, [2, 0, 3], 40))
+
+
+@settings(max_examples=60, deadline=None)
+@given(start_mjd=st.floats(57_000.0, 66_000.0), step_s=st.sampled_from([1.0, 10.0, 60.0, 137.5, 3600.0]),
+       count=st.integers(1, 5_000))
+def test_a_uniform_grid_is_astropy_s_sum_to_the_nanosecond(start_mjd, step_s, count):
+    # Starts from 2015 to 2039: grids across the leap seconds of 2015-06-30 and 2016-12-31 take
+    # astropy's own sum; every other grid must land on the same instants.
+    from astropy.time import Time
+    import astropy.units as u
+    start = Time(start_mjd, format="mjd", scale="utc")
+    offsets = np.arange(count) * step_s
+    ours, theirs = contacts.uniform_times(start, offsets), start + offsets * u.s
+    assert ours.scale == "utc" and ours.format == "mjd"
+    assert np.abs(((ours.jd1 - theirs.jd1) + (ours.jd2 - theirs.jd2)) * 86400.0).max() < 1e-9
+
+
+def test_a_grid_across_a_leap_second_keeps_it():
+    from astropy.time import Time
+    start = Time("2016-12-31T23:59:00", scale="utc")
+    grid = contacts.uniform_times(start, np.arange(0.0, 180.0, 30.0))
+    assert [t[11:19] for t in grid.isot] == ["23:59:00", "23:59:30", "23:59:60", "00:00:29", "00:00:59", "00:01:29"]

@@ -67,8 +67,9 @@ class StudyContext:
         """Barycentric ICRF position (km) of the drifting station at any time in the mission,
         interpolated from the daily stay trajectory (direction error < 0.003 deg at 1 au)."""
         track = self.stay.trajectory
-        t = (time.tdb - track.time[0].tdb).to_value(u.s)
-        t_nodes = (track.time.tdb - track.time[0].tdb).to_value(u.s)
+        (jd1, jd2), (node1, node2) = ephemeris.tdb_jd(time), ephemeris.tdb_jd(track.time)
+        t = (jd1 - node1[0]) + (jd2 - node2[0])
+        t_nodes = (node1 - node1[0]) + (node2 - node2[0])
         return np.stack([np.interp(t, t_nodes, track.position[:, k]) for k in range(3)], axis=-1)
 
     @cached_property
