@@ -18,7 +18,7 @@ REQUIRE_EXAMPLES = frozenset({
     "l4station.orbit.cr3bp", "l4station.orbit.kepler", "l4station.orbit.lambert", "l4station.orbit.propagation",
     "l4station.comms.stations", "l4station.comms.visibility",
     "l4station.heliosphere.cme", "l4station.heliosphere.connectivity", "l4station.heliosphere.insitu",
-    "l4station.heliosphere.observers", "l4station.heliosphere.solarwind", "l4station.heliosphere.radiation",
+    "l4station.heliosphere.observers", "l4station.heliosphere.solarwind", "l4station.radiation.events",
     "l4station.ground.alerts", "l4station.ground.export", "l4station.ground.hapi",
     "l4station.ground.instruments", "l4station.ground.packets", "l4station.ground.store",
     "l4station.records", "l4station.tables", "l4station.errors", "l4station.offline", "l4station.config",

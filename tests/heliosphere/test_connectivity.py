@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from astropy.time import Time
 
-from l4station.heliosphere import connectivity, radiation
+from l4station.heliosphere import connectivity
+from l4station.radiation import events as radiation
 from l4station.heliosphere.solarwind import AU_KM, R_SUN_KM
 
 

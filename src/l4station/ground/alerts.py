@@ -6,7 +6,7 @@
   Database (Kilpua et al. 2015, Ann. Geophys. 33, 1141; ipshocks.helsinki.fi): over 8-minute means
   upstream and downstream, |B|d/|B|u >= 1.2, Nd/Nu >= 1.2, Td/Tu >= 1/1.2, Vd - Vu >= 20 km/s.
 - Solar radiation storms: NOAA S-scale of the >=10 MeV flux, with SWPC's event rule (three
-  consecutive readings >= 10 pfu) from :mod:`l4station.heliosphere.radiation`.
+  consecutive readings >= 10 pfu) from :mod:`l4station.radiation.events`.
 
 Alerts are a function of what the archive holds, not of the order data arrive in: after each
 batch the alerts of a window around it are computed afresh and replace the stored ones. The window
@@ -33,7 +33,7 @@ import numpy as np
 
 from l4station.arrays import runs
 from l4station.ground import packets
-from l4station.heliosphere import radiation
+from l4station.radiation import events as radiation
 
 HOUR_US = 3600 * 1_000_000
 CONTEXT_US = 6 * HOUR_US               # data either side of a batch looked at again

@@ -1,1 +1,1 @@
-"""What the station sees: solar-wind model, forecasts, CMEs, connectivity, radiation."""
+"""What the station sees: solar-wind model, forecasts, CMEs, connectivity."""

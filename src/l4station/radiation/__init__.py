@@ -1,0 +1,1 @@
+"""Radiation safety: solar proton events and the NOAA S-scale (:mod:`events`)."""
