@@ -25,7 +25,7 @@ REQUIRE_EXAMPLES = frozenset({
     "l4station.comms.rf", "l4station.comms.optical", "l4station.comms.relay", "l4station.comms.survey",
     "l4station.comms.contacts", "l4station.orbit.transfer", "l4station.orbit.stationkeeping",
     "l4station.heliosphere.corotation", "l4station.heliosphere.osse", "l4station.ground.ingest",
-    "l4station.study.inputs",
+    "l4station.study.inputs", "l4station.radiation.transport", "l4station.radiation.spectra", "l4station.radiation.dose",
 })
 
 

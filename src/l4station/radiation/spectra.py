@@ -1,0 +1,186 @@
+"""Solar proton event spectra: omnidirectional event fluence as a function of energy.
+
+A :class:`Spectrum` is the differential fluence dPhi/dE (protons cm^-2 MeV^-1) on a log energy grid.
+It is built from one of these forms:
+
+- **Band form** in rigidity (Band et al. 1993, as fitted to SEP events by Tylka & Dietrich 2009):
+  dJ/dR = C R^-ga exp(-R/R0) for R <= Rb = (gb - ga) R0, and
+  C R^-gb [(gb - ga) R0]^(gb - ga) exp(ga - gb) above (R in GV, C per sr; times 4 pi for an
+  isotropic omnidirectional fluence).
+- **Exponential in energy.**
+- **Power law.**
+- **Fitted to measured integral channels** (>=E_i fluences, the station's >=1/5/10/30/50/100 MeV).
+- **Any file** of energy/integral-fluence pairs.
+
+Reference events (:data:`EVENTS`):
+
+- ``king1972``: August 1972 as King (1974, J. Spacecraft 11, 401),
+  Phi(>E) = 7.9e9 exp((30 - E)/26.5) cm^-2.
+- ``sapphire-1in10``, ``sapphire-1in100``, ``sapphire-1in1000``: the SAPPHIRE design events as
+  Band fits with gb = 5.7 (Jiggens et al. 2018, JSWSC 8, A31, Table 8). The parameters are the
+  issue's transcription of that table; the table itself could not be consulted here.
+
+King's August 1972 spectrum puts 7.9e9 protons cm^-2 above 30 MeV:
+
+>>> f"{float(event('king1972').integral(30.0)):.3g}"
+'7.9e+09'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from l4station.errors import InputError
+from l4station.radiation.transport import PROTON_MEV, TABLE_MEV
+
+GRID_MEV = np.geomspace(1.0, 1e4, 400)
+"""Energies the spectra are tabulated on (MeV): 1 MeV to 10 GeV, 400 log steps."""
+
+CHANNELS_MEV = (1.0, 5.0, 10.0, 30.0, 50.0, 100.0)
+"""The station's integral proton channels (>= E MeV)."""
+
+
+def rigidity_gv(energy_mev) -> np.ndarray:
+    """Rigidity (GV) of protons of kinetic energy ``energy_mev``: pc / e."""
+    e = np.asarray(energy_mev, dtype=float)
+    return np.sqrt(e * (e + 2 * PROTON_MEV)) / 1000.0
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """An event's omnidirectional differential fluence ``fluence`` (cm^-2 MeV^-1) at ``energy_mev``."""
+
+    name: str
+    energy_mev: np.ndarray
+    fluence: np.ndarray
+
+    def integral(self, above_mev) -> np.ndarray:
+        """Integral fluence (cm^-2) above ``above_mev`` (broadcasts): the trapezoid in log-log,
+        exact for a power law between grid nodes."""
+        e, f = self.energy_mev, self.fluence
+        # each interval's exact integral of the local power law f = f0 (E/E0)^k, summed from the
+        # top down (a steep spectrum's high channels are not the difference of two large sums)
+        pieces = _power_law_integral(e[:-1], e[1:], f[:-1], f[1:])
+        beyond = np.concatenate([np.cumsum(pieces[::-1])[::-1], [0.0]])     # beyond[i]: from e[i] up
+        x = np.clip(np.asarray(above_mev, dtype=float), e[0], e[-1])
+        i = np.clip(np.searchsorted(e, x, side="right") - 1, 0, len(e) - 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            k = np.log(f[i + 1] / f[i]) / np.log(e[i + 1] / e[i])
+            fx = np.where(x > e[i], f[i] * (x / e[i]) ** k, f[i])
+        return beyond[i + 1] + _power_law_integral(x, e[i + 1], fx, f[i + 1])
+
+    def to_json(self) -> dict:
+        return {"event": self.name, "fluence_cm2": {f">{e:g}": float(self.integral(e)) for e in (10.0, 30.0, 100.0)}}
+
+
+def _power_law_integral(e0, e1, f0, f1) -> np.ndarray:
+    """Integral of the power law through (e0, f0) and (e1, f1) from e0 to e1."""
+    e0, e1, f0, f1 = (np.asarray(v, dtype=float) for v in (e0, e1, f0, f1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.log(f1 / f0) / np.log(e1 / e0)
+        general = f0 * e0 / (k + 1) * ((e1 / e0) ** (k + 1) - 1)
+        at_minus_one = f0 * e0 * np.log(e1 / e0)
+        out = np.where(np.abs(k + 1) < 1e-9, at_minus_one, general)
+    return np.where((f0 > 0) & (f1 > 0) & (e1 > e0), out, 0.5 * (f0 + f1) * (e1 - e0))
+
+
+def band(name: str, c_per_sr: float, gamma_a: float, gamma_b: float, r0_gv: float) -> Spectrum:
+    """Band-form event (rigidity, Tylka & Dietrich 2009), C in cm^-2 sr^-1 GV^-1, isotropic."""
+    r = rigidity_gv(GRID_MEV)
+    rb = (gamma_b - gamma_a) * r0_gv
+    below = c_per_sr * r ** -gamma_a * np.exp(-r / r0_gv)
+    above = c_per_sr * r ** -gamma_b * rb ** (gamma_b - gamma_a) * np.exp(gamma_a - gamma_b)
+    dj_dr = np.where(r <= rb, below, above)
+    dr_de = (GRID_MEV + PROTON_MEV) / (1000.0 * r * 1000.0)        # GV per MeV
+    return Spectrum(name, GRID_MEV, 4 * np.pi * dj_dr * dr_de)
+
+
+def exponential(name: str, phi_above_cm2: float, above_mev: float, e0_mev: float) -> Spectrum:
+    """Phi(>E) = phi_above exp((above - E) / e0): dPhi/dE = Phi(>E) / e0."""
+    return Spectrum(name, GRID_MEV, phi_above_cm2 * np.exp((above_mev - GRID_MEV) / e0_mev) / e0_mev)
+
+
+def power_law(name: str, phi_above_cm2: float, above_mev: float, index: float) -> Spectrum:
+    """Phi(>E) = phi_above (E / above)^-index, index > 0."""
+    return Spectrum(name, GRID_MEV, phi_above_cm2 * index / above_mev * (GRID_MEV / above_mev) ** (-index - 1))
+
+
+def from_integral(name: str, energy_mev, integral_cm2) -> Spectrum:
+    """The spectrum through measured integral fluences Phi(>E_i): log Phi(>E) interpolated
+    linearly in log E between channels (a power law between them) and carried on as the last
+    pair's power law beyond them; differentiated on the grid."""
+    e, phi = _checked_pairs(name, energy_mev, integral_cm2)
+    # The channels are nodes, the inner ones twice: dPhi/dE jumps there (the slope of Phi changes),
+    # and each side of the jump is a node of its own.
+    grid = np.sort(np.concatenate([np.union1d(GRID_MEV, e), e[1:-1]]))
+    slopes = np.diff(np.log(phi)) / np.diff(np.log(e))
+    segment = np.clip(np.searchsorted(e, grid, side="right") - 1, 0, len(slopes) - 1)
+    twin = np.flatnonzero(grid[1:] == grid[:-1])   # the left node of each doubled channel
+    segment[twin] -= 1
+    log_phi = np.log(phi[segment]) + slopes[segment] * np.log(grid / e[segment])
+    # dPhi/dE = -Phi(>E) dlnPhi/dlnE / E; at a channel, the slope of the segment above it
+    return Spectrum(name, grid, np.exp(log_phi) * np.maximum(-slopes[segment], 0.0) / grid)
+
+
+def _checked_pairs(name: str, energy_mev, integral_cm2) -> tuple[np.ndarray, np.ndarray]:
+    e, phi = np.asarray(energy_mev, dtype=float).ravel(), np.asarray(integral_cm2, dtype=float).ravel()
+    if e.size != phi.size or e.size < 2:
+        raise InputError(f"{name}: give at least two energy/fluence pairs, got {min(e.size, phi.size)}")
+    for value in e:
+        if not TABLE_MEV[0] <= value <= TABLE_MEV[1]:
+            raise InputError(f"{name}: energy {value:g} MeV is outside {TABLE_MEV[0]:g}-{TABLE_MEV[1]:g} MeV")
+    for value in phi:
+        if not (np.isfinite(value) and value > 0):
+            raise InputError(f"{name}: integral fluence {value:g} cm^-2 must be positive and finite")
+    if np.any(np.diff(e) <= 0):
+        raise InputError(f"{name}: energies must increase ({', '.join(f'{v:g}' for v in e)} MeV)")
+    if np.any(np.diff(phi) > 0):
+        bad = int(np.argmax(np.diff(phi) > 0)) + 1
+        raise InputError(f"{name}: the integral fluence above {e[bad]:g} MeV ({phi[bad]:g}) exceeds the one above "
+                         f"{e[bad - 1]:g} MeV ({phi[bad - 1]:g}); an integral spectrum never rises with energy")
+    return e, phi
+
+
+def read(path: str | Path) -> Spectrum:
+    """A spectrum from a text file of ``energy_MeV  fluence_above_cm2`` rows (whitespace or comma
+    separated; lines starting with # are comments)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise InputError(f"cannot read the spectrum file {path}: {error.strerror or error}") from None
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].replace(",", " ").strip()
+        if not line:
+            continue
+        fields = line.split()
+        try:
+            if len(fields) != 2:
+                raise ValueError
+            rows.append((float(fields[0]), float(fields[1])))
+        except ValueError:
+            raise InputError(f"{path}, line {number}: expected 'energy_MeV fluence_above_cm2', got {line!r}") from None
+    if not rows:
+        raise InputError(f"{path}: no energy/fluence rows; write one 'energy_MeV fluence_above_cm2' pair a line")
+    energy, phi = zip(*rows)
+    return from_integral(path.name, energy, phi)
+
+
+EVENTS = {
+    "king1972": lambda: exponential("king1972", 7.9e9, 30.0, 26.5),
+    "sapphire-1in10": lambda: band("sapphire-1in10", 1.33e10, 0.85, 5.7, 0.0722),
+    "sapphire-1in100": lambda: band("sapphire-1in100", 8.73e10, 0.48, 5.7, 0.0671),
+    "sapphire-1in1000": lambda: band("sapphire-1in1000", 2.14e11, 0.315, 5.7, 0.0650),
+}
+
+
+def event(name: str) -> Spectrum:
+    """A reference event by name (:data:`EVENTS`) or a spectrum file's path."""
+    if name in EVENTS:
+        return EVENTS[name]()
+    if Path(name).suffix or Path(name).exists():
+        return read(name)
+    raise InputError(f"unknown event {name!r}; give one of {', '.join(EVENTS)} or a file of energy/fluence pairs")

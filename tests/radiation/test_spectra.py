@@ -1,0 +1,89 @@
+"""Event spectra: King's August 1972 fit reproduced, the Band form continuous and smooth at its
+break (Tylka & Dietrich 2009 built it so), integral fluences exact for the analytic forms, fits
+through measured channels that return the channels, and bad spectrum files refused in one line."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from l4station.errors import InputError
+from l4station.radiation import spectra
+
+
+@pytest.mark.parametrize("above", [10.0, 30.0, 100.0, 57.3])
+def test_king_1972_integral_fluence_is_kings_formula(above):
+    # King (1974): Phi(>E) = 7.9e9 exp((30 - E) / 26.5) cm^-2; the grid's power-law pieces hold an
+    # exponential to 0.1 %
+    assert spectra.event("king1972").integral(above) == pytest.approx(7.9e9 * np.exp((30 - above) / 26.5), rel=1e-3)
+
+
+@pytest.mark.parametrize("name", ["sapphire-1in10", "sapphire-1in100", "sapphire-1in1000"])
+def test_band_form_is_continuous_and_smooth_at_its_break(name):
+    c, ga, gb, r0 = {"sapphire-1in10": (1.33e10, 0.85, 5.7, 0.0722), "sapphire-1in100": (8.73e10, 0.48, 5.7, 0.0671),
+                     "sapphire-1in1000": (2.14e11, 0.315, 5.7, 0.0650)}[name]
+    rb = (gb - ga) * r0
+    low = lambda r: c * r ** -ga * np.exp(-r / r0)
+    high = lambda r: c * r ** -gb * rb ** (gb - ga) * np.exp(ga - gb)
+    assert high(rb) == pytest.approx(low(rb), rel=1e-12)
+    h = 1e-6 * rb        # the log-slopes agree too: -ga - Rb/R0 = -gb
+    assert np.log(low(rb) / low(rb - h)) / np.log(rb / (rb - h)) == pytest.approx(-gb, rel=1e-4)
+    # the spectrum on the grid is that function, times 4 pi, per MeV
+    s = spectra.event(name)
+    r = spectra.rigidity_gv(s.energy_mev)
+    dr_de = np.gradient(r, s.energy_mev)
+    expected = 4 * np.pi * np.where(r <= rb, low(r), high(r)) * dr_de
+    assert np.allclose(s.fluence[1:-1], expected[1:-1], rtol=2e-3)
+
+
+def test_rarer_design_events_carry_more_fluence_above_30_mev():
+    above = [float(spectra.event(n).integral(30.0)) for n in ("sapphire-1in10", "sapphire-1in100", "sapphire-1in1000")]
+    assert above[0] < above[1] < above[2]
+
+
+@settings(max_examples=80, deadline=None)
+@given(phi=st.floats(1e5, 1e12), index=st.floats(0.5, 5.0), above=st.floats(2.0, 500.0))
+def test_power_law_integral_is_exact(phi, index, above):
+    s = spectra.power_law("p", phi, above, index)
+    for e in (above, 2 * above, 1.37 * above):
+        if e < 1e4 / 10:
+            exact = phi * (e / above) ** -index - phi * (1e4 / above) ** -index     # the grid ends at 10 GeV
+            assert s.integral(e) == pytest.approx(exact, rel=1e-5)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(0.3, 3.0), min_size=5, max_size=5), st.floats(1e6, 1e11))
+def test_a_fit_through_the_stations_channels_returns_them(drops, top):
+    # Integral channels >= 1, 5, 10, 30, 50, 100 MeV, falling by the drawn decades.
+    phi = top / 10 ** np.concatenate([[0.0], np.cumsum(drops)])
+    s = spectra.from_integral("fit", spectra.CHANNELS_MEV, phi)
+    tail = phi[-1] * (1e4 / 100.0) ** (np.log(phi[-1] / phi[-2]) / np.log(100.0 / 50.0))   # beyond 10 GeV
+    assert np.allclose(s.integral(np.array(spectra.CHANNELS_MEV)) + tail, phi, rtol=1e-6)
+    assert np.all(s.fluence >= 0)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("10 100\n30 200\n", "integral fluence above 30 MeV (200) exceeds the one above 10 MeV (100)"),
+    ("10 100\n5 50\n", "energies must increase"),
+    ("10 -1\n30 0.5\n", "integral fluence -1 cm^-2 must be positive and finite"),
+    ("10 100\n", "at least two energy/fluence pairs"),
+    ("0.0001 100\n30 20\n", "energy 0.0001 MeV is outside 0.001-10000 MeV"),
+    ("10 100 7\n", "line 1: expected 'energy_MeV fluence_above_cm2'"),
+    ("ten 100\n", "line 1: expected 'energy_MeV fluence_above_cm2'"),
+    ("# nothing\n", "no energy/fluence rows"),
+    ("10 nan\n30 5\n", "integral fluence nan cm^-2 must be positive and finite"),
+])
+def test_bad_spectrum_files_are_one_line_errors(tmp_path, text, message):
+    path = tmp_path / "event.txt"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("^", r"\^")):
+        spectra.event(str(path))
+
+
+def test_a_spectrum_file_with_comments_and_commas(tmp_path):
+    path = tmp_path / "event.csv"
+    path.write_text("# energy_MeV, fluence_above_cm2\n10, 1.68e10\n30, 7.9e9  # King at 30\n100, 5.63e8\n")
+    assert spectra.event(str(path)).integral(30.0) == pytest.approx(7.9e9, rel=1e-5)
+
+
+def test_an_unknown_event_names_the_known_ones():
+    with pytest.raises(InputError, match="unknown event 'carrington'; give one of king1972, sapphire-1in10"):
+        spectra.event("carrington")
