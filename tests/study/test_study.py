@@ -21,7 +21,8 @@ def result(small_study):
 
 def test_study_json_has_the_documented_fields(result):
     d = result.document
-    assert d["sections"] == ["mission", "geometry", "transfer", "stability", "communications", "spaceweather"]
+    assert d["sections"] == ["mission", "geometry", "transfer", "stability", "communications", "spaceweather",
+                             "radiation"]
     m = d["mission"]
     assert (m["name"], m["target"], m["epoch"], m["duration_years"]) == (
         "L4 solar-wind station (default concept)", "L4", "2031-01-01T00:00:00.000", 1.0)
@@ -42,19 +43,32 @@ def test_study_json_has_the_documented_fields(result):
     keys = {(tuple(c["observers"]), c["target"], c["source"], c["lead_days"]) for c in sw["cases"]}
     assert len(keys) == len(sw["cases"]) == 4 * 3 * 1 + 4 * 2 * 1      # synthetic: 3 targets; real: earth, L4
     assert {tuple(c["observers"]) for c in sw["cme"]} == {("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5")}
+    rad = d["radiation"]
+    assert [e["event"] for e in rad["events"]] == ["king1972", "sapphire-1in10", "sapphire-1in100", "sapphire-1in1000"]
+    assert {s["name"] for s in rad["scenarios"]} == {"lunar-surface EVA suit", "Orion-class cabin", "storm shelter",
+                                                     "lunar-surface habitat"}
+    # Parker spirals at 400 km/s (Parker 1958): W61 from 1 au, each point 60 deg from Earth
+    foot = {c["observer"]: c["footpoint_deg"] for c in rad["connectivity"]}
+    assert foot["earth"] == pytest.approx(61.1 * 0.9833, abs=0.3)     # January: Earth at 0.9833 au
+    assert foot["L4"] - foot["earth"] == pytest.approx(60.0, abs=1.0) and foot["earth"] - foot["L5"] == pytest.approx(60.0, abs=1.0)
+    # Connected within +-43 deg: Earth alone 86/360 of longitudes; with a point 60 deg away, 146/360
+    cover = rad["source_longitudes_connected"]
+    assert cover["earth"] == pytest.approx(87 / 360, abs=2 / 360)
+    assert cover["earth+L4"] == pytest.approx((87 + 60) / 360, abs=3 / 360)
+    assert cover["earth+L4+L5"] == pytest.approx((87 + 120) / 360, abs=4 / 360)
     json.dumps(d)  # plain JSON types only
 
 
 def test_sections_are_functions_of_the_context(result):
     assert all(isinstance(s, Section) for s in result.sections)
     names = [f.__module__.rsplit(".", 1)[-1] for f in study.sections()]
-    assert names == ["mission", "geometry", "transfer", "stability", "communications", "spaceweather"]
+    assert names == ["mission", "geometry", "transfer", "stability", "communications", "spaceweather", "radiation"]
 
 
 def test_progress_callback_sees_every_section(small_study):
     seen = small_study[1]
     assert seen == [(0, "mission"), (1, "geometry"), (2, "transfer"), (3, "stability"), (4, "communications"),
-                    (5, "spaceweather")]
+                    (5, "spaceweather"), (6, "radiation")]
 
 
 class _Collector(HTMLParser):

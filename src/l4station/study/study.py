@@ -101,7 +101,7 @@ class StudyContext:
         return compute(self.cache, "transfer", record, lambda: transfer_trade(record))
 
 
-BACKGROUND = ("spaceweather",)
+BACKGROUND = ("spaceweather", "radiation")
 """Sections that need nothing another section computes, built in a second process."""
 
 
@@ -120,9 +120,10 @@ def _start_method() -> multiprocessing.context.BaseContext:
 
 def sections() -> list[Callable[[StudyContext], Section]]:
     """The report's sections, in order."""
-    from l4station.study.sections import communications, geometry, mission, spaceweather, stability, transfer
+    from l4station.study.sections import (communications, geometry, mission, radiation, spaceweather, stability,
+                                          transfer)
     return [mission.section, geometry.section, transfer.section, stability.section, communications.section,
-            spaceweather.section]
+            spaceweather.section, radiation.section]
 
 
 @dataclass(frozen=True)
