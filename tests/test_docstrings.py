@@ -26,6 +26,7 @@ REQUIRE_EXAMPLES = frozenset({
     "l4station.comms.contacts", "l4station.orbit.transfer", "l4station.orbit.stationkeeping",
     "l4station.heliosphere.corotation", "l4station.heliosphere.osse", "l4station.ground.ingest",
     "l4station.study.inputs", "l4station.radiation.transport", "l4station.radiation.spectra", "l4station.radiation.dose",
+    "l4station.radiation.sep",
 })
 
 

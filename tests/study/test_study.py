@@ -56,6 +56,8 @@ def test_study_json_has_the_documented_fields(result):
     assert cover["earth"] == pytest.approx(87 / 360, abs=2 / 360)
     assert cover["earth+L4"] == pytest.approx((87 + 60) / 360, abs=3 / 360)
     assert cover["earth+L4+L5"] == pytest.approx((87 + 120) / 360, abs=4 / 360)
+    assert [c["observers"] for c in rad["sep_forecast"]["cases"]] == [["L1"], ["L1", "L4"], ["L1", "L5"],
+                                                                       ["L1", "L4", "L5"]]
     json.dumps(d)  # plain JSON types only
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from l4station.heliosphere import connectivity
-from l4station.radiation import dose, spectra
+from l4station.radiation import dose, sep, spectra
 from l4station.radiation.events import CONNECTION_SIGMA_DEG
 from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
@@ -14,6 +14,7 @@ SHIELDS_GCM2 = (0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0)
 EVENT_COLOURS = {"king1972": "#d62728", "sapphire-1in10": "#2ca02c", "sapphire-1in100": "#1f77b4",
                  "sapphire-1in1000": "#9467bd"}
 SOURCE_LONGITUDES_DEG = np.arange(-180.0, 180.0, 1.0)
+SEP_EVENTS = 1000
 
 
 def _dose_figure(events: dict) -> Figure:
@@ -50,6 +51,7 @@ def section(context) -> Section:
                                      config.forecast.connectivity_wind_kms)
     footpoints = {c.name: c.footpoint_deg for c in conns}
     coverage = _coverage(footpoints)
+    skill = sep.experiment(SEP_EVENTS, wind_kms=config.forecast.connectivity_wind_kms)
     doc = {
         "events": [{**spectra.event(name).to_json(), "doses": d.to_json()} for name, d in events.items()],
         "scenarios": [{"event": name, **row} for name, rows in crews.items() for row in rows],
@@ -58,6 +60,7 @@ def section(context) -> Section:
                           "connected_from_deg": c.footpoint_deg - CONNECTION_SIGMA_DEG,
                           "connected_to_deg": c.footpoint_deg + CONNECTION_SIGMA_DEG} for c in conns],
         "source_longitudes_connected": coverage,
+        "sep_forecast": {"threshold": sep.ALL_CLEAR_THRESHOLD, "units": sep.UNITS, "cases": skill},
     }
     names = list(spectra.EVENTS)
     scenario_rows = [[s.name, f"{s.shield_gcm2:g}",
@@ -67,6 +70,8 @@ def section(context) -> Section:
                      f"{1000 * events[n].bfo_gy_eq[SHIELDS_GCM2.index(5.0)]:.0f}"] for n in names]
     conn_rows = [[c.name, c.limb, f"{c.footpoint_deg - CONNECTION_SIGMA_DEG:+.0f} to "
                                   f"{c.footpoint_deg + CONNECTION_SIGMA_DEG:+.0f}"] for c in conns]
+    skill_rows = [["+".join(r["observers"]), f"{r['rms_log10_error']:.2f}", f"{r['within_factor_10']:.0%}",
+                   f"{r['pod']:.0%}", f"{r['far']:.0%}"] for r in skill]
     worst = max(crews["sapphire-1in100"], key=lambda r: r["fraction_of_30day_limit"])
     return Section(
         "radiation", "Radiation safety", doc,
@@ -74,13 +79,19 @@ def section(context) -> Section:
                  f"blood-forming organs in the worst scenario ({worst['name']}, "
                  f"{worst['fraction_of_30day_limit']:.0%} of the 30-day limit). Earth alone is magnetically "
                  f"connected to {coverage['earth']:.0%} of solar source longitudes; with L4 "
-                 f"{coverage['earth+L4']:.0%}, with L4 and L5 {coverage['earth+L4+L5']:.0%}."),
+                 f"{coverage['earth+L4']:.0%}, with L4 and L5 {coverage['earth+L4+L5']:.0%}. On synthetic events, "
+                 f"the side views bring the SEP peak forecast at Earth within a factor 10 "
+                 f"{skill[-1]['within_factor_10']:.0%} of the time (L1 alone {skill[0]['within_factor_10']:.0%})."),
         tables=[Table("Reference events: fluence (cm⁻²) and BFO dose-equivalent behind 5 g/cm² of aluminium",
                       ["Event", ">10 MeV", ">30 MeV", ">100 MeV", "BFO at 5 g/cm² (mGy-Eq)"], fluence_rows),
                 Table("Crew scenarios: share of the 30-day BFO limit (250 mGy-Eq)",
                       ["Scenario", "Shield (g/cm²)", *names], scenario_rows),
                 Table(f"Magnetic connectivity at the operations epoch (within ±{CONNECTION_SIGMA_DEG:g}° of the "
                       "footpoint, Richardson et al. 2014)", ["Observer", "Footpoint", "Connected sources (deg)"],
-                      conn_rows)],
+                      conn_rows),
+                Table(f"SEP peak forecast at Earth (14-24 MeV, Richardson et al. 2014) on {SEP_EVENTS:,} synthetic "
+                      f"events: error of log10 peak, and not-all-clear (peak >= {sep.ALL_CLEAR_THRESHOLD:g} "
+                      "(MeV s cm² sr)⁻¹) detection",
+                      ["Observers", "RMS log10 error", "Within x10", "POD", "FAR"], skill_rows)],
         figures=[_dose_figure(events)] if context.draw else [],
     )

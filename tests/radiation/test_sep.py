@@ -1,0 +1,62 @@
+"""SEP peak forecasts: Richardson et al. (2014)'s law, the event fit that recovers a known law
+from three observers, the skill experiment against SEPSTER's published spread, and the SEP
+Scoreboard form."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from l4station.errors import InputError
+from l4station.radiation import sep
+
+
+def test_richardsons_law():
+    # I = 0.013 exp(0.0036 V - phi^2 / (2 sigma^2)), sigma = 43 deg (Richardson et al. 2014, Eq. 2)
+    assert sep.peak_intensity(1000.0, 0.0) == pytest.approx(0.013 * np.exp(3.6))
+    assert sep.peak_intensity(1000.0, 43.0) / sep.peak_intensity(1000.0, 0.0) == pytest.approx(np.exp(-0.5))
+    assert sep.peak_intensity(1000.0, 30.0, centre_deg=30.0) == sep.peak_intensity(1000.0, 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(centre=st.floats(-40.0, 40.0), width=st.floats(20.0, 80.0), factor=st.floats(-1.0, 1.0),
+       speed=st.floats(400.0, 2500.0), spread=st.floats(20.0, 70.0))
+def test_three_observers_recover_an_events_law(centre, width, factor, speed, spread):
+    # Noise-free peaks at three observers spread either side of the centre: the grid fit finds the
+    # centre within its 2 deg step and the width within 15 %, and forecasts a fourth point to 30 %.
+    phi = np.array([[centre - spread, centre + 0.3 * spread, centre + spread]])
+    peaks = 10 ** factor * sep.peak_intensity(speed, phi, centre, width)
+    weak = sep.Prior(amplitude_log10=3.0, centre_deg=200.0, width_log=5.0, measurement_log10=0.01)
+    a, c, s = sep.fit(speed, phi, peaks, weak)
+    assert c[0] == pytest.approx(centre, abs=2.0) and s[0] == pytest.approx(width, rel=0.15)
+    other = centre + 0.7 * spread
+    assert a[0] * sep.peak_intensity(speed, other, c[0], s[0]) == pytest.approx(
+        10 ** factor * sep.peak_intensity(speed, other, centre, width), rel=0.3)
+
+
+def test_with_no_observer_the_fit_is_richardsons_law():
+    a, c, s = sep.fit(1200.0, [[10.0, 70.0]], [[np.nan, np.nan]])
+    assert (a[0], c[0]) == (1.0, 0.0) and s[0] == pytest.approx(43.0, rel=0.05)
+
+
+def test_the_side_views_make_the_earth_forecast_better():
+    rows = {"+".join(r["observers"]): r for r in sep.experiment(events=1500, seed=3)}
+    # L1 alone on Richardson's law spreads as SEPSTER does on real events (Richardson, Mays &
+    # Thompson 2018: ~75 % within a factor 10)
+    assert rows["L1"]["within_factor_10"] == pytest.approx(0.75, abs=0.06)
+    assert rows["L1+L4+L5"]["rms_log10_error"] < rows["L1+L4"]["rms_log10_error"] < rows["L1"]["rms_log10_error"]
+    assert rows["L1+L4+L5"]["pod"] > rows["L1"]["pod"] and rows["L1+L4+L5"]["far"] < rows["L1"]["far"]
+
+
+def test_a_forecast_in_the_sep_scoreboard_form():
+    doc = sep.scoreboard("2031-03-01T12:00Z", ("2031-03-01T12:00Z", "2031-03-03T12:00Z"),
+                         {"start_time": "2031-03-01T11:24Z", "lon": 45.0, "lat": -10.0, "speed": 1500.0},
+                         "earth", 0.12, 0.5)
+    (f,) = doc["sep_forecast_submission"]["forecasts"]
+    assert set(f) == {"energy_channel", "species", "location", "prediction_window", "peak_intensity", "all_clear",
+                      "threshold_crossings", "event_lengths", "fluences"}
+    assert f["all_clear"]["all_clear_boolean"] is True and f["all_clear"]["threshold"] == sep.ALL_CLEAR_THRESHOLD
+    assert f["peak_intensity"]["uncertainty_low"] == pytest.approx(0.12 / 10 ** 0.5)
+
+
+def test_a_fit_of_mismatched_angles_and_peaks_is_refused():
+    with pytest.raises(InputError, match=r"connection angles \(1, 2\) and peak intensities \(1, 1\)"):
+        sep.fit(1000.0, [[0.0, 10.0]], [[1.0]])
