@@ -88,3 +88,29 @@ def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
         main(["radiation", *args])
     err = capsys.readouterr().err.strip()
     assert done.value.code == 2 and len(err.splitlines()) == 1 and message in err
+
+
+@pytest.mark.parametrize("scenario", dose.SCENARIOS, ids=lambda s: s.name)
+def test_dose_rate_from_the_stations_channels_is_the_spectrum_dose(scenario):
+    # The six integral channels (1-100 MeV) give the dose of the whole spectrum:
+    # - a power law of integral index 2 (the bins' own shape): to 1 %;
+    # - the SAPPHIRE 1-in-100 Band spectrum: to 5 %.
+    # King's exponential steepens above 100 MeV where the channels end: to 15 % behind up to
+    # 5 g/cm^2, and over-estimated (on the safe side) behind more.
+    def ratio(event):
+        fluence = event.integral(np.array(spectra.CHANNELS_MEV))
+        per_hour = dose.dose_rate(spectra.CHANNELS_MEV, fluence / (4 * np.pi) / 3600.0, scenario)   # pfu for 1 h
+        return per_hour / (1000 * dose.doses(event, [scenario.shield_gcm2]).bfo_gy_eq[0] * scenario.sky_fraction)
+    assert ratio(spectra.power_law("p", 1e9, 10.0, 2.0)) == pytest.approx(1.0, abs=0.01)
+    assert ratio(spectra.event("sapphire-1in100")) == pytest.approx(1.0, abs=0.05)
+    king = ratio(spectra.event("king1972"))
+    assert king == pytest.approx(1.0, abs=0.15) if scenario.shield_gcm2 <= 5 else king > 1.0
+
+
+def test_a_rising_channel_counts_as_the_one_below_it():
+    ch = spectra.CHANNELS_MEV
+    noisy = np.array([100.0, 30.0, 10.0, 12.0, 1.0, 0.1])        # >=30 MeV above >=10 MeV: counting noise
+    clean = np.array([100.0, 30.0, 10.0, 10.0, 1.0, 0.1])
+    s = dose.SCENARIOS[1]
+    assert dose.dose_rate(ch, noisy, s) == pytest.approx(dose.dose_rate(ch, clean, s))
+    assert np.isnan(dose.dose_rate(ch, np.array([100.0, np.nan, 10.0, 1.0, 1.0, 0.1]), s))

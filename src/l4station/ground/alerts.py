@@ -7,6 +7,12 @@
   upstream and downstream, |B|d/|B|u >= 1.2, Nd/Nu >= 1.2, Td/Tu >= 1/1.2, Vd - Vu >= 20 km/s.
 - Solar radiation storms: NOAA S-scale of the >=10 MeV flux, with SWPC's event rule (three
   consecutive readings >= 10 pfu) from :mod:`l4station.radiation.events`.
+- Shelter advisories: during a proton event, the crew's projected BFO dose-equivalent in a cabin
+  (:data:`SHELTER_SCENARIO`, :mod:`l4station.radiation.dose`) reaches ``SHELTER_FRACTION`` of
+  NASA's 30-day limit. The projection is the dose accumulated since the event's onset plus the
+  present rate held for SHELTER_HORIZON_H hours (assumed: SEP intensities decay over about a day).
+  NASA's design rule is a shelter ready within 30 minutes of onset, so the advisory comes from
+  the first reading that passes.
 
 Alerts are a function of what the archive holds, not of the order data arrive in: after each
 batch the alerts of a window around it are computed afresh and replace the stored ones. The window
@@ -33,6 +39,7 @@ import numpy as np
 
 from l4station.arrays import runs
 from l4station.ground import packets
+from l4station.radiation import dose
 from l4station.radiation import events as radiation
 
 HOUR_US = 3600 * 1_000_000
@@ -43,6 +50,11 @@ SHOCK_WINDOW_US = 8 * 60 * 1_000_000
 SHOCK_CLUSTER_US = 30 * 60 * 1_000_000   # candidates closer than this are one shock
 SHOCK_RATIOS = {"b": 1.2, "density": 1.2, "temperature": 1 / 1.2}
 SHOCK_SPEED_JUMP_KMS = 20.0
+SHELTER_SCENARIO = dose.SCENARIOS[1]      # Orion-class cabin
+SHELTER_FRACTION = 0.5                    # of the 30-day BFO limit, projected
+SHELTER_HORIZON_H = 24.0
+CHANNELS = ("p1", "p5", "p10", "p30", "p50", "p100")
+CHANNELS_MEV = (1.0, 5.0, 10.0, 30.0, 50.0, 100.0)
 
 
 @dataclass(frozen=True)
@@ -154,10 +166,40 @@ def radiation_alerts(particles: dict[str, np.ndarray]) -> list[Alert]:
     return out
 
 
+def shelter_alerts(particles: dict[str, np.ndarray], fraction: float = SHELTER_FRACTION) -> list[Alert]:
+    """One advisory per proton event (SWPC rule) whose projected cabin BFO dose reaches ``fraction``
+    of the 30-day limit, from the first reading where it does; each reading's dose covers the time
+    to the next (at most the packet's cadence: a gap adds nothing)."""
+    t = particles["t_us"]
+    if len(t) == 0:
+        return []
+    rate = dose.dose_rate(CHANNELS_MEV, np.stack([particles[c] for c in CHANNELS], axis=-1), SHELTER_SCENARIO)
+    rate = np.nan_to_num(rate, nan=0.0)
+    cadence_us = packets.dictionary()["particles"].cadence_s * 1_000_000
+    step_h = np.minimum(np.diff(t, append=t[-1] + cadence_us), cadence_us) / (3600 * 1e6)
+    limit = fraction * dose.LIMIT_BFO_30DAY_MGY_EQ
+    out = []
+    for event in radiation.detect_events(particles["p10"]):
+        span = slice(event.start, event.end + 1)
+        before = np.concatenate([[0.0], np.cumsum(rate[span] * step_h[span])[:-1]])
+        projected = before + rate[span] * SHELTER_HORIZON_H
+        if not np.any(projected >= limit):
+            continue
+        first = event.start + int(np.argmax(projected >= limit))
+        peak = float(projected.max())
+        out.append(Alert("radiation", "dose.cabin_bfo", "shelter", int(t[first]),
+                         None if event.end == len(t) - 1 else int(t[event.end]), peak,
+                         f"shelter advisory: projected BFO dose-equivalent in the cabin {peak:.0f} mGy-Eq "
+                         f"({peak / dose.LIMIT_BFO_30DAY_MGY_EQ:.0%} of the 30-day limit); have the storm "
+                         "shelter ready within 30 minutes"))
+    return out
+
+
 def raised(data: dict[str, dict[str, np.ndarray]]) -> list[Alert]:
     """Every alert that series of every packet type raise."""
     out = [a for name, columns in data.items() for a in limit_alerts(name, columns)]
-    return out + shock_alerts(data["plasma"], data["mag"]) + radiation_alerts(data["particles"])
+    return (out + shock_alerts(data["plasma"], data["mag"]) + radiation_alerts(data["particles"])
+            + shelter_alerts(data["particles"]))
 
 
 def busy(data: dict[str, dict[str, np.ndarray]], near: list[tuple[int, int]]) -> dict[str, np.ndarray]:

@@ -157,3 +157,45 @@ class Assessment:
 def assess(spectrum: Spectrum, shield_gcm2) -> Assessment:
     """Organ doses from ``spectrum`` behind each thickness, and the crew scenarios."""
     return Assessment(spectrum, doses(spectrum, shield_gcm2), scenarios(spectrum))
+
+
+CHANNEL_SHAPE_INDEX = 3.0
+"""Within each integral channel's bin the differential flux is taken as E^-3 (an integral index of
+2, typical of SEP events between 10 and 100 MeV). Above the last channel, to 10 GeV, it follows
+the integral index the last two channels show (1 to 10)."""
+
+TAIL_INDICES = np.linspace(1.0, 10.0, 37)
+
+
+def _bin_dose(low: float, high: float, index: float, shield_gcm2: float) -> float:
+    e = np.geomspace(low, high, 200)
+    shape = e ** -index
+    return doses(Spectrum("bin", e, shape / np.trapezoid(shape, e)), [shield_gcm2]).bfo_gy[0]
+
+
+@functools.cache
+def channel_response(channels_mev: tuple[float, ...], shield_gcm2: float) -> tuple[np.ndarray, np.ndarray]:
+    """BFO dose (Gy) per proton cm^-2 in each bin [E_i, E_i+1) of integral channels ``channels_mev``
+    behind ``shield_gcm2`` of aluminium, whole sky open, and in the open last bin for each integral
+    index of :data:`TAIL_INDICES`. The dose of integral fluences Phi(>E_i) is
+    sum_i (Phi(>E_i) - Phi(>E_i+1)) R_i."""
+    inner = np.array([_bin_dose(low, high, CHANNEL_SHAPE_INDEX, shield_gcm2)
+                      for low, high in zip(channels_mev[:-1], channels_mev[1:])])
+    tail = np.array([_bin_dose(channels_mev[-1], transport.TABLE_MEV[1], g + 1.0, shield_gcm2) for g in TAIL_INDICES])
+    return inner, tail
+
+
+def dose_rate(channels_mev, flux_pfu, scenario: Scenario) -> np.ndarray:
+    """BFO dose-equivalent rate (mGy-Eq/h) in ``scenario`` from integral proton fluxes (pfu,
+    cm^-2 s^-1 sr^-1, isotropic), shape (..., channels); a channel above the one below it counts
+    as that one (counting noise), NaN where a channel is missing."""
+    energy = tuple(float(e) for e in channels_mev)
+    flux = 4 * np.pi * np.asarray(flux_pfu, dtype=float)                 # omnidirectional, cm^-2 s^-1
+    flux = np.minimum.accumulate(flux, axis=-1)                          # an integral spectrum never rises
+    inner, tail = channel_response(energy, scenario.shield_gcm2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        index = np.log(flux[..., -2] / flux[..., -1]) / np.log(energy[-1] / energy[-2])
+    last = np.interp(np.clip(np.nan_to_num(index, nan=TAIL_INDICES[-1]), TAIL_INDICES[0], TAIL_INDICES[-1]),
+                     TAIL_INDICES, tail)
+    gy_per_s = (flux[..., :-1] - flux[..., 1:]) @ inner + flux[..., -1] * last
+    return gy_per_s * PROTON_RBE * scenario.sky_fraction * 3.6e6
