@@ -141,7 +141,7 @@ def test_metadata_endpoints(client):
     assert {"id", "title", "contact"} <= set(about)
     catalog = client.get("/hapi/catalog").json()["catalog"]
     assert [d["id"] for d in catalog] == ["plasma", "mag", "particles", "housekeeping", "forecast_earth", "forecast_moon",
-                                          "forecast_mars", "forecast_runs"]
+                                          "forecast_mars", "forecast_runs", "dose_rates"]
     assert max(len(d["title"]) for d in catalog) <= 40          # the HAPI verifier warns on longer titles
     info = client.get("/hapi/info?dataset=particles").json()
     assert info["startDate"] == "2026-11-20T00:00:00.000Z" and info["cadence"] == "PT60S"
@@ -165,6 +165,25 @@ def test_hapiclient_reads_our_server(live_server, fmt, tmp_path):
     assert np.allclose(data["vr"], truth["vr"], atol=0.05)
     assert np.allclose(data["temperature"], truth["temperature"], rtol=1e-3)
     assert data["Time"][0].decode() == "2026-11-20T00:00:00.000Z"
+
+
+def test_hapiclient_reads_the_crews_dose_rates(live_server, tmp_path):
+    """The dose_rates dataset, computed from the archived proton channels as it is read: what
+    hapiclient gets is each scenario's BFO rate from those channels (radiation.dose)."""
+    from hapiclient import hapi as hapi_client
+
+    from l4station.radiation import dose
+    url, archive_url = live_server
+    data, meta = hapi_client(f"{url}/hapi", "dose_rates", "cabin_bfo,shelter_bfo", "2026-11-20T06:00:00Z",
+                             "2026-11-20T18:00:00Z", logging=False, usecache=False, cache=False,
+                             cachedir=str(tmp_path))
+    with Archive(archive_url) as archive:
+        truth = archive.columns("particles", 1_795_154_400_000_000, 1_795_197_600_000_000)
+    flux = np.stack([truth[c] for c in dose.STATION_CHANNELS], axis=-1)
+    assert meta["status"]["code"] == 1200 and len(data) == len(truth["t_us"]) > 600
+    assert [p["units"] for p in meta["parameters"][1:]] == ["mGy-Eq/h", "mGy-Eq/h"]
+    for name, scenario in (("cabin_bfo", dose.SCENARIOS[1]), ("shelter_bfo", dose.SCENARIOS[2])):
+        assert np.allclose(data[name], dose.dose_rate(dose.STATION_CHANNELS_MEV, flux, scenario), rtol=1e-3)
 
 
 # ---- streaming day by day, and the bounded cache ------------------------------------------------

@@ -53,8 +53,7 @@ SHOCK_SPEED_JUMP_KMS = 20.0
 SHELTER_SCENARIO = dose.SCENARIOS[1]      # Orion-class cabin
 SHELTER_FRACTION = 0.5                    # of the 30-day BFO limit, projected
 SHELTER_HORIZON_H = 24.0
-CHANNELS = ("p1", "p5", "p10", "p30", "p50", "p100")
-CHANNELS_MEV = (1.0, 5.0, 10.0, 30.0, 50.0, 100.0)
+CHANNELS, CHANNELS_MEV = dose.STATION_CHANNELS, dose.STATION_CHANNELS_MEV
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numba
 import numpy as np
 
 from l4station.ground import packets
+from l4station.radiation import dose
+
+DOSE_SCENARIOS = dict(zip(("suit_bfo", "cabin_bfo", "shelter_bfo", "habitat_bfo"), dose.SCENARIOS))
+"""The dose dataset's parameters and the crew scenario of each."""
 
 VERSION = "3.3"
 FILL = -1.0e31
@@ -129,8 +134,9 @@ FORECAST_TARGETS = {"earth": "Earth", "moon": "the Moon", "mars": "Mars"}
 @cache
 def datasets() -> dict[str, packets.PacketType]:
     """Every HAPI dataset: the station's packet types, the latest forecast at each target
-    (``forecast_earth``, ...: hourly, valid-time ordered) and ``forecast_runs`` (every run's
-    daily mean Earth speed per lead day, by issue time, for verification)."""
+    (``forecast_earth``, ...: hourly, valid-time ordered), ``forecast_runs`` (every run's
+    daily mean Earth speed per lead day, by issue time, for verification) and ``dose_rates``
+    (each crew scenario's BFO dose-equivalent rate, computed from the proton channels as read)."""
     out = dict(packets.dictionary())
     for target, title in FORECAST_TARGETS.items():
         out[f"forecast_{target}"] = packets.PacketType(
@@ -143,7 +149,50 @@ def datasets() -> dict[str, packets.PacketType]:
     out["forecast_runs"] = packets.PacketType(
         "forecast_runs", 0, 3600.0, "Every forecast run at Earth, daily means", tuple(
             _forecast_field(f"vr_lead{k}", f"mean radial speed at Earth over lead day {k}") for k in range(1, 8)))
+    out["dose_rates"] = packets.PacketType(
+        "dose_rates", 0, packets.dictionary()["particles"].cadence_s,
+        "Crew BFO dose rate by scenario",
+        tuple(packets.Field(key, "uint", 16, "log10", (-4.0, 2.0e-4), "mGy-Eq/h",
+                            f"BFO dose-equivalent rate: {s.name}, {s.shield_gcm2:g} g/cm2 aluminium")
+              for key, s in DOSE_SCENARIOS.items()))
     return out
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A dataset computed from a packet type's columns as they are read."""
+
+    source: str
+    inputs: tuple[str, ...]
+    compute: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+def _dose_rates(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    flux = np.stack([columns[c] for c in dose.STATION_CHANNELS], axis=-1)
+    return {"t_us": columns["t_us"], **{key: dose.dose_rate(dose.STATION_CHANNELS_MEV, flux, s)
+                                        for key, s in DOSE_SCENARIOS.items()}}
+
+
+DERIVED = {"dose_rates": Derived("particles", dose.STATION_CHANNELS, _dose_rates)}
+
+
+def source_of(name: str) -> str:
+    """The packet type a dataset's rows come from (itself for the station's own)."""
+    return DERIVED[name].source if name in DERIVED else name
+
+
+def source_request(request: Request) -> Request:
+    """The request for the columns a derived dataset is computed from."""
+    derived = DERIVED[request.dataset.name]
+    return replace(request, dataset=packets.dictionary()[derived.source], parameters=list(derived.inputs))
+
+
+def derive(request: Request, chunks):
+    """A derived dataset's requested columns from its source's chunks."""
+    compute = DERIVED[request.dataset.name].compute
+    for columns in chunks:
+        out = compute(columns)
+        yield {k: out[k] for k in ("t_us", *request.parameters)}
 
 
 def _one(query: dict[str, str], new: str, old: str) -> str | None:

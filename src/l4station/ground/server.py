@@ -388,7 +388,7 @@ def catalog():
 
 def _forecast_columns(s: Station, name: str) -> dict[str, np.ndarray] | None:
     """A forecast dataset's columns (small: read whole), or None for the station's datasets."""
-    if name in packets.dictionary() or name not in hapi.datasets():
+    if name in packets.dictionary() or name in hapi.DERIVED or name not in hapi.datasets():
         return None
     from l4station.ground import forecaster
     return forecaster.hapi_columns(s.archive(), name)
@@ -396,7 +396,8 @@ def _forecast_columns(s: Station, name: str) -> dict[str, np.ndarray] | None:
 
 def _extent(s: Station, name: str, columns: dict[str, np.ndarray] | None) -> tuple[int, int] | None:
     if columns is None:
-        return s.extent(name) if name in packets.dictionary() else None
+        source = hapi.source_of(name)
+        return s.extent(source) if source in packets.dictionary() else None
     return (int(columns["t_us"][0]), int(columns["t_us"][-1])) if len(columns["t_us"]) else None
 
 
@@ -416,8 +417,9 @@ def data(request: Request, s: Shared):
     extent = _extent(s, name, forecast)
     r = hapi.data_request(q, hapi.extent_dates(extent) if extent else None)
     if forecast is None:
-        code = 1200 if s.archive().has_samples(r.dataset.name, r.start_us, r.stop_us) else 1201
-        chunks = s.day_chunks(r)
+        source = hapi.source_of(r.dataset.name)
+        code = 1200 if s.archive().has_samples(source, r.start_us, r.stop_us) else 1201
+        chunks = s.day_chunks(r) if source == r.dataset.name else hapi.derive(r, s.day_chunks(hapi.source_request(r)))
     else:
         columns = _slice({k: forecast[k] for k in ["t_us", *r.parameters]}, r.start_us, r.stop_us)
         code = 1200 if len(columns["t_us"]) else 1201

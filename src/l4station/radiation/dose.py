@@ -159,6 +159,10 @@ def assess(spectrum: Spectrum, shield_gcm2) -> Assessment:
     return Assessment(spectrum, doses(spectrum, shield_gcm2), scenarios(spectrum))
 
 
+STATION_CHANNELS = ("p1", "p5", "p10", "p30", "p50", "p100")
+"""The station's integral proton channels in its telemetry (>= 1, 5, 10, 30, 50, 100 MeV)."""
+STATION_CHANNELS_MEV = (1.0, 5.0, 10.0, 30.0, 50.0, 100.0)
+
 CHANNEL_SHAPE_INDEX = 3.0
 """Within each integral channel's bin the differential flux is taken as E^-3 (an integral index of
 2, typical of SEP events between 10 and 100 MeV). Above the last channel, to 10 GeV, it follows
