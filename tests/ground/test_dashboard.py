@@ -109,3 +109,34 @@ def test_forecast_panel_in_chromium(tmp_path):
         shot = page.locator("#forecast-plot").screenshot()
         assert _colour_pixels(shot, (0x77, 0xAA, 0xFF)) > 150, "no forecast trace on the screenshot"
         browser.close()
+
+
+def test_radiation_panel_in_chromium(server, tmp_path):
+    """The radiation panel: a dose-rate trace per crew scenario and a row of each, whose numbers
+    are the BFO rates and 24-hour doses of the archived proton channels (radiation.dose)."""
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    from l4station.radiation import dose
+    base, data, cut = server
+    d = httpx.get(f"{base}/api/dose?hours=24").json()
+    with Archive(f"sqlite:///{tmp_path / 'a.db'}") as archive:
+        newest = archive.extent("particles")[1]
+        held = archive.columns("particles", newest + 1 - 24 * 3_600_000_000, newest + 1)
+    flux = np.stack([held[c] for c in dose.STATION_CHANNELS], axis=-1)
+    step_h = np.minimum(np.diff(held["t_us"], append=held["t_us"][-1] + 60_000_000), 60_000_000) / 3.6e9
+    for row, scenario in zip(d["scenarios"], dose.SCENARIOS):
+        rate = dose.dose_rate(dose.STATION_CHANNELS_MEV, flux, scenario)
+        assert row["rate_mgy_eq_h"] == pytest.approx(rate[-1]) and row["dose_mgy_eq"] == pytest.approx(np.sum(rate * step_h))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(f"{base}/?refresh=500")
+        page.wait_for_selector("body[data-dose='1']", timeout=30_000)
+        names = page.evaluate("document.getElementById('dose-plot').data.map(t => t.name)")
+        assert names == [s.name for s in dose.SCENARIOS]
+        assert page.locator("#dose tbody tr").count() == 4
+        assert page.inner_text("#spectrum").startswith(d["spectrum"]["time"])
+        shot = page.locator("#dose-plot").screenshot()
+        assert _colour_pixels(shot, (0xFF, 0x66, 0x66)) > 100, "no suit trace on the screenshot"
+        browser.close()

@@ -1,5 +1,5 @@
 // Live dashboard in the manner of NOAA's Real Time Solar Wind: stacked panels over one time axis,
-// polled from /api/panels, /api/status and /api/alerts. Plotly is served by our own server.
+// polled from /api/panels, /api/status, /api/alerts and /api/dose. Plotly is served by our own server.
 "use strict";
 const REFRESH_MS = Number(new URLSearchParams(location.search).get("refresh") || 5000);
 const PANELS = [
@@ -111,6 +111,36 @@ async function refreshForecast() {
   document.body.dataset.forecast = "1";
 }
 
+// The radiation panel: each crew scenario's BFO dose rate over the last day, what it adds up to
+// against NASA's 30-day limit, and the latest integral proton spectrum.
+const DOSE_COLOURS = ["#f66", "#fb4", "#6c6", "#6af"];
+async function refreshDose() {
+  const d = await fetch("/api/dose?hours=24").then(r => r.json());
+  if (d.spectrum) {
+    document.getElementById("spectrum").textContent = `${d.spectrum.time}: ` + d.spectrum.energy_mev.map(
+      (e, i) => `≥${e} MeV ${d.spectrum.integral_pfu[i] === null ? "–" : d.spectrum.integral_pfu[i].toPrecision(2)}`).join(", ") + " pfu";
+  }
+  const traces = d.scenarios.map((s, i) => ({ x: s.t, y: s.v, name: s.name, mode: "lines",
+                                              line: { color: DOSE_COLOURS[i], width: 1 }, connectgaps: false }));
+  const lay = { paper_bgcolor: "#111", plot_bgcolor: "#181818", font: { color: "#ddd" }, height: 300,
+                margin: { l: 70, r: 20, t: 10, b: 40 }, xaxis: { type: "date", range: [d.start, d.stop], gridcolor: "#333" },
+                yaxis: { title: { text: "BFO rate (µGy-Eq/h)" }, type: "log", gridcolor: "#333" }, legend: { orientation: "h" } };
+  Plotly.react("dose-plot", traces, lay, { displaylogo: false, responsive: true });
+  const fixed = (x, n) => x === null ? "—" : x.toPrecision(n);
+  document.querySelector("#dose tbody").replaceChildren(...d.scenarios.map(s => {
+    const tr = document.createElement("tr");
+    if (s.fraction_of_30day_limit >= 0.5) tr.className = "red";
+    for (const v of [s.name, s.shield_gcm2, fixed(s.rate_mgy_eq_h, 2), fixed(s.dose_mgy_eq, 3),
+                     `${(100 * s.fraction_of_30day_limit).toFixed(1)}%`]) {
+      const td = document.createElement("td");
+      td.textContent = v;
+      tr.appendChild(td);
+    }
+    return tr;
+  }));
+  document.body.dataset.dose = "1";
+}
+
 document.querySelectorAll("#spans button").forEach(b => b.addEventListener("click", () => {
   span = b.dataset.span;
   document.querySelectorAll("#spans button").forEach(x => x.classList.toggle("active", x === b));
@@ -120,3 +150,5 @@ refresh();
 setInterval(refresh, REFRESH_MS);
 refreshForecast();
 setInterval(refreshForecast, Math.max(REFRESH_MS, 60000));
+refreshDose();
+setInterval(refreshDose, REFRESH_MS);
