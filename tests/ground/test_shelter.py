@@ -31,3 +31,42 @@ def test_a_large_event_raises_the_advisory_at_the_first_reading_past_half_the_li
 def test_a_small_event_raises_an_s_alert_but_no_advisory():
     data = _event(30.0)
     assert alerts.radiation_alerts(data) and not alerts.shelter_alerts(data)
+
+
+def _shelter_rows(url: str) -> list:
+    from l4station.ground.store import Archive
+    with Archive(url) as archive:
+        return archive.query("SELECT start_us, value FROM alerts WHERE level = 'shelter'")
+
+
+def test_the_archive_keeps_its_shelter_fraction_for_every_later_writer(tmp_path, two_days, capsys):
+    # The simulated S2 event gives the cabin a few mGy-Eq: no advisory at half the limit, one at 1 %.
+    from l4station.cli import main
+    half, low = f"sqlite:///{tmp_path / 'half.db'}", f"sqlite:///{tmp_path / 'low.db'}"
+    first, second = tmp_path / "first.bin", tmp_path / "second.bin"
+    cut = len(two_days.data) // 2 // 25 * 25
+    first.write_bytes(two_days.data[:cut])
+    second.write_bytes(two_days.data[cut:])
+    for url, option in ((half, []), (low, ["--shelter-fraction", "0.01"])):
+        for part, extra in ((first, option), (second, [])):        # the second writer gives no option
+            with pytest.raises(SystemExit) as done:
+                main(["ingest", str(part), "--db", url, "--json", *extra])
+            assert done.value.code == 0
+    capsys.readouterr()
+    assert _shelter_rows(half) == [] and len(_shelter_rows(low)) == 1
+    assert _shelter_rows(low)[0][1] >= 0.01 * 250.0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ingest", "x.bin", "--shelter-fraction", "0"], "--shelter-fraction"),
+    (["ingest", "x.bin", "--shelter-fraction", "nan"], "--shelter-fraction"),
+    (["serve", "--db", "sqlite:///a.db?mode=ro", "--shelter-fraction", "0.3"], "read-only (mode=ro)"),
+])
+def test_a_bad_shelter_fraction_is_one_line_and_exit_2(tmp_path, monkeypatch, args, message, capsys):
+    from l4station.cli import main
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.bin").write_bytes(b"")
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and len(err.splitlines()) == 1 and message in err

@@ -95,9 +95,16 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
         stdout.print("  impairments: " + ", ".join(f"{k} {v}" for k, v in stream.impaired.items()))
 
 
+ShelterOption = Annotated[Optional[float], typer.Option(
+    "--shelter-fraction", help="Raise a shelter advisory when an event's projected cabin BFO dose reaches this share "
+                               "of NASA's 30-day limit (0.001-10; kept in the archive for every writer; default 0.5).",
+    parser=finite(0.001, 10.0))]
+
+
 @app.command()
 def ingest(source: Annotated[str, typer.Argument(help="Packet file, or tcp://host:port of a packet server.")],
            db: DbOption = "sqlite:///l4station.db",
+           shelter_fraction: ShelterOption = None,
            json_output: JsonOption = False):
     """Ingest CCSDS packets into the archive: check CRC, length and APID, drop duplicates,
     reorder, record gaps and latency, raise alerts."""
@@ -123,6 +130,9 @@ def ingest(source: Annotated[str, typer.Argument(help="Packet file, or tcp://hos
             raise UserFacingError(f"cannot read {path}: {error.strerror or error}; check the file and its "
                                   "permissions") from None
     with _writing(db) as archive:
+        if shelter_fraction is not None:
+            from l4station.ground import alerts
+            alerts.set_shelter_fraction(archive, shelter_fraction)
         if source.startswith("tcp://"):
             try:
                 summary = ingest_module.ingest_tcp(archive, host, int(port))
@@ -174,7 +184,8 @@ def serve(db: DbOption = "sqlite:///l4station.db",
                              "hapi:SERVER#DATASET, at L1.")] = None,
           feed_every: Annotated[str, typer.Option("--feed-every", help="How often each feed is read.")] = "1m",
           forecast_every: Annotated[Optional[str], typer.Option(
-              "--forecast-every", help="Issue a forecast this often (e.g. 10m) from what has arrived.")] = None):
+              "--forecast-every", help="Issue a forecast this often (e.g. 10m) from what has arrived.")] = None,
+          shelter_fraction: ShelterOption = None):
     """Serve the archive: HAPI 3.3 at /hapi, NOAA RTSW-form JSON at /json/rtsw/, forecasts at
     /json/forecast/ and /api/forecast, verification at /api/verification, alerts at /api/alerts
     and the live dashboard at /; with --feed and --forecast-every, feeds and the forecaster run
@@ -199,10 +210,14 @@ def serve(db: DbOption = "sqlite:///l4station.db",
     sources = [feeds.parse_source(text) for text in feed or []]
     feed_every_s = duration_s(feed_every, "--feed-every")
     forecast_every_s = None if forecast_every is None else duration_s(forecast_every, "--forecast-every")
-    if (sources or forecast_every_s) and read_only(db):
-        raise UserFacingError(f"--feed and --forecast-every write to the archive, but {db} is read-only (mode=ro): "
-                              "drop ?mode=ro")
+    if (sources or forecast_every_s or shelter_fraction is not None) and read_only(db):
+        raise UserFacingError(f"--feed, --forecast-every and --shelter-fraction write to the archive, but {db} is "
+                              "read-only (mode=ro): drop ?mode=ro")
     _can_listen(host, port)
+    if shelter_fraction is not None:
+        from l4station.ground import alerts
+        with _writing(db) as archive:
+            alerts.set_shelter_fraction(archive, shelter_fraction)
     jobs = schedule.operations_jobs(db, sources, feed_every_s=feed_every_s, forecast_every_s=forecast_every_s)
     if jobs:
         import logging

@@ -8,8 +8,8 @@
 - Solar radiation storms: NOAA S-scale of the >=10 MeV flux, with SWPC's event rule (three
   consecutive readings >= 10 pfu) from :mod:`l4station.radiation.events`.
 - Shelter advisories: during a proton event, the crew's projected BFO dose-equivalent in a cabin
-  (:data:`SHELTER_SCENARIO`, :mod:`l4station.radiation.dose`) reaches ``SHELTER_FRACTION`` of
-  NASA's 30-day limit. The projection is the dose accumulated since the event's onset plus the
+  (:data:`SHELTER_SCENARIO`, :mod:`l4station.radiation.dose`) reaches a share of NASA's 30-day
+  limit, kept in the archive (:func:`shelter_fraction`: every writer raises the same alerts). The projection is the dose accumulated since the event's onset plus the
   present rate held for SHELTER_HORIZON_H hours (assumed: SEP intensities decay over about a day).
   NASA's design rule is a shelter ready within 30 minutes of onset, so the advisory comes from
   the first reading that passes.
@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from l4station.arrays import runs
+from l4station.errors import InputError
 from l4station.ground import packets
 from l4station.radiation import dose
 from l4station.radiation import events as radiation
@@ -194,11 +195,26 @@ def shelter_alerts(particles: dict[str, np.ndarray], fraction: float = SHELTER_F
     return out
 
 
-def raised(data: dict[str, dict[str, np.ndarray]]) -> list[Alert]:
+def raised(data: dict[str, dict[str, np.ndarray]], shelter_fraction: float = SHELTER_FRACTION) -> list[Alert]:
     """Every alert that series of every packet type raise."""
     out = [a for name, columns in data.items() for a in limit_alerts(name, columns)]
     return (out + shock_alerts(data["plasma"], data["mag"]) + radiation_alerts(data["particles"])
-            + shelter_alerts(data["particles"]))
+            + shelter_alerts(data["particles"], shelter_fraction))
+
+
+def shelter_fraction(archive, cursor=None) -> float:
+    """The share of the 30-day limit the archive's shelter advisories are raised at (set with
+    ``l4station serve/ingest --shelter-fraction``; SHELTER_FRACTION until then)."""
+    return float(archive.setting("shelter_fraction", repr(SHELTER_FRACTION), cursor))
+
+
+def set_shelter_fraction(archive, fraction: float) -> None:
+    """Raise shelter advisories at ``fraction`` of the 30-day limit from now on (alerts already
+    stored keep the fraction they were raised at until their data are evaluated again)."""
+    if not 0.0 < fraction <= 10.0:
+        raise InputError(f"--shelter-fraction {fraction:g} must be above 0 and at most 10 (a share of the "
+                         "30-day limit, e.g. 0.5)")
+    archive.set_setting("shelter_fraction", repr(float(fraction)))
 
 
 def busy(data: dict[str, dict[str, np.ndarray]], near: list[tuple[int, int]]) -> dict[str, np.ndarray]:

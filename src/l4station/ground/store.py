@@ -99,12 +99,14 @@ OTHER_TABLES: dict[str, list[tuple[str, str]]] = {
     "forecast_values": [("run_id", "TEXT NOT NULL"), ("target", "TEXT NOT NULL"), ("t_us", "BIGINT NOT NULL"),
                         ("vr", "DOUBLE PRECISION"), ("vr_p10", "DOUBLE PRECISION"), ("vr_p90", "DOUBLE PRECISION"),
                         ("vr_p50", "DOUBLE PRECISION")],
+    # the archive's alert policy (alerts.SETTINGS), so that every writer raises the same alerts
+    "settings": [("name", "TEXT NOT NULL"), ("value", "TEXT NOT NULL")],
 }
 # Columns added after a table's first release (nullable): an older archive gains them when it is
 # opened for writing, and reads them as NULL (see Archive.has) until then.
 ADDED_COLUMNS = {"forecast_values": ["vr_p50"], "forecast_runs": ["band_scale"]}
 OTHER_KEYS = {"feed_wind": FEED_KEY, "feed_mag": FEED_KEY, "cmes": ["id"], "forecast_runs": ["run_id"],
-              "forecast_values": ["run_id", "target", "t_us"], "watches": ["serial"]}
+              "forecast_values": ["run_id", "target", "t_us"], "watches": ["serial"], "settings": ["name"]}
 COMPLETABLE = {"feed_wind": ["speed", "density", "temperature", "quality", "active"],
                "feed_mag": ["bt", "bx_gsm", "by_gsm", "bz_gsm", "quality", "active"]}
 OTHER_INDEXES = {"forecast_runs_issue": "forecast_runs (issue_us)", "forecast_runs_inputs": "forecast_runs (inputs_key)",
@@ -290,6 +292,25 @@ class Archive:
                     statements = [f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {c} {kinds[c]}" for c in added]
                 for statement in statements:
                     cursor.execute(statement)
+
+    def setting(self, name: str, default: str, cursor=None) -> str:
+        """The archive's stored value of setting ``name``, else ``default`` (also for an older
+        archive opened read-only, which has no settings yet)."""
+        if cursor is None and not self.has("settings"):
+            return default
+        statement = self.sql("SELECT value FROM settings WHERE name = ?")
+        if cursor is None:
+            rows = self.query(statement, (name,))
+        else:
+            cursor.execute(statement, (name,))
+            rows = cursor.fetchall()
+        return rows[0][0] if rows else default
+
+    def set_setting(self, name: str, value: str) -> None:
+        """Store setting ``name`` for every later writer of the archive."""
+        with self.transaction() as cursor:
+            cursor.execute(self.sql("DELETE FROM settings WHERE name = ?"), (name,))
+            cursor.execute(self.sql("INSERT INTO settings (name, value) VALUES (?, ?)"), (name, value))
 
     def has(self, table: str, column: str | None = None) -> bool:
         """Whether the archive holds ``table`` (and its ``column``) now: an archive written by an
