@@ -104,7 +104,7 @@ def test_tcp_stream_in_odd_chunks(archive_url, two_days):
 def test_committed_data_survive_kill_9_of_the_ingest(archive_url, two_days):
     """The ingest process is killed with SIGKILL mid-stream: every batch it committed is whole,
     the archive opens cleanly, and ingesting the stream again completes it."""
-    port, thread = _serve_once(two_days.data, 5_000, 0.05)      # about 6 s of stream, 1 batch a second
+    port, thread = _serve_once(two_days.data, 5_000, 0.1)       # about 12 s of stream: killed long before its end
     process = subprocess.Popen([sys.executable, "-m", "l4station", "ingest", f"tcp://127.0.0.1:{port}",
                                 "--db", archive_url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with Archive(archive_url) as archive:

@@ -70,3 +70,18 @@ def test_a_bad_shelter_fraction_is_one_line_and_exit_2(tmp_path, monkeypatch, ar
         main(args)
     err = capsys.readouterr().err.strip()
     assert done.value.code == 2 and len(err.splitlines()) == 1 and message in err
+
+
+@pytest.mark.parametrize("spoil", ["nan channel", "inf channel", "bad quality"])
+def test_a_missing_or_bad_channel_never_switches_the_advisory_off(spoil):
+    # found when one NaN channel zeroed the dose rate and the advisory with it
+    data = _event(10_000.0)
+    expected = alerts.shelter_alerts(data)
+    if spoil == "nan channel":
+        data["p30"] = np.full_like(data["p30"], np.nan)
+    elif spoil == "inf channel":
+        data["p1"] = np.full_like(data["p1"], np.inf)
+    else:
+        data["quality"] = np.where(np.arange(len(data["t_us"])) % 2 == 1, 2.0, 0.0)
+    found = alerts.shelter_alerts(data)
+    assert len(found) == 1 and found[0].start_us <= expected[0].start_us + 60_000_000

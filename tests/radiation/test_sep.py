@@ -58,5 +58,18 @@ def test_a_forecast_in_the_sep_scoreboard_form():
 
 
 def test_a_fit_of_mismatched_angles_and_peaks_is_refused():
-    with pytest.raises(InputError, match=r"connection angles \(1, 2\) and peak intensities \(1, 1\)"):
+    with pytest.raises(InputError, match=r"connection angles \(1, 2\), peak intensities \(1, 1\)"):
         sep.fit(1000.0, [[0.0, 10.0]], [[1.0]])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: sep.experiment(events=0), "events must be 1 to 1,000,000"),
+    (lambda: sep.peak_intensity(1000.0, 0.0, sigma_deg=0.0), "width must be positive"),
+    (lambda: sep.peak_intensity(1e6, 0.0), "CME speeds must be in 0-5000 km/s"),
+    (lambda: sep.fit([1000.0, 1200.0], [[0.0, 10.0]], [[1.0, 2.0]]), "must be one per event"),
+    (lambda: sep.scoreboard("t", ("a", "b"), {}, "earth", float("nan"), 0.5), "finite peak"),
+    (lambda: sep.scoreboard("t", ("a", "b"), {}, "earth", 1.0, -0.5), "uncertainty >= 0"),
+])
+def test_bad_forecast_inputs_are_one_line_errors(call, message):
+    with pytest.raises(InputError, match=message):
+        call()

@@ -55,8 +55,8 @@ def test_a_fit_through_the_stations_channels_returns_them(drops, top):
     # Integral channels >= 1, 5, 10, 30, 50, 100 MeV, falling by the drawn decades.
     phi = top / 10 ** np.concatenate([[0.0], np.cumsum(drops)])
     s = spectra.from_integral("fit", spectra.CHANNELS_MEV, phi)
-    tail = phi[-1] * (1e4 / 100.0) ** (np.log(phi[-1] / phi[-2]) / np.log(100.0 / 50.0))   # beyond 10 GeV
-    assert np.allclose(s.integral(np.array(spectra.CHANNELS_MEV)) + tail, phi, rtol=1e-6)
+    assert np.allclose(s.integral(np.array(spectra.CHANNELS_MEV)), phi, rtol=1e-6)
+    assert s.integral(0.5 * spectra.CHANNELS_MEV[0]) == pytest.approx(phi[0])      # nothing below the first
     assert np.all(s.fluence >= 0)
 
 
@@ -65,7 +65,10 @@ def test_a_fit_through_the_stations_channels_returns_them(drops, top):
     ("10 100\n5 50\n", "energies must increase"),
     ("10 -1\n30 0.5\n", "integral fluence -1 cm^-2 must be positive and finite"),
     ("10 100\n", "at least two energy/fluence pairs"),
-    ("0.0001 100\n30 20\n", "energy 0.0001 MeV is outside 0.001-10000 MeV"),
+    ("0.0001 100\n30 20\n", "energy 0.0001 MeV is outside 1-10000 MeV"),
+    ("9999 10\n10000 1\n", "energy 10000 MeV is outside 1-10000 MeV (the last must be below 10000 MeV"),
+    ("10 1e10\n20 1e-300\n", "steeper than E^-50"),
+    ("10 1e9\n10.000000001 1e8\n", "steeper than E^-50"),
     ("10 100 7\n", "line 1: expected 'energy_MeV fluence_above_cm2'"),
     ("ten 100\n", "line 1: expected 'energy_MeV fluence_above_cm2'"),
     ("# nothing\n", "no energy/fluence rows"),
@@ -87,3 +90,40 @@ def test_a_spectrum_file_with_comments_and_commas(tmp_path):
 def test_an_unknown_event_names_the_known_ones():
     with pytest.raises(InputError, match="unknown event 'carrington'; give one of king1972, sapphire-1in10"):
         spectra.event("carrington")
+
+
+@pytest.mark.parametrize("rows", [
+    [(10, 1e9), (30, 1e8), (100, 1e7), (101, 1e7)],          # a flat last pair: 1e7 protons still above 101 MeV
+    [(10, 1e9), (30, 9e8), (100, 5e8)],                      # hard: most of it above the last point
+    [(10, 1.0000001e9), (30, 1e9)],
+])
+def test_a_file_keeps_every_fluence_it_gives_and_adds_none_below_it(tmp_path, rows):
+    path = tmp_path / "event.txt"
+    path.write_text("".join(f"{e} {f}\n" for e, f in rows))
+    s = spectra.event(str(path))
+    for energy, fluence in rows:
+        assert s.integral(float(energy)) == pytest.approx(fluence, rel=1e-6)
+    assert s.integral(1.0) == pytest.approx(rows[0][1], rel=1e-6)
+
+
+def test_a_file_in_another_encoding_is_one_line_and_a_bom_is_fine(tmp_path):
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes(b"10 1e9\n\xe9 1e8\n")
+    with pytest.raises(InputError, match="is not UTF-8 text"):
+        spectra.event(str(latin))
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbf10 1e9\r\n30 1e8\r\n")
+    assert spectra.event(str(bom)).integral(30.0) == pytest.approx(1e8)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: spectra.power_law("x", 1e9, 10.0, -1.0), "a power law needs a positive fluence and index"),
+    (lambda: spectra.power_law("x", 1e9, 0.0, 2.0), "a power law needs"),
+    (lambda: spectra.band("x", 1e10, 5.7, 0.85, 0.07), "gamma_b > gamma_a"),
+    (lambda: spectra.exponential("x", 1e9, 30.0, -26.5), "positive fluence and e-folding energy"),
+    (lambda: spectra.Spectrum("x", np.array([10.0, 5.0]), np.array([1.0, 1.0])), "energies must be positive, finite and increasing"),
+    (lambda: spectra.event(""), "no event given"),
+])
+def test_spectra_built_in_python_are_checked_too(make, message):
+    with pytest.raises(InputError, match=message):
+        make()

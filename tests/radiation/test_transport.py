@@ -41,8 +41,15 @@ def test_csda_range_broadcasts_and_names_the_materials():
     assert transport.csda_range(100.0, "Aluminium") == transport.csda_range(100.0, "aluminum")
     with pytest.raises(InputError, match="unknown material 'lead'; known: water, aluminum"):
         transport.csda_range(10.0, "lead")
-    with pytest.raises(InputError, match="20000 MeV is outside the transport tables' 0.001-10000 MeV"):
+    with pytest.raises(InputError, match="20000 MeV is outside the transport tables' 1-10000 MeV"):
         transport.csda_range([10.0, 2e4], "water")
+    for bad in (0.0, -1.0, 0.5, np.nan):           # stopping powers and ranges are given from 1 MeV
+        with pytest.raises(InputError, match="outside the transport tables"):
+            transport.stopping_power(bad, "water")
+    with pytest.raises(InputError, match="depth -5 g/cm\\^2 must be zero or more"):
+        transport.residual_energy(100.0, -5.0, "water")
+    with pytest.raises(InputError, match="depth -10 g/cm\\^2 must be zero or more"):
+        transport.survival(-10.0, "water")
 
 
 @settings(max_examples=200, deadline=None)

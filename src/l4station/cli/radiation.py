@@ -1,6 +1,7 @@
 """Radiation safety commands: an event's dose behind shielding and in each crew scenario."""
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
@@ -8,13 +9,16 @@ import typer
 from l4station.cli.common import JsonOption, UserFacingError, app, emit
 
 DEFAULT_SHIELDS = "0.3,1,5,10,20"
+NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 
 def _shields(text: str) -> list[float]:
     values = []
     for part in text.split(","):
         try:
-            value = float(part)
+            if not NUMBER.fullmatch(part):
+                raise ValueError(part)
+            value = float(part) + 0.0          # -0 reads as 0
         except ValueError:
             raise UserFacingError(f"--shield: {part.strip()!r} is not a number; give g/cm² of aluminium "
                                   "separated by commas, e.g. 0.3,1,5") from None

@@ -174,9 +174,12 @@ def shelter_alerts(particles: dict[str, np.ndarray], fraction: float = SHELTER_F
     if len(t) == 0:
         return []
     rate = dose.dose_rate(CHANNELS_MEV, np.stack([particles[c] for c in CHANNELS], axis=-1), SHELTER_SCENARIO)
-    rate = np.nan_to_num(rate, nan=0.0)
-    cadence_us = packets.dictionary()["particles"].cadence_s * 1_000_000
-    step_h = np.minimum(np.diff(t, append=t[-1] + cadence_us), cadence_us) / (3600 * 1e6)
+    # A reading with no channel, or flagged bad, holds the last good rate: a gap never ends an advisory.
+    bad = ~np.isfinite(rate) | (np.asarray(particles.get("quality", np.zeros(len(t)))) >= 2)
+    good = np.where(~bad, np.arange(len(t)), -1)
+    last = np.maximum.accumulate(good)
+    rate = np.where(last >= 0, rate[np.maximum(last, 0)], 0.0)
+    step_h = dose.reading_hours(t, packets.dictionary()["particles"].cadence_s)
     limit = fraction * dose.LIMIT_BFO_30DAY_MGY_EQ
     out = []
     for event in radiation.detect_events(particles["p10"]):

@@ -535,15 +535,15 @@ def crew_dose(s: Shared, hours: str = "24"):
     particles = s.recent("particles", hours)
     t = particles["t_us"]
     flux = np.stack([particles[c] for c in dose.STATION_CHANNELS], axis=-1)
-    cadence_us = int(packets.dictionary()["particles"].cadence_s * 1e6)
-    step_h = np.minimum(np.diff(t, append=t[-1] + cadence_us if len(t) else 0), cadence_us) / 3.6e9
+    cadence_s = packets.dictionary()["particles"].cadence_s
+    step_h = dose.reading_hours(t, cadence_s)
     stop = int(t[-1]) + 1 if len(t) else int(time.time() * 1e6)
     start = stop - int(hours * 3.6e9)
     scenarios = []
     for key, scenario in hapi.DOSE_SCENARIOS.items():
         rate = dose.dose_rate(dose.STATION_CHANNELS_MEV, flux, scenario)
         total = float(np.nansum(rate * step_h))
-        tt, vv = _bins(t, 1000 * rate, start, stop, PANEL_POINTS, cadence_us / 1e6)      # µGy-Eq/h
+        tt, vv = _bins(t, 1000 * rate, start, stop, PANEL_POINTS, cadence_s)      # µGy-Eq/h
         scenarios.append({"key": key, "name": scenario.name, "shield_gcm2": scenario.shield_gcm2,
                           "rate_mgy_eq_h": None if not len(t) or not np.isfinite(rate[-1]) else float(rate[-1]),
                           "dose_mgy_eq": total, "fraction_of_30day_limit": total / dose.LIMIT_BFO_30DAY_MGY_EQ,
@@ -551,7 +551,7 @@ def crew_dose(s: Shared, hours: str = "24"):
     latest = None if not len(t) else {"time": hapi.format_time(int(t[-1])),
                                       "energy_mev": list(dose.STATION_CHANNELS_MEV),
                                       "integral_pfu": [None if not np.isfinite(x) else float(x) for x in flux[-1]]}
-    return {"hours": hours, "start": start // 1000, "stop": stop // 1000, "spectrum": latest,
+    return {"hours": hours, "start": start // 1000, "stop": stop // 1000, "spectrum": latest, "series_units": "µGy-Eq/h",
             "limit_mgy_eq": dose.LIMIT_BFO_30DAY_MGY_EQ, "scenarios": scenarios}
 
 

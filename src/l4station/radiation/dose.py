@@ -75,8 +75,8 @@ def _organ_kernel(organ: str) -> tuple[np.ndarray, np.ndarray]:
     weight = np.full(_DIRECTIONS, 2.0 / _DIRECTIONS)
     r = BODY_RADIUS_GCM2 - ORGAN_DEPTH_GCM2[organ]
     path = np.sqrt(BODY_RADIUS_GCM2 ** 2 - r ** 2 * (1 - mu ** 2)) - r * mu     # g/cm^2 of tissue
-    left = transport.residual_energy(energy[:, None], path[None, :], "water")
-    log_s = np.log(transport.stopping_power(energy, "water"))      # S at what is left, in log-log
+    left = transport.slowed(energy[:, None], path[None, :], "water")
+    log_s = np.log(transport.stopping(energy, transport.MATERIALS["water"]))   # S at what is left, in log-log
     deposit = np.where(left > 0, np.exp(np.interp(np.log(np.maximum(left, energy[0])), np.log(energy), log_s)), 0.0)
     kernel = (deposit * transport.survival(path, "water")) @ (weight / 2)
     return energy, kernel
@@ -102,19 +102,24 @@ class Doses:
 
 
 def doses(spectrum: Spectrum, shield_gcm2) -> Doses:
-    """Skin, lens and BFO dose (Gy) from ``spectrum`` behind each aluminium thickness (g/cm^2)."""
+    """Skin, lens and BFO dose (Gy) from ``spectrum`` behind each aluminium thickness (g/cm^2).
+
+    The sum is made over the energy protons reach the body with, on the organ kernels' grid:
+    behind thickness t the fluence is phi(E0) S_Al(E0) / S_Al(E), E0 the energy whose range is
+    t more than E's (CSDA), so a proton stopping in the shield is never half-counted."""
     shield = np.atleast_1d(np.asarray(shield_gcm2, dtype=float))
     if np.any(~np.isfinite(shield) | (shield < 0)):
         bad = shield[~np.isfinite(shield) | (shield < 0)][0]
         raise InputError(f"shield thickness {bad:g} g/cm^2 must be zero or more")
-    e0, fluence = spectrum.energy_mev, spectrum.fluence
-    at_body = transport.residual_energy(e0[None, :], shield[:, None], "aluminum")       # (T, E)
-    weight = fluence[None, :] * transport.survival(shield, "aluminum")[:, None]
-    out = {}
-    for organ in ORGAN_DEPTH_GCM2:
-        energy, kernel = _organ_kernel(organ)
-        per_proton = np.interp(np.log(np.maximum(at_body, energy[0])), np.log(energy), kernel) * (at_body > 0)
-        out[organ] = np.trapezoid(weight * per_proton, e0, axis=1) * MEV_PER_G_TO_GY
+    energy = _organ_kernel("bfo")[0]                     # every organ's kernel is on this grid
+    before = transport.energy_for_range(transport.range_of(energy, "aluminum")[None, :] + shield[:, None],
+                                        "aluminum")                                             # (T, E)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        behind = spectrum.at(before) * transport.stopping_of(before, "aluminum") / transport.stopping_of(energy, "aluminum")
+    behind = np.where(np.isfinite(before), behind, 0.0) * transport.survival(shield, "aluminum")[:, None]
+    weights = np.diff(energy)                             # the trapezoid rule as one product per organ
+    trapezoid = np.concatenate([[weights[0]], weights[1:] + weights[:-1], [weights[-1]]]) / 2
+    out = {organ: behind @ (trapezoid * _organ_kernel(organ)[1]) * MEV_PER_G_TO_GY for organ in ORGAN_DEPTH_GCM2}
     return Doses(shield, out["skin"], out["lens"], out["bfo"])
 
 
@@ -185,16 +190,33 @@ def channel_response(channels_mev: tuple[float, ...], shield_gcm2: float) -> tup
     sum_i (Phi(>E_i) - Phi(>E_i+1)) R_i."""
     inner = np.array([_bin_dose(low, high, CHANNEL_SHAPE_INDEX, shield_gcm2)
                       for low, high in zip(channels_mev[:-1], channels_mev[1:])])
-    tail = np.array([_bin_dose(channels_mev[-1], transport.TABLE_MEV[1], g + 1.0, shield_gcm2) for g in TAIL_INDICES])
+    tail = np.array([_bin_dose(channels_mev[-1], transport.SPAN_MEV[1], g + 1.0, shield_gcm2) for g in TAIL_INDICES])
     return inner, tail
+
+
+def reading_hours(t_us: np.ndarray, cadence_s: float) -> np.ndarray:
+    """Hours each reading's dose rate covers: to the next reading, at most ``cadence_s`` (a gap in
+    the data adds no dose)."""
+    t = np.asarray(t_us, dtype=np.int64)
+    cadence_us = int(cadence_s * 1e6)
+    if not len(t):
+        return np.zeros(0)
+    return np.minimum(np.diff(t, append=t[-1] + cadence_us), cadence_us) / 3.6e9
 
 
 def dose_rate(channels_mev, flux_pfu, scenario: Scenario) -> np.ndarray:
     """BFO dose-equivalent rate (mGy-Eq/h) in ``scenario`` from integral proton fluxes (pfu,
     cm^-2 s^-1 sr^-1, isotropic), shape (..., channels); a channel above the one below it counts
-    as that one (counting noise), NaN where a channel is missing."""
+    as that one (counting noise). A missing channel (NaN, inf, negative) takes the value of the
+    channel below it, an upper bound (the one above it for the lowest): on the safe side. NaN
+    only where every channel is missing."""
     energy = tuple(float(e) for e in channels_mev)
     flux = 4 * np.pi * np.asarray(flux_pfu, dtype=float)                 # omnidirectional, cm^-2 s^-1
+    flux = np.where(np.isfinite(flux) & (flux >= 0), flux, np.nan)
+    for k in range(1, flux.shape[-1]):                                   # from below: an upper bound
+        flux[..., k] = np.where(np.isnan(flux[..., k]), flux[..., k - 1], flux[..., k])
+    for k in range(flux.shape[-1] - 2, -1, -1):                          # the lowest ones from above
+        flux[..., k] = np.where(np.isnan(flux[..., k]), flux[..., k + 1], flux[..., k])
     flux = np.minimum.accumulate(flux, axis=-1)                          # an integral spectrum never rises
     inner, tail = channel_response(energy, scenario.shield_gcm2)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -46,7 +46,11 @@ UNITS = "1/[MeV cm^2 s sr]"
 
 def peak_intensity(speed_kms, connection_deg, centre_deg: float = 0.0, sigma_deg: float = CONNECTION_SIGMA_DEG):
     """Peak 14-24 MeV proton intensity (MeV s cm^2 sr)^-1 (Richardson et al. 2014); broadcasts."""
+    if np.any(~(np.asarray(sigma_deg, dtype=float) > 0)):
+        raise InputError("the connection Gaussian's width must be positive")
     v = np.asarray(speed_kms, dtype=float)
+    if np.any(~(v > 0) | (v > 5000.0)):
+        raise InputError("CME speeds must be in 0-5000 km/s")
     phi = np.asarray(connection_deg, dtype=float) - centre_deg
     return AMPLITUDE * np.exp(v / SPEED_E_FOLD_KMS - phi ** 2 / (2 * sigma_deg ** 2))
 
@@ -80,9 +84,9 @@ def fit(speed_kms, connection_deg, intensity, prior: Prior = Prior()) -> tuple[n
     v = np.atleast_1d(np.asarray(speed_kms, dtype=float))
     phi = np.atleast_2d(np.asarray(connection_deg, dtype=float))
     seen = np.atleast_2d(np.asarray(intensity, dtype=float))
-    if phi.shape != seen.shape:
-        raise InputError(f"connection angles {phi.shape} and peak intensities {seen.shape} must be one per "
-                         "event and observer")
+    if phi.shape != seen.shape or phi.shape[0] != v.size or not v.size:
+        raise InputError(f"connection angles {phi.shape}, peak intensities {seen.shape} and speeds ({v.size},) "
+                         "must be one per event (and observer)")
     use = np.isfinite(seen) & (seen > 0)
     ln10 = np.log(10.0)
     y = np.where(use, np.log(np.where(use, seen, 1.0)), 0.0) - (np.log(AMPLITUDE) + v / SPEED_E_FOLD_KMS)[:, None]
@@ -108,6 +112,8 @@ def scoreboard(issue_time: str, window: tuple[str, str], cme: dict, location: st
     peak 14-24 MeV intensity with its 1-sigma range and the all-clear decision. The template's
     threshold crossings, event lengths and fluences need intensity-time profiles this model
     does not make: they are given empty."""
+    if not (np.isfinite(peak) and peak >= 0 and np.isfinite(sigma_log10) and sigma_log10 >= 0):
+        raise InputError(f"a forecast needs a finite peak >= 0 and an uncertainty >= 0, got {peak!r} and {sigma_log10!r}")
     low, high = peak / 10 ** sigma_log10, peak * 10 ** sigma_log10
     return {"sep_forecast_submission": {
         "model": {"short_name": model},
@@ -130,6 +136,7 @@ def scoreboard(issue_time: str, window: tuple[str, str], cme: dict, location: st
 
 
 OBSERVER_LONGITUDES_DEG = {"L1": 0.0, "L4": 60.0, "L5": -60.0}
+FIT_CHUNK = 1000
 OBSERVER_SETS = (("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5"))
 
 
@@ -154,6 +161,8 @@ def experiment(events: int = 2000, seed: int = 0, wind_kms: float = 400.0, prior
     from l4station.heliosphere import cme
     from l4station.heliosphere.connectivity import footpoint_deg
 
+    if not 1 <= events <= 1_000_000:
+        raise InputError(f"events must be 1 to 1,000,000, got {events}")
     rng = np.random.default_rng(seed)
     source = rng.uniform(-180.0, 180.0, events)
     speed = np.clip(900.0 * np.exp(0.35 * rng.standard_normal(events)), 300.0, 3500.0)
@@ -177,7 +186,10 @@ def experiment(events: int = 2000, seed: int = 0, wind_kms: float = 400.0, prior
         usable = np.zeros_like(first)
         usable[:, cols] = first[:, cols]
         usable[:, earth] = False
-        a, c, s = fit(measured, phi, np.where(usable, seen, np.nan), prior)
+        observed = np.where(usable, seen, np.nan)
+        chunks = [fit(measured[k:k + FIT_CHUNK], phi[k:k + FIT_CHUNK], observed[k:k + FIT_CHUNK], prior)
+                  for k in range(0, events, FIT_CHUNK)]                 # the fit's grid bounds its memory
+        a, c, s = (np.concatenate(parts) for parts in zip(*chunks))
         forecast = a * peak_intensity(measured, phi[:, earth], c, s)
         error = np.log10(forecast / truth[:, earth])
         hit = (forecast >= ALL_CLEAR_THRESHOLD) & (truth[:, earth] >= ALL_CLEAR_THRESHOLD)

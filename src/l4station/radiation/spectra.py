@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from l4station.errors import InputError
-from l4station.radiation.transport import PROTON_MEV, TABLE_MEV
+from l4station.radiation.transport import PROTON_MEV, SPAN_MEV
 
 GRID_MEV = np.geomspace(1.0, 1e4, 400)
 """Energies the spectra are tabulated on (MeV): 1 MeV to 10 GeV, 400 log steps."""
@@ -56,6 +56,24 @@ class Spectrum:
     energy_mev: np.ndarray
     fluence: np.ndarray
 
+    def __post_init__(self):
+        e, f = np.asarray(self.energy_mev, dtype=float), np.asarray(self.fluence, dtype=float)
+        if e.ndim != 1 or e.shape != f.shape or e.size < 2:
+            raise InputError(f"{self.name}: energies and fluences must be two matching lists of two or more")
+        if np.any(np.diff(e) < 0) or not np.all(np.isfinite(e)) or e[0] <= 0:
+            raise InputError(f"{self.name}: energies must be positive, finite and increasing")
+        if not np.all(np.isfinite(f) & (f >= 0)):
+            raise InputError(f"{self.name}: differential fluences must be finite and zero or more")
+
+    def at(self, energy_mev) -> np.ndarray:
+        """dPhi/dE (cm^-2 MeV^-1) at ``energy_mev`` (log-log between nodes; 0 outside the spectrum)."""
+        e = np.asarray(energy_mev, dtype=float)
+        inside = (e >= self.energy_mev[0]) & (e <= self.energy_mev[-1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_f = np.interp(np.log(np.where(inside, e, self.energy_mev[0])), np.log(self.energy_mev),
+                              np.log(self.fluence))
+        return np.where(inside, np.exp(log_f), 0.0)
+
     def integral(self, above_mev) -> np.ndarray:
         """Integral fluence (cm^-2) above ``above_mev`` (broadcasts): the trapezoid in log-log,
         exact for a power law between grid nodes."""
@@ -69,6 +87,7 @@ class Spectrum:
         with np.errstate(divide="ignore", invalid="ignore"):
             k = np.log(f[i + 1] / f[i]) / np.log(e[i + 1] / e[i])
             fx = np.where(x > e[i], f[i] * (x / e[i]) ** k, f[i])
+        fx = np.where(np.isfinite(fx), fx, 0.0)
         return beyond[i + 1] + _power_law_integral(x, e[i + 1], fx, f[i + 1])
 
     def to_json(self) -> dict:
@@ -88,6 +107,9 @@ def _power_law_integral(e0, e1, f0, f1) -> np.ndarray:
 
 def band(name: str, c_per_sr: float, gamma_a: float, gamma_b: float, r0_gv: float) -> Spectrum:
     """Band-form event (rigidity, Tylka & Dietrich 2009), C in cm^-2 sr^-1 GV^-1, isotropic."""
+    if not (c_per_sr > 0 and r0_gv > 0 and gamma_b > gamma_a):
+        raise InputError(f"{name}: the Band form needs C > 0, R0 > 0 and gamma_b > gamma_a, got C={c_per_sr:g}, "
+                         f"R0={r0_gv:g} GV, gamma_a={gamma_a:g}, gamma_b={gamma_b:g}")
     r = rigidity_gv(GRID_MEV)
     rb = (gamma_b - gamma_a) * r0_gv
     below = c_per_sr * r ** -gamma_a * np.exp(-r / r0_gv)
@@ -99,29 +121,47 @@ def band(name: str, c_per_sr: float, gamma_a: float, gamma_b: float, r0_gv: floa
 
 def exponential(name: str, phi_above_cm2: float, above_mev: float, e0_mev: float) -> Spectrum:
     """Phi(>E) = phi_above exp((above - E) / e0): dPhi/dE = Phi(>E) / e0."""
+    if not (phi_above_cm2 > 0 and e0_mev > 0 and SPAN_MEV[0] <= above_mev <= SPAN_MEV[1]):
+        raise InputError(f"{name}: an exponential spectrum needs a positive fluence and e-folding energy and a "
+                         f"reference energy in {SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV")
     return Spectrum(name, GRID_MEV, phi_above_cm2 * np.exp((above_mev - GRID_MEV) / e0_mev) / e0_mev)
 
 
 def power_law(name: str, phi_above_cm2: float, above_mev: float, index: float) -> Spectrum:
     """Phi(>E) = phi_above (E / above)^-index, index > 0."""
+    if not (phi_above_cm2 > 0 and index > 0 and SPAN_MEV[0] <= above_mev <= SPAN_MEV[1]):
+        raise InputError(f"{name}: a power law needs a positive fluence and index and a reference energy in "
+                         f"{SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV")
     return Spectrum(name, GRID_MEV, phi_above_cm2 * index / above_mev * (GRID_MEV / above_mev) ** (-index - 1))
 
 
+MAX_SLOPE = 50.0
+"""Steepest fall of an integral spectrum between two given points, Phi ~ E^-50: anything steeper
+is points too close together or fluences out of scale."""
+
+
 def from_integral(name: str, energy_mev, integral_cm2) -> Spectrum:
-    """The spectrum through measured integral fluences Phi(>E_i): log Phi(>E) interpolated
-    linearly in log E between channels (a power law between them) and carried on as the last
-    pair's power law beyond them; differentiated on the grid."""
+    """The spectrum through measured integral fluences Phi(>E_i): a power law between channels
+    (log Phi linear in log E), nothing below the first (no proton was given there), and above
+    the last the Phi(>E_last) protons given, spread to 10 GeV as a power law of the last pair's
+    index (at least 1)."""
     e, phi = _checked_pairs(name, energy_mev, integral_cm2)
-    # The channels are nodes, the inner ones twice: dPhi/dE jumps there (the slope of Phi changes),
-    # and each side of the jump is a node of its own.
-    grid = np.sort(np.concatenate([np.union1d(GRID_MEV, e), e[1:-1]]))
+    # The inner channels are nodes twice: dPhi/dE jumps there (the slope of Phi changes), and
+    # each side of the jump is a node of its own.
+    grid = GRID_MEV[(GRID_MEV > e[0]) & (GRID_MEV < e[-1])]
+    grid = np.sort(np.concatenate([grid, e, e[1:-1]]))
     slopes = np.diff(np.log(phi)) / np.diff(np.log(e))
     segment = np.clip(np.searchsorted(e, grid, side="right") - 1, 0, len(slopes) - 1)
-    twin = np.flatnonzero(grid[1:] == grid[:-1])   # the left node of each doubled channel
+    twin = np.flatnonzero(grid[1:] == grid[:-1])
     segment[twin] -= 1
     log_phi = np.log(phi[segment]) + slopes[segment] * np.log(grid / e[segment])
-    # dPhi/dE = -Phi(>E) dlnPhi/dlnE / E; at a channel, the slope of the segment above it
-    return Spectrum(name, grid, np.exp(log_phi) * np.maximum(-slopes[segment], 0.0) / grid)
+    inner = np.exp(log_phi) * -slopes[segment] / grid
+    # the last segment's end belongs to it; the tail starts afresh at e[-1] (a node of its own)
+    index = max(-slopes[-1], 1.0)
+    tail_e = np.geomspace(e[-1], SPAN_MEV[1], 100)
+    norm = phi[-1] / (e[-1] ** -index - SPAN_MEV[1] ** -index) * index
+    tail = norm * tail_e ** (-index - 1)
+    return Spectrum(name, np.concatenate([grid, tail_e]), np.concatenate([inner, tail]))
 
 
 def _checked_pairs(name: str, energy_mev, integral_cm2) -> tuple[np.ndarray, np.ndarray]:
@@ -129,8 +169,9 @@ def _checked_pairs(name: str, energy_mev, integral_cm2) -> tuple[np.ndarray, np.
     if e.size != phi.size or e.size < 2:
         raise InputError(f"{name}: give at least two energy/fluence pairs, got {min(e.size, phi.size)}")
     for value in e:
-        if not TABLE_MEV[0] <= value <= TABLE_MEV[1]:
-            raise InputError(f"{name}: energy {value:g} MeV is outside {TABLE_MEV[0]:g}-{TABLE_MEV[1]:g} MeV")
+        if not SPAN_MEV[0] <= value < SPAN_MEV[1]:
+            raise InputError(f"{name}: energy {value:g} MeV is outside {SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV (the last "
+                             "must be below 10000 MeV, to leave room for the fluence above it)")
     for value in phi:
         if not (np.isfinite(value) and value > 0):
             raise InputError(f"{name}: integral fluence {value:g} cm^-2 must be positive and finite")
@@ -140,6 +181,11 @@ def _checked_pairs(name: str, energy_mev, integral_cm2) -> tuple[np.ndarray, np.
         bad = int(np.argmax(np.diff(phi) > 0)) + 1
         raise InputError(f"{name}: the integral fluence above {e[bad]:g} MeV ({phi[bad]:g}) exceeds the one above "
                          f"{e[bad - 1]:g} MeV ({phi[bad - 1]:g}); an integral spectrum never rises with energy")
+    steep = np.diff(np.log(phi)) / np.diff(np.log(e)) < -MAX_SLOPE
+    if np.any(steep):
+        bad = int(np.argmax(steep))
+        raise InputError(f"{name}: the fluence falls from {phi[bad]:g} above {e[bad]:g} MeV to {phi[bad + 1]:g} above "
+                         f"{e[bad + 1]:g} MeV, steeper than E^-{MAX_SLOPE:g}: check those two points")
     return e, phi
 
 
@@ -148,9 +194,11 @@ def read(path: str | Path) -> Spectrum:
     separated; lines starting with # are comments)."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise InputError(f"cannot read the spectrum file {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"the spectrum file {path} is not UTF-8 text; save it as plain text (UTF-8)") from None
     rows = []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].replace(",", " ").strip()
@@ -179,6 +227,8 @@ EVENTS = {
 
 def event(name: str) -> Spectrum:
     """A reference event by name (:data:`EVENTS`) or a spectrum file's path."""
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"no event given; give one of {', '.join(EVENTS)} or a file of energy/fluence pairs")
     if name in EVENTS:
         return EVENTS[name]()
     if Path(name).suffix or Path(name).exists():
