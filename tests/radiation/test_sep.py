@@ -21,12 +21,12 @@ def test_richardsons_law():
        speed=st.floats(400.0, 2500.0), spread=st.floats(20.0, 70.0))
 def test_three_observers_recover_an_events_law(centre, width, factor, speed, spread):
     # Noise-free peaks at three observers spread either side of the centre: the grid fit finds the
-    # centre within its 2 deg step and the width within 15 %, and forecasts a fourth point to 30 %.
+    # centre within its 3 deg step and the width within 15 %, and forecasts a fourth point to 30 %.
     phi = np.array([[centre - spread, centre + 0.3 * spread, centre + spread]])
     peaks = 10 ** factor * sep.peak_intensity(speed, phi, centre, width)
     weak = sep.Prior(amplitude_log10=3.0, centre_deg=200.0, width_log=5.0, measurement_log10=0.01)
     a, c, s = sep.fit(speed, phi, peaks, weak)
-    assert c[0] == pytest.approx(centre, abs=2.0) and s[0] == pytest.approx(width, rel=0.15)
+    assert c[0] == pytest.approx(centre, abs=3.0) and s[0] == pytest.approx(width, rel=0.15)
     other = centre + 0.7 * spread
     assert a[0] * sep.peak_intensity(speed, other, c[0], s[0]) == pytest.approx(
         10 ** factor * sep.peak_intensity(speed, other, centre, width), rel=0.3)
@@ -34,7 +34,7 @@ def test_three_observers_recover_an_events_law(centre, width, factor, speed, spr
 
 def test_with_no_observer_the_fit_is_richardsons_law():
     a, c, s = sep.fit(1200.0, [[10.0, 70.0]], [[np.nan, np.nan]])
-    assert (a[0], c[0]) == (1.0, 0.0) and s[0] == pytest.approx(43.0, rel=0.05)
+    assert (a[0], c[0], s[0]) == (1.0, 0.0, 43.0)
 
 
 def test_the_side_views_make_the_earth_forecast_better():

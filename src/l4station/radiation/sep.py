@@ -69,8 +69,8 @@ class Prior:
     measurement_log10: float = 0.1         # an observer's own peak, measured
 
 
-CENTRES_DEG = np.arange(-60.0, 60.5, 2.0)
-WIDTHS_DEG = np.geomspace(15.0, 100.0, 25)
+CENTRES_DEG = np.arange(-60.0, 60.5, 3.0)
+WIDTHS_DEG = np.geomspace(15.0, 100.0, 20)
 
 
 def fit(speed_kms, connection_deg, intensity, prior: Prior = Prior()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -88,6 +88,12 @@ def fit(speed_kms, connection_deg, intensity, prior: Prior = Prior()) -> tuple[n
         raise InputError(f"connection angles {phi.shape}, peak intensities {seen.shape} and speeds ({v.size},) "
                          "must be one per event (and observer)")
     use = np.isfinite(seen) & (seen > 0)
+    seen_any = use.any(axis=1)
+    if not seen_any.all():                                 # events no observer saw keep the law as it is
+        a, c, s = np.ones(len(v)), np.zeros(len(v)), np.full(len(v), CONNECTION_SIGMA_DEG)
+        if seen_any.any():
+            a[seen_any], c[seen_any], s[seen_any] = fit(v[seen_any], phi[seen_any], seen[seen_any], prior)
+        return a, c, s
     ln10 = np.log(10.0)
     y = np.where(use, np.log(np.where(use, seen, 1.0)), 0.0) - (np.log(AMPLITUDE) + v / SPEED_E_FOLD_KMS)[:, None]
     w = use / (prior.measurement_log10 * ln10) ** 2                                   # (E, O)
