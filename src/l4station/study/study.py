@@ -95,6 +95,14 @@ class StudyContext:
         return compute(self.cache, "osse", record, work)
 
     @cached_property
+    def sep_skill(self) -> list[dict]:
+        """The SEP forecast's skill on synthetic events, for the connectivity wind speed (the same
+        for every variant that keeps it)."""
+        from l4station.radiation import sep
+        wind = self.config.forecast.connectivity_wind_kms
+        return compute(self.cache, "sep-skill", (SEP_EVENTS, wind), lambda: sep.experiment(SEP_EVENTS, wind_kms=wind))
+
+    @cached_property
     def transfer(self) -> TransferTrade:
         """The transfer trade to the mission's target (the slow part of a study)."""
         record = inputs.trade(self.config)
@@ -103,6 +111,9 @@ class StudyContext:
 
 BACKGROUND = ("spaceweather", "radiation")
 """Sections that need nothing another section computes, built in a second process."""
+
+SEP_EVENTS = 1000
+"""Synthetic events the SEP forecast's skill is measured on."""
 
 
 def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig, cache: Cache | None,

@@ -14,7 +14,6 @@ SHIELDS_GCM2 = (0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0)
 EVENT_COLOURS = {"king1972": "#d62728", "sapphire-1in10": "#2ca02c", "sapphire-1in100": "#1f77b4",
                  "sapphire-1in1000": "#9467bd"}
 SOURCE_LONGITUDES_DEG = np.arange(-180.0, 180.0, 1.0)
-SEP_EVENTS = 1000
 
 
 def _dose_figure(events: dict) -> Figure:
@@ -51,7 +50,7 @@ def section(context) -> Section:
                                      config.forecast.connectivity_wind_kms)
     footpoints = {c.name: c.footpoint_deg for c in conns}
     coverage = _coverage(footpoints)
-    skill = sep.experiment(SEP_EVENTS, wind_kms=config.forecast.connectivity_wind_kms)
+    skill = context.sep_skill
     doc = {
         "events": [{**spectra.event(name).to_json(), "doses": d.to_json()} for name, d in events.items()],
         "scenarios": [{"event": name, **row} for name, rows in crews.items() for row in rows],
@@ -89,7 +88,7 @@ def section(context) -> Section:
                 Table(f"Magnetic connectivity at the operations epoch (within ±{CONNECTION_SIGMA_DEG:g}° of the "
                       "footpoint, Richardson et al. 2014)", ["Observer", "Footpoint", "Connected sources (deg)"],
                       conn_rows),
-                Table(f"SEP peak forecast at Earth (14-24 MeV, Richardson et al. 2014) on {SEP_EVENTS:,} synthetic "
+                Table(f"SEP peak forecast at Earth (14-24 MeV, Richardson et al. 2014) on {skill[0]['events']:,} synthetic "
                       f"events: error of log10 peak, and not-all-clear (peak >= {sep.ALL_CLEAR_THRESHOLD:g} "
                       "(MeV s cm² sr)⁻¹) detection",
                       ["Observers", "RMS log10 error", "Within x10", "POD", "FAR"], skill_rows)],
