@@ -356,3 +356,12 @@ def test_the_report_draws_rows_with_missing_figures_and_a_single_objective(objec
     assert list(heat.y) == ["best_x_rate_kbps"] and heat.z[0][0] == pytest.approx(1.0)
     page = tradespace.write(tmp_path, summary, rows, ["spacecraft.rf.power_w"], "s.toml").read_text()
     assert page.count('class="js-plotly-plot"') + page.count("Plotly.newPlot") >= plots and "no contact" in page
+
+
+def test_checking_the_variants_reports_its_progress():
+    from l4station.study import sweep as sweep_module
+    plan = sweep_module.parse({"base": str(SMALL_STUDY), "vary": {"spacecraft.rf.power_w": [20.0, 30.0],
+                                                                   "spacecraft.rf.antenna_diameter_m": [0.8, 1.2]}}, "t")
+    seen = []
+    assert len(sweep_module.variants(plan, on_checked=lambda k, n: seen.append((k, n)))) == 4
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]

@@ -81,7 +81,9 @@ def sweep(file: Annotated[Path, typer.Argument(help="Sweep TOML: base, [vary] li
 
     try:
         plan = sweep_module.read(file)
-        every = sweep_module.variants(plan)          # validated before any work starts
+        with progress() as bar:                      # validated before any work starts
+            task = bar.add_task("checking variants", total=1.0)
+            every = sweep_module.variants(plan, on_checked=lambda k, n: bar.update(task, completed=k / n))
     except InputError as error:
         raise UserFacingError(str(error)) from None
     writable(out, "--out", folder=True)

@@ -225,9 +225,10 @@ def _points(sweep: Sweep) -> list[dict]:
     return [{key: float(x) for key, x in zip(sweep.sample, row)} for row in scaled]
 
 
-def variants(sweep: Sweep) -> list[Variant]:
+def variants(sweep: Sweep, on_checked: Callable[[int, int], None] | None = None) -> list[Variant]:
     """Every variant, validated: an unknown path or a bad value raises InputError naming the
-    variant and the field."""
+    variant and the field. ``on_checked(k, n)`` after each (for a progress bar: 10,000 variants
+    take about half a minute)."""
     base = config_module.document(sweep.base)
     try:
         config_module.parse(copy.deepcopy(base), str(sweep.base or "the default mission"))
@@ -237,7 +238,8 @@ def variants(sweep: Sweep) -> list[Variant]:
              for path, value in zip(_paths(key), v if len(_paths(key)) > 1 else [v])}
             for combo in itertools.product(*sweep.vary.values())]
     out = []
-    for k, (point, cell) in enumerate(itertools.product(_points(sweep), grid)):
+    points = _points(sweep)
+    for k, (point, cell) in enumerate(itertools.product(points, grid)):
         values = cell | point
         name = f"v{k:04d}"
         document = copy.deepcopy(base)
@@ -252,6 +254,8 @@ def variants(sweep: Sweep) -> list[Variant]:
         except config_module.ConfigError as error:
             raise InputError(str(error)) from None
         out.append(Variant(name, values, mission))
+        if on_checked is not None:
+            on_checked(k + 1, len(points) * len(grid))
     return out
 
 
