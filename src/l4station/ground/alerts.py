@@ -173,7 +173,7 @@ def shelter_alerts(particles: dict[str, np.ndarray], fraction: float = SHELTER_F
     t = particles["t_us"]
     if len(t) == 0:
         return []
-    rate = dose.dose_rate(CHANNELS_MEV, np.stack([particles[c] for c in CHANNELS], axis=-1), SHELTER_SCENARIO)
+    rate = dose.dose_rate(CHANNELS_MEV, dose.station_flux(particles), SHELTER_SCENARIO)
     # A reading with no channel, or flagged bad, holds the last good rate: a gap never ends an advisory.
     bad = ~np.isfinite(rate) | (np.asarray(particles.get("quality", np.zeros(len(t)))) >= 2)
     good = np.where(~bad, np.arange(len(t)), -1)

@@ -168,7 +168,7 @@ class Derived:
 
 
 def _dose_rates(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    flux = np.stack([columns[c] for c in dose.STATION_CHANNELS], axis=-1)
+    flux = dose.station_flux(columns)
     return {"t_us": columns["t_us"], **{key: dose.dose_rate(dose.STATION_CHANNELS_MEV, flux, s)
                                         for key, s in DOSE_SCENARIOS.items()}}
 

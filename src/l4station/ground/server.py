@@ -534,7 +534,7 @@ def crew_dose(s: Shared, hours: str = "24"):
         return hours
     particles = s.recent("particles", hours)
     t = particles["t_us"]
-    flux = np.stack([particles[c] for c in dose.STATION_CHANNELS], axis=-1)
+    flux = dose.station_flux(particles)
     cadence_s = packets.dictionary()["particles"].cadence_s
     step_h = dose.reading_hours(t, cadence_s)
     stop = int(t[-1]) + 1 if len(t) else int(time.time() * 1e6)

@@ -42,6 +42,8 @@ ORGAN_DEPTH_GCM2 = {"skin": 0.007, "lens": 0.3, "bfo": 5.0}
 LIMIT_BFO_30DAY_MGY_EQ = 250.0            # NASA-STD-3001 Vol. 1 Rev. B, 30-day BFO
 LIMIT_CAREER_MSV = 600.0                  # NASA-STD-3001 Vol. 1 Rev. B, career effective dose
 _DIRECTIONS = 2048
+KERNEL_MEV = np.geomspace(transport.TABLE_MEV[0], transport.TABLE_MEV[1], 1200)
+"""Energies (MeV) protons reach the body with, on which every organ kernel and dose sum is made."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ vehicle; give others to :func:`scenarios`."""
 def _organ_kernel(organ: str) -> tuple[np.ndarray, np.ndarray]:
     """(energy grid, dose per unit fluence at the body's surface, MeV cm^2/g): a proton arriving
     at the body with energy E, averaged over directions, at the organ's depth."""
-    energy = np.geomspace(transport.TABLE_MEV[0], transport.TABLE_MEV[1], 1200)
+    energy = KERNEL_MEV
     # the midpoint rule in cos(theta): the integrand jumps where a chord equals the proton's range
     mu = (np.arange(_DIRECTIONS) + 0.5) / _DIRECTIONS * 2 - 1
     weight = np.full(_DIRECTIONS, 2.0 / _DIRECTIONS)
@@ -111,7 +113,7 @@ def doses(spectrum: Spectrum, shield_gcm2) -> Doses:
     if np.any(~np.isfinite(shield) | (shield < 0)):
         bad = shield[~np.isfinite(shield) | (shield < 0)][0]
         raise InputError(f"shield thickness {bad:g} g/cm^2 must be zero or more")
-    energy = _organ_kernel("bfo")[0]                     # every organ's kernel is on this grid
+    energy = KERNEL_MEV
     before = transport.energy_for_range(transport.range_of(energy, "aluminum")[None, :] + shield[:, None],
                                         "aluminum")                                             # (T, E)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -192,6 +194,11 @@ def channel_response(channels_mev: tuple[float, ...], shield_gcm2: float) -> tup
                       for low, high in zip(channels_mev[:-1], channels_mev[1:])])
     tail = np.array([_bin_dose(channels_mev[-1], transport.SPAN_MEV[1], g + 1.0, shield_gcm2) for g in TAIL_INDICES])
     return inner, tail
+
+
+def station_flux(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The station's integral proton channels (pfu) of archived particle columns, shape (N, 6)."""
+    return np.stack([np.asarray(columns[c], dtype=float) for c in STATION_CHANNELS], axis=-1)
 
 
 def reading_hours(t_us: np.ndarray, cadence_s: float) -> np.ndarray:

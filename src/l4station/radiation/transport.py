@@ -179,8 +179,7 @@ def csda_range(energy_mev, material: str) -> np.ndarray:
     ("water" or "aluminum")."""
     e = np.asarray(energy_mev, dtype=float)
     _check_energies(e)
-    log_e, log_r = _table(material_named(material).name)
-    return np.exp(np.interp(np.log(e), log_e, log_r))
+    return range_of(e, material_named(material).name)
 
 
 def residual_energy(energy_mev, depth_gcm2, material: str) -> np.ndarray:
@@ -194,11 +193,8 @@ def residual_energy(energy_mev, depth_gcm2, material: str) -> np.ndarray:
 
 def slowed(e: np.ndarray, depth: np.ndarray, name: str) -> np.ndarray:
     """:func:`residual_energy` on the internal tables' span, unchecked (for this package)."""
-    log_e, log_r = _table(name)
-    left = np.exp(np.interp(np.log(np.maximum(e, TABLE_MEV[0])), log_e, log_r)) - depth
-    with np.errstate(divide="ignore"):
-        out = np.exp(np.interp(np.log(np.maximum(left, 1e-300)), log_r, log_e))
-    return np.where(left > np.exp(log_r[0]), np.minimum(out, e), 0.0)
+    left = range_of(e, name) - depth
+    return np.where(left > np.exp(_table(name)[1][0]), np.minimum(energy_for_range(left, name), e), 0.0)
 
 
 def energy_for_range(range_gcm2: np.ndarray, name: str) -> np.ndarray:
