@@ -64,6 +64,17 @@ def test_a_lunar_scenario_sees_half_the_sky_of_free_space_behind_the_same_shield
     assert b["fraction_of_30day_limit"] == pytest.approx(b["bfo_mgy_eq"] / 250.0)
 
 
+def test_the_career_margin_is_the_effective_dose_against_600_msv():
+    # NASA-STD-3001 Vol. 1 Rev. B: career 600 mSv effective; protons weigh 2 Sv/Gy (ICRP 103),
+    # against 1.5 Gy-Eq/Gy for the 30-day BFO limit: the same absorbed dose, two quantities.
+    s = spectra.event("king1972")
+    (cabin,) = dose.scenarios(s, [dose.Scenario("cabin", 5.0, 1.0, "test")])
+    bfo_gy = float(dose.doses(s, [5.0]).bfo_gy[0])
+    assert cabin["effective_msv"] == pytest.approx(2.0 * 1000 * bfo_gy)
+    assert cabin["fraction_of_career_limit"] == pytest.approx(cabin["effective_msv"] / 600.0)
+    assert cabin["effective_msv"] / cabin["bfo_mgy_eq"] == pytest.approx(2.0 / 1.5)
+
+
 def test_the_command_prints_the_issues_json(capsys):
     with pytest.raises(SystemExit) as done:
         main(["radiation", "--event", "sapphire-1in100", "--shield", "0.3,1,5", "--json"])
@@ -73,7 +84,8 @@ def test_the_command_prints_the_issues_json(capsys):
     assert [r["shield_gcm2"] for r in doc["doses"]] == [0.3, 1.0, 5.0]
     assert set(doc["doses"][0]) == {"shield_gcm2", "skin_gy", "lens_gy", "bfo_gy", "bfo_gy_eq"}
     assert {s["name"] for s in doc["scenarios"]} == {s.name for s in dose.SCENARIOS}
-    assert set(doc["scenarios"][0]) == {"name", "shield_gcm2", "bfo_mgy_eq", "fraction_of_30day_limit"}
+    assert set(doc["scenarios"][0]) == {"name", "shield_gcm2", "bfo_mgy_eq", "fraction_of_30day_limit",
+                                        "effective_msv", "fraction_of_career_limit"}
 
 
 @pytest.mark.parametrize("args, message", [

@@ -15,7 +15,9 @@ Dose (Gy) is the fluence times the water stopping power of what is left of each 
 averaged over 2,048 directions evenly spaced in cos theta. The dose-equivalent uses
 the proton RBE of 1.5 (NASA-STD-3001 Vol. 1, Gy-Eq). Crew scenarios state their areal densities.
 Limits are from NASA-STD-3001 Vol. 1 Rev. B (2022): 30-day BFO 250 mGy-Eq; career 600 mSv
-effective dose.
+effective dose. The effective dose of an event is taken as the BFO's absorbed dose times the
+protons' radiation weighting factor 2 (ICRP 103): the BFO stand for the body's average, as
+NASA's SPE assessments use them (an estimate; the organ-weighted sum needs a full phantom).
 
 Behind 10 g/cm^2 of aluminium, the August 1972 event (King 1974) gives the blood-forming
 organs about 0.11 Gy:
@@ -41,6 +43,7 @@ BODY_RADIUS_GCM2 = 15.0                   # ICRU sphere, 30 cm diameter, 1 g/cm^
 ORGAN_DEPTH_GCM2 = {"skin": 0.007, "lens": 0.3, "bfo": 5.0}
 LIMIT_BFO_30DAY_MGY_EQ = 250.0            # NASA-STD-3001 Vol. 1 Rev. B, 30-day BFO
 LIMIT_CAREER_MSV = 600.0                  # NASA-STD-3001 Vol. 1 Rev. B, career effective dose
+PROTON_WEIGHTING = 2.0                    # ICRP 103 radiation weighting factor of protons (Sv/Gy)
 _DIRECTIONS = 2048
 KERNEL_MEV = np.geomspace(transport.TABLE_MEV[0], transport.TABLE_MEV[1], 1200)
 """Energies (MeV) protons reach the body with, on which every organ kernel and dose sum is made."""
@@ -126,12 +129,15 @@ def doses(spectrum: Spectrum, shield_gcm2) -> Doses:
 
 
 def scenarios(spectrum: Spectrum, chosen=SCENARIOS) -> list[dict]:
-    """Each crew scenario's BFO dose (mGy-Eq) and its share of the 30-day BFO limit."""
+    """Each crew scenario's BFO dose (mGy-Eq) and its share of the 30-day BFO limit, and its
+    effective dose (mSv) and share of the career limit."""
     rows = []
     for s in chosen:
-        bfo = float(doses(spectrum, [s.shield_gcm2]).bfo_gy_eq[0]) * s.sky_fraction * 1000.0
-        rows.append({"name": s.name, "shield_gcm2": s.shield_gcm2, "bfo_mgy_eq": bfo,
-                     "fraction_of_30day_limit": bfo / LIMIT_BFO_30DAY_MGY_EQ})
+        bfo_gy = float(doses(spectrum, [s.shield_gcm2]).bfo_gy[0]) * s.sky_fraction
+        effective = PROTON_WEIGHTING * bfo_gy * 1000.0
+        rows.append({"name": s.name, "shield_gcm2": s.shield_gcm2, "bfo_mgy_eq": PROTON_RBE * bfo_gy * 1000.0,
+                     "fraction_of_30day_limit": PROTON_RBE * bfo_gy * 1000.0 / LIMIT_BFO_30DAY_MGY_EQ,
+                     "effective_msv": effective, "fraction_of_career_limit": effective / LIMIT_CAREER_MSV})
     return rows
 
 
@@ -155,10 +161,12 @@ class Assessment:
                          ["Shield (g/cm²)", "Skin (Gy)", "Lens (Gy)", "BFO (Gy)", "BFO (Gy-Eq)"],
                          [[f"{r['shield_gcm2']:g}", f"{r['skin_gy']:.3g}", f"{r['lens_gy']:.3g}", f"{r['bfo_gy']:.3g}",
                            f"{r['bfo_gy_eq']:.3g}"] for r in self.doses.to_json()]),
-            tables.table(f"Crew scenarios against the 30-day BFO limit ({LIMIT_BFO_30DAY_MGY_EQ:g} mGy-Eq)",
-                         ["Scenario", "Shield (g/cm²)", "BFO (mGy-Eq)", "Of the limit"],
+            tables.table(f"Crew scenarios against the 30-day BFO limit ({LIMIT_BFO_30DAY_MGY_EQ:g} mGy-Eq) and the "
+                         f"career limit ({LIMIT_CAREER_MSV:g} mSv effective)",
+                         ["Scenario", "Shield (g/cm²)", "BFO (mGy-Eq)", "Of 30-day", "Effective (mSv)", "Of career"],
                          [[s["name"], f"{s['shield_gcm2']:g}", f"{s['bfo_mgy_eq']:.1f}",
-                           f"{s['fraction_of_30day_limit']:.0%}"] for s in self.scenarios]))
+                           f"{s['fraction_of_30day_limit']:.0%}", f"{s['effective_msv']:.1f}",
+                           f"{s['fraction_of_career_limit']:.0%}"] for s in self.scenarios]))
 
 
 def assess(spectrum: Spectrum, shield_gcm2) -> Assessment:

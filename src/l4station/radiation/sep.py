@@ -22,6 +22,14 @@ What the side view adds:
 **All clear** means a peak below 0.3 (MeV s cm^2 sr)^-1 at 14-24 MeV. That is NOAA's S1 level
 (10 pfu at >= 10 MeV) for a power-law spectrum of index 2 to 3: J(>10 MeV) ~ 35 j(19 MeV).
 
+**When.** An event's intensity rises and decays as a diffusive profile (Reid 1964, with Axford's
+decay: :class:`Profile`). Its time to peak grows with the connection angle, as the east-west
+effect does (Cane, Reames & von Rosenvinge 1988, JGR 93, 9555): 4 h on the footpoint plus 0.3 h
+per degree, decaying with a 24 h e-folding. Those three numbers are assumed, set to the scale of
+the effect, not fitted. They time the threshold crossings, event lengths and fluences of a
+forecast, and its warning: how long before Earth crosses the all-clear threshold a forecast
+first says it will.
+
 Forecasts are written in the SEP Scoreboard's form (the CCMC ``operational-sep`` template).
 
 A 1500 km/s CME from a source on Earth's footpoint gives about 2.9 at 14-24 MeV:
@@ -32,6 +40,7 @@ A 1500 km/s CME from a source on Earth's footpoint gives about 2.9 at 14-24 MeV:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -53,6 +62,70 @@ def peak_intensity(speed_kms, connection_deg, centre_deg: float = 0.0, sigma_deg
         raise InputError("CME speeds must be in 0-5000 km/s")
     phi = np.asarray(connection_deg, dtype=float) - centre_deg
     return AMPLITUDE * np.exp(v / SPEED_E_FOLD_KMS - phi ** 2 / (2 * sigma_deg ** 2))
+
+
+RISE_H = 4.0                           # h to peak for a source on the observer's footpoint (assumed)
+RISE_H_PER_DEG = 0.3                   # h more per degree of connection angle (assumed, see above)
+DECAY_H = 24.0                         # h, e-folding of the decay (assumed)
+SPEED_MEASURED_H = 1.0                 # h after launch for a coronagraph speed (assumed: a few frames)
+
+
+def time_to_peak_h(connection_deg) -> np.ndarray:
+    """Hours from a CME's launch to the peak 14-24 MeV intensity at an observer ``connection_deg``
+    from the event's centre (the assumed east-west law above); broadcasts."""
+    return RISE_H + RISE_H_PER_DEG * np.abs(np.asarray(connection_deg, dtype=float))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An event's intensity against hours t after the CME's launch: the diffusive profile
+    I(t) = A t^-3/2 exp(-beta/t - t/tau) (Reid 1964; the decay after Axford), scaled so that
+    it peaks at ``peak`` (MeV s cm^2 sr)^-1 at ``peak_h``: beta = 1.5 t_p + t_p^2 / tau.
+    Fields broadcast."""
+
+    peak: np.ndarray
+    peak_h: np.ndarray
+    decay_h: float = DECAY_H
+
+    @property
+    def beta_h(self) -> np.ndarray:
+        t = np.asarray(self.peak_h, dtype=float)
+        return 1.5 * t + t ** 2 / self.decay_h
+
+    def _shape(self, t_h) -> np.ndarray:
+        """ln of the profile's shape t^-3/2 exp(-beta/t - t/tau)."""
+        t = np.asarray(t_h, dtype=float)
+        return -1.5 * np.log(t) - self.beta_h / t - t / self.decay_h
+
+    def intensity(self, t_h) -> np.ndarray:
+        """Intensity (MeV s cm^2 sr)^-1 at hours ``t_h`` (> 0) after launch."""
+        return np.asarray(self.peak, dtype=float) * np.exp(self._shape(t_h) - self._shape(self.peak_h))
+
+    def crossings_h(self, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """Hours after launch when the intensity rises through ``threshold`` and falls back below
+        it (bisection in log time; NaN where the peak stays below)."""
+        peak_h = np.asarray(self.peak_h, dtype=float)
+        above = np.asarray(self.peak, dtype=float) >= threshold
+        ln_ratio = np.log(threshold / np.where(above, self.peak, 1.0)) + self._shape(peak_h)
+
+        def solve(low, high, rising):
+            low, high = np.log(low), np.log(high)
+            for _ in range(60):
+                mid = (low + high) / 2
+                up = (self._shape(np.exp(mid)) < ln_ratio) == rising
+                low, high = np.where(up, mid, low), np.where(up, high, mid)
+            return np.where(above, np.exp((low + high) / 2), np.nan)
+
+        shape = np.broadcast(peak_h, above).shape
+        return (solve(np.full(shape, 1e-3), np.broadcast_to(peak_h, shape), True),
+                solve(np.broadcast_to(peak_h, shape), np.full(shape, 1e5), False))
+
+    def fluence(self) -> np.ndarray:
+        """Time-integrated intensity (MeV cm^2 sr)^-1 from launch on: A sqrt(pi/beta)
+        exp(-2 sqrt(beta/tau)) hours (Gradshteyn & Ryzhik 3.471.9), times 3600 s/h."""
+        beta = self.beta_h
+        amplitude = np.asarray(self.peak, dtype=float) / np.exp(self._shape(self.peak_h))
+        return amplitude * np.sqrt(np.pi / beta) * np.exp(-2 * np.sqrt(beta / self.decay_h)) * 3600.0
 
 
 @dataclass(frozen=True)
@@ -112,15 +185,39 @@ def fit(speed_kms, connection_deg, intensity, prior: Prior = Prior()) -> tuple[n
     return np.exp(delta[ci, si, events]), CENTRES_DEG[ci], WIDTHS_DEG[si]
 
 
+def _iso(hours_after: float, start: datetime) -> str:
+    return (start + timedelta(hours=float(hours_after))).strftime("%Y-%m-%dT%H:%MZ")
+
+
 def scoreboard(issue_time: str, window: tuple[str, str], cme: dict, location: str, peak: float,
-               sigma_log10: float, model: str = "l4station-sep") -> dict:
+               sigma_log10: float, model: str = "l4station-sep", connection_deg: float | None = None) -> dict:
     """One forecast in the SEP Scoreboard's JSON form (CCMC ``operational-sep`` template):
-    peak 14-24 MeV intensity with its 1-sigma range and the all-clear decision. The template's
-    threshold crossings, event lengths and fluences need intensity-time profiles this model
-    does not make: they are given empty."""
+    peak 14-24 MeV intensity with its 1-sigma range and the all-clear decision.
+
+    With the event's ``connection_deg`` from the location and the CME's ``start_time``, the
+    forecast's :class:`Profile` also gives the peak's time, the threshold crossing, the event's
+    length above the threshold and its fluence; without them those lists are empty."""
     if not (np.isfinite(peak) and peak >= 0 and np.isfinite(sigma_log10) and sigma_log10 >= 0):
         raise InputError(f"a forecast needs a finite peak >= 0 and an uncertainty >= 0, got {peak!r} and {sigma_log10!r}")
     low, high = peak / 10 ** sigma_log10, peak * 10 ** sigma_log10
+    threshold = {"threshold": ALL_CLEAR_THRESHOLD, "threshold_units": UNITS}
+    peak_doc = {"intensity": peak, "units": UNITS, "uncertainty_low": low, "uncertainty_high": high}
+    crossings, lengths, fluences = [], [], []
+    if connection_deg is not None:
+        try:
+            launch = datetime.fromisoformat(str(cme["start_time"]))
+        except (KeyError, ValueError):
+            raise InputError(f"the CME needs a start_time in ISO 8601 (e.g. 2031-03-01T11:24Z) to time the "
+                             f"forecast, got {cme.get('start_time')!r}") from None
+        if not np.isfinite(connection_deg):
+            raise InputError(f"the connection angle must be a finite number of degrees, got {connection_deg!r}")
+        profile = Profile(peak, time_to_peak_h(connection_deg))
+        peak_doc["time"] = _iso(profile.peak_h, launch)
+        rise, fall = profile.crossings_h(ALL_CLEAR_THRESHOLD)
+        if np.isfinite(rise):
+            crossings = [{"crossing_time": _iso(rise, launch), **threshold}]
+            lengths = [{"start_time": _iso(rise, launch), "end_time": _iso(fall, launch), **threshold}]
+        fluences = [{"fluence": float(profile.fluence()), "units": "1/[MeV cm^2 sr]"}]
     return {"sep_forecast_submission": {
         "model": {"short_name": model},
         "issue_time": issue_time,
@@ -131,12 +228,11 @@ def scoreboard(issue_time: str, window: tuple[str, str], cme: dict, location: st
             "species": "proton",
             "location": location,
             "prediction_window": {"start_time": window[0], "end_time": window[1]},
-            "peak_intensity": {"intensity": peak, "units": UNITS, "uncertainty_low": low, "uncertainty_high": high},
-            "all_clear": {"all_clear_boolean": bool(peak < ALL_CLEAR_THRESHOLD), "threshold": ALL_CLEAR_THRESHOLD,
-                          "threshold_units": UNITS},
-            "threshold_crossings": [],
-            "event_lengths": [],
-            "fluences": [],
+            "peak_intensity": peak_doc,
+            "all_clear": {"all_clear_boolean": bool(peak < ALL_CLEAR_THRESHOLD), **threshold},
+            "threshold_crossings": crossings,
+            "event_lengths": lengths,
+            "fluences": fluences,
         }],
     }}
 
@@ -146,7 +242,8 @@ FIT_CHUNK = 1000
 OBSERVER_SETS = (("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5"))
 
 
-def experiment(events: int = 2000, seed: int = 0, wind_kms: float = 400.0, prior: Prior = Prior()) -> list[dict]:
+def experiment(events: int = 2000, seed: int = 0, wind_kms: float = 400.0, prior: Prior = Prior(),
+               latency_h: float = 0.25) -> list[dict]:
     """Skill of the Earth forecast on synthetic events whose truth is known, for each observer set.
 
     **Each event** has:
@@ -158,9 +255,17 @@ def experiment(events: int = 2000, seed: int = 0, wind_kms: float = 400.0, prior
     (:class:`~l4station.heliosphere.cme.SpeedErrors`). It fits the event to the peaks already seen
     at its points better connected than Earth (they peak first). Then it forecasts Earth's peak.
 
+    **Its forecasts in time.** The first comes once the speed is measured
+    (:data:`SPEED_MEASURED_H` after launch); each side observer's peak, seen at its time to peak
+    (:func:`time_to_peak_h`), updates it. Every one reaches the forecaster ``latency_h`` later.
+
     Returned per set:
-    - the mean and RMS of log10(forecast / truth), and the share within a factor 10;
-    - POD and FAR of "not all clear" (a peak at or above :data:`ALL_CLEAR_THRESHOLD`).
+    - the mean and RMS of log10(forecast / truth) of the last forecast, and the share within a
+      factor 10;
+    - POD and FAR of "not all clear" (a peak at or above :data:`ALL_CLEAR_THRESHOLD`);
+    - warning: the share of events above the threshold that a forecast said so before Earth's
+      intensity crossed it, and the median and mean of how long before (h), from the earliest
+      such forecast.
     """
     from l4station.constants import AU_KM
     from l4station.geometry import wrap_degrees
@@ -169,6 +274,8 @@ def experiment(events: int = 2000, seed: int = 0, wind_kms: float = 400.0, prior
 
     if not 1 <= events <= 1_000_000:
         raise InputError(f"events must be 1 to 1,000,000, got {events}")
+    if not 0 <= latency_h <= 240:
+        raise InputError(f"latency_h must be 0 to 240 h, got {latency_h}")
     rng = np.random.default_rng(seed)
     source = rng.uniform(-180.0, 180.0, events)
     speed = np.clip(900.0 * np.exp(0.35 * rng.standard_normal(events)), 300.0, 3500.0)
@@ -184,6 +291,8 @@ def experiment(events: int = 2000, seed: int = 0, wind_kms: float = 400.0, prior
     first = np.abs(phi - centre[:, None]) < np.abs(phi[:, [earth]] - centre[:, None])     # peaks before Earth's
     errors = cme.SpeedErrors()
     noise = rng.standard_normal(events)
+    peak_at = time_to_peak_h(phi - centre[:, None]) + latency_h                     # (E, O), seen
+    crossing = Profile(truth[:, earth], time_to_peak_h(phi[:, earth] - centre)).crossings_h(ALL_CLEAR_THRESHOLD)[0]
     rows = []
     for members in OBSERVER_SETS:
         cols = [names.index(m) for m in members]
@@ -192,11 +301,22 @@ def experiment(events: int = 2000, seed: int = 0, wind_kms: float = 400.0, prior
         usable = np.zeros_like(first)
         usable[:, cols] = first[:, cols]
         usable[:, earth] = False
-        observed = np.where(usable, seen, np.nan)
-        chunks = [fit(measured[k:k + FIT_CHUNK], phi[k:k + FIT_CHUNK], observed[k:k + FIT_CHUNK], prior)
-                  for k in range(0, events, FIT_CHUNK)]                 # the fit's grid bounds its memory
-        a, c, s = (np.concatenate(parts) for parts in zip(*chunks))
-        forecast = a * peak_intensity(measured, phi[:, earth], c, s)
+        order = np.argsort(np.where(usable, peak_at, np.inf), axis=1).argsort(axis=1)   # rank of each peak
+        stages = []                                    # (when, forecast) as each side peak is seen
+        for k in range(usable.sum(axis=1).max() + 1):
+            shown = usable & (order < k)
+            when = (np.full(events, SPEED_MEASURED_H + latency_h) if k == 0
+                    else np.where(shown.sum(axis=1) == k, np.where(shown, peak_at, -np.inf).max(axis=1), np.nan))
+            observed = np.where(shown, seen, np.nan)
+            chunks = [fit(measured[j:j + FIT_CHUNK], phi[j:j + FIT_CHUNK], observed[j:j + FIT_CHUNK], prior)
+                      for j in range(0, events, FIT_CHUNK)]             # the fit's grid bounds its memory
+            a, c, s = (np.concatenate(parts) for parts in zip(*chunks))
+            stages.append((when, a * peak_intensity(measured, phi[:, earth], c, s)))
+        final = usable.sum(axis=1)
+        forecast = np.choose(final, [f for _, f in stages])
+        warned_at = np.min([np.where((f >= ALL_CLEAR_THRESHOLD) & (when <= crossing), when, np.inf)
+                            for when, f in stages], axis=0)
+        warning = (crossing - warned_at)[np.isfinite(warned_at) & np.isfinite(crossing)]
         error = np.log10(forecast / truth[:, earth])
         hit = (forecast >= ALL_CLEAR_THRESHOLD) & (truth[:, earth] >= ALL_CLEAR_THRESHOLD)
         miss = (forecast < ALL_CLEAR_THRESHOLD) & (truth[:, earth] >= ALL_CLEAR_THRESHOLD)
@@ -206,5 +326,8 @@ def experiment(events: int = 2000, seed: int = 0, wind_kms: float = 400.0, prior
                      "within_factor_10": float(np.mean(np.abs(error) <= 1.0)),
                      "pod": float(hit.sum() / max(hit.sum() + miss.sum(), 1)),
                      "far": float(false.sum() / max(hit.sum() + false.sum(), 1)),
-                     "events_above_threshold": int((truth[:, earth] >= ALL_CLEAR_THRESHOLD).sum())})
+                     "events_above_threshold": int((truth[:, earth] >= ALL_CLEAR_THRESHOLD).sum()),
+                     "warned": float(warning.size / max(np.isfinite(crossing).sum(), 1)),
+                     "median_warning_h": float(np.median(warning)) if warning.size else float("nan"),
+                     "mean_warning_h": float(warning.mean()) if warning.size else float("nan")})
     return rows

@@ -69,8 +69,14 @@ def section(context) -> Section:
                      f"{1000 * events[n].bfo_gy_eq[SHIELDS_GCM2.index(5.0)]:.0f}"] for n in names]
     conn_rows = [[c.name, c.limb, f"{c.footpoint_deg - CONNECTION_SIGMA_DEG:+.0f} to "
                                   f"{c.footpoint_deg + CONNECTION_SIGMA_DEG:+.0f}"] for c in conns]
+    career_rows = [[s.name, *(f"{next(r for r in crews[n] if r['name'] == s.name)['effective_msv']:.0f} mSv "
+                              f"({next(r for r in crews[n] if r['name'] == s.name)['fraction_of_career_limit']:.0%})"
+                              for n in names)] for s in dose.SCENARIOS]
     skill_rows = [["+".join(r["observers"]), f"{r['rms_log10_error']:.2f}", f"{r['within_factor_10']:.0%}",
-                   f"{r['pod']:.0%}", f"{r['far']:.0%}"] for r in skill]
+                   f"{r['pod']:.0%}", f"{r['far']:.0%}", f"{r['warned']:.0%}", f"{r['median_warning_h']:.1f} h"]
+                  for r in skill]
+    skill_rows += [["published: SEPSTER (Richardson, Mays & Thompson 2018), real events", "", "~75%", "", "", "", ""],
+                   ["published: UMASEP-10 (Núñez), solar cycle 24", "", "", "91%", "13%", "", "2.8 h (mean)"]]
     worst = max(crews["sapphire-1in100"], key=lambda r: r["fraction_of_30day_limit"])
     return Section(
         "radiation", "Radiation safety", doc,
@@ -80,17 +86,23 @@ def section(context) -> Section:
                  f"connected to {coverage['earth']:.0%} of solar source longitudes; with L4 "
                  f"{coverage['earth+L4']:.0%}, with L4 and L5 {coverage['earth+L4+L5']:.0%}. On synthetic events, "
                  f"the side views bring the SEP peak forecast at Earth within a factor 10 "
-                 f"{skill[-1]['within_factor_10']:.0%} of the time (L1 alone {skill[0]['within_factor_10']:.0%})."),
+                 f"{skill[-1]['within_factor_10']:.0%} of the time (L1 alone {skill[0]['within_factor_10']:.0%}) "
+                 f"and warn of {skill[-1]['warned']:.0%} of threshold crossings before they happen "
+                 f"(L1 alone {skill[0]['warned']:.0%})."),
         tables=[Table("Reference events: fluence (cm⁻²) and BFO dose-equivalent behind 5 g/cm² of aluminium",
                       ["Event", ">10 MeV", ">30 MeV", ">100 MeV", "BFO at 5 g/cm² (mGy-Eq)"], fluence_rows),
                 Table("Crew scenarios: share of the 30-day BFO limit (250 mGy-Eq)",
                       ["Scenario", "Shield (g/cm²)", *names], scenario_rows),
+                Table(f"Crew scenarios: effective dose and share of the career limit ({dose.LIMIT_CAREER_MSV:g} mSv; "
+                      f"BFO dose x {dose.PROTON_WEIGHTING:g} Sv/Gy, ICRP 103)", ["Scenario", *names], career_rows),
                 Table(f"Magnetic connectivity at the operations epoch (within ±{CONNECTION_SIGMA_DEG:g}° of the "
                       "footpoint, Richardson et al. 2014)", ["Observer", "Footpoint", "Connected sources (deg)"],
                       conn_rows),
                 Table(f"SEP peak forecast at Earth (14-24 MeV, Richardson et al. 2014) on {skill[0]['events']:,} synthetic "
                       f"events: error of log10 peak, and not-all-clear (peak >= {sep.ALL_CLEAR_THRESHOLD:g} "
-                      "(MeV s cm² sr)⁻¹) detection",
-                      ["Observers", "RMS log10 error", "Within x10", "POD", "FAR"], skill_rows)],
+                      "(MeV s cm² sr)⁻¹) detection, and the share of threshold crossings warned of and how "
+                      "long before (the warning's timing model is assumed: see l4station.radiation.sep)",
+                      ["Observers", "RMS log10 error", "Within x10", "POD", "FAR", "Warned", "Median warning"],
+                      skill_rows)],
         figures=[_dose_figure(events)] if context.draw else [],
     )
