@@ -31,6 +31,27 @@ def _dose_figure(events: dict) -> Figure:
                                        "NASA-STD-3001's 30-day limit.")
 
 
+def _skill_figure(skill: list[dict]) -> Figure:
+    fig, (left, right) = figures.subplots(1, 2, figsize=(9.5, 3.6))
+    labels = ["+".join(r["observers"]) for r in skill]
+    x = np.arange(len(skill))
+    for k, (key, name) in enumerate([("within_factor_10", "peak within x10"), ("pod", "POD"),
+                                     ("warned", "warned before crossing")]):
+        left.bar(x + (k - 1) * 0.27, [100 * r[key] for r in skill], 0.27, label=name)
+    left.set_xticks(x, labels, fontsize=8)
+    left.set_ylabel("% of events")
+    left.set_ylim(0, 118)
+    left.legend(fontsize=7, loc="upper left", ncol=3)
+    right.bar(x, [r["median_warning_h"] for r in skill], 0.5, color="#7f7f7f")
+    right.set_xticks(x, labels, fontsize=8)
+    right.set_ylabel("median warning (h)")
+    for ax in (left, right):
+        ax.grid(alpha=0.3, axis="y")
+    return Figure.from_matplotlib(fig, "SEP forecast at Earth on synthetic events, by observer set: how often the "
+                                       "peak is within a factor 10, events above the all-clear threshold detected "
+                                       "and warned of before Earth crosses it, and how long before.")
+
+
 def _coverage(footpoints: dict) -> dict:
     """Share of source longitudes within the connection width of at least one observer, for Earth
     alone and with each added point."""
@@ -104,5 +125,5 @@ def section(context) -> Section:
                       "long before (the warning's timing model is assumed: see l4station.radiation.sep)",
                       ["Observers", "RMS log10 error", "Within x10", "POD", "FAR", "Warned", "Median warning"],
                       skill_rows)],
-        figures=[_dose_figure(events)] if context.draw else [],
+        figures=[_dose_figure(events), _skill_figure(skill)] if context.draw else [],
     )
