@@ -3,7 +3,8 @@
 * :mod:`~l4station.cli.design`: study, transfer, stability, link, contacts, config;
 * :mod:`~l4station.cli.forecast`: forecast, osse;
 * :mod:`~l4station.cli.operations`: simulate, ingest, serve, export;
-* :mod:`~l4station.cli.radiation`: radiation.
+* :mod:`~l4station.cli.radiation`: radiation;
+* :mod:`~l4station.cli.delivery`: route.
 
 Loading the command loads no numerics: ``l4station --help`` answers at once, and each
 command imports what it computes with.
@@ -17,7 +18,7 @@ import typer
 
 import l4station
 from l4station import offline
-from l4station.cli import design, forecast, operations, radiation  # noqa: F401  (each adds its commands)
+from l4station.cli import delivery, design, forecast, operations, radiation  # noqa: F401  (each adds its commands)
 from l4station.cli.common import app, stderr, stdout
 from l4station.errors import InputError
 
