@@ -56,9 +56,12 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
              events: Annotated[bool, typer.Option("--events/--no-events",
                                                   help="Include a shock and a proton event.")] = True,
              seed: Annotated[int, typer.Option("--seed", min=0)] = 1,
+             framed: Annotated[bool, typer.Option(
+                 "--frames", help="Carry the packets in CCSDS TM transfer frames (sync marker, virtual channels: "
+                                  "beacon 0, playback 1, idle 7; frame CRC); bit errors then fall on the frames.")] = False,
              json_output: JsonOption = False):
     """Simulate the station's instruments: a CCSDS packet stream (plasma, magnetometer, protons,
-    housekeeping) with optional link impairments."""
+    housekeeping), bare or in transfer frames, with optional link impairments."""
     import time as time_module
 
     from astropy.time import Time
@@ -72,7 +75,8 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
         raise UserFacingError(f"--start {start!r} is not a date: write e.g. 2026-11-22T00:00:00") from None
     try:
         stream = instruments.simulate(begin, hours, source=source, seed=seed, events=events,
-                                      impairments=instruments.Impairments(gaps, duplicates, reorder, bit_error_rate))
+                                      impairments=instruments.Impairments(gaps, duplicates, reorder, bit_error_rate),
+                                      framed=framed)
     except ValueError as error:
         raise UserFacingError(str(error)) from None
     partial = out.with_name(out.name + ".partial")     # written aside, then moved: never half a file
@@ -82,13 +86,15 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise UserFacingError(f"cannot write {out}: {error.strerror}; choose another --out") from None
-    document = {"out": str(out), "bytes": len(stream.data), "packets": stream.packets, "impairments": stream.impaired,
+    document = {"out": str(out), "bytes": len(stream.data), "framed": framed, "packets": stream.packets,
+                "impairments": stream.impaired,
                 "start": Time(stream.start_us / 1e6, format="unix").isot + "Z",
                 "stop": Time(stream.stop_us / 1e6, format="unix").isot + "Z"}
     if json_output:
         print_json(document)
         return
-    stdout.print(f"{sum(stream.packets.values())} packets ({len(stream.data) / 1e6:.2f} MB) from "
+    stdout.print(f"{sum(stream.packets.values())} packets{' in transfer frames' if framed else ''} "
+                 f"({len(stream.data) / 1e6:.2f} MB) from "
                  f"{document['start']} to {document['stop']} written to {out}")
     stdout.print("  " + ", ".join(f"{name} {n}" for name, n in stream.packets.items()))
     if stream.impaired:

@@ -1,5 +1,9 @@
 """Ingest: packets from a file, a TCP stream or a request body into the archive.
 
+A stream may carry bare Space Packets or CCSDS transfer frames (told apart by the attached sync
+marker, :mod:`l4station.comms.dtn.frames`): frames are synchronised, checked and counted first,
+and the packets whole in them go on as below.
+
 Each batch of bytes is framed and checked (known APID, declared length, CRC), decoded in bulk,
 sorted by sample time (undoing any reordering on the link), stripped of duplicates (in the batch
 and against the archive: the sample time is the key), stored in one transaction, and its time
@@ -17,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from l4station.comms.dtn import frames
 from l4station.ground import alerts, packets
 from l4station.ground.store import Archive, Gap
 
@@ -51,7 +56,10 @@ class Summary(dict):
 
     def __str__(self) -> str:
         r = self["rejected"]
-        return (f"{self['packets']} packets: {self['valid']} valid, rejected {r['crc']} CRC, {r['length']} length, "
+        f = self.get("frames")
+        framed = (f"{f['frames']} frames ({f['idle']} idle), {f['damaged']} damaged, {f['lost']} lost, "
+                  f"{f['sync_losses']} sync losses ({f['skipped_octets']} octets searched); " if f else "")
+        return (f"{framed}{self['packets']} packets: {self['valid']} valid, rejected {r['crc']} CRC, {r['length']} length, "
                 f"{r['apid']} APID ({self['rejected_bytes']} bytes skipped); {self['duplicates']} duplicates; "
                 f"{self['gaps']} gaps; {self['stored_rows']} rows stored in {self['elapsed_s']:.2f} s")
 
@@ -66,8 +74,24 @@ def _add(total: dict, part: dict) -> dict:
         total[key] += part[key]
     for key in total["rejected"]:
         total["rejected"][key] += part["rejected"][key]
+    if "frames" in part:
+        total["frames"] = {k: total.get("frames", {}).get(k, 0) + v for k, v in part["frames"].items()}
     total["latency_s"] = part["latency_s"] or total["latency_s"]
     return total
+
+
+def reader(head: bytes, final: bool = True) -> packets.PacketStream | frames.FrameStream | None:
+    """How to read a stream that begins with ``head``: as transfer frames when it carries the
+    attached sync marker, as bare packets when it starts with a whole valid packet or shows no
+    marker in two frames' length; None while too little has come to tell (unless ``final``)."""
+    if head[:4] == frames.ASM:
+        return frames.FrameStream()
+    found = packets.whole_packets(head[:4096])
+    if len(found.start) and found.start[0] == 0:
+        return packets.PacketStream()
+    if len(head) >= 2 * frames.CADU_OCTETS or final:
+        return frames.FrameStream() if frames.looks_framed(head) else packets.PacketStream()
+    return None
 
 
 def ingest_bytes(archive: Archive, stream: bytes, *, source: str, final: bool = True,
@@ -87,6 +111,8 @@ def ingest_decoded(archive: Archive, decoded: packets.Decoded, *, source: str,
     summary = _summary()
     summary |= {"packets": decoded.packets, "valid": decoded.valid, "rejected": decoded.rejected,
                 "rejected_bytes": decoded.rejected_bytes}
+    if decoded.frames is not None:
+        summary["frames"] = dict(decoded.frames)
     latencies = []
     spans = {}
     with archive.transaction() as cursor:
@@ -125,11 +151,12 @@ def ingest_file(archive: Archive, path: str | Path, *, chunk_bytes: int = 64 * R
     started = time.perf_counter()
     total = _summary()
     size = path.stat().st_size
-    stream = packets.PacketStream()
+    stream = None
     done = 0
     with path.open("rb") as handle:
         while True:
             chunk = handle.read(chunk_bytes)
+            stream = stream or reader(chunk)
             final = len(chunk) < chunk_bytes
             if chunk or stream.tail:
                 _add(total, ingest_decoded(archive, stream.push(chunk, final), source=str(path)))
@@ -148,7 +175,7 @@ def ingest_tcp(archive: Archive, host: str, port: int, *, flush_s: float = 1.0, 
     connection, committing a batch every ``flush_s`` seconds."""
     started = time.perf_counter()
     total = _summary()
-    stream = packets.PacketStream()
+    stream = None
     pending = b""
     last_flush = time.monotonic()
     with socket.create_connection((host, port), timeout=timeout_s) as connection:
@@ -160,6 +187,9 @@ def ingest_tcp(archive: Archive, host: str, port: int, *, flush_s: float = 1.0, 
                 chunk = None
             closed = chunk == b""
             pending += chunk or b""
+            stream = stream or reader(pending, final=closed)
+            if stream is None:
+                continue
             if (pending or (closed and stream.tail)) and (closed or time.monotonic() - last_flush >= flush_s):
                 summary = ingest_decoded(archive, stream.push(pending, final=closed), source=f"tcp://{host}:{port}")
                 pending = b""

@@ -147,9 +147,10 @@ def measurements(start: Time, hours: float, *, source: str = "replay", seed: int
 
 
 def simulate(start: Time, hours: float, *, source: str = "replay", seed: int = 1, events: bool = True,
-             impairments: Impairments = Impairments()) -> Stream:
+             impairments: Impairments = Impairments(), framed: bool = False) -> Stream:
     """The packet stream of ``hours`` of observations from ``start``, in time order as downlinked,
-    then impaired."""
+    then impaired; ``framed``: carried in CCSDS transfer frames (:mod:`l4station.comms.dtn.frames`),
+    the bit errors falling on the frames."""
     impairments.check()
     if not 0 < hours <= 24 * 366:
         raise ValueError(f"--hours must be in (0, 8784], got {hours}")
@@ -195,6 +196,9 @@ def simulate(start: Time, hours: float, *, source: str = "replay", seed: int = 1
             index[i], index[j] = index[j], index[i]
         impaired["reordered"] = len(swap)
     stream = _gather(np.concatenate(flat), starts[index], lengths[index])
+    if framed:
+        from l4station.comms.dtn import frames
+        stream = np.frombuffer(frames.station_frames(stream.tobytes()), dtype=np.uint8).copy()
     if impairments.bit_error_rate > 0:
         flips = rng.binomial(len(stream) * 8, impairments.bit_error_rate)
         where = rng.integers(0, len(stream) * 8, flips)

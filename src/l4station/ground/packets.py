@@ -326,6 +326,7 @@ class Decoded:
     consumed: int
     rejected_bytes: int = 0
     hunting: bool = False
+    frames: dict[str, int] | None = None       # what the transfer frames held, when they carried the packets
 
     @property
     def valid(self) -> int:
