@@ -124,7 +124,7 @@ GET_ROUTES = {
     "/json/rtsw/{product}.json": "/json/rtsw/rtsw_mag_1m.json", "/json/forecast/{target}.json": "/json/forecast/earth.json",
     "/api/forecast": "/api/forecast", "/api/verification": "/api/verification", "/api/cme": "/api/cme",
     "/json/alerts.json": "/json/alerts.json", "/api/forecast/panel": "/api/forecast/panel",
-    "/api/dose": "/api/dose?hours=24",
+    "/api/dose": "/api/dose?hours=24", "/api/files": "/api/files", "/api/files/{name}": "/api/files/none.bin",
 }
 
 

@@ -1,4 +1,4 @@
-"""Delay-tolerant delivery commands: routes over a contact plan."""
+"""Delay-tolerant delivery commands: routes over a contact plan, files by CFDP."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +6,10 @@ from typing import Annotated
 
 import typer
 
-from l4station.cli.common import JsonOption, app, emit
+from l4station.cli.common import DbOption, JsonOption, UserFacingError, app, emit, finite
+from l4station.cli.operations import _writing
+
+MAX_FILE_OCTETS = 256 * 1024 * 1024
 
 
 @app.command()
@@ -22,3 +25,50 @@ def route(plan_file: Annotated[Path, typer.Argument(
     in SABR's rank order: earliest delivery, fewer hops, later termination."""
     from l4station.comms.dtn import cgr, plan
     emit(cgr.query(plan.read(plan_file), source, dest, at, k, bundle), json_output)
+
+
+@app.command()
+def downlink(sources: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Files the station sends.")],
+             db: DbOption = "sqlite:///l4station.db",
+             light_time: Annotated[float, typer.Option("--light-time", help="One-way light time (s); ~500 from L4.",
+                                                       parser=finite(0.0, 1e5))] = 500.0,
+             rate: Annotated[float, typer.Option("--rate", help="Downlink rate (bit/s).",
+                                                 parser=finite(1.0, 1e10))] = 1e6,
+             loss: Annotated[float, typer.Option("--loss", help="Share of PDUs lost each way, in [0, 1).",
+                                                 parser=finite(0.0, 0.999))] = 0.0,
+             cfdp_class: Annotated[int, typer.Option("--class", min=1, max=2,
+                                                     help="CFDP class: 2 acknowledged (files), 1 unacknowledged (beacon).")] = 2,
+             segment: Annotated[int, typer.Option("--segment", min=16, max=65000,
+                                                  help="File-data segment length (octets).")] = 512,
+             seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+             json_output: JsonOption = False):
+    """Send files from the station to the ground with CFDP over a simulated deep-space link (light
+    time, rate, loss): the files delivered whole, their checksums verified, go into the archive's
+    file store (listed by `serve` at /api/files)."""
+    import time as time_module
+
+    from l4station.comms.dtn import cfdp
+    files = {}
+    for path in sources:
+        try:
+            if not path.is_file():
+                raise UserFacingError(f"no file at {path}: give files to send")
+            if path.stat().st_size > MAX_FILE_OCTETS:
+                raise UserFacingError(f"{path} is {path.stat().st_size:,} octets; files up to "
+                                      f"{MAX_FILE_OCTETS:,} octets can be sent")
+            files[path.name] = path.read_bytes()
+        except OSError as error:
+            raise UserFacingError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(files) != len(sources):
+        raise UserFacingError("two files of the same name: CFDP delivers them under their names; rename one")
+    result = cfdp.deliver(files, cfdp.Link(light_time, rate, loss, seed=seed), acknowledged=cfdp_class == 2,
+                          segment_octets=segment)
+    started_us = int(time_module.time() * 1e6)
+    with _writing(db) as archive:
+        for d in result.deliveries:
+            if d.complete:
+                archive.put_file(d.name, result.received[d.name], started_us + int(d.received_s * 1e6),
+                                 f"cfdp class {cfdp_class}")
+    emit(result, json_output)
+    if not all(d.complete for d in result.deliveries):
+        raise typer.Exit(1)

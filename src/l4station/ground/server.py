@@ -555,6 +555,21 @@ def crew_dose(s: Shared, hours: str = "24"):
             "limit_mgy_eq": dose.LIMIT_BFO_30DAY_MGY_EQ, "scenarios": scenarios}
 
 
+@dashboard_routes.get("/api/files")
+def file_list(s: Shared):
+    """Files delivered whole by CFDP, newest first (name, size, CRC-32, when, from where)."""
+    return {"files": [f | {"received": hapi.format_time(f["received_us"])} for f in s.archive().file_list()]}
+
+
+@dashboard_routes.get("/api/files/{name}")
+def file_content(s: Shared, name: str):
+    content = s.archive().file_content(name)
+    if content is None:
+        return JSONResponse({"error": f"no file {name!r}: see /api/files"}, status_code=404)
+    return Response(content, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @dashboard_routes.get("/", response_class=HTMLResponse)
 def dashboard():
     return files("l4station.ground").joinpath("dashboard/index.html").read_text()

@@ -101,12 +101,16 @@ OTHER_TABLES: dict[str, list[tuple[str, str]]] = {
                         ("vr_p50", "DOUBLE PRECISION")],
     # the archive's alert policy (alerts.SETTINGS), so that every writer raises the same alerts
     "settings": [("name", "TEXT NOT NULL"), ("value", "TEXT NOT NULL")],
+    # files delivered whole by CFDP (l4station.comms.dtn.cfdp); BYTES is BLOB or BYTEA by dialect
+    "files": [("name", "TEXT NOT NULL"), ("received_us", "BIGINT NOT NULL"), ("octets", "BIGINT NOT NULL"),
+              ("crc32", "TEXT NOT NULL"), ("source", "TEXT NOT NULL"), ("content", "BYTES NOT NULL")],
 }
 # Columns added after a table's first release (nullable): an older archive gains them when it is
 # opened for writing, and reads them as NULL (see Archive.has) until then.
 ADDED_COLUMNS = {"forecast_values": ["vr_p50"], "forecast_runs": ["band_scale"]}
 OTHER_KEYS = {"feed_wind": FEED_KEY, "feed_mag": FEED_KEY, "cmes": ["id"], "forecast_runs": ["run_id"],
-              "forecast_values": ["run_id", "target", "t_us"], "watches": ["serial"], "settings": ["name"]}
+              "forecast_values": ["run_id", "target", "t_us"], "watches": ["serial"], "settings": ["name"],
+              "files": ["name"]}
 COMPLETABLE = {"feed_wind": ["speed", "density", "temperature", "quality", "active"],
                "feed_mag": ["bt", "bx_gsm", "by_gsm", "bz_gsm", "quality", "active"]}
 OTHER_INDEXES = {"forecast_runs_issue": "forecast_runs (issue_us)", "forecast_runs_inputs": "forecast_runs (inputs_key)",
@@ -278,7 +282,7 @@ class Archive:
 
         with self.transaction() as cursor:
             for statement in _tables().values():
-                cursor.execute(statement)
+                cursor.execute(statement.replace(" BYTES ", " BLOB " if self.dialect == "sqlite" else " BYTEA "))
             serial = "INTEGER PRIMARY KEY" if self.dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
             cursor.execute(f"CREATE TABLE IF NOT EXISTS batches (id {serial}, source TEXT NOT NULL, "
                            "received_us BIGINT NOT NULL, summary TEXT)")
@@ -311,6 +315,29 @@ class Archive:
         with self.transaction() as cursor:
             cursor.execute(self.sql("DELETE FROM settings WHERE name = ?"), (name,))
             cursor.execute(self.sql("INSERT INTO settings (name, value) VALUES (?, ?)"), (name, value))
+
+    def put_file(self, name: str, content: bytes, received_us: int, source: str) -> None:
+        """Keep a file delivered whole (a later delivery of the same name replaces it)."""
+        import zlib
+        with self.transaction() as cursor:
+            cursor.execute(self.sql("DELETE FROM files WHERE name = ?"), (name,))
+            cursor.execute(self.sql("INSERT INTO files (name, received_us, octets, crc32, source, content) "
+                                    "VALUES (?, ?, ?, ?, ?, ?)"),
+                           (name, int(received_us), len(content), f"{zlib.crc32(content):08x}", source, bytes(content)))
+
+    def file_list(self) -> list[dict]:
+        """The files delivered, newest first, without their content."""
+        if not self.has("files"):
+            return []
+        rows = self.query("SELECT name, received_us, octets, crc32, source FROM files ORDER BY received_us DESC, name")
+        return [dict(zip(("name", "received_us", "octets", "crc32", "source"), row)) for row in rows]
+
+    def file_content(self, name: str) -> bytes | None:
+        """A delivered file's content, or None."""
+        if not self.has("files"):
+            return None
+        rows = self.query(self.sql("SELECT content FROM files WHERE name = ?"), (name,))
+        return bytes(rows[0][0]) if rows else None
 
     def has(self, table: str, column: str | None = None) -> bool:
         """Whether the archive holds ``table`` (and its ``column``) now: an archive written by an
