@@ -2,9 +2,11 @@
 (ICRU Report 85), the body shields an organ from behind, the August 1972 event against the doses
 Wilson et al. give, and the crew scenarios against NASA-STD-3001's 30-day BFO limit."""
 import json
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from l4station.cli import main
 from l4station.radiation import dose, spectra, transport
@@ -47,12 +49,15 @@ def test_the_body_shields_the_deep_organs():
 def test_august_1972_bfo_doses_against_wilson_et_al():
     # Wilson et al. (NASA, NTRS 20040100724): BFO 1.6 Gy in a space suit, 1.3 Gy in a pressure
     # vessel, 0.5 Gy in an equipment room. The source gives no thicknesses; here 0.3, 1 and 5 g/cm^2
-    # of aluminium. The straight-ahead model with the ICRU-sphere body gives about half (it has no
-    # secondaries and shields the BFO point more than a whole-body marrow distribution does): held
-    # within a factor 2.2, not yet the factor 1.5 asked for.
-    d = dose.doses(spectra.event("king1972"), [0.3, 1.0, 5.0]).bfo_gy
-    for ours, theirs in zip(d, (1.6, 1.3, 0.5)):
+    # of aluminium. The straight-ahead model with the ICRU-sphere body gives 1.7-2x less (it has no
+    # secondaries and shields the BFO point more than a whole-body marrow distribution does; see
+    # the dose module): held within a factor 2.2, not yet the factor 1.5 asked for.
+    # TODO: secondaries (BRYNTRN/HZETRN) and a body model with a marrow distribution to close it.
+    d = dose.doses(spectra.event("king1972"), [0.0, 0.3, 1.0, 5.0]).bfo_gy
+    for ours, theirs in zip(d[1:], (1.6, 1.3, 0.5)):
         assert theirs / 2.2 < ours < theirs * 1.5
+    # the numbers the module's docstring states, to 0.01 Gy: even unshielded below the suit's 1.6
+    assert d == pytest.approx([0.89, 0.82, 0.69, 0.29], abs=0.005)
 
 
 def test_a_lunar_scenario_sees_half_the_sky_of_free_space_behind_the_same_shield():
@@ -85,23 +90,111 @@ def test_the_command_prints_the_issues_json(capsys):
     assert set(doc["doses"][0]) == {"shield_gcm2", "skin_gy", "lens_gy", "bfo_gy", "bfo_gy_eq"}
     assert {s["name"] for s in doc["scenarios"]} == {s.name for s in dose.SCENARIOS}
     assert set(doc["scenarios"][0]) == {"name", "shield_gcm2", "bfo_mgy_eq", "fraction_of_30day_limit",
+                                        "lens_mgy_eq", "fraction_of_30day_lens_limit",
+                                        "skin_mgy_eq", "fraction_of_30day_skin_limit",
                                         "effective_msv", "fraction_of_career_limit"}
+
+
+def test_skin_and_lens_against_their_30_day_limits():
+    # NASA-STD-3001 Vol. 1 Rev. B (NCRP Report 132): 30-day limits BFO 250, eye lens 1000,
+    # skin 1500 mGy-Eq; each organ's dose is its absorbed dose x RBE 1.5 x the open sky.
+    s = spectra.event("king1972")
+    (suit,) = dose.scenarios(s, [dose.Scenario("suit", 0.3, 0.5, "test")])
+    d = dose.doses(s, [0.3])
+    for organ, limit in (("bfo", 250.0), ("lens", 1000.0), ("skin", 1500.0)):
+        expected = 1.5 * float(getattr(d, f"{organ}_gy")[0]) * 0.5 * 1000.0
+        assert suit[f"{organ}_mgy_eq"] == pytest.approx(expected)
+    assert suit["fraction_of_30day_lens_limit"] == pytest.approx(suit["lens_mgy_eq"] / 1000.0)
+    assert suit["fraction_of_30day_skin_limit"] == pytest.approx(suit["skin_mgy_eq"] / 1500.0)
+    assert suit["fraction_of_30day_limit"] == pytest.approx(suit["bfo_mgy_eq"] / 250.0)
+
+
+def test_the_assessment_table_shows_every_organ_against_its_limit():
+    from rich.console import Console
+    console = Console(width=200, record=True)
+    console.print(dose.assess(spectra.event("king1972"), [5.0]))
+    text = console.export_text()
+    assert "(BFO 250, eye lens 1000, skin 1500 mGy-Eq)" in text
+    row = next(line for line in text.splitlines() if "Orion-class cabin" in line)
+    (cabin,) = dose.scenarios(spectra.event("king1972"), [dose.SCENARIOS[1]])
+    for key, share in (("bfo_mgy_eq", "fraction_of_30day_limit"), ("lens_mgy_eq", "fraction_of_30day_lens_limit"),
+                       ("skin_mgy_eq", "fraction_of_30day_skin_limit")):
+        assert f"{cabin[key]:.1f} ({cabin[share]:.0%})" in row
 
 
 @pytest.mark.parametrize("args, message", [
     (["--event", "carrington"], "unknown event 'carrington'"),
     (["--shield", "1,x"], "--shield: 'x' is not a number"),
     (["--shield", "1_0"], "--shield: '1_0' is not a number"),
-    (["--shield", "1,,5"], "--shield: '' is not a number"),
+    (["--shield", "\uff11\uff10"], "--shield: '\uff11\uff10' is not a number; give g/cm² of aluminium in plain"),
+    (["--shield", "1,,5"], "--shield: thickness 2 of 3 is empty"),
+    (["--shield", "5, ,10"], "--shield: thickness 2 of 3 is empty"),
+    (["--shield", "1,"], "--shield: thickness 2 of 2 is empty"),
     (["--shield", "-1"], "--shield: -1 g/cm² is outside 0-1000 g/cm²"),
-    (["--shield", "nan"], "--shield: 'nan' is not a number"),
+    (["--shield", "1000.0001"], "--shield: 1000.0001 g/cm² is outside 0-1000 g/cm²"),
+    (["--shield", "nan"], "--shield: 'nan' is not a finite number in 0-1000 g/cm²"),
+    (["--shield", "1,-inf"], "--shield: '-inf' is not a finite number in 0-1000 g/cm²"),
+    (["--shield", "1e999"], "--shield: '1e999' is not a finite number in 0-1000 g/cm²"),
+    (["--shield", ",".join(["1"] * 1001)], "--shield: 1,001 thicknesses given, at most 1,000"),
     (["--event", "/nonexistent/event.txt"], "cannot read the spectrum file /nonexistent/event.txt"),
+    (["--event", "/dev/zero"], "the spectrum file /dev/zero is not a regular file"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
     with pytest.raises(SystemExit) as done:
         main(["radiation", *args])
     err = capsys.readouterr().err.strip()
     assert done.value.code == 2 and len(err.splitlines()) == 1 and message in err
+
+
+def test_a_thousand_shields_are_fine(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["radiation", "--shield", ",".join(["1"] * 1000), "--json"])
+    assert done.value.code == 0 and len(json.loads(capsys.readouterr().out)["doses"]) == 1000
+
+
+def _strict_json(text: str):
+    """JSON as RFC 8259 has it: NaN and Infinity are not numbers there."""
+    def refuse(constant):
+        raise AssertionError(f"{constant} in the output")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("10 1.7e308\n30 1e308\n", "integral fluence 1.7e+308 cm^-2 is more than 1e+15"),
+    ("10 1.7e308\n", "at least two energy/fluence pairs"),
+    ("10 2e15\n30 1e9\n", "integral fluence 2e+15 cm^-2 is more than 1e+15"),
+    ("10 1e9\n30 1_0\n", "line 2: expected 'energy_MeV fluence_above_cm2', got '30 1_0'"),
+    ("10 1e9\n\uff13\uff10 1e8\n", "line 2: expected 'energy_MeV fluence_above_cm2'"),
+])
+def test_a_spectrum_file_out_of_scale_is_one_line_with_no_warning(tmp_path, capsys, text, message):
+    path = tmp_path / "event.txt"
+    path.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # an overflow RuntimeWarning fails the test
+        with pytest.raises(SystemExit) as done:
+            main(["radiation", "--event", str(path), "--json"])
+    out, err = capsys.readouterr()
+    assert done.value.code == 2 and out == "" and len(err.strip().splitlines()) == 1 and message in err
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.floats(1.0, 9999.0), st.floats(1e-300, 1e15)), min_size=2, max_size=6))
+def test_the_json_of_any_accepted_file_holds_only_numbers(tmp_path, capsys, rows):
+    # what the command accepts it reports without NaN or infinity (strict JSON, RFC 8259), and
+    # refuses the rest in one line; never a warning
+    rows = sorted(rows)
+    path = tmp_path / "event.txt"
+    path.write_text("".join(f"{e!r} {f!r}\n" for e, f in rows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(SystemExit) as done:
+            main(["radiation", "--event", str(path), "--shield", "0,0.3,5,100", "--json"])
+    out, err = capsys.readouterr()
+    if done.value.code == 0:
+        doc = _strict_json(out)
+        assert all(0 <= r[organ] for r in doc["doses"] for organ in ("skin_gy", "lens_gy", "bfo_gy"))
+    else:
+        assert done.value.code == 2 and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("scenario", dose.SCENARIOS, ids=lambda s: s.name)

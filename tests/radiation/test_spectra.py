@@ -1,9 +1,11 @@
 """Event spectra: King's August 1972 fit reproduced, the Band form continuous and smooth at its
 break (Tylka & Dietrich 2009 built it so), integral fluences exact for the analytic forms, fits
 through measured channels that return the channels, and bad spectrum files refused in one line."""
+import re
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from l4station.errors import InputError
 from l4station.radiation import spectra
@@ -42,6 +44,7 @@ def test_rarer_design_events_carry_more_fluence_above_30_mev():
 @settings(max_examples=80, deadline=None)
 @given(phi=st.floats(1e5, 1e12), index=st.floats(0.5, 5.0), above=st.floats(2.0, 500.0))
 def test_power_law_integral_is_exact(phi, index, above):
+    assume(phi * above ** index < 0.99 * spectra.MAX_FLUENCE_CM2)         # Phi(>1 MeV) within the bound
     s = spectra.power_law("p", phi, above, index)
     for e in (above, 2 * above, 1.37 * above):
         if e < 1e4 / 10:
@@ -73,12 +76,59 @@ def test_a_fit_through_the_stations_channels_returns_them(drops, top):
     ("ten 100\n", "line 1: expected 'energy_MeV fluence_above_cm2'"),
     ("# nothing\n", "no energy/fluence rows"),
     ("10 nan\n30 5\n", "integral fluence nan cm^-2 must be positive and finite"),
+    ("10 1e9\n30 inf\n", "integral fluence inf cm^-2 must be positive and finite"),
+    ("10 1.7e308\n30 1e308\n", "integral fluence 1.7e+308 cm^-2 is more than 1e+15 (a Carrington-class event"),
+    ("10 1e9\n10000.0000001 1\n", "energy 10000.0000001 MeV is outside 1-10000 MeV"),
+    ("10 1_0\n30 5\n", "line 1: expected 'energy_MeV fluence_above_cm2', got '10 1_0'"),
+    ("\u0661\u0660 100\n30 5\n", "line 1: expected 'energy_MeV fluence_above_cm2'"),       # Arabic-Indic 10
+    ("\uff11\uff10 100\n30 5\n", "line 1: expected 'energy_MeV fluence_above_cm2'"),      # full-width 10
 ])
 def test_bad_spectrum_files_are_one_line_errors(tmp_path, text, message):
     path = tmp_path / "event.txt"
     path.write_text(text)
-    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("^", r"\^")):
+    with pytest.raises(InputError, match=re.escape(message)):
         spectra.event(str(path))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: spectra.power_law("p", 1e9, 1000.0, 5.0), "p: the integral fluence above 1 MeV, 1e+24 cm^-2, is more"),
+    (lambda: spectra.exponential("x", 1e12, 30.0, 0.5), "x: the integral fluence above 1 MeV, 1.55e+37 cm^-2, is more"),
+    (lambda: spectra.band("b", 1e300, 0.5, 5.7, 0.07), "b: the integral fluence above 1 MeV, 1.57e+300 cm^-2, is more"),
+    (lambda: spectra.Spectrum("s", np.array([1.0, 2.0]), np.array([1e15, 1e15 + 1e4])),
+     "s: the integral fluence above 1 MeV, 1.0000000000055731e+15 cm^-2, is more than 1e+15 (a Carrington-class"),
+    (lambda: spectra.exponential("x", 1e300, 30.0, 1e-3), "x: differential fluences must be finite and zero or more, "
+                                                          "got inf cm^-2 MeV^-1 at 1 MeV"),
+    (lambda: spectra.Spectrum("s", np.array([1.0, 2.0]), np.array([1.0, np.nan])),
+     "s: differential fluences must be finite and zero or more, got nan cm^-2 MeV^-1 at 2 MeV"),
+])
+def test_a_spectrum_beyond_any_known_event_is_refused_without_a_warning(make, message):
+    # 1e15 protons cm^-2: 1e5 times a Carrington-class event's ~1e10 above 30 MeV (Cliver &
+    # Dietrich 2013)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError, match=re.escape(message)):
+            make()
+
+
+def test_a_file_that_is_not_a_regular_file_or_too_big_is_refused_before_reading(tmp_path):
+    import os
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)                                     # opening it would wait for a writer
+    with pytest.raises(InputError, match="the spectrum file .*fifo is not a regular file"):
+        spectra.event(str(fifo))
+    with pytest.raises(InputError, match="the spectrum file /dev/zero is not a regular file"):
+        spectra.event("/dev/zero")
+    with pytest.raises(InputError, match="is not a regular file"):
+        spectra.event(str(tmp_path))
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as file:
+        file.truncate(spectra.MAX_FILE_BYTES + 1)       # sparse: no 10 MB written
+    with pytest.raises(InputError, match="the spectrum file .*big.txt is more than 10,000,000 bytes"):
+        spectra.event(str(big))
+    fine = tmp_path / "fine.txt"
+    fine.write_text("# pad\n" * 100 + "10 1e9\n30 1e8\n")
+    assert spectra.event(str(fine)).integral(30.0) == pytest.approx(1e8)
 
 
 def test_a_spectrum_file_with_comments_and_commas(tmp_path):

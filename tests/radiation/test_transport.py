@@ -70,3 +70,31 @@ def test_a_proton_stops_at_its_range_and_primaries_fade_with_pdg_interaction_len
     # PDG nuclear interaction lengths: water 83.3, aluminium 107.2 g/cm^2
     assert transport.survival(83.3, "water") == pytest.approx(np.exp(-1))
     assert transport.survival(107.2, "aluminum") == pytest.approx(np.exp(-1))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: transport.csda_range("abc", "water"), "proton energy (MeV) must be real numbers, got 'abc'"),
+    (lambda: transport.csda_range(100 + 1j, "water"), "proton energy (MeV) must be real numbers, got (100+1j)"),
+    (lambda: transport.csda_range([10.0, "x"], "water"), "proton energy (MeV) must be real numbers, got [10.0, 'x']"),
+    (lambda: transport.csda_range(None, "water"), "proton energy (MeV) must be real numbers, got None"),
+    (lambda: transport.csda_range(True, "water"), "proton energy (MeV) must be real numbers, got True"),
+    (lambda: transport.stopping_power("10", "water"), "proton energy (MeV) must be real numbers, got '10'"),
+    (lambda: transport.residual_energy("abc", 1.0, "water"), "proton energy (MeV) must be real numbers, got 'abc'"),
+    (lambda: transport.residual_energy(100.0, 1j, "water"), "depth (g/cm^2) must be real numbers, got 1j"),
+    (lambda: transport.survival("deep", "water"), "depth (g/cm^2) must be real numbers, got 'deep'"),
+    (lambda: transport.csda_range(1e4 * (1 + 1e-12), "water"),
+     "proton energy 10000.00000001 MeV is outside the transport tables' 1-10000 MeV"),
+    (lambda: transport.csda_range(1 - 1e-12, "water"),
+     "proton energy 0.999999999999 MeV is outside the transport tables' 1-10000 MeV"),
+])
+def test_bad_energies_and_depths_are_named(call, message):
+    # the value as given, to the digit that puts it outside (not "10000 MeV is outside 1-10000")
+    with pytest.raises(InputError) as error:
+        call()
+    assert str(error.value) == message
+
+
+def test_the_range_ends_and_numeric_types_are_accepted():
+    assert transport.csda_range(1e4, "water") > transport.csda_range(np.int64(1), "water") > 0
+    from fractions import Fraction
+    assert transport.csda_range(Fraction(100), "water") == transport.csda_range(100.0, "water")

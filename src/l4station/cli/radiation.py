@@ -1,7 +1,7 @@
 """Radiation safety commands: an event's dose behind shielding and in each crew scenario."""
 from __future__ import annotations
 
-import re
+import math
 from typing import Annotated
 
 import typer
@@ -9,21 +9,31 @@ import typer
 from l4station.cli.common import JsonOption, UserFacingError, app, emit
 
 DEFAULT_SHIELDS = "0.3,1,5,10,20"
-NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+MAX_SHIELDS = 1000
+MAX_SHIELD_GCM2 = 1000.0
 
 
 def _shields(text: str) -> list[float]:
+    from l4station.radiation.spectra import plain_number
+
+    parts = text.split(",")
+    if len(parts) > MAX_SHIELDS:
+        raise UserFacingError(f"--shield: {len(parts):,} thicknesses given, at most {MAX_SHIELDS:,}")
     values = []
-    for part in text.split(","):
+    for position, part in enumerate(parts, 1):
+        item = part.strip()
+        if not item:
+            raise UserFacingError(f"--shield: thickness {position} of {len(parts)} is empty; give g/cm² of aluminium "
+                                  "separated by commas, e.g. 0.3,1,5")
         try:
-            if not NUMBER.fullmatch(part):
-                raise ValueError(part)
-            value = float(part) + 0.0          # -0 reads as 0
+            value = plain_number(item) + 0.0           # -0 reads as 0
         except ValueError:
-            raise UserFacingError(f"--shield: {part.strip()!r} is not a number; give g/cm² of aluminium "
+            raise UserFacingError(f"--shield: {item!r} is not a number; give g/cm² of aluminium in plain digits "
                                   "separated by commas, e.g. 0.3,1,5") from None
-        if not (value >= 0 and value <= 1000):
-            raise UserFacingError(f"--shield: {part.strip()} g/cm² is outside 0-1000 g/cm²")
+        if not math.isfinite(value):
+            raise UserFacingError(f"--shield: {item!r} is not a finite number in 0-{MAX_SHIELD_GCM2:g} g/cm²")
+        if not 0 <= value <= MAX_SHIELD_GCM2:
+            raise UserFacingError(f"--shield: {item} g/cm² is outside 0-{MAX_SHIELD_GCM2:g} g/cm²")
         values.append(value)
     return values
 
@@ -36,7 +46,7 @@ def radiation(event: Annotated[str, typer.Option(
                   "--shield", help="Aluminium thicknesses (g/cm²), separated by commas.")] = DEFAULT_SHIELDS,
               json_output: JsonOption = False):
     """Dose from a solar proton event to skin, eye lens and blood-forming organs behind aluminium,
-    and to a crew in each scenario against NASA's 30-day limit."""
+    and to a crew in each scenario against NASA's 30-day and career limits."""
     thicknesses = _shields(shield)
     from l4station.radiation import dose, spectra
     emit(dose.assess(spectra.event(event), thicknesses), json_output)

@@ -27,19 +27,48 @@ King's August 1972 spectrum puts 7.9e9 protons cm^-2 above 30 MeV:
 """
 from __future__ import annotations
 
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from l4station.errors import InputError
-from l4station.radiation.transport import PROTON_MEV, SPAN_MEV
+from l4station.radiation.transport import PROTON_MEV, SPAN_MEV, shown
 
 GRID_MEV = np.geomspace(1.0, 1e4, 400)
 """Energies the spectra are tabulated on (MeV): 1 MeV to 10 GeV, 400 log steps."""
 
 CHANNELS_MEV = (1.0, 5.0, 10.0, 30.0, 50.0, 100.0)
 """The station's integral proton channels (>= E MeV)."""
+
+MAX_FLUENCE_CM2 = 1e15
+"""Most protons cm^-2 a spectrum may hold above its lowest energy: a Carrington-class event holds
+~1e10 above 30 MeV (Cliver & Dietrich 2013, JSWSC 3, A31, for 1859), so more is a mistake of
+units or exponent."""
+
+_TOO_MANY = (f"is more than {MAX_FLUENCE_CM2:g} (a Carrington-class event holds ~1e10 above 30 MeV); check the "
+             "units and exponents")
+
+MAX_FILE_BYTES = 10_000_000
+"""Largest spectrum file read (10 MB: ~500,000 rows)."""
+
+PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
+                          re.IGNORECASE | re.ASCII)
+
+
+def plain_number(text: str) -> float:
+    """The number ``text`` writes in plain ASCII decimals (or nan, inf), else ValueError: Python's
+    float also reads 1_0 and non-ASCII digits, which a file or option should not mean.
+
+    >>> plain_number("-1.5e3"), plain_number("nan")
+    (-1500.0, nan)
+    """
+    if not PLAIN_NUMBER.fullmatch(text):
+        raise ValueError(f"not a plain number: {text!r}")
+    return float(text)
 
 
 def rigidity_gv(energy_mev) -> np.ndarray:
@@ -50,7 +79,8 @@ def rigidity_gv(energy_mev) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Spectrum:
-    """An event's omnidirectional differential fluence ``fluence`` (cm^-2 MeV^-1) at ``energy_mev``."""
+    """An event's omnidirectional differential fluence ``fluence`` (cm^-2 MeV^-1) at ``energy_mev``,
+    at most :data:`MAX_FLUENCE_CM2` protons cm^-2 in all."""
 
     name: str
     energy_mev: np.ndarray
@@ -62,8 +92,16 @@ class Spectrum:
             raise InputError(f"{self.name}: energies and fluences must be two matching lists of two or more")
         if np.any(np.diff(e) < 0) or not np.all(np.isfinite(e)) or e[0] <= 0:
             raise InputError(f"{self.name}: energies must be positive, finite and increasing")
-        if not np.all(np.isfinite(f) & (f >= 0)):
-            raise InputError(f"{self.name}: differential fluences must be finite and zero or more")
+        bad = ~(np.isfinite(f) & (f >= 0))
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise InputError(f"{self.name}: differential fluences must be finite and zero or more, got {shown(f[i])} "
+                             f"cm^-2 MeV^-1 at {shown(e[i])} MeV")
+        with np.errstate(over="ignore"):
+            total = float(self.integral(e[0]))
+        if not total <= MAX_FLUENCE_CM2:
+            text = f"{total:.3g}" if float(f"{total:.3g}") > MAX_FLUENCE_CM2 else shown(total)
+            raise InputError(f"{self.name}: the integral fluence above {shown(e[0])} MeV, {text} cm^-2, " + _TOO_MANY)
 
     def at(self, energy_mev) -> np.ndarray:
         """dPhi/dE (cm^-2 MeV^-1) at ``energy_mev`` (log-log between nodes; 0 outside the spectrum)."""
@@ -112,11 +150,12 @@ def band(name: str, c_per_sr: float, gamma_a: float, gamma_b: float, r0_gv: floa
                          f"R0={r0_gv:g} GV, gamma_a={gamma_a:g}, gamma_b={gamma_b:g}")
     r = rigidity_gv(GRID_MEV)
     rb = (gamma_b - gamma_a) * r0_gv
-    below = c_per_sr * r ** -gamma_a * np.exp(-r / r0_gv)
-    above = c_per_sr * r ** -gamma_b * rb ** (gamma_b - gamma_a) * np.exp(gamma_a - gamma_b)
-    dj_dr = np.where(r <= rb, below, above)
-    dr_de = (GRID_MEV + PROTON_MEV) / (1000.0 * r * 1000.0)        # GV per MeV
-    return Spectrum(name, GRID_MEV, 4 * np.pi * dj_dr * dr_de)
+    with np.errstate(over="ignore"):                               # Spectrum names what overflows
+        below = c_per_sr * r ** -gamma_a * np.exp(-r / r0_gv)
+        above = c_per_sr * r ** -gamma_b * rb ** (gamma_b - gamma_a) * np.exp(gamma_a - gamma_b)
+        dj_dr = np.where(r <= rb, below, above)
+        dr_de = (GRID_MEV + PROTON_MEV) / (1000.0 * r * 1000.0)    # GV per MeV
+        return Spectrum(name, GRID_MEV, 4 * np.pi * dj_dr * dr_de)
 
 
 def exponential(name: str, phi_above_cm2: float, above_mev: float, e0_mev: float) -> Spectrum:
@@ -124,7 +163,8 @@ def exponential(name: str, phi_above_cm2: float, above_mev: float, e0_mev: float
     if not (phi_above_cm2 > 0 and e0_mev > 0 and SPAN_MEV[0] <= above_mev <= SPAN_MEV[1]):
         raise InputError(f"{name}: an exponential spectrum needs a positive fluence and e-folding energy and a "
                          f"reference energy in {SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV")
-    return Spectrum(name, GRID_MEV, phi_above_cm2 * np.exp((above_mev - GRID_MEV) / e0_mev) / e0_mev)
+    with np.errstate(over="ignore"):                               # Spectrum names what overflows
+        return Spectrum(name, GRID_MEV, phi_above_cm2 * np.exp((above_mev - GRID_MEV) / e0_mev) / e0_mev)
 
 
 def power_law(name: str, phi_above_cm2: float, above_mev: float, index: float) -> Spectrum:
@@ -132,7 +172,8 @@ def power_law(name: str, phi_above_cm2: float, above_mev: float, index: float) -
     if not (phi_above_cm2 > 0 and index > 0 and SPAN_MEV[0] <= above_mev <= SPAN_MEV[1]):
         raise InputError(f"{name}: a power law needs a positive fluence and index and a reference energy in "
                          f"{SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV")
-    return Spectrum(name, GRID_MEV, phi_above_cm2 * index / above_mev * (GRID_MEV / above_mev) ** (-index - 1))
+    with np.errstate(over="ignore"):                               # Spectrum names what overflows
+        return Spectrum(name, GRID_MEV, phi_above_cm2 * index / above_mev * (GRID_MEV / above_mev) ** (-index - 1))
 
 
 MAX_SLOPE = 50.0
@@ -170,11 +211,13 @@ def _checked_pairs(name: str, energy_mev, integral_cm2) -> tuple[np.ndarray, np.
         raise InputError(f"{name}: give at least two energy/fluence pairs, got {min(e.size, phi.size)}")
     for value in e:
         if not SPAN_MEV[0] <= value < SPAN_MEV[1]:
-            raise InputError(f"{name}: energy {value:g} MeV is outside {SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV (the last "
-                             "must be below 10000 MeV, to leave room for the fluence above it)")
+            raise InputError(f"{name}: energy {shown(value)} MeV is outside {SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV (the "
+                             "last must be below 10000 MeV, to leave room for the fluence above it)")
     for value in phi:
         if not (np.isfinite(value) and value > 0):
-            raise InputError(f"{name}: integral fluence {value:g} cm^-2 must be positive and finite")
+            raise InputError(f"{name}: integral fluence {shown(value)} cm^-2 must be positive and finite")
+        if value > MAX_FLUENCE_CM2:
+            raise InputError(f"{name}: integral fluence {shown(value)} cm^-2 " + _TOO_MANY)
     if np.any(np.diff(e) <= 0):
         raise InputError(f"{name}: energies must increase ({', '.join(f'{v:g}' for v in e)} MeV)")
     if np.any(np.diff(phi) > 0):
@@ -191,10 +234,22 @@ def _checked_pairs(name: str, energy_mev, integral_cm2) -> tuple[np.ndarray, np.
 
 def read(path: str | Path) -> Spectrum:
     """A spectrum from a text file of ``energy_MeV  fluence_above_cm2`` rows (whitespace or comma
-    separated; lines starting with # are comments)."""
+    separated, plain ASCII numbers; lines starting with # are comments): a regular file of at most
+    :data:`MAX_FILE_BYTES`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        info = os.stat(path)              # before opening: opening a FIFO waits for a writer
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"the spectrum file {path} is not a regular file; give a text file of energy/fluence "
+                             "rows")
+        too_big = f"the spectrum file {path} is more than {MAX_FILE_BYTES:,} bytes; a spectrum needs a few rows"
+        if info.st_size > MAX_FILE_BYTES:
+            raise InputError(too_big)
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:                    # it grew since
+            raise InputError(too_big)
+        text = data.decode("utf-8-sig")
     except OSError as error:
         raise InputError(f"cannot read the spectrum file {path}: {error.strerror or error}") from None
     except UnicodeDecodeError:
@@ -208,7 +263,7 @@ def read(path: str | Path) -> Spectrum:
         try:
             if len(fields) != 2:
                 raise ValueError
-            rows.append((float(fields[0]), float(fields[1])))
+            rows.append((plain_number(fields[0]), plain_number(fields[1])))
         except ValueError:
             raise InputError(f"{path}, line {number}: expected 'energy_MeV fluence_above_cm2', got {line!r}") from None
     if not rows:

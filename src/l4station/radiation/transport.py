@@ -32,6 +32,7 @@ PSTAR's CSDA range of a 100 MeV proton in water is 7.718 g/cm^2:
 from __future__ import annotations
 
 import functools
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,49 @@ MATERIALS = {
     "aluminum": Material("aluminum", 13 / 26.9815385, 166.0, 13.0, 4.2395, 0.1708, 3.0127, 0.08024, 3.6345,
                          0.12, 107.2),
 }
+
+
+def real_numbers(value, what: str, *, scalar: bool = False) -> np.ndarray:
+    """``value`` as floats, or an InputError naming it where it is not real numbers (text,
+    complex, bool, None) or, with ``scalar``, not one number; for this package's public functions.
+
+    >>> real_numbers([1, 2.5], "energy").tolist()
+    [1.0, 2.5]
+    """
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind == "O" and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                           for v in array.flat):
+            array = array.astype(float)                  # integers beyond int64, fractions
+    except (TypeError, ValueError):                      # ragged lists
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf" or (scalar and array.ndim):
+        raise InputError(f"{what} must be {'one real number' if scalar else 'real numbers'}, got {brief(value)}")
+    return array.astype(float)
+
+
+def brief(value) -> str:
+    """``repr(value)`` on one line, at most 60 characters, for an error message.
+
+    >>> brief("x" * 100)[-5:], brief(np.eye(2))
+    ('xx...', 'array([[1., 0.], [0., 1.]])')
+    """
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def shown(value: float) -> str:
+    """A number to the last digit that tells it apart (Python's shortest repr), without a trailing
+    ".0", and in powers of ten from 1e9.
+
+    >>> shown(1e4 * (1 + 1e-12)), shown(20000.0), shown(2e15), shown(float("nan"))
+    ('10000.00000001', '20000', '2e+15', 'nan')
+    """
+    x = float(value)
+    if abs(x) >= 1e9 and np.isfinite(x):
+        return np.format_float_scientific(x, trim="-")
+    text = repr(x)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def material_named(name: str) -> Material:
@@ -123,7 +167,7 @@ def stopping_power(energy_mev, material_name: str) -> np.ndarray:
     33.6
     """
     mat = material_named(material_name)
-    e = np.asarray(energy_mev, dtype=float)
+    e = real_numbers(energy_mev, "proton energy (MeV)")
     _check_energies(e)
     return stopping(e, mat)
 
@@ -164,20 +208,20 @@ def _table(name: str) -> tuple[np.ndarray, np.ndarray]:
 def _check_energies(energy_mev: np.ndarray, low_mev: float = SPAN_MEV[0]) -> None:
     bad = energy_mev[~((energy_mev >= low_mev) & (energy_mev <= SPAN_MEV[1]))]
     if bad.size:
-        raise InputError(f"proton energy {bad.flat[0]:g} MeV is outside the transport tables' "
+        raise InputError(f"proton energy {shown(bad.flat[0])} MeV is outside the transport tables' "
                          f"{low_mev:g}-{SPAN_MEV[1]:g} MeV")
 
 
 def _check_depths(depth_gcm2: np.ndarray) -> None:
     bad = depth_gcm2[~(np.isfinite(depth_gcm2) & (depth_gcm2 >= 0))]
     if bad.size:
-        raise InputError(f"depth {bad.flat[0]:g} g/cm^2 must be zero or more")
+        raise InputError(f"depth {shown(bad.flat[0])} g/cm^2 must be zero or more")
 
 
 def csda_range(energy_mev, material: str) -> np.ndarray:
     """CSDA range (g/cm^2) of protons of ``energy_mev`` (broadcasts) in ``material``
     ("water" or "aluminum")."""
-    e = np.asarray(energy_mev, dtype=float)
+    e = real_numbers(energy_mev, "proton energy (MeV)")
     _check_energies(e)
     return range_of(e, material_named(material).name)
 
@@ -185,7 +229,7 @@ def csda_range(energy_mev, material: str) -> np.ndarray:
 def residual_energy(energy_mev, depth_gcm2, material: str) -> np.ndarray:
     """Energy (MeV) left after ``depth_gcm2`` of ``material`` (0 where the proton stops); broadcasts.
     Energies from 0 (what it returns) to 10 GeV; below 1 MeV on the Bragg-Kleeman tail."""
-    e, depth = np.asarray(energy_mev, dtype=float), np.asarray(depth_gcm2, dtype=float)
+    e, depth = real_numbers(energy_mev, "proton energy (MeV)"), real_numbers(depth_gcm2, "depth (g/cm^2)")
     _check_energies(e, 0.0)
     _check_depths(depth)
     return slowed(e, depth, material_named(material).name)
@@ -214,6 +258,6 @@ def range_of(energy_mev: np.ndarray, name: str) -> np.ndarray:
 
 def survival(depth_gcm2, material: str) -> np.ndarray:
     """Fraction of primaries not removed by nuclear interactions over ``depth_gcm2``."""
-    depth = np.asarray(depth_gcm2, dtype=float)
+    depth = real_numbers(depth_gcm2, "depth (g/cm^2)")
     _check_depths(depth)
     return np.exp(-depth / material_named(material).interaction_length_gcm2)
