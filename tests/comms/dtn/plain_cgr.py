@@ -5,6 +5,8 @@ router to it; the routing benchmark times it beside the project's."""
 import heapq
 import math
 
+from hypothesis import strategies as st
+
 
 def best_delivery(contacts, source, dest, at=0.0, bundle=0.0):
     """Earliest delivery time from ``source`` to ``dest``; ``contacts`` are tuples
@@ -54,3 +56,19 @@ def all_routes(contacts, source, dest, at=0.0, bundle=0.0):
 
     walk(source, at, {source}, [])
     return sorted(found)
+
+
+def contacts_strategy(nodes=5, most=14):
+    """Random plans of up to ``most`` contacts among ``nodes`` nodes, no two of a pair overlapping."""
+    contact = st.tuples(st.integers(1, nodes), st.integers(1, nodes), st.integers(0, 50), st.integers(1, 30),
+                        st.sampled_from([1.0, 2.0, 5.0]), st.sampled_from([0.0, 0.5, 1.0, 3.0]))
+    return st.lists(contact, min_size=1, max_size=most).map(
+        lambda rows: _no_overlap([(f, t, s, s + d, r, o) for f, t, s, d, r, o in rows if f != t]))
+
+
+def _no_overlap(rows):
+    kept = []
+    for r in rows:
+        if all(not (k[0] == r[0] and k[1] == r[1] and k[2] < r[3] and r[2] < k[3]) for k in kept):
+            kept.append(r)
+    return kept

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from l4station.comms.dtn import cgr, plan as plans
 from l4station.errors import InputError
 
-from plain_cgr import all_routes, best_delivery
+from plain_cgr import all_routes, best_delivery, contacts_strategy
 
 TUTORIAL = Path(__file__).parents[2] / "data" / "cgrTutorial.json"
 
@@ -55,21 +55,6 @@ def test_a_bundle_bigger_than_a_contact_goes_around_it(tutorial):
     assert [r.delivery_s for r in router.routes(1, 5, k=3, bundle_bits=9.0)] == [20, 40, 40]
     # 11 bits fit no contact into node 5 (10 s each at 1 bit/s)
     assert router.best_route(1, 5, bundle_bits=11.0) is None
-
-
-def contacts_strategy(nodes=5, most=14):
-    contact = st.tuples(st.integers(1, nodes), st.integers(1, nodes), st.integers(0, 50), st.integers(1, 30),
-                        st.sampled_from([1.0, 2.0, 5.0]), st.sampled_from([0.0, 0.5, 1.0, 3.0]))
-    return st.lists(contact, min_size=1, max_size=most).map(
-        lambda rows: _no_overlap([(f, t, s, s + d, r, o) for f, t, s, d, r, o in rows if f != t]))
-
-
-def _no_overlap(rows):
-    kept = []
-    for r in rows:
-        if all(not (k[0] == r[0] and k[1] == r[1] and k[2] < r[3] and r[2] < k[3]) for k in kept):
-            kept.append(r)
-    return kept
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
