@@ -21,8 +21,8 @@ def result(small_study):
 
 def test_study_json_has_the_documented_fields(result):
     d = result.document
-    assert d["sections"] == ["mission", "geometry", "transfer", "stability", "communications", "spaceweather",
-                             "radiation"]
+    assert d["sections"] == ["mission", "geometry", "transfer", "stability", "communications", "delivery",
+                             "spaceweather", "radiation"]
     m = d["mission"]
     assert (m["name"], m["target"], m["epoch"], m["duration_years"]) == (
         "L4 solar-wind station (default concept)", "L4", "2031-01-01T00:00:00.000", 1.0)
@@ -58,19 +58,27 @@ def test_study_json_has_the_documented_fields(result):
     assert cover["earth+L4+L5"] == pytest.approx((87 + 120) / 360, abs=4 / 360)
     assert [c["observers"] for c in rad["sep_forecast"]["cases"]] == [["L1"], ["L1", "L4"], ["L1", "L5"],
                                                                        ["L1", "L4", "L5"]]
-    json.dumps(d)  # plain JSON types only
+    dl = d["delivery"]
+    for run in ("with_relays", "ground_only"):
+        r = dl[run]
+        assert r["delivered"] + r["lost"] == r["bundles"] > 0
+        # nothing reaches the operations centre sooner than L4's light time (>= 1 au: 490 s)
+        assert r["latency_s"]["p50"] >= 490
+    assert dl["with_relays"]["latency_s"]["p95"] < dl["ground_only"]["latency_s"]["p95"]   # what a relay buys
+    json.dumps(d, allow_nan=False)  # plain JSON types only
 
 
 def test_sections_are_functions_of_the_context(result):
     assert all(isinstance(s, Section) for s in result.sections)
     names = [f.__module__.rsplit(".", 1)[-1] for f in study.sections()]
-    assert names == ["mission", "geometry", "transfer", "stability", "communications", "spaceweather", "radiation"]
+    assert names == ["mission", "geometry", "transfer", "stability", "communications", "delivery", "spaceweather",
+                     "radiation"]
 
 
 def test_progress_callback_sees_every_section(small_study):
     seen = small_study[1]
     assert seen == [(0, "mission"), (1, "geometry"), (2, "transfer"), (3, "stability"), (4, "communications"),
-                    (5, "spaceweather"), (6, "radiation")]
+                    (5, "delivery"), (6, "spaceweather"), (7, "radiation")]
 
 
 class _Collector(HTMLParser):

@@ -4,7 +4,7 @@
 * :mod:`~l4station.cli.forecast`: forecast, osse;
 * :mod:`~l4station.cli.operations`: simulate, ingest, serve, export;
 * :mod:`~l4station.cli.radiation`: radiation;
-* :mod:`~l4station.cli.delivery`: route.
+* :mod:`~l4station.cli.delivery`: route, downlink, deliver.
 
 Loading the command loads no numerics: ``l4station --help`` answers at once, and each
 command imports what it computes with.

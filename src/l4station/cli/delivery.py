@@ -1,12 +1,14 @@
-"""Delay-tolerant delivery commands: routes over a contact plan, files by CFDP."""
+"""Delay-tolerant delivery commands: routes over a contact plan, files by CFDP, the mission's bundles by
+store and forward."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-from l4station.cli.common import DbOption, JsonOption, UserFacingError, app, emit, finite
+from l4station.cli.common import (ConfigOption, DbOption, JsonOption, UserFacingError, app, emit, finite,
+                                  load_mission, progress, writable)
 from l4station.cli.operations import _writing
 
 MAX_FILE_OCTETS = 256 * 1024 * 1024
@@ -72,3 +74,40 @@ def downlink(sources: Annotated[list[Path], typer.Argument(metavar="FILE...", he
     emit(result, json_output)
     if not all(d.complete for d in result.deliveries):
         raise typer.Exit(1)
+
+
+@app.command()
+def deliver(config: ConfigOption = None,
+            days: Annotated[float, typer.Option("--days", help="Days from the operations epoch (at most the mission).",
+                                                parser=finite(1.0, 366.0 * 10))] = 30.0,
+            relays: Annotated[bool, typer.Option("--relays/--no-relays",
+                                                 help="Use the mission's relays, or the ground stations alone.")] = True,
+            plan_out: Annotated[Optional[Path], typer.Option(
+                "--plan", help="Also write the mission's contact plan: ION commands (.rc) or HDTN JSON (.json).",
+                dir_okay=False)] = None,
+            json_output: JsonOption = False):
+    """Carry the mission's bundles home by store and forward over its contact plan (ground passes,
+    relays, Mars in conjunction): contact graph routing, LTP, priorities, finite storage; latency,
+    losses, storage peaks and file completion."""
+    import astropy.units as u
+
+    from l4station.study.sections import delivery
+    from l4station.study.study import StudyContext
+    mission = load_mission(config)
+    if days > mission.mission.duration_years * 365.25:
+        raise UserFacingError(f"--days {days:g} is longer than the mission ({mission.mission.duration_years:g} years); "
+                              "give fewer days")
+    if plan_out is not None:
+        writable(plan_out, "--plan", folder=False)
+    context = StudyContext(mission)
+    with progress() as bar:
+        task = bar.add_task("contacts", total=3)
+        passes = delivery.first_days(context.contacts, days)
+        bar.update(task, advance=1, description="network")
+        distance = float(context.geometry.earth_range.to_value(u.m).max())
+        bar.update(task, advance=1, description="delivery")
+        run = delivery.deliver(mission, passes, distance, relays=relays)
+        bar.update(task, advance=1)
+    if plan_out is not None:
+        run.network.plan.write(plan_out)
+    emit(run, json_output)

@@ -131,10 +131,10 @@ def _start_method() -> multiprocessing.context.BaseContext:
 
 def sections() -> list[Callable[[StudyContext], Section]]:
     """The report's sections, in order."""
-    from l4station.study.sections import (communications, geometry, mission, radiation, spaceweather, stability,
-                                          transfer)
+    from l4station.study.sections import (communications, delivery, geometry, mission, radiation, spaceweather,
+                                          stability, transfer)
     return [mission.section, geometry.section, transfer.section, stability.section, communications.section,
-            spaceweather.section, radiation.section]
+            delivery.section, spaceweather.section, radiation.section]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,172 @@
+"""Delivery section: the mission's bundles carried home by store and forward over its contact
+plan (:mod:`l4station.comms.dtn`), with its relays and with the ground stations alone.
+
+**Traffic** (from the mission file's instruments):
+- the real-time beacon: the real-time instruments' output, one bundle a minute, expedited,
+  best effort (LTP green), from the station to the operations centre;
+- the other instruments (the imager): one file every :data:`FILE_EVERY_S`, cut into bundles of
+  :data:`BUNDLE_BITS`, bulk priority, reliable (LTP red);
+- a Mars lander's science, :data:`MARS_BPS` in bundles every 10 minutes, reliable, through the
+  station when Mars is behind the Sun (only where the mission's survey found a conjunction).
+The station stores at most its recorder's capacity; every space link loses LTP segments with
+probability :data:`SEGMENT_LOSS` (assumed: a frame error rate after decoding of 1e-3).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import astropy.units as u
+import numpy as np
+
+from l4station.cache import compute
+from l4station.comms.dtn import forwarding, network
+from l4station.comms.survey import survey
+from l4station.constants import DAY_S
+from l4station.study import figures, inputs
+from l4station.study.report import Figure, Section, Table
+
+DAYS = 30                         # the study's delivery run, from the operations epoch
+BEACON_EVERY_S = 60.0
+FILE_EVERY_S = 600.0
+BUNDLE_BITS = 1e6
+MARS_BPS = 1e3
+MARS_EVERY_S = 600.0
+SEGMENT_LOSS = 1e-3
+SPACE_NODES = (network.STATION, network.MARS, network.L1_RELAY, network.L5_RELAY, network.GEO_RELAY)
+
+
+def first_days(passes, days: float):
+    """The contact study's plan cut to its first ``days``."""
+    n = min(len(passes.times), int(round(days * DAY_S / passes.step_s)))
+    cut = {f.name: getattr(passes, f.name) for f in dataclasses.fields(passes)}
+    for name in ("times", "tracked_by", "rate_bps", "beacon", "distance_m", "recorder_gbit", "realtime_latency_s"):
+        cut[name] = cut[name][:n]
+    for name in ("elevation_deg", "visible"):
+        cut[name] = cut[name][:, :n]
+    return type(passes)(**cut)
+
+
+def mission_network(config, passes, distance_m: float, *, relays: bool = True) -> network.Network:
+    """The mission's contact plan over ``passes``' span, with or without its relays (their rates
+    at Earth range ``distance_m``)."""
+    links = survey(inputs.survey(config), distance_m, 20.0)
+    realtime = sum(i.data_rate_bps for i in config.instruments if i.realtime)
+    start = passes.times[0]
+    in_span = [c for c in links.conjunctions if c.end >= start and c.start <= passes.times[-1]]
+    return network.mission_network(
+        passes, target=config.mission.target, beacon_stations=tuple(s.name for s in config.ground.beacon_network),
+        beacon_bps=network.BEACON_FACTOR * realtime, ground_latency_s=config.link.ground_latency_s,
+        relay_paths=[p for p in links.paths if len(p.hops) > 1 or p.hops[0].sink in ("L1", "L5")] if relays else (),
+        conjunctions=in_span if relays else (), exclusion_deg=config.relay.conjunction_deg)
+
+
+def mission_traffic(config, net: network.Network) -> forwarding.Traffic:
+    """The mission's bundles over the plan's span (see the module docstring)."""
+    span = float(net.plan.end_s.max())
+    realtime = sum(i.data_rate_bps for i in config.instruments if i.realtime)
+    other = sum(i.data_rate_bps for i in config.instruments if not i.realtime)
+    parts = [forwarding.periodic(network.STATION, network.MOC, 0.0, span, BEACON_EVERY_S, realtime * BEACON_EVERY_S,
+                                 priority=0, red=False)]
+    if other > 0:
+        parts.append(forwarding.periodic(network.STATION, network.MOC, 0.0, span, FILE_EVERY_S, BUNDLE_BITS,
+                                         priority=2, red=True, file_bits=other * FILE_EVERY_S))
+    if network.MARS in net.names:
+        parts.append(forwarding.periodic(network.MARS, network.MOC, 0.0, span, MARS_EVERY_S, MARS_BPS * MARS_EVERY_S,
+                                         priority=1, red=True))
+    return forwarding.Traffic.concat(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One delivery run: the network, its traffic and what became of it."""
+
+    network: network.Network
+    traffic: forwarding.Traffic
+    result: forwarding.Delivery
+
+    def to_json(self) -> dict:
+        return self.result.to_json()
+
+    def __rich__(self):
+        return self.result.__rich__()
+
+
+def deliver(config, passes, distance_m: float, *, relays: bool = True) -> Run:
+    """The mission's traffic carried over its plan (``passes``: the contact study's passes)."""
+    net = mission_network(config, passes, distance_m, relays=relays)
+    traffic = mission_traffic(config, net)
+    loss = {(int(f), int(t)): SEGMENT_LOSS for f, t in zip(net.plan.frm, net.plan.to)
+            if int(f) in SPACE_NODES or int(t) in SPACE_NODES}
+    result = forwarding.simulate(net.plan, traffic, storage_bits={network.STATION: config.spacecraft.recorder_gbit * 1e9},
+                                 loss=loss)
+    result.names = dict(net.names)
+    return Run(net, traffic, result)
+
+
+def _latency_figure(runs: dict) -> Figure:
+    fig, ax = figures.subplots(figsize=(8.5, 4.2))
+    for (label, run), style in zip(runs.items(), ("-", "--")):
+        done = np.isfinite(run.result.delivered_s)
+        for code, colour in ((0, "#1f77b4"), (2, "#2ca02c"), (1, "#d62728")):
+            mine = done & (run.traffic.priority == code)
+            if mine.sum() < 2:
+                continue
+            lat = np.sort(run.result.delivered_s[mine] - run.traffic.created_s[mine]) / 3600
+            ax.plot(lat, np.linspace(0, 1, len(lat)), style, color=colour,
+                    label=f"{forwarding.PRIORITIES[code]} ({label})")
+    ax.set_xscale("log")
+    ax.set_xlabel("latency (h)")
+    ax.set_ylabel("share of bundles delivered within")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    return Figure.from_matplotlib(fig, "Latency of the beacon (expedited), the Mars lander's data (normal) and the "
+                                       "imager's files (bulk), with the relays (solid) and with ground stations "
+                                       "alone (dashed).")
+
+
+def _storage_figure(result, names: dict) -> Figure:
+    fig, ax = figures.subplots(figsize=(8.5, 3.4))
+    for node, (t, bits) in result.storage_series.items():
+        if np.max(bits, initial=0) > 0:
+            ax.step(np.asarray(t) / DAY_S, np.asarray(bits) / 1e9, where="post", lw=0.8,
+                    label=names.get(int(node), str(node)))
+    ax.set_xlabel("days from the operations epoch")
+    ax.set_ylabel("held (Gbit)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return Figure.from_matplotlib(fig, "Bundles held at each node over time, with the relays: the station's store "
+                                       "fills between passes and empties in each.")
+
+
+def section(context) -> Section:
+    config = context.config
+    passes = first_days(context.contacts, DAYS)
+    distance = float(context.geometry.earth_range.to_value(u.m).max())
+    runs = compute(context.cache, "delivery", (config.sha256(), DAYS),
+                   lambda: {label: deliver(config, passes, distance, relays=relays)
+                            for label, relays in (("with relays", True), ("ground only", False))})
+    results = {label: run.result for label, run in runs.items()}
+    with_relays, ground = results["with relays"], results["ground only"]
+    names = runs["with relays"].network.names
+    doc = {"days": DAYS, "network": runs["with relays"].network.to_json(),
+           **{label.replace(" ", "_"): r.to_json() for label, r in results.items()}}
+    fmt = lambda x: "-" if x is None else f"{x:,.0f}"          # noqa: E731
+    rows = [[label, f"{r.bundles:,}", f"{r.delivered:,}", f"{r.lost:,}", fmt(r.latency_s["p50"]),
+             fmt(r.latency_s["p95"]), fmt(r.latency_s["max"]), f"{r.files['complete']:,} / {r.files['sent']:,}"]
+            for label, r in results.items()]
+    paths = [[" → ".join(names.get(int(n), n) for n in key.split(">")), f"{v['bundles']:,}", fmt(v["p50"]),
+              fmt(v["p95"])] for key, v in with_relays.latency_by_path.items()]
+    peaks = [[names.get(int(n), str(n)), f"{b / 1e9:,.3f}"] for n, b in with_relays.storage_peak_bits.items() if b > 0]
+    return Section(
+        "delivery", "Delivery", doc,
+        summary=(f"Over {DAYS} days, store and forward over the contact plan delivers "
+                 f"{with_relays.delivered:,} of {with_relays.bundles:,} bundles with the relays (median latency "
+                 f"{fmt(with_relays.latency_s['p50'])} s, 95th percentile {fmt(with_relays.latency_s['p95'])} s) "
+                 f"against {ground.delivered:,} with ground stations alone (95th percentile "
+                 f"{fmt(ground.latency_s['p95'])} s)."),
+        tables=[Table("What a relay buys: bundles and latency (s)",
+                      ["Network", "Bundles", "Delivered", "Lost", "p50", "p95", "Max", "Files complete"], rows),
+                Table("Latency by path, with the relays (s)", ["Path", "Bundles", "p50", "p95"], paths),
+                Table("Storage peaks, with the relays (Gbit)", ["Node", "Peak"], peaks)],
+        figures=[_latency_figure(runs), _storage_figure(with_relays, names)] if context.draw else [],
+    )
