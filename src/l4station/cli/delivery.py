@@ -89,8 +89,6 @@ def deliver(config: ConfigOption = None,
     """Carry the mission's bundles home by store and forward over its contact plan (ground passes,
     relays, Mars in conjunction): contact graph routing, LTP, priorities, finite storage; latency,
     losses, storage peaks and file completion."""
-    import astropy.units as u
-
     from l4station.study.sections import delivery
     from l4station.study.study import StudyContext
     mission = load_mission(config)
@@ -103,10 +101,10 @@ def deliver(config: ConfigOption = None,
     with progress() as bar:
         task = bar.add_task("contacts", total=3)
         passes = delivery.first_days(context.contacts, days)
-        bar.update(task, advance=1, description="network")
-        distance = float(context.geometry.earth_range.to_value(u.m).max())
+        bar.update(task, advance=1, description="links")
+        links = context.links
         bar.update(task, advance=1, description="delivery")
-        run = delivery.deliver(mission, passes, distance, relays=relays)
+        run = delivery.deliver(mission, passes, links, relays=relays)
         bar.update(task, advance=1)
     if plan_out is not None:
         run.network.plan.write(plan_out)

@@ -83,6 +83,13 @@ class StudyContext:
         return plan(record, seen=seen)
 
     @cached_property
+    def links(self):
+        """Every way home (RF, laser, relays, Mars) at the mission's greatest Earth range, ground
+        stations at 20 deg elevation (:func:`l4station.comms.survey.survey`)."""
+        from l4station.comms.survey import survey
+        return survey(inputs.survey(self.config), float(self.geometry.earth_range.to_value(u.m).max()), 20.0)
+
+    @cached_property
     def osse(self) -> Experiment:
         """The observing-system experiment (real data from the packaged BRaVDA files); its real
         part, which depends only on its window, is kept apart too (variants of latency and loss

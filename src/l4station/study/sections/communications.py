@@ -1,11 +1,9 @@
 """Communications section: link budgets, rate against elevation, the contact timeline and the recorder."""
 from __future__ import annotations
 
-import astropy.units as u
 import numpy as np
 
 from l4station.comms.contacts import RATE_ELEVATIONS, rate_table
-from l4station.comms.survey import survey
 from l4station.constants import AU_M, DAY_S
 from l4station.study import figures, inputs
 from l4station.study.report import Figure, Section, Table
@@ -65,8 +63,8 @@ def _recorder_figure(plan) -> Figure:
 def section(context) -> Section:
     config, plan = context.config, context.contacts
     doc = plan.to_json()
-    distance = float(context.geometry.earth_range.to_value(u.m).max())
-    links = survey(inputs.survey(config), distance, 20.0)
+    links = context.links
+    distance = links.distance_m
     doc.update(links.to_json())
     budgets, optical_rows, paths, conjunctions = links.budgets, links.optical, links.paths, links.conjunctions
     rows = [[b.station, b.band, f"{b.eirp_dbw:.2f}", f"{b.path_loss_db:.2f}", f"{b.atmosphere_db:.2f}",

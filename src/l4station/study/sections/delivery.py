@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 
-import astropy.units as u
 import numpy as np
 
 from l4station.cache import compute
 from l4station.comms.dtn import forwarding, network
-from l4station.comms.survey import survey
 from l4station.constants import DAY_S
-from l4station.study import figures, inputs
+from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
 
 DAYS = 30                         # the study's delivery run, from the operations epoch
@@ -32,6 +30,7 @@ BUNDLE_BITS = 1e6
 MARS_BPS = 1e3
 MARS_EVERY_S = 600.0
 SEGMENT_LOSS = 1e-3
+CDF_POINTS = 500
 SPACE_NODES = (network.STATION, network.MARS, network.L1_RELAY, network.L5_RELAY, network.GEO_RELAY)
 
 
@@ -46,10 +45,9 @@ def first_days(passes, days: float):
     return type(passes)(**cut)
 
 
-def mission_network(config, passes, distance_m: float, *, relays: bool = True) -> network.Network:
-    """The mission's contact plan over ``passes``' span, with or without its relays (their rates
-    at Earth range ``distance_m``)."""
-    links = survey(inputs.survey(config), distance_m, 20.0)
+def mission_network(config, passes, links, *, relays: bool = True) -> network.Network:
+    """The mission's contact plan over ``passes``' span, with or without its relays (``links``:
+    the mission's :func:`l4station.comms.survey.survey`)."""
     realtime = sum(i.data_rate_bps for i in config.instruments if i.realtime)
     start = passes.times[0]
     in_span = [c for c in links.conjunctions if c.end >= start and c.start <= passes.times[-1]]
@@ -91,9 +89,10 @@ class Run:
         return self.result.__rich__()
 
 
-def deliver(config, passes, distance_m: float, *, relays: bool = True) -> Run:
-    """The mission's traffic carried over its plan (``passes``: the contact study's passes)."""
-    net = mission_network(config, passes, distance_m, relays=relays)
+def deliver(config, passes, links, *, relays: bool = True) -> Run:
+    """The mission's traffic carried over its plan (``passes``: the contact study's passes;
+    ``links``: the mission's link survey)."""
+    net = mission_network(config, passes, links, relays=relays)
     traffic = mission_traffic(config, net)
     loss = {(int(f), int(t)): SEGMENT_LOSS for f, t in zip(net.plan.frm, net.plan.to)
             if int(f) in SPACE_NODES or int(t) in SPACE_NODES}
@@ -111,8 +110,9 @@ def _latency_figure(runs: dict) -> Figure:
             mine = done & (run.traffic.priority == code)
             if mine.sum() < 2:
                 continue
-            lat = np.sort(run.result.delivered_s[mine] - run.traffic.created_s[mine]) / 3600
-            ax.plot(lat, np.linspace(0, 1, len(lat)), style, color=colour,
+            share = np.linspace(0, 1, min(int(mine.sum()), CDF_POINTS))
+            lat = np.quantile(run.result.delivered_s[mine] - run.traffic.created_s[mine], share) / 3600
+            ax.plot(lat, share, style, color=colour,
                     label=f"{forwarding.PRIORITIES[code]} ({label})")
     ax.set_xscale("log")
     ax.set_xlabel("latency (h)")
@@ -141,9 +141,8 @@ def _storage_figure(result, names: dict) -> Figure:
 def section(context) -> Section:
     config = context.config
     passes = first_days(context.contacts, DAYS)
-    distance = float(context.geometry.earth_range.to_value(u.m).max())
     runs = compute(context.cache, "delivery", (config.sha256(), DAYS),
-                   lambda: {label: deliver(config, passes, distance, relays=relays)
+                   lambda: {label: deliver(config, passes, context.links, relays=relays)
                             for label, relays in (("with relays", True), ("ground only", False))})
     results = {label: run.result for label, run in runs.items()}
     with_relays, ground = results["with relays"], results["ground only"]

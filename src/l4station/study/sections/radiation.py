@@ -42,7 +42,7 @@ def _skill_figure(skill: list[dict]) -> Figure:
     left.set_ylabel("% of events")
     left.set_ylim(0, 118)
     left.legend(fontsize=7, loc="upper left", ncol=3)
-    right.bar(x, [r["median_warning_h"] for r in skill], 0.5, color="#7f7f7f")
+    right.bar(x, [r["median_warning_h"] or 0.0 for r in skill], 0.5, color="#7f7f7f")   # None: none warned
     right.set_xticks(x, labels, fontsize=8)
     right.set_ylabel("median warning (h)")
     for ax in (left, right):
@@ -94,7 +94,8 @@ def section(context) -> Section:
                               f"({next(r for r in crews[n] if r['name'] == s.name)['fraction_of_career_limit']:.0%})"
                               for n in names)] for s in dose.SCENARIOS]
     skill_rows = [["+".join(r["observers"]), f"{r['rms_log10_error']:.2f}", f"{r['within_factor_10']:.0%}",
-                   f"{r['pod']:.0%}", f"{r['far']:.0%}", f"{r['warned']:.0%}", f"{r['median_warning_h']:.1f} h"]
+                   f"{r['pod']:.0%}", f"{r['far']:.0%}", f"{r['warned']:.0%}",
+                   "none warned" if r["median_warning_h"] is None else f"{r['median_warning_h']:.1f} h"]
                   for r in skill]
     skill_rows += [["published: SEPSTER (Richardson, Mays & Thompson 2018), real events", "", "~75%", "", "", "", ""],
                    ["published: UMASEP-10 (Núñez), solar cycle 24", "", "", "91%", "13%", "", "2.8 h (mean)"]]
