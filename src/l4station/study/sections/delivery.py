@@ -124,18 +124,21 @@ def _latency_figure(runs: dict) -> Figure:
                                        "alone (dashed).")
 
 
-def _storage_figure(result, names: dict) -> Figure:
+def _storage_figure(runs: dict) -> Figure:
     fig, ax = figures.subplots(figsize=(8.5, 3.4))
-    for node, (t, bits) in result.storage_series.items():
-        if np.max(bits, initial=0) > 0:
-            ax.step(np.asarray(t) / DAY_S, np.asarray(bits) / 1e9, where="post", lw=0.8,
-                    label=names.get(int(node), str(node)))
+    for (label, run), style in zip(runs.items(), ("-", "--")):
+        for node, (t, bits) in run.result.storage_series.items():
+            if np.max(bits, initial=0) > 0 and int(node) in SPACE_NODES:
+                ax.step(np.asarray(t) / DAY_S, np.asarray(bits) / 1e9, style, where="post", lw=0.8,
+                        label=f"{run.network.names.get(int(node), str(node))} ({label})")
+    ax.set_yscale("symlog", linthresh=1e-3)
     ax.set_xlabel("days from the operations epoch")
     ax.set_ylabel("held (Gbit)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    return Figure.from_matplotlib(fig, "Bundles held at each node over time, with the relays: the station's store "
-                                       "fills between passes and empties in each.")
+    ax.legend(fontsize=7, ncol=2)
+    return Figure.from_matplotlib(fig, "Bundles held aboard over time: with ground stations alone (dashed) the "
+                                       "station's store fills between passes and empties in each; the relays "
+                                       "(solid) keep it nearly empty.")
 
 
 def section(context) -> Section:
@@ -167,5 +170,5 @@ def section(context) -> Section:
                       ["Network", "Bundles", "Delivered", "Lost", "p50", "p95", "Max", "Files complete"], rows),
                 Table("Latency by path, with the relays (s)", ["Path", "Bundles", "p50", "p95"], paths),
                 Table("Storage peaks, with the relays (Gbit)", ["Node", "Peak"], peaks)],
-        figures=[_latency_figure(runs), _storage_figure(with_relays, names)] if context.draw else [],
+        figures=[_latency_figure(runs), _storage_figure(runs)] if context.draw else [],
     )
