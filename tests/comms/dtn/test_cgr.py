@@ -86,3 +86,17 @@ def test_an_unknown_node_is_a_one_line_error(tutorial):
         cgr.Router(tutorial).routes(1, 5, k=0)
     with pytest.raises(InputError, match="same node"):
         cgr.Router(tutorial).best_route(3, 3)
+
+
+def test_a_backlog_at_the_sender_delays_its_first_contact(tutorial):
+    # 5 bits queued ahead on 1->3 at 1 bit/s open it at t = 5: through 3 the bundle reaches 5 at
+    # 5 + 1 + 1 + 1 = 8, so the route through 2 (delivered at 4) comes first (SABR 3.2.6.9.3).
+    backlog = np.zeros(len(tutorial))
+    backlog[4] = 5.0
+    router = cgr.Router(tutorial, backlog_bits=backlog)
+    found = router.routes(1, 5, k=2)
+    assert [r.delivery_s for r in found] == [4.0, 8.0] and found[0].contacts == (0, 2, 6, 10)
+    # a backlog elsewhere than at the querying node does not count
+    assert cgr.Router(tutorial, backlog_bits=backlog).best_route(3, 5).delivery_s == 2.0
+    with pytest.raises(InputError, match="backlog volumes must be finite"):
+        cgr.Router(tutorial, backlog_bits=np.full(len(tutorial), -1.0))

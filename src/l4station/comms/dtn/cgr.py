@@ -10,6 +10,9 @@ if its residual volume (and what is left of it after the bundle could start) hol
   over a contact never decreases with the time the bundle reaches its sender (FIFO), so each
   node is settled once, at its earliest arrival, ties to fewer hops: exact, and one scan of each
   node's contacts per query. Compiled with numba.
+- Volume and backlog: a contact carries a bundle only if its residual volume, and its rate
+  times the time left once the bundle could start, hold it; at the querying node a contact's
+  backlog delays the start by backlog / rate (SABR 3.2.6.9).
 - :func:`routes`: Yen's k shortest routes (Yen 1971) over contacts, ranked as SABR ranks them
   (3.2.6.9): earliest delivery, then fewer hops, then the route that terminates later (the
   earliest end among its contacts).
@@ -54,9 +57,12 @@ class Route:
 class Router:
     """A plan prepared for many queries: dense node indices and each node's contacts together.
     ``residual_bits`` (one per contact, default the contact's volume) is what is left to book;
-    a simulation lowers it as it books bundles."""
+    a simulation lowers it as it books bundles. ``backlog_bits`` (one per contact, default none)
+    is what already waits at the querying node for each of its contacts (SABR 3.2.6.9.3: the
+    local node's backlog delays a bundle's first transmission by backlog / rate)."""
 
-    def __init__(self, plan: ContactPlan, residual_bits: np.ndarray | None = None):
+    def __init__(self, plan: ContactPlan, residual_bits: np.ndarray | None = None,
+                 backlog_bits: np.ndarray | None = None):
         self.plan = plan
         self.node_ids = plan.nodes
         index = {int(n): k for k, n in enumerate(self.node_ids)}
@@ -66,6 +72,12 @@ class Router:
         self.by_sender = np.argsort(self.frm, kind="stable")
         self.first = np.searchsorted(self.frm[self.by_sender], np.arange(len(self.node_ids) + 1))
         self.residual_bits = plan.volume_bits.copy() if residual_bits is None else np.asarray(residual_bits, float)
+        self.backlog_bits = np.zeros(len(plan)) if backlog_bits is None else np.asarray(backlog_bits, float)
+        if self.residual_bits.shape != (len(plan),) or self.backlog_bits.shape != (len(plan),):
+            raise InputError(f"residual and backlog volumes must be one per contact ({len(plan)})")
+        if np.any(~np.isfinite(self.backlog_bits) | (self.backlog_bits < 0)):
+            raise InputError("backlog volumes must be finite and zero or more bits")
+        self._start = plan.start_s
 
     def node(self, node: int) -> int:
         try:
@@ -74,9 +86,17 @@ class Router:
             known = ", ".join(str(n) for n in self.node_ids[:20]) + (" ..." if len(self.node_ids) > 20 else "")
             raise InputError(f"node {node} is not in the contact plan (its nodes: {known})") from None
 
+    def _local(self, source: int, at_s: float) -> None:
+        """Contact starts as the querying node sees them: its own contacts open for a new bundle
+        only after their backlog has gone out."""
+        mine = (self.frm == source) & (self.backlog_bits > 0)
+        self._start = self.plan.start_s.copy() if mine.any() else self.plan.start_s
+        if mine.any():
+            self._start[mine] = np.maximum(self._start[mine], at_s + self.backlog_bits[mine] / self.plan.rate_bps[mine])
+
     def _search(self, source: int, dest: int, at_s: float, bundle_bits: float, no_contact, no_node):
         p = self.plan
-        path, arrival = _dijkstra(self.frm, self.to, p.start_s, p.end_s, p.rate_bps, p.owlt_s, self.residual_bits,
+        path, arrival = _dijkstra(self.frm, self.to, self._start, p.end_s, p.rate_bps, p.owlt_s, self.residual_bits,
                                   self.by_sender, self.first, source, dest, float(at_s), float(bundle_bits),
                                   no_contact, no_node)
         return tuple(int(c) for c in path), arrival
@@ -84,7 +104,7 @@ class Router:
     def _route(self, contacts: tuple[int, ...], at_s: float, bundle_bits: float) -> Route:
         p, t, volume = self.plan, float(at_s), np.inf
         for c in contacts:
-            begin = max(t, p.start_s[c])
+            begin = max(t, self._start[c])
             volume = min(volume, self.residual_bits[c], p.rate_bps[c] * (p.end_s[c] - begin))
             t = begin + bundle_bits / p.rate_bps[c] + p.owlt_s[c]
         return Route(contacts, float(t), float(volume), float(min(p.end_s[c] for c in contacts)))
@@ -95,6 +115,7 @@ class Router:
         s, d = self.node(source), self.node(dest)
         if s == d:
             raise InputError(f"source and destination are the same node ({source})")
+        self._local(s, at_s)
         path, _ = self._search(s, d, at_s, bundle_bits, np.zeros(len(self.plan), np.bool_),
                                np.zeros(len(self.node_ids), np.bool_))
         return self._route(path, at_s, bundle_bits) if path else None
