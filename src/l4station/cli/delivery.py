@@ -12,6 +12,7 @@ from l4station.cli.common import (ConfigOption, DbOption, JsonOption, UserFacing
 from l4station.cli.operations import _writing
 
 MAX_FILE_OCTETS = 256 * 1024 * 1024
+PLAN_SUFFIXES = (".json", ".rc", ".ionrc", ".txt")
 
 
 @app.command()
@@ -78,8 +79,8 @@ def downlink(sources: Annotated[list[Path], typer.Argument(metavar="FILE...", he
 
 @app.command()
 def deliver(config: ConfigOption = None,
-            days: Annotated[float, typer.Option("--days", help="Days from the operations epoch (at most the mission).",
-                                                parser=finite(1.0, 366.0 * 10))] = 30.0,
+            days: Annotated[int, typer.Option("--days", min=1, max=3660,
+                                              help="Whole days from the operations epoch (at most the mission).")] = 30,
             relays: Annotated[bool, typer.Option("--relays/--no-relays",
                                                  help="Use the mission's relays, or the ground stations alone.")] = True,
             plan_out: Annotated[Optional[Path], typer.Option(
@@ -96,6 +97,8 @@ def deliver(config: ConfigOption = None,
         raise UserFacingError(f"--days {days:g} is longer than the mission ({mission.mission.duration_years:g} years); "
                               "give fewer days")
     if plan_out is not None:
+        if plan_out.suffix.lower() not in PLAN_SUFFIXES:
+            raise UserFacingError(f"--plan {plan_out}: name it .json (HDTN) or {', '.join(PLAN_SUFFIXES[1:])} (ION)")
         writable(plan_out, "--plan", folder=False)
     context = StudyContext(mission)
     with progress() as bar:

@@ -58,6 +58,7 @@ class Summary(dict):
         r = self["rejected"]
         f = self.get("frames")
         framed = (f"{f['frames']} frames ({f['idle']} idle), {f['damaged']} damaged, {f['lost']} lost, "
+                  f"{f.get('repeated', 0)} repeated, "
                   f"{f['sync_losses']} sync losses ({f['skipped_octets']} octets searched); " if f else "")
         return (f"{framed}{self['packets']} packets: {self['valid']} valid, rejected {r['crc']} CRC, {r['length']} length, "
                 f"{r['apid']} APID ({self['rejected_bytes']} bytes skipped); {self['duplicates']} duplicates; "

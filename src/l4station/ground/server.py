@@ -20,6 +20,7 @@ import json
 import math
 import threading
 import time
+from urllib.parse import quote
 from email.utils import formatdate
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -566,8 +567,11 @@ def file_content(s: Shared, name: str):
     content = s.archive().file_content(name)
     if content is None:
         return JSONResponse({"error": f"no file {name!r}: see /api/files"}, status_code=404)
+    # RFC 6266: a plain-ASCII fallback name, and the name itself percent-encoded in UTF-8
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
     return Response(content, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f"attachment; filename=\"{fallback}\"; "
+                                                    f"filename*=UTF-8''{quote(name, safe='')}"})
 
 
 @dashboard_routes.get("/", response_class=HTMLResponse)

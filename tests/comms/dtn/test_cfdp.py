@@ -105,3 +105,43 @@ def test_downlinked_files_land_in_the_archive_and_the_server_lists_them(tmp_path
         with pytest.raises(SystemExit) as done:
             main(["downlink", *args, "--db", url])
         assert done.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("drop", [lambda d, k: d == "down" and k == 4,     # the ACK of file 0's Finished
+                                  lambda d, k: d == "up" and k == 0,       # the ACK of file 0's EOF
+                                  None])
+@pytest.mark.parametrize("acknowledged", [True, False])
+def test_each_file_of_a_run_gets_its_own_outcome(drop, acknowledged):
+    # Files go one after another, each transaction closed at both ends before the next: a lost
+    # ACK costs a retry, never the files after it (found when tried as an attacker would).
+    files = {f"f{i}": bytes((i + k) % 256 for k in range(1000)) for i in range(4)}
+    t = cfdp.deliver(files, cfdp.Link(OWLT, drop=drop if acknowledged else None), acknowledged=acknowledged)
+    assert [d.name for d in t.deliveries] == list(files) and all(d.complete for d in t.deliveries)
+    assert t.received == files
+    assert all(a.received_s < b.received_s for a, b in zip(t.deliveries, t.deliveries[1:]))
+
+
+def test_a_slow_link_is_given_the_time_its_octets_take():
+    big = bytes(k % 251 for k in range(200_000))            # 1.6 Mbit at 1 kbit/s: 1,600 s of sending
+    (d,) = cfdp.deliver({"big.bin": big}, cfdp.Link(OWLT, rate_bps=1000.0)).deliveries
+    assert d.complete and d.received_s == pytest.approx(OWLT + 1.6e6 / 1000.0, rel=0.05)
+
+
+@pytest.mark.parametrize("name, message", [("x" * 256, "at most 255"), ("a\nb", "control character"),
+                                           ("é" * 128, "at most 255")])
+def test_names_cfdp_cannot_carry_are_refused(name, message):
+    with pytest.raises(InputError, match=message):
+        cfdp.deliver({name: b"x"}, cfdp.Link(OWLT))
+
+
+@pytest.mark.parametrize("name", ["check✓.txt", 'q"uote.txt', "back\\slash.bin", "spaced name.fits"])
+def test_the_server_serves_any_stored_name(tmp_path, name):
+    # RFC 6266: an ASCII fallback filename and the UTF-8 name percent-encoded in filename*
+    from urllib.parse import quote
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    archive = Archive(url, create=True)
+    archive.put_file(name, FILE, 0, "test")
+    client = TestClient(create_app(url))
+    got = client.get(f"/api/files/{quote(name, safe='')}")
+    assert got.status_code == 200 and got.content == FILE
+    assert f"filename*=UTF-8''{quote(name, safe='')}" in got.headers["content-disposition"]

@@ -27,7 +27,8 @@ def test_deliver_prints_the_issues_json_and_writes_the_plan(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [(["--days", "0"], "--days"), (["--days", "3000"], "longer than the mission"),
-                                           (["--days", "nan"], "--days")])
+                                           (["--days", "nan"], "--days"), (["--days", "1.5"], "--days"),
+                                           (["--plan", "plan.xml"], "name it .json (HDTN) or .rc")])
 def test_deliver_refuses_bad_spans(args, message, capsys):
     with pytest.raises(SystemExit) as done:
         main(["deliver", *args])

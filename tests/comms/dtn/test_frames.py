@@ -143,3 +143,32 @@ def test_simulate_frames_and_ingest_them(tmp_path, capsys):
     f = summary["frames"]
     assert f["damaged"] >= 1 and f["frames"] > 0 and summary["rejected"] == {"crc": 0, "length": 0, "apid": 0}
     assert 0 < summary["stored_rows"] < sum(sim["packets"].values())
+
+
+def _data_frames(framed, vc):
+    return [i for i, p in enumerate(_parse(framed)) if p[0] == vc]
+
+
+def test_a_slip_inside_a_frame_costs_only_that_frames_packets(day):
+    # Five octets lost inside a beacon frame: its CRC fails where the lock expected it and no
+    # marker comes a frame later, so the search starts again just after its marker and finds the
+    # next frame's (found when tried as an attacker would).
+    stream, framed = day
+    carried = _packet_frames(_parse(framed))
+    k = _data_frames(framed, frames.VC_BEACON)[5]
+    slipped = bytearray(framed)
+    del slipped[k * frames.CADU_OCTETS + 500:k * frames.CADU_OCTETS + 505]
+    decoded = frames.FrameStream().push(bytes(slipped), final=True)
+    expected = packets.whole_packets(b"".join(p for p, f in carried if k not in f))
+    got = sorted((packets.dictionary()[n].apid, int(t)) for n, d in decoded.data.items() for t in d["t_us"])
+    assert got == sorted(expected.keys()) and decoded.frames["damaged"] == 1
+
+
+def test_a_repeated_frame_is_skipped_not_counted_as_255_lost(day):
+    _, framed = day
+    c = frames.CADU_OCTETS
+    k = _data_frames(framed, frames.VC_BEACON)[5]
+    twice = framed[:(k + 1) * c] + framed[k * c:(k + 1) * c] + framed[(k + 1) * c:]
+    decoded = frames.FrameStream().push(twice, final=True)
+    clean = frames.FrameStream().push(framed, final=True)
+    assert decoded.valid == clean.valid and decoded.frames["lost"] == 0 and decoded.frames["repeated"] == 1

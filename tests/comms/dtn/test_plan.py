@@ -131,3 +131,30 @@ def test_the_route_command_prints_the_issues_json_and_refuses_bad_plans(tmp_path
         assert done.value.code == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"contacts": []}', "holds no contacts"),
+    ('{"contacts": [{"source": 1, "dest": 2, "startTime": true, "endTime": 1, "rate": 1, "owlt": 0}]}',
+     "startTime True is not a number"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"contacts": [{"source": 1, "dest": 2, "startTime": 0, "endTime": 1e300, "rate": 1e300, "owlt": 0}]}',
+     "rate x duration overflows"),
+    ('{"contacts": [{"source": 1, "dest": 18446744073709551615, "startTime": 0, "endTime": 1, "rate": 1, "owlt": 0}]}',
+     "outside 0 to 9,007,199,254,740,991"),
+])
+def test_plans_found_wanting_when_tried_as_an_attacker_would(text, message):
+    with pytest.raises(InputError, match=message):
+        plans.from_hdtn(text)
+
+
+def test_ion_refuses_backwards_contacts_and_disagreeing_ranges_and_reads_ranges_by_pair():
+    with pytest.raises(InputError, match=r"ends at or before it starts \(\+10 to \+5 s\)"):
+        plans.from_ion("a contact +10 +5 1 2 100\na range +0 +100 1 2 1\n")
+    with pytest.raises(InputError, match="overlap at \\+50 s with different light times"):
+        plans.from_ion("a contact +0 +10 1 2 100\na range +0 +100 1 2 1\na range +50 +200 1 2 2\n")
+    # 3,000 contacts of 30 pairs, each pair with its own range: read by pair, not contact x range
+    rows = "".join(f"a contact +{k * 10} +{k * 10 + 5} {k % 30 + 1} {k % 30 + 2} 1000\n" for k in range(3000))
+    ranges = "".join(f"a range +0 +100000 {p + 1} {p + 2} {p + 0.5}\n" for p in range(30))
+    plan = plans.from_ion(rows + ranges)
+    assert len(plan) == 3000 and plan.owlt_s[31] == 1.5

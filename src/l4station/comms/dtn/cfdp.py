@@ -41,6 +41,7 @@ TIMER_MARGIN = 1.25                  # timers wait this much more than a round t
 TIMER_SLACK_S = 10.0                 # ... plus this, for processing and queueing
 TIMER_LIMIT = 4                      # expiries before a fault (cfdp-py's default: 2)
 MAX_STEPS = 100_000                  # state-machine steps of one entity at one instant
+MAX_NAME_OCTETS = 255                # a file name in a Metadata PDU's LV field
 
 
 def timers(owlt_s: float) -> float:
@@ -245,9 +246,16 @@ def deliver(files: dict[str, bytes], link: Link, *, acknowledged: bool = True, s
     if not 16 <= segment_octets <= 65000:
         raise InputError(f"segment length {segment_octets} octets must be 16 to 65,000")
     for name in files:
+        if len(name.encode("utf-8")) > MAX_NAME_OCTETS:
+            raise InputError(f"file name {name[:40]!r}... is {len(name.encode('utf-8'))} octets; CFDP carries names of "
+                             f"at most {MAX_NAME_OCTETS} (727.0-B-5 5.2.5, an LV field)")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+            raise InputError(f"file name {name!r} holds a control character; rename the file")
         if not name or "/" in name or "\\" in name or name in (".", ".."):
             raise InputError(f"file name {name!r} must be a plain name (no folders)")
-    horizon_s = horizon_s if horizon_s is not None else 50 * max(len(files), 1) * (2 * link.owlt_s + 10.0)
+    if horizon_s is None:        # 50 round trips a file, and the time its octets take at the link rate, twice
+        horizon_s = sum(50 * (2 * link.owlt_s + 10.0) + 2 * 8 * len(data) / link.rate_bps for data in files.values())
+        horizon_s = max(horizon_s, 50 * (2 * link.owlt_s + 10.0))
     rng = np.random.default_rng(link.seed)
     events: dict = {}
     source, dest, mode = _entities(link, acknowledged, segment_octets, events)
@@ -304,7 +312,9 @@ def deliver(files: dict[str, bytes], link: Link, *, acknowledged: bool = True, s
             (work / "out" / name).write_bytes(data)
         tick = max(timers(link.owlt_s) / 40.0, 0.01)
         while now[0] <= horizon_s:
-            if source.state == CfdpState.IDLE and queue:
+            if source.state == CfdpState.IDLE and dest.state == CfdpState.IDLE and queue and not arrivals:
+                # one transaction at a time, each closed at both ends: a receiver still repeating
+                # its Finished PDU would otherwise turn away the next file
                 current[0] = queue.pop(0)
                 source.put_request(PutRequest(destination_id=ByteFieldU16(DEST_ID), source_file=work / "out" / current[0],
                                               dest_file=work / "in" / current[0], trans_mode=mode,

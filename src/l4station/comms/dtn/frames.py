@@ -132,14 +132,16 @@ class Channel:
 class FrameStream:
     """Frames arriving in pieces (a file in batches, a TCP connection), turned back into the
     station's packets; ``counts`` says what was seen: frames good, idle, damaged (CRC, or not
-    this spacecraft's), lost (virtual-channel count jumps), octets passed over while searching
-    for the marker, and times the lock was lost."""
+    this spacecraft's), lost (virtual-channel count jumps forward, up to 128), repeated (a copy
+    of the last, or one behind its channel: skipped), octets passed over while searching for the
+    marker, and times the lock was lost. A frame that fails where the lock expected it, with no
+    marker a frame later, is a slip: the search starts again just after its marker."""
 
     tail: bytes = b""
     locked: bool = False
     channels: dict[int, Channel] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: {"frames": 0, "idle": 0, "damaged": 0, "lost": 0,
-                                                             "skipped_octets": 0, "sync_losses": 0})
+                                                             "repeated": 0, "skipped_octets": 0, "sync_losses": 0})
 
     def push(self, piece: bytes, final: bool = False) -> packets.Decoded:
         """The packets whole in the frames of the tail and ``piece``, decoded; with this piece's
@@ -181,6 +183,8 @@ class FrameStream:
             self.locked = True
             self._frame(frame, out)
             pos = start + CADU_OCTETS
+            if flywheel and not _intact(frame) and not self._marker_follows(arr, pos, final):
+                pos = start + len(ASM)      # a slip: the next frame's marker may lie inside this one
         self.tail = buf[pos:]
         decoded = packets.decode(bytes(out), final=True)
         decoded.frames = {k: self.counts[k] - before[k] for k in self.counts}
@@ -207,8 +211,12 @@ class FrameStream:
             return
         channel = self.channels.setdefault(vc, Channel())
         count, data = frame[3], frame[HEADER_OCTETS:HEADER_OCTETS + DATA_OCTETS]
-        if channel.count is not None and (count - channel.count) % 256 != 1:
-            self.counts["lost"] += (count - channel.count - 1) % 256
+        step = None if channel.count is None else (count - channel.count) % 256
+        if step == 0 or (step is not None and step > 128):
+            self.counts["repeated"] += 1    # a copy, or a frame behind its channel: its packets are had or lost
+            return
+        if step is not None and step != 1:
+            self.counts["lost"] += step - 1
             channel.pending = None
         channel.count = count
         if pointer == NO_PACKET_START:

@@ -76,6 +76,8 @@ class ContactPlan:
 
     def check(self) -> None:
         """Refuse contacts no network could have, naming the first and how to fix it."""
+        if not len(self):
+            raise InputError("the contact plan holds no contacts; give at least one")
         for k in range(len(self)):
             f, t, s, e, r, o, c = (col[k] for col in (self.frm, self.to, self.start_s, self.end_s, self.rate_bps,
                                                          self.owlt_s, self.confidence))
@@ -90,6 +92,10 @@ class ContactPlan:
                 raise InputError(f"{where}: one-way light time {o:g} s must be zero or more")
             if not 0 < c <= 1:
                 raise InputError(f"{where}: confidence {c:g} must be in (0, 1]")
+            with np.errstate(over="ignore"):
+                overflows = not np.isfinite(r * (e - s))
+            if overflows:
+                raise InputError(f"{where}: rate x duration overflows; give a shorter contact or a lower rate")
             if f == t:
                 raise InputError(f"{where}: a contact joins two different nodes")
             if f < 0 or t < 0:
@@ -151,10 +157,13 @@ def from_hdtn(text: str, source: str = "plan") -> ContactPlan:
         rows = []
         for c in contacts:
             rate = c["rateBitsPerSec"] if "rateBitsPerSec" in c else c["rate"]
-            rows.append((_node(c["source"]), _node(c["dest"]), float(c["startTime"]), float(c["endTime"]),
-                         float(rate), float(c["owlt"]), float(c.get("confidence", 1.0))))
+            rows.append((_node(c["source"]), _node(c["dest"]), _number(c["startTime"], "startTime"),
+                         _number(c["endTime"], "endTime"), _number(rate, "rateBitsPerSec"), _number(c["owlt"], "owlt"),
+                         _number(c.get("confidence", 1.0), "confidence")))
     except json.JSONDecodeError as exc:
         raise InputError(f"{source}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise InputError(f"{source}: JSON nested too deeply to be a contact plan") from None
     except (KeyError, TypeError) as exc:
         raise InputError(f"{source}: each contact needs source, dest, startTime, endTime, rateBitsPerSec and owlt "
                          f"(missing or wrong: {exc})") from None
@@ -163,10 +172,21 @@ def from_hdtn(text: str, source: str = "plan") -> ContactPlan:
     return ContactPlan.of(rows)
 
 
+MAX_NODE = 2 ** 53 - 1                 # node numbers kept exactly (ION allows up to 2^64 - 1)
+
+
 def _node(value) -> int:
     if isinstance(value, bool) or not float(value).is_integer():
         raise ValueError(f"node {value!r} is not a node number")
+    if not 0 <= int(value) <= MAX_NODE:
+        raise ValueError(f"node {value} is outside 0 to {MAX_NODE:,} (the node numbers this tool keeps exactly)")
     return int(value)
+
+
+def _number(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} {value!r} is not a number")
+    return float(value)
 
 
 ION_TIME = re.compile(r"(\d{4})/(\d{2})/(\d{2})-(\d{2}):(\d{2}):(\d{2}(?:\.\d*)?)$")
@@ -203,13 +223,26 @@ def from_ion(text: str, source: str = "plan") -> ContactPlan:
             row[2:4] = [t - first if isinstance(t, _Absolute) else t for t in row[2:4]]
         ranges = [(f, t, s - first if isinstance(s, _Absolute) else s, e - first if isinstance(e, _Absolute) else e, o)
                   for f, t, s, e, o in ranges]
+    by_pair: dict[tuple[int, int], list] = {}
+    for f, t, s, e, o in ranges:
+        by_pair.setdefault((min(f, t), max(f, t)), []).append((s, e, o, (f, t)))
+    for pair, spans in by_pair.items():                 # ranges of a pair that overlap must agree
+        spans.sort()
+        for (s0, e0, o0, d0), (s1, e1, o1, d1) in zip(spans, spans[1:]):
+            if s1 < e0 and o1 != o0 and d0 == d1:
+                raise InputError(f"{source}: ranges {d0[0]}->{d0[1]} overlap at +{s1:g} s with different light times "
+                                 f"({o0:g} and {o1:g} s); keep one")
     for row in contacts:
-        owlt = [o for f, t, s, e, o in ranges if {f, t} == {row[0], row[1]} and s <= row[2] < e]
-        exact = [o for f, t, s, e, o in ranges if (f, t) == (row[0], row[1]) and s <= row[2] < e]
-        if not owlt:
+        if not row[3] > row[2]:
+            raise InputError(f"{source} line {row[7]}: contact {row[0]}->{row[1]} ends at or before it starts "
+                             f"(+{row[2]:g} to +{row[3]:g} s); give end > start")
+        covering = [(o, d) for s, e, o, d in by_pair.get((min(row[0], row[1]), max(row[0], row[1])), ())
+                    if s <= row[2] < e]
+        if not covering:
             raise InputError(f"{source} line {row[7]}: no 'a range' covers contact {row[0]}->{row[1]} at "
                              f"+{row[2]:g} s; add one with its one-way light time")
-        row[5] = (exact or owlt)[0]
+        exact = [o for o, d in covering if d == (row[0], row[1])]
+        row[5] = (exact or [o for o, _ in covering])[0]
     return ContactPlan.of([r[:7] for r in contacts], epoch=epoch)
 
 
