@@ -38,7 +38,7 @@ def test_a_study_through_its_cache_is_the_study_without_one(warm):
     folder, cached, uncached = warm
     assert cached == uncached
     kinds = sorted(p.name.rsplit("-", 1)[0] for p in folder.glob("*.pickle"))
-    assert kinds == ["osse", "osse-real", "sep-skill", "stay", "transfer", "visibility"]
+    assert kinds == ["delivery", "osse", "osse-real", "sep-skill", "stay", "transfer", "visibility"]
 
 
 def test_a_second_study_reads_every_slow_part(warm):
