@@ -57,7 +57,7 @@ def test_a_bundle_bigger_than_a_contact_goes_around_it(tutorial):
     assert router.best_route(1, 5, bundle_bits=11.0) is None
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(rows=contacts_strategy(), at=st.sampled_from([0.0, 7.0, 25.0]), bundle=st.sampled_from([0.0, 3.0, 20.0]),
        k=st.integers(1, 6))
 def test_routes_match_the_plain_router_and_every_loop_free_route(rows, at, bundle, k):
@@ -100,3 +100,20 @@ def test_a_backlog_at_the_sender_delays_its_first_contact(tutorial):
     assert cgr.Router(tutorial, backlog_bits=backlog).best_route(3, 5).delivery_s == 2.0
     with pytest.raises(InputError, match="backlog volumes must be finite"):
         cgr.Router(tutorial, backlog_bits=np.full(len(tutorial), -1.0))
+
+
+def test_equal_delivery_goes_to_fewer_hops_then_later_termination():
+    # Found when tried as an attacker would: a route reaching an intermediate node later but in
+    # fewer hops delivers as early when the last contact opens later (SABR 3.2.6.9: fewer hops
+    # first), and of two equal routes the one whose contacts last longer ranks first.
+    tie = plans.from_ion("a contact +0 +10 1 2 1\na range +0 +10 1 2 0\na contact +0 +10 2 3 1\n"
+                         "a range +0 +10 2 3 0\na contact +0 +10 1 3 1\na range +0 +10 1 3 4\n"
+                         "a contact +5 +10 3 4 1\na range +0 +10 3 4 1\n")
+    found = cgr.Router(tie).routes(1, 4, k=3)
+    assert [(len(r.contacts), r.delivery_s) for r in found] == [(2, 6.0), (3, 6.0)]
+    term = plans.from_ion("a contact +0 +10 1 2 1\na contact +5 +10 2 4 1\na contact +0 +100 1 3 1\n"
+                          "a contact +5 +100 3 4 1\na range +0 +100 1 2 1\na range +0 +100 2 4 1\n"
+                          "a range +0 +100 1 3 1\na range +0 +100 3 4 1\n")
+    found = cgr.Router(term).routes(1, 4, k=3)
+    assert [(r.delivery_s, r.termination_s) for r in found] == [(6.0, 100.0), (6.0, 10.0)]
+    assert cgr.Router(term).best_route(1, 4).termination_s == 100.0

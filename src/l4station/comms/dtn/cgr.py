@@ -6,10 +6,11 @@ starts transmission at max(t, C.start), which must be strictly before C.end, and
 max(t, C.start) + size/C.rate + C.owlt. No node is visited twice, and a contact is used only
 if its residual volume (and what is left of it after the bundle could start) holds the bundle.
 
-- :func:`best_route`: Dijkstra on the contact graph. Waiting at a node is allowed and arrival
-  over a contact never decreases with the time the bundle reaches its sender (FIFO), so each
-  node is settled once, at its earliest arrival, ties to fewer hops: exact, and one scan of each
-  node's contacts per query. Compiled with numba.
+- :func:`best_route`: Dijkstra on the contact graph with (arrival, hops) labels. Waiting at a
+  node is allowed and arrival over a contact never decreases with the time the bundle reaches its
+  sender (FIFO), so a label is kept only if no label with as few hops reached its node as early:
+  the earliest delivery, then the fewest hops, are exact; termination breaks the remaining ties
+  among equal labels. Compiled with numba.
 - Volume and backlog: a contact carries a bundle only if its residual volume, and its rate
   times the time left once the bundle could start, hold it; at the querying node a contact's
   backlog delays the start by backlog / rate (SABR 3.2.6.9).
@@ -160,46 +161,68 @@ class Router:
 @njit(cache=True)
 def _dijkstra(frm, to, start, end, rate, owlt, residual, by_sender, first, source, dest, at, bundle, no_contact,
               no_node):
-    """Earliest arrival at ``dest`` (dense node indices) leaving ``source`` at ``at`` (s): the
-    contacts of the route, and its arrival (inf when there is none). Node-level Dijkstra with
-    (arrival, hops) as the key; contacts and nodes flagged in ``no_contact``/``no_node`` unused."""
+    """SABR's best route to ``dest`` (dense node indices) leaving ``source`` at ``at`` (s): its
+    contacts and delivery time (inf when there is none). Contacts and nodes flagged in
+    ``no_contact``/``no_node`` are not used.
+
+    A label-setting Dijkstra over (arrival, hops) labels, popped in (arrival, hops, -termination)
+    order: a label at a node is kept only if no label with as few hops arrived as early (Pareto
+    labels; arrival over a contact never decreases with the arrival at its sender, so a dominated
+    label never completes a better route, and a cycle only adds hops). The first label reaching
+    ``dest`` is the earliest delivery with the fewest hops, the later termination breaking ties
+    among labels of equal arrival and hops."""
     n = first.size - 1
-    best = np.full(n, np.inf)
-    hops = np.full(n, 1 << 30)
-    via = np.full(n, -1)
-    settled = np.zeros(n, np.bool_)
-    best[source] = at
-    hops[source] = 0
-    heap = [(at, 0, source)]
+    cap = 4 * n + 16
+    node = np.empty(cap, np.int64)
+    hops_of = np.empty(cap, np.int64)
+    prev = np.empty(cap, np.int64)
+    via = np.empty(cap, np.int64)
+    settled = np.full((n, n + 1), np.inf)      # least arrival settled at a node with at most h hops
+    pushed = np.full((n, n + 1), np.inf)       # least arrival queued at a node with at most h hops
+    node[0], hops_of[0], prev[0], via[0] = source, 0, -1, -1
+    count = 1
+    pushed[source, :] = at
+    heap = [(at, 0, -np.inf, 0)]
     while heap:
-        t, h, u = heapq.heappop(heap)
-        if settled[u] or t > best[u] or (t == best[u] and h > hops[u]):
+        t, h, neg_term, label = heapq.heappop(heap)
+        u = node[label]
+        if settled[u, h] <= t:
             continue
-        settled[u] = True
+        for k in range(h, n + 1):
+            if settled[u, k] > t:
+                settled[u, k] = t
         if u == dest:
-            break
+            path = np.zeros(h, np.int64)
+            for k in range(h - 1, -1, -1):
+                path[k] = via[label]
+                label = prev[label]
+            return path, t
+        if h == n:
+            continue
         for j in range(first[u], first[u + 1]):
             c = by_sender[j]
             v = to[c]
-            if settled[v] or no_node[v] or no_contact[c] or end[c] <= t:
+            if no_node[v] or no_contact[c] or end[c] <= t:
                 continue
             begin = max(t, start[c])
             if residual[c] < bundle or rate[c] * (end[c] - begin) < bundle:
                 continue
             arrive = begin + bundle / rate[c] + owlt[c]
-            if arrive < best[v] or (arrive == best[v] and h + 1 < hops[v]):
-                best[v] = arrive
-                hops[v] = h + 1
-                via[v] = c
-                heapq.heappush(heap, (arrive, h + 1, v))
-    if not settled[dest] or dest == source:
-        return np.zeros(0, np.int64), np.inf
-    path = np.zeros(hops[dest], np.int64)
-    v = dest
-    for k in range(hops[dest] - 1, -1, -1):
-        path[k] = via[v]
-        v = frm[via[v]]
-    return path, best[dest]
+            if pushed[v, h + 1] <= arrive and not (pushed[v, h + 1] == arrive and -min(-neg_term, end[c]) < neg_term):
+                continue
+            if count == cap:
+                cap *= 2
+                node = np.concatenate((node, np.empty(cap - count, np.int64)))
+                hops_of = np.concatenate((hops_of, np.empty(cap - count, np.int64)))
+                prev = np.concatenate((prev, np.empty(cap - count, np.int64)))
+                via = np.concatenate((via, np.empty(cap - count, np.int64)))
+            node[count], hops_of[count], prev[count], via[count] = v, h + 1, label, c
+            for k in range(h + 1, n + 1):
+                if pushed[v, k] > arrive:
+                    pushed[v, k] = arrive
+            heapq.heappush(heap, (arrive, h + 1, -min(-neg_term, end[c]), count))
+            count += 1
+    return np.zeros(0, np.int64), np.inf
 
 
 @dataclass(frozen=True)
