@@ -296,3 +296,11 @@ def test_bad_input_is_a_one_line_error(make, message):
     with pytest.raises(InputError, match=message) as caught:
         make(one_contact())
     assert "\n" not in str(caught.value)
+
+
+def test_a_bundle_made_after_its_nodes_last_contact_waits_past_the_end():
+    # Found when tried as an attacker would: after the day's last pass a beacon bundle has no
+    # route within the plan; it is not unroutable, it waits for a pass the plan does not hold.
+    plan = plans.ContactPlan.of([(1, 2, 0.0, 100.0, 1000.0, 1.0), (2, 3, 0.0, 500.0, 1000.0, 1.0)])
+    out = fw.simulate(plan, fw.Traffic.of(1, 3, [10.0, 200.0], 100.0))
+    assert [fw.REASONS[r] if r >= 0 else "delivered" for r in out.reason] == ["delivered", "undelivered at end"]

@@ -11,7 +11,8 @@ The model, per bundle (one row of :class:`Traffic`):
   is booked on the route's first contact only, as a node does: the contact's residual volume
   drops by its bits, times the expected LTP overhead 1/(1 - p) for a red bundle. With no route it
   waits, retried at the start of each later contact leaving its node, and is dropped ("no route")
-  when none is left. Routes only disappear as time passes and volumes are booked (the contact
+  when none is left; a bundle ready after the last contact leaving its node is "undelivered at
+  end" (the plan ends before its next contact). Routes only disappear as time passes and volumes are booked (the contact
   graph is FIFO), so a bundle with no route now has none later: the simulation goes straight to
   the last retry.
 - **Route lists** (as ION keeps them): each node keeps, per destination and size class (quarter
@@ -684,9 +685,9 @@ def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created
         if c < 0:
             if last_start[u] > t:
                 heapq.heappush(events, (last_start[u], DROP, i))
-            else:
+            else:       # its node's contacts are over: it waits past the plan's end (none ever: no route)
                 _store(u, t, -bits[i], occ, held, peak, binmax, cur_bin, t_lo, bin_s)
-                reason[i] = NO_ROUTE
+                reason[i] = AT_END if last_start[u] > -np.inf else NO_ROUTE
             continue
         residual[c] -= bits[i] / (1.0 - p_loss[c]) if red[i] else bits[i]
         root[c] = _merge(root[c], i, left, right, prio, created)
