@@ -158,3 +158,10 @@ def test_ion_refuses_backwards_contacts_and_disagreeing_ranges_and_reads_ranges_
     ranges = "".join(f"a range +0 +100000 {p + 1} {p + 2} {p + 0.5}\n" for p in range(30))
     plan = plans.from_ion(rows + ranges)
     assert len(plan) == 3000 and plan.owlt_s[31] == 1.5
+
+
+@pytest.mark.parametrize("suffix", [".json", ".rc"])
+def test_node_names_travel_with_the_plan(tmp_path, suffix):
+    plan = plans.ContactPlan.of(ROWS, names={1: "L4", 2: "DSS-24", 30: "L1 relay"})
+    plan.write(tmp_path / f"named{suffix}")
+    assert plans.read(tmp_path / f"named{suffix}").names == {1: "L4", 2: "DSS-24", 30: "L1 relay"}

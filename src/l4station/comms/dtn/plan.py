@@ -116,7 +116,8 @@ class ContactPlan:
 
     def to_hdtn(self) -> dict:
         """The plan as HDTN's contact-plan JSON."""
-        return {"contacts": [{"contact": k, "source": int(self.frm[k]), "dest": int(self.to[k]),
+        names = {"nodeNames": {str(n): name for n, name in sorted(self.names.items())}} if self.names else {}
+        return names | {"contacts": [{"contact": k, "source": int(self.frm[k]), "dest": int(self.to[k]),
                               "startTime": float(self.start_s[k]), "endTime": float(self.end_s[k]),
                               "rateBitsPerSec": float(self.rate_bps[k]), "owlt": float(self.owlt_s[k])}
                              for k in range(len(self))]}
@@ -154,6 +155,8 @@ def from_hdtn(text: str, source: str = "plan") -> ContactPlan:
     try:
         doc = json.loads(text)
         contacts = doc["contacts"]
+        names = {_node(int(k)): str(v) for k, v in doc.get("nodeNames", {}).items()} \
+            if isinstance(doc.get("nodeNames"), dict) else {}
         rows = []
         for c in contacts:
             rate = c["rateBitsPerSec"] if "rateBitsPerSec" in c else c["rate"]
@@ -169,7 +172,7 @@ def from_hdtn(text: str, source: str = "plan") -> ContactPlan:
                          f"(missing or wrong: {exc})") from None
     except ValueError as exc:
         raise InputError(f"{source}: {exc}") from None
-    return ContactPlan.of(rows)
+    return ContactPlan.of(rows, names=names)
 
 
 MAX_NODE = 2 ** 53 - 1                 # node numbers kept exactly (ION allows up to 2^64 - 1)
@@ -195,12 +198,15 @@ ION_TIME = re.compile(r"(\d{4})/(\d{2})/(\d{2})-(\d{2}):(\d{2}):(\d{2}(?:\.\d*)?
 def from_ion(text: str, source: str = "plan") -> ContactPlan:
     """A plan from ION ``a contact`` / ``a range`` commands; other commands and comments are skipped."""
     contacts, ranges, absolute = [], [], []
-    epoch = None
+    epoch, names = None, {}
     for number, line in enumerate(text.splitlines(), 1):
         words = line.split("#", 1)[0].split()
         head = line.strip()
         if head.startswith("#") and "epoch" in head:
             epoch = head.split("epoch", 1)[1].strip(" ,") or None
+        named = head[1:].split(None, 2) if head.startswith("#") else []
+        if len(named) == 3 and named[0] == "node" and named[1].isdigit():     # "# node N name", as we write them
+            names[int(named[1])] = named[2]
         if len(words) < 2 or words[0] != "a" or words[1] not in ("contact", "range"):
             continue
         try:
@@ -243,7 +249,7 @@ def from_ion(text: str, source: str = "plan") -> ContactPlan:
                              f"+{row[2]:g} s; add one with its one-way light time")
         exact = [o for o, d in covering if d == (row[0], row[1])]
         row[5] = (exact or [o for o, _ in covering])[0]
-    return ContactPlan.of([r[:7] for r in contacts], epoch=epoch)
+    return ContactPlan.of([r[:7] for r in contacts], epoch=epoch, names=names)
 
 
 class _Absolute(float):
