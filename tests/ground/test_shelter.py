@@ -85,3 +85,60 @@ def test_a_missing_or_bad_channel_never_switches_the_advisory_off(spoil):
         data["quality"] = np.where(np.arange(len(data["t_us"])) % 2 == 1, 2.0, 0.0)
     found = alerts.shelter_alerts(data)
     assert len(found) == 1 and found[0].start_us <= expected[0].start_us + 60_000_000
+
+
+DAY_MIN = 1440
+
+
+def _two_events(gap_days: float, size: float = 3000.0) -> dict:
+    """Quiet flux, an event, ``gap_days`` later the same event again (minute readings)."""
+    minutes = int((gap_days + 8) * DAY_MIN)
+    i = np.arange(minutes)
+    second = 120 + int(gap_days * DAY_MIN)
+    profile = np.full(minutes, 0.001)
+    for onset in (120, second):
+        profile = np.where(i >= onset, profile + size * np.exp(-(i - onset) / 600.0), profile)
+    return {"t_us": 1_700_000_000_000_000 + i * MINUTE_US, "quality": np.zeros(minutes),
+            **{c: SHAPE[k] * profile for k, c in enumerate(alerts.CHANNELS)}}
+
+
+def test_an_earlier_event_within_30_days_counts_in_the_projection():
+    # NASA's limit is over 30 days: the dose of an event 10 days earlier is still in the budget, one
+    # 40 days earlier is not. At a fraction between one event's projection and two events', only the
+    # second event of the close pair raises the advisory.
+    one = alerts.shelter_alerts(_two_events(40.0), fraction=0.01)
+    single_peak = max(a.value for a in one)
+    fraction = 1.3 * single_peak / dose.LIMIT_BFO_30DAY_MGY_EQ
+    assert alerts.shelter_alerts(_two_events(40.0), fraction) == []
+    close = _two_events(10.0)
+    (advisory,) = alerts.shelter_alerts(close, fraction)
+    second_onset = close["t_us"][0] + (120 + 10 * DAY_MIN) * MINUTE_US
+    assert advisory.start_us >= second_onset
+    # its projection: the first event's whole dose (30-day window) plus the second's so far and a day
+    rate = dose.dose_rate(alerts.CHANNELS_MEV, np.stack([close[c] for c in alerts.CHANNELS], -1), alerts.SHELTER_SCENARIO)
+    k = int((advisory.start_us - close["t_us"][0]) // MINUTE_US)
+    assert advisory.value >= rate[:k].sum() / 60.0 + 24 * rate[k] - 1e-6
+
+
+def test_shelter_advisories_do_not_depend_on_which_event_arrives_first(tmp_path):
+    # The later event's advisory needs the earlier one's dose: ingest them in either order.
+    from l4station.ground import ingest, packets
+    from l4station.ground.store import Archive
+    data = _two_events(10.0)
+    ptype = packets.dictionary()["particles"]
+    n = len(data["t_us"])
+    stream = packets.encode(ptype, data["t_us"], np.arange(n), data).tobytes()
+    half = n // 2 * ptype.octets
+    fraction = 1.3 * max(a.value for a in alerts.shelter_alerts(_two_events(40.0), 0.01)) / dose.LIMIT_BFO_30DAY_MGY_EQ
+    stored = {}
+    for order in ("forward", "backward"):
+        url = f"sqlite:///{tmp_path / order}.db"
+        with Archive(url) as archive:
+            alerts.set_shelter_fraction(archive, fraction)
+            parts = (stream[:half], stream[half:]) if order == "forward" else (stream[half:], stream[:half])
+            for part in parts:
+                ingest.ingest_bytes(archive, part, source=order)
+            stored[order] = archive.query("SELECT start_us, stop_us FROM alerts WHERE level = 'shelter'")
+    expected = [(a.start_us, a.stop_us) for a in alerts.shelter_alerts(packets.decode(stream).data["particles"], fraction)]
+    assert len(expected) == 1
+    assert [tuple(r) for r in stored["forward"]] == [tuple(r) for r in stored["backward"]] == expected

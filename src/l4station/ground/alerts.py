@@ -9,8 +9,10 @@
   consecutive readings >= 10 pfu) from :mod:`l4station.radiation.events`.
 - Shelter advisories: during a proton event, the crew's projected BFO dose-equivalent in a cabin
   (:data:`SHELTER_SCENARIO`, :mod:`l4station.radiation.dose`) reaches a share of NASA's 30-day
-  limit, kept in the archive (:func:`shelter_fraction`: every writer raises the same alerts). The projection is the dose accumulated since the event's onset plus the
-  present rate held for SHELTER_HORIZON_H hours (assumed: SEP intensities decay over about a day).
+  limit, kept in the archive (:func:`shelter_fraction`: every writer raises the same alerts). The
+  projection is the dose of the 30 days before (earlier events count) plus the present rate held
+  for SHELTER_HORIZON_H hours (assumed: SEP intensities decay over about a day); new data are
+  judged against the advisories of the 30 days after them too (:func:`replace_shelter`).
   NASA's design rule is a shelter ready within 30 minutes of onset, so the advisory comes from
   the first reading that passes.
 
@@ -54,6 +56,7 @@ SHOCK_SPEED_JUMP_KMS = 20.0
 SHELTER_SCENARIO = dose.SCENARIOS[1]      # Orion-class cabin
 SHELTER_FRACTION = 0.5                    # of the 30-day BFO limit, projected
 SHELTER_HORIZON_H = 24.0
+SHELTER_MEMORY_US = 30 * 24 * HOUR_US     # the limit's 30 days: earlier dose counts in the projection
 CHANNELS, CHANNELS_MEV = dose.STATION_CHANNELS, dose.STATION_CHANNELS_MEV
 
 
@@ -168,8 +171,11 @@ def radiation_alerts(particles: dict[str, np.ndarray]) -> list[Alert]:
 
 def shelter_alerts(particles: dict[str, np.ndarray], fraction: float = SHELTER_FRACTION) -> list[Alert]:
     """One advisory per proton event (SWPC rule) whose projected cabin BFO dose reaches ``fraction``
-    of the 30-day limit, from the first reading where it does; each reading's dose covers the time
-    to the next (at most the packet's cadence: a gap adds nothing)."""
+    of the 30-day limit, from the first reading where it does. The projection at a reading is the
+    dose of the 30 days before it (every earlier event and the quiet flux between) plus the present
+    rate held for SHELTER_HORIZON_H hours; each reading's dose covers the time to the next (at most
+    the packet's cadence: a gap adds nothing). ``particles`` should reach 30 days before the
+    events judged."""
     t = particles["t_us"]
     if len(t) == 0:
         return []
@@ -180,12 +186,14 @@ def shelter_alerts(particles: dict[str, np.ndarray], fraction: float = SHELTER_F
     last = np.maximum.accumulate(good)
     rate = np.where(last >= 0, rate[np.maximum(last, 0)], 0.0)
     step_h = dose.reading_hours(t, packets.dictionary()["particles"].cadence_s)
+    received = np.concatenate([[0.0], np.cumsum(rate * step_h)])           # dose before each reading
+    month_ago = np.searchsorted(t, t - SHELTER_MEMORY_US)
+    trailing = received[:-1] - received[month_ago]                          # of the 30 days before it
+    projected_all = trailing + rate * SHELTER_HORIZON_H
     limit = fraction * dose.LIMIT_BFO_30DAY_MGY_EQ
     out = []
     for event in radiation.detect_events(particles["p10"]):
-        span = slice(event.start, event.end + 1)
-        before = np.concatenate([[0.0], np.cumsum(rate[span] * step_h[span])[:-1]])
-        projected = before + rate[span] * SHELTER_HORIZON_H
+        projected = projected_all[event.start:event.end + 1]
         if not np.any(projected >= limit):
             continue
         first = event.start + int(np.argmax(projected >= limit))
@@ -198,11 +206,29 @@ def shelter_alerts(particles: dict[str, np.ndarray], fraction: float = SHELTER_F
     return out
 
 
-def raised(data: dict[str, dict[str, np.ndarray]], shelter_fraction: float = SHELTER_FRACTION) -> list[Alert]:
-    """Every alert that series of every packet type raise."""
+def replace_shelter(archive, cursor, start_us: int, stop_us: int, fraction: float) -> None:
+    """Shelter advisories again from the archive after samples were stored between ``start_us``
+    and ``stop_us``: their dose counts in the 30-day projection of any event up to 30 days later,
+    so every advisory starting in [start, stop + 30 days] is judged afresh, on the particle data
+    from 30 days before to 60 days after."""
+    horizon = stop_us + SHELTER_MEMORY_US
+    columns = ["quality", *CHANNELS]
+    data = archive.columns("particles", start_us - SHELTER_MEMORY_US, horizon + REACH_US + 1, columns, cursor=cursor)
+    found = [a for a in shelter_alerts(data, fraction) if start_us <= a.start_us <= horizon]
+    cursor.execute(archive.sql("DELETE FROM alerts WHERE level = 'shelter' AND start_us >= ? AND start_us <= ?"),
+                   (start_us, horizon))
+    if found:
+        cursor.executemany(archive.sql(
+            "INSERT INTO alerts (kind, parameter, level, start_us, stop_us, value, message) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+            [(a.kind, a.parameter, a.level, a.start_us, a.stop_us, a.value, a.message) for a in found])
+
+
+def raised(data: dict[str, dict[str, np.ndarray]], shelter_fraction: float | None = SHELTER_FRACTION) -> list[Alert]:
+    """Every alert that series of every packet type raise (shelter advisories too, unless
+    ``shelter_fraction`` is None: :func:`replace_shelter` judges them over their 30-day memory)."""
     out = [a for name, columns in data.items() for a in limit_alerts(name, columns)]
-    return (out + shock_alerts(data["plasma"], data["mag"]) + radiation_alerts(data["particles"])
-            + shelter_alerts(data["particles"], shelter_fraction))
+    out += shock_alerts(data["plasma"], data["mag"]) + radiation_alerts(data["particles"])
+    return out if shelter_fraction is None else out + shelter_alerts(data["particles"], shelter_fraction)
 
 
 def shelter_fraction(archive, cursor=None) -> float:
@@ -276,13 +302,14 @@ def window(archive, cursor, low_us: int, high_us: int) -> tuple[dict[str, dict[s
 
 
 def replace(archive, cursor, start_us: int, stop_us: int, found: list[Alert]) -> None:
-    """Make the stored alerts that overlap [start, stop] those of ``found`` that do."""
+    """Make the stored alerts (but shelter advisories: :func:`replace_shelter`) that overlap
+    [start, stop] those of ``found`` that do."""
     def overlaps(start, stop):
         return start <= stop_us and (stop is None or stop >= start_us)
 
-    cursor.execute(archive.sql("DELETE FROM alerts WHERE start_us <= ? AND (stop_us IS NULL OR stop_us >= ?)"),
-                   (stop_us, start_us))
-    kept = [a for a in found if overlaps(a.start_us, a.stop_us)]
+    cursor.execute(archive.sql("DELETE FROM alerts WHERE level <> 'shelter' AND start_us <= ? "
+                               "AND (stop_us IS NULL OR stop_us >= ?)"), (stop_us, start_us))
+    kept = [a for a in found if overlaps(a.start_us, a.stop_us) and a.level != "shelter"]
     if kept:
         cursor.executemany(archive.sql(
             "INSERT INTO alerts (kind, parameter, level, start_us, stop_us, value, message) VALUES (?, ?, ?, ?, ?, ?, ?)"),

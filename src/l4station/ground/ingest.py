@@ -137,7 +137,9 @@ def ingest_decoded(archive: Archive, decoded: packets.Decoded, *, source: str,
                 gaps = find_gaps(name, t[inside], seq[inside], packets.dictionary()[name].cadence_s)
                 archive.replace_gaps(cursor, name, low, high, gaps)
                 summary["gaps"] += len(gaps)
-            alerts.replace(archive, cursor, start, stop, alerts.raised(held, alerts.shelter_fraction(archive, cursor)))
+            alerts.replace(archive, cursor, start, stop, alerts.raised(held, None))
+            if "particles" in spans:
+                alerts.replace_shelter(archive, cursor, start, stop, alerts.shelter_fraction(archive, cursor))
             lat = np.concatenate(latencies)
             summary["latency_s"] = {"median": float(np.median(lat)), "max": float(lat.max())}
         summary["elapsed_s"] = time.perf_counter() - started
