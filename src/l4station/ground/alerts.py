@@ -210,13 +210,29 @@ def replace_shelter(archive, cursor, start_us: int, stop_us: int, fraction: floa
     """Shelter advisories again from the archive after samples were stored between ``start_us``
     and ``stop_us``: their dose counts in the 30-day projection of any event up to 30 days later,
     so every advisory starting in [start, stop + 30 days] is judged afresh, on the particle data
-    from 30 days before to 60 days after."""
+    from 30 days before (and, when a proton event follows within 30 days, to its end)."""
     horizon = stop_us + SHELTER_MEMORY_US
-    columns = ["quality", *CHANNELS]
-    data = archive.columns("particles", start_us - SHELTER_MEMORY_US, horizon + REACH_US + 1, columns, cursor=cursor)
+    event = radiation.S_THRESHOLDS_PFU[0]
+
+    def event_between(low: int, high: int) -> bool:       # advisories come only in proton events
+        cursor.execute(archive.sql("SELECT 1 FROM particles WHERE t_us >= ? AND t_us <= ? AND p10 >= ? LIMIT 1"),
+                       (low, high, event))
+        return bool(cursor.fetchall())
+
+    later = event_between(stop_us + 1, horizon)
+    if not later and not event_between(start_us, stop_us):      # none to judge (a quiet batch: the usual)
+        cursor.execute(archive.sql("DELETE FROM alerts WHERE level = 'shelter' AND start_us >= ? AND start_us <= ?"),
+                       (start_us, horizon))
+        return
+    until = horizon + REACH_US if later else stop_us
+    data = archive.columns("particles", start_us - SHELTER_MEMORY_US, until + 1, ["quality", *CHANNELS], cursor=cursor)
     found = [a for a in shelter_alerts(data, fraction) if start_us <= a.start_us <= horizon]
     cursor.execute(archive.sql("DELETE FROM alerts WHERE level = 'shelter' AND start_us >= ? AND start_us <= ?"),
                    (start_us, horizon))
+    _insert(archive, cursor, found)
+
+
+def _insert(archive, cursor, found: list[Alert]) -> None:
     if found:
         cursor.executemany(archive.sql(
             "INSERT INTO alerts (kind, parameter, level, start_us, stop_us, value, message) VALUES (?, ?, ?, ?, ?, ?, ?)"),
@@ -309,11 +325,7 @@ def replace(archive, cursor, start_us: int, stop_us: int, found: list[Alert]) ->
 
     cursor.execute(archive.sql("DELETE FROM alerts WHERE level <> 'shelter' AND start_us <= ? "
                                "AND (stop_us IS NULL OR stop_us >= ?)"), (stop_us, start_us))
-    kept = [a for a in found if overlaps(a.start_us, a.stop_us) and a.level != "shelter"]
-    if kept:
-        cursor.executemany(archive.sql(
-            "INSERT INTO alerts (kind, parameter, level, start_us, stop_us, value, message) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-            [(a.kind, a.parameter, a.level, a.start_us, a.stop_us, a.value, a.message) for a in kept])
+    _insert(archive, cursor, [a for a in found if overlaps(a.start_us, a.stop_us) and a.level != "shelter"])
 
 
 def recent(archive, since_us: int) -> list[dict]:

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from l4station.errors import InputError
-from l4station.radiation import transport
+from l4station.radiation import checks, transport
 from l4station.radiation.spectra import Spectrum
 
 MEV_PER_G_TO_GY = 1.602176634e-10         # 1 MeV/g = 1.602e-13 J / 1e-3 kg
@@ -131,10 +131,10 @@ def doses(spectrum: Spectrum, shield_gcm2) -> Doses:
     The sum is made over the energy protons reach the body with, on the organ kernels' grid:
     behind thickness t the fluence is phi(E0) S_Al(E0) / S_Al(E), E0 the energy whose range is
     t more than E's (CSDA), so a proton stopping in the shield is never half-counted."""
-    shield = np.atleast_1d(transport.real_numbers(shield_gcm2, "shield thickness (g/cm^2)"))
+    shield = np.atleast_1d(checks.real_numbers(shield_gcm2, "shield thickness (g/cm^2)"))
     if np.any(~np.isfinite(shield) | (shield < 0)):
         bad = shield[~np.isfinite(shield) | (shield < 0)][0]
-        raise InputError(f"shield thickness {transport.shown(bad)} g/cm^2 must be finite and zero or more")
+        raise InputError(f"shield thickness {checks.shown(bad)} g/cm^2 must be finite and zero or more")
     energy = KERNEL_MEV
     before = transport.energy_for_range(transport.range_of(energy, "aluminum")[None, :] + shield[:, None],
                                         "aluminum")                                             # (T, E)

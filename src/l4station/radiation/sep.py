@@ -50,7 +50,8 @@ import numpy as np
 from l4station.constants import AU_KM, C_KM_S
 from l4station.errors import InputError
 from l4station.radiation.events import CONNECTION_SIGMA_DEG
-from l4station.radiation.transport import PROTON_MEV, brief, real_numbers, shown
+from l4station.radiation.checks import brief, checked, real_numbers
+from l4station.radiation.transport import PROTON_MEV
 
 AMPLITUDE = 0.013                      # (MeV s cm^2 sr)^-1, Richardson et al. 2014
 SPEED_E_FOLD_KMS = 1 / 0.0036          # km/s
@@ -59,33 +60,17 @@ UNITS = "1/[MeV cm^2 s sr]"
 MAX_SPEED_KMS = 5000.0                 # fastest CME speed taken (the fastest seen are ~3500 km/s)
 
 
-def _checked(value, what: str, unit: str = "", low: float = -np.inf, high: float = np.inf, *,
-             above: bool = False, scalar: bool = False) -> np.ndarray:
-    """``value`` as floats, or an InputError naming the first that is not finite and in
-    [low, high] ((low, high] with ``above``); with ``scalar``, one real number only."""
-    x = real_numbers(value, what, scalar=scalar)
-    ok = np.isfinite(x) & (x <= high) & ((x > low) if above else (x >= low))
-    if not ok.all():
-        if high < np.inf:
-            bound = f" and in {'(' if above else '['}{low:g}, {high:g}]"
-        else:
-            bound = "" if low == -np.inf else f" and {'more than' if above else 'at least'} {low:g}"
-        unit = f" {unit}" if unit else ""
-        raise InputError(f"{what} must be finite{bound}{unit if bound else ''}, got {shown(x[~ok].flat[0])}{unit}")
-    return x
-
-
 def _offset_deg(connection_deg, centre_deg=0.0) -> np.ndarray:
     """Observers' angles (deg) from an event's centre, wrapped into [-180, 180)."""
     from l4station.geometry import wrap_degrees
-    return wrap_degrees(_checked(connection_deg, "connection angle", "deg") - _checked(centre_deg, "centre", "deg"))
+    return wrap_degrees(checked(connection_deg, "connection angle", "deg") - checked(centre_deg, "centre", "deg"))
 
 
 def peak_intensity(speed_kms, connection_deg, centre_deg: float = 0.0, sigma_deg: float = CONNECTION_SIGMA_DEG):
     """Peak 14-24 MeV proton intensity (MeV s cm^2 sr)^-1 (Richardson et al. 2014); broadcasts.
     Angles (deg) wrap: 720 is 0."""
-    sigma = _checked(sigma_deg, "the connection Gaussian's width", "deg", 1.0)
-    v = _checked(speed_kms, "CME speed", "km/s", 0.0, MAX_SPEED_KMS, above=True)
+    sigma = checked(sigma_deg, "the connection Gaussian's width", "deg", 1.0)
+    v = checked(speed_kms, "CME speed", "km/s", 0.0, MAX_SPEED_KMS, above=True)
     phi = _offset_deg(connection_deg, centre_deg)
     return AMPLITUDE * np.exp(v / SPEED_E_FOLD_KMS - phi ** 2 / (2 * sigma ** 2))
 
@@ -124,10 +109,10 @@ class Profile:
     decay_h: float = DECAY_H
 
     def __post_init__(self):
-        _checked(self.peak, "peak intensity", "(MeV s cm^2 sr)^-1", 0.0)
-        _checked(self.peak_h, "time to peak (no sooner than the first protons' travel time, FIRST_ARRIVAL_H)", "h",
+        checked(self.peak, "peak intensity", "(MeV s cm^2 sr)^-1", 0.0)
+        checked(self.peak_h, "time to peak (no sooner than the first protons' travel time, FIRST_ARRIVAL_H)", "h",
                  FIRST_ARRIVAL_H)
-        _checked(self.decay_h, "decay e-folding time", "h", 0.0, above=True)
+        checked(self.decay_h, "decay e-folding time", "h", 0.0, above=True)
 
     @property
     def beta_h(self) -> np.ndarray:
@@ -152,7 +137,7 @@ class Profile:
         :data:`FIRST_ARRIVAL_H` and the peak (at the first arrival if the profile is above by then),
         and between the peak and 2 t_p + tau (1.5 + ln(peak / threshold)), where the profile is
         surely below: ln I(t) - ln I(t_p) <= beta / t_p - (t - t_p) / tau."""
-        level = float(_checked(threshold, "threshold", "(MeV s cm^2 sr)^-1", 0.0, above=True, scalar=True))
+        level = float(checked(threshold, "threshold", "(MeV s cm^2 sr)^-1", 0.0, above=True, scalar=True))
         peak, peak_h, decay_h = np.broadcast_arrays(*(np.asarray(v, dtype=float)
                                                       for v in (self.peak, self.peak_h, self.decay_h)))
         above = peak >= level
@@ -203,7 +188,7 @@ class Prior:
 
     def __post_init__(self):
         for field in fields(self):
-            _checked(getattr(self, field.name), f"Prior.{field.name}", "", 0.0, above=True, scalar=True)
+            checked(getattr(self, field.name), f"Prior.{field.name}", "", 0.0, above=True, scalar=True)
 
 
 CENTRES_DEG = np.arange(-60.0, 60.5, 3.0)
@@ -218,10 +203,10 @@ def fit(speed_kms, connection_deg, intensity, prior: Prior = Prior()) -> tuple[n
     This is a maximum a posteriori fit under ``prior``: the amplitude in closed form, the centre
     and width on a grid. One observer mostly sets the amplitude; two or three also fix the
     centre and width. Speeds as :func:`peak_intensity` takes them; angles (deg) wrap."""
-    v = np.atleast_1d(_checked(speed_kms, "CME speed", "km/s", 0.0, MAX_SPEED_KMS, above=True))
-    phi = np.atleast_2d(_checked(connection_deg, "connection angle", "deg"))
+    v = np.atleast_1d(checked(speed_kms, "CME speed", "km/s", 0.0, MAX_SPEED_KMS, above=True))
+    phi = np.atleast_2d(checked(connection_deg, "connection angle", "deg"))
     seen = np.atleast_2d(real_numbers(intensity, "observed peak intensity"))
-    _checked(np.where(np.isnan(seen), 0.0, seen), "observed peak intensity (NaN where none was seen)",
+    checked(np.where(np.isnan(seen), 0.0, seen), "observed peak intensity (NaN where none was seen)",
              "(MeV s cm^2 sr)^-1", 0.0)
     if phi.shape != seen.shape or phi.shape[0] != v.size or not v.size:
         raise InputError(f"connection angles {phi.shape}, peak intensities {seen.shape} and speeds ({v.size},) "
@@ -295,8 +280,8 @@ def scoreboard(issue_time: str, window: tuple[str, str], cme: dict, location: st
     are empty."""
     if not isinstance(cme, dict):
         raise InputError(f"cme must be a dict of the trigger's fields (start_time, speed, ...), got {brief(cme)}")
-    peak = float(_checked(peak, "the forecast peak", UNITS, 0.0, scalar=True))
-    sigma_log10 = float(_checked(sigma_log10, "the forecast's uncertainty sigma_log10", "decades", 0.0, 5.0,
+    peak = float(checked(peak, "the forecast peak", UNITS, 0.0, scalar=True))
+    sigma_log10 = float(checked(sigma_log10, "the forecast's uncertainty sigma_log10", "decades", 0.0, 5.0,
                                  scalar=True))
     issued = _utc(issue_time, "issue_time")
     if not (isinstance(window, (tuple, list)) and len(window) == 2):
@@ -309,7 +294,7 @@ def scoreboard(issue_time: str, window: tuple[str, str], cme: dict, location: st
     peak_doc = {"intensity": peak, "units": UNITS, "uncertainty_low": low, "uncertainty_high": high}
     crossings, lengths, fluences = [], [], []
     if connection_deg is not None:
-        angle = _checked(connection_deg, "connection angle", "deg", scalar=True)
+        angle = checked(connection_deg, "connection angle", "deg", scalar=True)
         launch = _utc(cme.get("start_time"), "the CME's start_time")
         profile = Profile(peak, time_to_peak_h(angle))
         peak_doc["time"] = _stamp(_after(launch, profile.peak_h))
@@ -380,8 +365,8 @@ def experiment(events: int = 2000, seed: int = 0, wind_kms: float = 400.0, prior
     if isinstance(events, bool) or not isinstance(events, numbers.Integral) or not 1 <= events <= 1_000_000:
         raise InputError(f"events must be a whole number from 1 to 1,000,000, got {events!r}")
     events = int(events)
-    wind_kms = float(_checked(wind_kms, "wind_kms", "km/s", 100.0, 3000.0, scalar=True))   # as the mission file allows
-    latency_h = float(_checked(latency_h, "latency_h", "h", 0.0, 240.0, scalar=True))
+    wind_kms = float(checked(wind_kms, "wind_kms", "km/s", 100.0, 3000.0, scalar=True))   # as the mission file allows
+    latency_h = float(checked(latency_h, "latency_h", "h", 0.0, 240.0, scalar=True))
     rng = np.random.default_rng(seed)
     source = rng.uniform(-180.0, 180.0, events)
     speed = np.clip(900.0 * np.exp(0.35 * rng.standard_normal(events)), 300.0, 3500.0)

@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from l4station.errors import InputError
-from l4station.radiation.transport import PROTON_MEV, SPAN_MEV, shown
+from l4station.radiation.checks import shown
+from l4station.radiation.transport import PROTON_MEV, SPAN_MEV
 
 GRID_MEV = np.geomspace(1.0, 1e4, 400)
 """Energies the spectra are tabulated on (MeV): 1 MeV to 10 GeV, 400 log steps."""

@@ -32,12 +32,12 @@ PSTAR's CSDA range of a 100 MeV proton in water is 7.718 g/cm^2:
 from __future__ import annotations
 
 import functools
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from l4station.errors import InputError
+from l4station.radiation.checks import real_numbers, shown
 
 ELECTRON_MEV = 0.51099895000   # CODATA 2018
 PROTON_MEV = 938.27208816      # CODATA 2018
@@ -75,49 +75,6 @@ MATERIALS = {
     "aluminum": Material("aluminum", 13 / 26.9815385, 166.0, 13.0, 4.2395, 0.1708, 3.0127, 0.08024, 3.6345,
                          0.12, 107.2),
 }
-
-
-def real_numbers(value, what: str, *, scalar: bool = False) -> np.ndarray:
-    """``value`` as floats, or an InputError naming it where it is not real numbers (text,
-    complex, bool, None) or, with ``scalar``, not one number; for this package's public functions.
-
-    >>> real_numbers([1, 2.5], "energy").tolist()
-    [1.0, 2.5]
-    """
-    try:
-        array = np.asarray(value)
-        if array.dtype.kind == "O" and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
-                                           for v in array.flat):
-            array = array.astype(float)                  # integers beyond int64, fractions
-    except (TypeError, ValueError):                      # ragged lists
-        array = np.asarray(None)
-    if array.dtype.kind not in "iuf" or (scalar and array.ndim):
-        raise InputError(f"{what} must be {'one real number' if scalar else 'real numbers'}, got {brief(value)}")
-    return array.astype(float)
-
-
-def brief(value) -> str:
-    """``repr(value)`` on one line, at most 60 characters, for an error message.
-
-    >>> brief("x" * 100)[-5:], brief(np.eye(2))
-    ('xx...', 'array([[1., 0.], [0., 1.]])')
-    """
-    text = " ".join(repr(value).split())
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def shown(value: float) -> str:
-    """A number to the last digit that tells it apart (Python's shortest repr), without a trailing
-    ".0", and in powers of ten from 1e9.
-
-    >>> shown(1e4 * (1 + 1e-12)), shown(20000.0), shown(2e15), shown(float("nan"))
-    ('10000.00000001', '20000', '2e+15', 'nan')
-    """
-    x = float(value)
-    if abs(x) >= 1e9 and np.isfinite(x):
-        return np.format_float_scientific(x, trim="-")
-    text = repr(x)
-    return text[:-2] if text.endswith(".0") else text
 
 
 def material_named(name: str) -> Material:

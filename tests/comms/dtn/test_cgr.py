@@ -2,7 +2,6 @@
 Burleigh 2021, JNCA 174, 102884; the plan as HDTN ships it, tests/data/cgrTutorial.json, in
 HDTN's older form with "rate"), and against a plain-Python router written from the tutorial's
 description and a brute-force enumeration of every loop-free route on random plans."""
-import json
 import math
 from pathlib import Path
 

@@ -78,7 +78,6 @@ class Router:
             raise InputError(f"residual and backlog volumes must be one per contact ({len(plan)})")
         if np.any(~np.isfinite(self.backlog_bits) | (self.backlog_bits < 0)):
             raise InputError("backlog volumes must be finite and zero or more bits")
-        self._start = plan.start_s
 
     def node(self, node: int) -> int:
         try:
@@ -87,25 +86,27 @@ class Router:
             known = ", ".join(str(n) for n in self.node_ids[:20]) + (" ..." if len(self.node_ids) > 20 else "")
             raise InputError(f"node {node} is not in the contact plan (its nodes: {known})") from None
 
-    def _local(self, source: int, at_s: float) -> None:
+    def _starts(self, source: int, at_s: float) -> np.ndarray:
         """Contact starts as the querying node sees them: its own contacts open for a new bundle
         only after their backlog has gone out."""
         mine = (self.frm == source) & (self.backlog_bits > 0)
-        self._start = self.plan.start_s.copy() if mine.any() else self.plan.start_s
-        if mine.any():
-            self._start[mine] = np.maximum(self._start[mine], at_s + self.backlog_bits[mine] / self.plan.rate_bps[mine])
+        if not mine.any():
+            return self.plan.start_s
+        start = self.plan.start_s.copy()
+        start[mine] = np.maximum(start[mine], at_s + self.backlog_bits[mine] / self.plan.rate_bps[mine])
+        return start
 
-    def _search(self, source: int, dest: int, at_s: float, bundle_bits: float, no_contact, no_node):
+    def _search(self, start, source: int, dest: int, at_s: float, bundle_bits: float, no_contact, no_node):
         p = self.plan
-        path, arrival = _dijkstra(self.frm, self.to, self._start, p.end_s, p.rate_bps, p.owlt_s, self.residual_bits,
+        path, arrival = _dijkstra(self.frm, self.to, start, p.end_s, p.rate_bps, p.owlt_s, self.residual_bits,
                                   self.by_sender, self.first, source, dest, float(at_s), float(bundle_bits),
                                   no_contact, no_node)
         return tuple(int(c) for c in path), arrival
 
-    def _route(self, contacts: tuple[int, ...], at_s: float, bundle_bits: float) -> Route:
+    def _route(self, start, contacts: tuple[int, ...], at_s: float, bundle_bits: float) -> Route:
         p, t, volume = self.plan, float(at_s), np.inf
         for c in contacts:
-            begin = max(t, self._start[c])
+            begin = max(t, start[c])
             volume = min(volume, self.residual_bits[c], p.rate_bps[c] * (p.end_s[c] - begin))
             t = begin + bundle_bits / p.rate_bps[c] + p.owlt_s[c]
         return Route(contacts, float(t), float(volume), float(min(p.end_s[c] for c in contacts)))
@@ -113,13 +114,8 @@ class Router:
     def best_route(self, source: int, dest: int, at_s: float = 0.0, bundle_bits: float = 0.0) -> Route | None:
         """The earliest-delivery route from node ``source`` to node ``dest`` for a bundle of
         ``bundle_bits`` ready at ``at_s``; None when there is none."""
-        s, d = self.node(source), self.node(dest)
-        if s == d:
-            raise InputError(f"source and destination are the same node ({source})")
-        self._local(s, at_s)
-        path, _ = self._search(s, d, at_s, bundle_bits, np.zeros(len(self.plan), np.bool_),
-                               np.zeros(len(self.node_ids), np.bool_))
-        return self._route(path, at_s, bundle_bits) if path else None
+        found = self.routes(source, dest, at_s, 1, bundle_bits)
+        return found[0] if found else None
 
     def routes(self, source: int, dest: int, at_s: float = 0.0, k: int = 1, bundle_bits: float = 0.0) -> list[Route]:
         """Up to ``k`` loop-free routes in SABR's rank order (Yen's algorithm over contacts)."""
@@ -128,11 +124,14 @@ class Router:
         s, d = self.node(source), self.node(dest)
         if s == d:
             raise InputError(f"source and destination are the same node ({source})")
-        first = self.best_route(source, dest, at_s, bundle_bits)
-        if first is None:
-            return []
-        found, seen, candidates = [first], {first.contacts}, []
         p = self.plan
+        start = self._starts(s, at_s)
+        path, _ = self._search(start, s, d, at_s, bundle_bits, np.zeros(len(p), np.bool_),
+                               np.zeros(len(self.node_ids), np.bool_))
+        if not path:
+            return []
+        first = self._route(start, path, at_s, bundle_bits)
+        found, seen, candidates = [first], {first.contacts}, []
         while len(found) < k:
             last = found[-1].contacts
             for i in range(len(last)):
@@ -146,11 +145,11 @@ class Router:
                 for c in root[:-1]:
                     no_node[self.to[c]] = True
                 spur = s if i == 0 else int(self.to[root[-1]])
-                t = self._route(root, at_s, bundle_bits).delivery_s if root else at_s
-                tail, _ = self._search(spur, d, t, bundle_bits, no_contact, no_node)
+                t = self._route(start, root, at_s, bundle_bits).delivery_s if root else at_s
+                tail, _ = self._search(start, spur, d, t, bundle_bits, no_contact, no_node)
                 if tail and root + tail not in seen:
                     seen.add(root + tail)
-                    route = self._route(root + tail, at_s, bundle_bits)
+                    route = self._route(start, root + tail, at_s, bundle_bits)
                     heapq.heappush(candidates, (route.rank(), route.contacts, route))
             if not candidates:
                 break
@@ -174,12 +173,11 @@ def _dijkstra(frm, to, start, end, rate, owlt, residual, by_sender, first, sourc
     n = first.size - 1
     cap = 4 * n + 16
     node = np.empty(cap, np.int64)
-    hops_of = np.empty(cap, np.int64)
     prev = np.empty(cap, np.int64)
     via = np.empty(cap, np.int64)
     settled = np.full((n, n + 1), np.inf)      # least arrival settled at a node with at most h hops
     pushed = np.full((n, n + 1), np.inf)       # least arrival queued at a node with at most h hops
-    node[0], hops_of[0], prev[0], via[0] = source, 0, -1, -1
+    node[0], prev[0], via[0] = source, -1, -1
     count = 1
     pushed[source, :] = at
     heap = [(at, 0, -np.inf, 0)]
@@ -213,10 +211,9 @@ def _dijkstra(frm, to, start, end, rate, owlt, residual, by_sender, first, sourc
             if count == cap:
                 cap *= 2
                 node = np.concatenate((node, np.empty(cap - count, np.int64)))
-                hops_of = np.concatenate((hops_of, np.empty(cap - count, np.int64)))
                 prev = np.concatenate((prev, np.empty(cap - count, np.int64)))
                 via = np.concatenate((via, np.empty(cap - count, np.int64)))
-            node[count], hops_of[count], prev[count], via[count] = v, h + 1, label, c
+            node[count], prev[count], via[count] = v, label, c
             for k in range(h + 1, n + 1):
                 if pushed[v, k] > arrive:
                     pushed[v, k] = arrive
