@@ -49,6 +49,19 @@ def test_the_librarys_10_s_timers_never_finish_over_l4s_light_time(monkeypatch):
     assert d.complete and cfdp.timers(OWLT) > 2 * OWLT
 
 
+def test_a_transfer_does_not_depend_on_the_transfers_before_it():
+    # cfdp-py 0.7 kept one lost-segment tracker for every transaction of the process: after a
+    # lossy transfer a clean one NAKed the old segment and took 3 light times instead of 1, and
+    # after an unfinished one a 1-octet file never completed.
+    (first,) = cfdp.deliver({"f.bin": FILE}, cfdp.Link(OWLT)).deliveries
+    cfdp.deliver({"f.bin": FILE}, cfdp.Link(OWLT, drop=_lose_down(3)))
+    cfdp.deliver({"f.bin": FILE}, cfdp.Link(OWLT, drop=_lose_down(3)), horizon_s=1.5 * OWLT)    # cut before the resend
+    (again,) = cfdp.deliver({"f.bin": FILE}, cfdp.Link(OWLT)).deliveries
+    (tiny,) = cfdp.deliver({"x.bin": b"\x00"}, cfdp.Link(OWLT)).deliveries
+    assert again == first and again.received_s == pytest.approx(1 * OWLT, abs=0.1)
+    assert tiny.complete and tiny.received_s == pytest.approx(1 * OWLT, abs=0.1)
+
+
 def test_class_1_does_not_recover_a_lost_segment():
     t = cfdp.deliver({"beacon.bin": FILE}, cfdp.Link(OWLT, drop=_lose_down(3)), acknowledged=False)
     (d,) = t.deliveries

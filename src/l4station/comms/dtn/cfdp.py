@@ -134,7 +134,7 @@ def _entities(link: Link, acknowledged: bool, segment_octets: int, events: dict)
     from spacepackets.countdown import Countdown
     from spacepackets.seqcount import SeqCountProvider
     from spacepackets.util import ByteFieldU16
-    from cfdppy.handler.dest import DestHandler, TransactionStep
+    from cfdppy.handler.dest import DestHandler, LostSegmentTracker, TransactionStep
     from cfdppy.handler.source import SourceHandler
     from cfdppy.mib import (CheckTimerProvider, DefaultFaultHandlerBase, IndicationConfig, LocalEntityConfig,
                             RemoteEntityConfig, RemoteEntityConfigTable)
@@ -179,7 +179,19 @@ def _entities(link: Link, acknowledged: bool, segment_octets: int, events: dict)
         - The checksum was taken over the file up to the last segment received, which after a
           resent early segment is not the whole file: a complete file failed its check. It is
           taken over the whole file, as 727.0-B-5 4.6.1.2.7 says.
-        - EOF before Metadata: its checksum was not kept, so the finished file could never pass."""
+        - EOF before Metadata: its checksum was not kept, so the finished file could never pass.
+        - Every transaction shared one lost-segment tracker (a dataclass default instance), so
+          the segments one transfer lost were NAKed again in every later one, in any entity of
+          the process; each transaction now has its own."""
+
+        @property
+        def _params(self):
+            return self.__dict__["_params"]
+
+        @_params.setter
+        def _params(self, wrapper):
+            wrapper.acked_params.lost_seg_tracker = LostSegmentTracker()
+            self.__dict__["_params"] = wrapper
 
         def _handle_eof_without_previous_metadata(self, eof_pdu):
             super()._handle_eof_without_previous_metadata(eof_pdu)
