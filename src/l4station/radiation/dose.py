@@ -4,44 +4,51 @@ Transport: straight ahead in the continuous-slowing-down approximation
 (:mod:`l4station.radiation.transport`), primaries only.
 - **Shielding:** a spherical aluminium shell of the given areal density around the crew member,
   crossed radially from every direction.
-- **The body:** the ICRU sphere (30 cm of tissue-like water, ICRU Report 39). Each organ is a point
-  at its depth below the surface: skin 0.007 g/cm^2 (the basal layer, ICRP 103), eye lens
-  0.3 g/cm^2 (ICRP 103, Hp(3)), blood-forming organs 5 g/cm^2 (NCRP Report 132).
-- **Self-shielding:** from direction theta off the outward normal, the path to the organ through
-  the body is sqrt(R^2 - r^2 sin^2 theta) - r cos theta, with r = R - depth. So half the sky
-  reaches the organ through more than its depth, up to the whole body.
+- **The body:** the ICRU sphere (30 cm of tissue-like water, ICRU Report 39). Skin and eye lens
+  are points at their depths below the surface: skin 0.007 g/cm^2 (the basal layer, ICRP 103),
+  eye lens 0.3 g/cm^2 (ICRP 103, Hp(3)). The blood-forming organs are the active marrow, spread
+  over the skeleton as Cristy (1981, Phys. Med. Biol. 26, 389; adult) shares it, each bone site a
+  point at a typical depth below the nearest skin (assumed, 0.8 g/cm^2 for the cranium to
+  6 g/cm^2 for the lumbar spine; mean 3.8 g/cm^2): the BFO dose is the marrow-weighted mean.
+- **Self-shielding:** from direction theta off the outward normal, the path to a point at radius
+  r through the body is sqrt(R^2 - r^2 sin^2 theta) - r cos theta. So half the sky reaches it
+  through more than its depth, up to the whole body.
 
-Dose (Gy) is the fluence times the water stopping power of what is left of each proton,
-averaged over 2,048 directions evenly spaced in cos theta. The dose-equivalent uses
-the proton RBE of 1.5 (NASA-STD-3001 Vol. 1, Gy-Eq). Crew scenarios state their areal densities.
-Limits are from NASA-STD-3001 Vol. 1 Rev. B (2022), the 30-day ones as NCRP Report 132 (2000)
-set them: 30-day BFO 250 mGy-Eq, eye lens 1000 mGy-Eq, skin 1500 mGy-Eq; career 600 mSv
-effective dose. The effective dose of an event is taken as the BFO's absorbed dose times the
-protons' radiation weighting factor 2 (ICRP 103): the BFO stand for the body's average, as
-NASA's SPE assessments use them (an estimate; the organ-weighted sum needs a full phantom).
+Dose (Gy) is the fluence times the water stopping power of what is left of each proton. The
+mean over directions is exact for the sphere: the share of directions with path under p is
+G(p) = (1 - (R^2 - r^2 - p^2) / (2 r p)) / 2, and over the path that slows a proton from E'
+to E' - dE' the stopping power averages dE'/dR (CSDA range R), so no Bragg peak is sampled.
+The dose-equivalent uses the proton RBE of 1.5 (NASA-STD-3001 Vol. 1, Gy-Eq). Crew scenarios
+state their areal densities. Limits are from NASA-STD-3001 Vol. 1 Rev. B (2022), the 30-day
+ones as NCRP Report 132 (2000) set them: 30-day BFO 250 mGy-Eq, eye lens 1000 mGy-Eq, skin
+1500 mGy-Eq; career 600 mSv effective dose. The effective dose of an event is taken as the BFO's
+absorbed dose times the protons' radiation weighting factor 2 (ICRP 103): the BFO stand for the
+body's average, as NASA's SPE assessments use them (an estimate; the organ-weighted sum needs a
+full phantom).
 
 **Against published figures.** Wilson et al. (NASA, NTRS 20040100724, "Biological response to
-SPE exposures") give the August 1972 event's BFO dose as 1.6 Gy in a space suit, 1.3 Gy in a
-pressure vessel and 0.5 Gy in an equipment room. With King's spectrum this model gives about
-0.82, 0.69 and 0.29 Gy behind 0.3, 1 and 5 g/cm^2 of aluminium (thicknesses assumed here; the
-source gives none): 1.7 to 2 times lower, and even with no shield at all only 0.89 Gy. What it
-leaves out:
+SPE exposures") give the August 1972 event's BFO dose, computed with BRYNTRN and the CAM body,
+as 1.6 Gy in a space suit, 1.3 Gy in a pressure vessel and 0.5 Gy in an equipment room. With
+King's spectrum this model gives 2.0, 1.6 and 0.52 Gy behind 0.3, 1 and 5 g/cm^2 of aluminium
+(thicknesses assumed here; the source gives none): 1.04 to 1.26 times theirs. A single BFO
+point 5 g/cm^2 deep in the same sphere gives 0.82, 0.69 and 0.29 Gy (half the marrow is nearer
+the skin than that), and the whole body 5 g/cm^2 thick in every direction 2.8, 2.3 and 0.85 Gy.
+What it leaves out:
 - the secondary protons and neutrons of nuclear reactions in the shield and the body, which
-  BRYNTRN and HZETRN transport (here those reactions only remove primaries), and the target
-  fragments;
-- the body's shape: the CAM body model such assessments use spreads the BFO over the skeleton,
-  with marrow in thin bones near the surface, where the ICRU sphere puts one point 5 g/cm^2 deep.
-The physics is not tuned to close the gap.
+  BRYNTRN and HZETRN transport (here those reactions only remove primaries: a few percent of
+  the BFO dose behind thin shields, more behind thick ones), and the target fragments;
+- heavy ions, which matter under thin shields in events rich in them;
+- the body's real shape: a head or an arm is thinner than the 30 cm sphere behind it.
 
 >>> from l4station.radiation import spectra
->>> doses(spectra.event("king1972"), [0.0, 0.3, 1.0, 5.0]).bfo_gy.round(2).tolist()
-[0.89, 0.82, 0.69, 0.29]
+>>> doses(spectra.event("king1972"), [0.3, 1.0, 5.0]).bfo_gy.round(2).tolist()
+[2.03, 1.58, 0.52]
 
 Behind 10 g/cm^2 of aluminium, the August 1972 event (King 1974) gives the blood-forming
-organs about 0.11 Gy:
+organs about 0.18 Gy:
 
 >>> round(float(doses(spectra.event("king1972"), [10.0]).bfo_gy[0]), 2)
-0.11
+0.18
 """
 from __future__ import annotations
 
@@ -57,13 +64,20 @@ from l4station.radiation.spectra import Spectrum
 MEV_PER_G_TO_GY = 1.602176634e-10         # 1 MeV/g = 1.602e-13 J / 1e-3 kg
 PROTON_RBE = 1.5                          # NASA-STD-3001 Vol. 1: Gy-Eq for protons
 BODY_RADIUS_GCM2 = 15.0                   # ICRU sphere, 30 cm diameter, 1 g/cm^3
-ORGAN_DEPTH_GCM2 = {"skin": 0.007, "lens": 0.3, "bfo": 5.0}
+MARROW_SITES = (                          # (bone, share of adult active marrow (Cristy 1981), depth g/cm^2 assumed)
+    ("cranium", 0.076, 0.8), ("mandible", 0.008, 1.0), ("scapulae", 0.028, 2.0), ("clavicles", 0.008, 1.0),
+    ("sternum", 0.031, 1.5), ("ribs", 0.161, 2.0), ("cervical vertebrae", 0.039, 5.0),
+    ("thoracic vertebrae", 0.161, 5.0), ("lumbar vertebrae", 0.123, 6.0), ("sacrum", 0.099, 5.0),
+    ("os coxae", 0.175, 4.0), ("femora, upper", 0.067, 5.0), ("humeri, upper", 0.023, 3.0),
+)
+ORGAN_POINTS = {"skin": ((1.0, 0.007),), "lens": ((1.0, 0.3),),
+                "bfo": tuple((share, depth) for _, share, depth in MARROW_SITES)}
+"""Each organ as (share of its mass, depth below the body's surface in g/cm^2) points."""
 LIMIT_BFO_30DAY_MGY_EQ = 250.0            # NASA-STD-3001 Vol. 1 Rev. B, 30-day BFO
 LIMIT_LENS_30DAY_MGY_EQ = 1000.0          # NASA-STD-3001 Vol. 1 Rev. B / NCRP Report 132, 30-day eye lens
 LIMIT_SKIN_30DAY_MGY_EQ = 1500.0          # NASA-STD-3001 Vol. 1 Rev. B / NCRP Report 132, 30-day skin
 LIMIT_CAREER_MSV = 600.0                  # NASA-STD-3001 Vol. 1 Rev. B, career effective dose
 PROTON_WEIGHTING = 2.0                    # ICRP 103 radiation weighting factor of protons (Sv/Gy)
-_DIRECTIONS = 2048
 KERNEL_MEV = np.geomspace(transport.TABLE_MEV[0], transport.TABLE_MEV[1], 1200)
 """Energies (MeV) protons reach the body with, on which every organ kernel and dose sum is made."""
 
@@ -89,21 +103,35 @@ SCENARIOS = (
 vehicle; give others to :func:`scenarios`."""
 
 
+def path_share_below(path_gcm2, depth_gcm2: float) -> np.ndarray:
+    """Share of directions from a point ``depth_gcm2`` below the body's surface whose path
+    through the body to the surface is under ``path_gcm2``: from |r + p u| = R,
+    cos theta = (R^2 - r^2 - p^2) / (2 r p), so the share is 1/2 - (R^2 - r^2) / (4 r p) + p / (4 r)."""
+    p = np.maximum(path_gcm2, 1e-300)
+    return _share_below(p, 1 / p, depth_gcm2)
+
+
+def _share_below(p: np.ndarray, inverse_p: np.ndarray, depth_gcm2: float) -> np.ndarray:
+    r = BODY_RADIUS_GCM2 - depth_gcm2
+    return np.clip(0.5 - (BODY_RADIUS_GCM2 ** 2 - r ** 2) / (4 * r) * inverse_p + p / (4 * r), 0.0, 1.0)
+
+
 @functools.cache
-def _organ_kernel(organ: str) -> tuple[np.ndarray, np.ndarray]:
-    """(energy grid, dose per unit fluence at the body's surface, MeV cm^2/g): a proton arriving
-    at the body with energy E, averaged over directions, at the organ's depth."""
+def _kernel(points: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """Dose per unit fluence at the body's surface (MeV cm^2/g) of a proton arriving at the body
+    with each energy of :data:`KERNEL_MEV`, averaged over directions and the organ's ``points``
+    ((share, depth g/cm^2), :data:`ORGAN_POINTS`). Summed over the
+    residual energy E' the proton has on reaching the organ: the directions whose path lies
+    between R(E) - R(E'_j) and R(E) - R(E'_j+1) see the mean stopping power dE'/dR of that cell."""
     energy = KERNEL_MEV
-    # the midpoint rule in cos(theta): the integrand jumps where a chord equals the proton's range
-    mu = (np.arange(_DIRECTIONS) + 0.5) / _DIRECTIONS * 2 - 1
-    weight = np.full(_DIRECTIONS, 2.0 / _DIRECTIONS)
-    r = BODY_RADIUS_GCM2 - ORGAN_DEPTH_GCM2[organ]
-    path = np.sqrt(BODY_RADIUS_GCM2 ** 2 - r ** 2 * (1 - mu ** 2)) - r * mu     # g/cm^2 of tissue
-    left = transport.slowed(energy[:, None], path[None, :], "water")
-    log_s = np.log(transport.stopping(energy, transport.MATERIALS["water"]))   # S at what is left, in log-log
-    deposit = np.where(left > 0, np.exp(np.interp(np.log(np.maximum(left, energy[0])), np.log(energy), log_s)), 0.0)
-    kernel = (deposit * transport.survival(path, "water")) @ (weight / 2)
-    return energy, kernel
+    reach = transport.range_of(energy, "water")
+    path = np.maximum(reach[:, None] - reach[None, :], 1e-300)      # (E, E'): path that leaves E'
+    inverse = 1 / path
+    below = sum(weight * _share_below(path, inverse, depth) for weight, depth in points)
+    inside = reach[:, None] >= reach[None, 1:]                       # E'_j+1 <= E: the cell is reached
+    survive = transport.survival((path[:, :-1] + path[:, 1:]) / 2, "water")
+    share = np.where(inside, (below[:, :-1] - below[:, 1:]) * survive, 0.0)
+    return share @ (np.diff(energy) / np.diff(reach))
 
 
 @dataclass(frozen=True)
@@ -143,7 +171,7 @@ def doses(spectrum: Spectrum, shield_gcm2) -> Doses:
     behind = np.where(np.isfinite(before), behind, 0.0) * transport.survival(shield, "aluminum")[:, None]
     weights = np.diff(energy)                             # the trapezoid rule as one product per organ
     trapezoid = np.concatenate([[weights[0]], weights[1:] + weights[:-1], [weights[-1]]]) / 2
-    out = {organ: behind @ (trapezoid * _organ_kernel(organ)[1]) * MEV_PER_G_TO_GY for organ in ORGAN_DEPTH_GCM2}
+    out = {organ: behind @ (trapezoid * _kernel(points)) * MEV_PER_G_TO_GY for organ, points in ORGAN_POINTS.items()}
     return Doses(shield, out["skin"], out["lens"], out["bfo"])
 
 
