@@ -72,17 +72,25 @@ def test_a_bad_shelter_fraction_is_one_line_and_exit_2(tmp_path, monkeypatch, ar
     assert done.value.code == 2 and len(err.splitlines()) == 1 and message in err
 
 
-@pytest.mark.parametrize("spoil", ["nan channel", "inf channel", "bad quality"])
+@pytest.mark.parametrize("spoil", ["nan channel", "inf channel", "bad quality", "dead p1", "dead p5", "dead p10",
+                                   "no p10"])
 def test_a_missing_or_bad_channel_never_switches_the_advisory_off(spoil):
-    # found when one NaN channel zeroed the dose rate and the advisory with it
+    # found when one NaN channel zeroed the dose rate and the advisory with it; then when a low
+    # channel stuck at its floor (a dead detector, 1e-4 pfu) capped every channel above it, and
+    # when a p10 outage hid the event the advisory is judged in
     data = _event(10_000.0)
     expected = alerts.shelter_alerts(data)
     if spoil == "nan channel":
         data["p30"] = np.full_like(data["p30"], np.nan)
     elif spoil == "inf channel":
         data["p1"] = np.full_like(data["p1"], np.inf)
-    else:
+    elif spoil == "bad quality":
         data["quality"] = np.where(np.arange(len(data["t_us"])) % 2 == 1, 2.0, 0.0)
+    elif spoil.startswith("dead"):
+        channel = spoil.split()[1]
+        data[channel] = np.full_like(data[channel], 1e-4)
+    else:
+        data["p10"] = np.full_like(data["p10"], np.nan)
     found = alerts.shelter_alerts(data)
     assert len(found) == 1 and found[0].start_us <= expected[0].start_us + 60_000_000
 
@@ -142,3 +150,31 @@ def test_shelter_advisories_do_not_depend_on_which_event_arrives_first(tmp_path)
     expected = [(a.start_us, a.stop_us) for a in alerts.shelter_alerts(packets.decode(stream).data["particles"], fraction)]
     assert len(expected) == 1
     assert [tuple(r) for r in stored["forward"]] == [tuple(r) for r in stored["backward"]] == expected
+
+
+def test_a_p10_outage_in_the_archive_still_raises_the_advisory_and_api_dose_counts_as_it_does(tmp_path):
+    # Through ingest: the archive's re-judgement must look for the event in every channel, and the
+    # running dose the dashboard shows must count flagged readings as the advisory does.
+    from fastapi.testclient import TestClient
+    from l4station.ground import ingest, packets
+    from l4station.ground.server import create_app
+    from l4station.ground.store import Archive
+    data = _two_events(10.0)
+    data["p10"] = np.full_like(data["p10"], np.nan)
+    n = len(data["t_us"])
+    flagged = (np.arange(n) % 3 == 0) & (np.arange(n) > 200)
+    data["quality"] = np.where(flagged, 2.0, 0.0)
+    ptype = packets.dictionary()["particles"]
+    stream = packets.encode(ptype, data["t_us"], np.arange(n), data).tobytes()
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    with Archive(url) as archive:
+        ingest.ingest_bytes(archive, stream, source="test")
+        stored = archive.query("SELECT start_us FROM alerts WHERE level = 'shelter'")
+    decoded = packets.decode(stream).data["particles"]
+    assert len(stored) == len(alerts.shelter_alerts(decoded)) >= 1
+    with TestClient(create_app(url)) as client:
+        doc = client.get("/api/dose", params={"hours": 24 * 40}).json()
+    cabin = next(s for s in doc["scenarios"] if s["shield_gcm2"] == alerts.SHELTER_SCENARIO.shield_gcm2)
+    held = dose.reading_rates(decoded, alerts.SHELTER_SCENARIO)
+    step_h = dose.reading_hours(decoded["t_us"], ptype.cadence_s)
+    assert cabin["dose_mgy_eq"] == pytest.approx(float(np.sum(held * step_h)), rel=1e-9)

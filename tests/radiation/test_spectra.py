@@ -45,11 +45,36 @@ def test_rarer_design_events_carry_more_fluence_above_30_mev():
 @given(phi=st.floats(1e5, 1e12), index=st.floats(0.5, 5.0), above=st.floats(2.0, 500.0))
 def test_power_law_integral_is_exact(phi, index, above):
     assume(phi * above ** index < 0.99 * spectra.MAX_FLUENCE_CM2)         # Phi(>1 MeV) within the bound
+    assume((1e4 / above) ** -index <= 0.009)                             # 99 % of it below 10 GeV
     s = spectra.power_law("p", phi, above, index)
     for e in (above, 2 * above, 1.37 * above):
         if e < 1e4 / 10:
             exact = phi * (e / above) ** -index - phi * (1e4 / above) ** -index     # the grid ends at 10 GeV
             assert s.integral(e) == pytest.approx(exact, rel=1e-5)
+
+
+def test_a_form_with_its_fluence_beyond_the_tables_is_refused_not_cut():
+    # an integral index of 0.01 above 10 MeV puts 93 % of the protons above 10 GeV
+    for make in (lambda: spectra.power_law("p", 1e9, 10.0, 0.01), lambda: spectra.exponential("e", 1e9, 10.0, 1e9)):
+        with pytest.raises(InputError, match="of the fluence above 10 MeV lies beyond 10000 MeV"):
+            make()
+
+
+def test_king_s_formula_tabulated_to_2_gev_is_read():
+    # King (1974): Phi(>E) = 7.9e9 exp((30 - E)/26.5); its local log-log slope E/26.5 passes 50
+    # above 1.3 GeV, yet it falls an e-fold per 26.5 MeV: a real spectrum, read as given.
+    e = np.array([10.0, 30.0, 100.0, 300.0, 1000.0, 1500.0, 2000.0])
+    s = spectra.from_integral("king", e, 7.9e9 * np.exp((30 - e) / 26.5))
+    assert s.integral(e[:4]) == pytest.approx(7.9e9 * np.exp((30 - e[:4]) / 26.5), rel=1e-9)
+
+
+def test_a_spectrum_from_plain_lists_is_its_own_read_only_copy():
+    energy, fluence = [1.0, 10.0, 100.0], [1e6, 1e5, 1e3]
+    s = spectra.Spectrum("d", energy, fluence)
+    fluence[0] = -1.0
+    assert s.integral([10.0, 30.0]) == pytest.approx([9.0e5, 2.3333e5], rel=1e-4)   # log-log trapezoid, by hand
+    with pytest.raises(ValueError):
+        s.fluence[0] = -1.0
 
 
 @settings(max_examples=80, deadline=None)

@@ -37,7 +37,7 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 
 def _fail(message: str) -> int:
-    stderr.print(f"l4station: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    stderr.print(f"l4station: error: {message}", markup=False, emoji=False, highlight=False, soft_wrap=True)
     return 2
 
 

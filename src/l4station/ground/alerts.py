@@ -179,12 +179,7 @@ def shelter_alerts(particles: dict[str, np.ndarray], fraction: float = SHELTER_F
     t = particles["t_us"]
     if len(t) == 0:
         return []
-    rate = dose.dose_rate(CHANNELS_MEV, dose.station_flux(particles), SHELTER_SCENARIO)
-    # A reading with no channel, or flagged bad, holds the last good rate: a gap never ends an advisory.
-    bad = ~np.isfinite(rate) | (np.asarray(particles.get("quality", np.zeros(len(t)))) >= 2)
-    good = np.where(~bad, np.arange(len(t)), -1)
-    last = np.maximum.accumulate(good)
-    rate = np.where(last >= 0, rate[np.maximum(last, 0)], 0.0)
+    rate = dose.reading_rates(particles, SHELTER_SCENARIO)
     step_h = dose.reading_hours(t, packets.dictionary()["particles"].cadence_s)
     received = np.concatenate([[0.0], np.cumsum(rate * step_h)])           # dose before each reading
     month_ago = np.searchsorted(t, t - SHELTER_MEMORY_US)
@@ -192,7 +187,8 @@ def shelter_alerts(particles: dict[str, np.ndarray], fraction: float = SHELTER_F
     projected_all = trailing + rate * SHELTER_HORIZON_H
     limit = fraction * dose.LIMIT_BFO_30DAY_MGY_EQ
     out = []
-    for event in radiation.detect_events(particles["p10"]):
+    # the >= 10 MeV flux as the dose reads it: a missing or dead p10 channel does not hide an event
+    for event in radiation.detect_events(dose.filled_channels(dose.station_flux(particles))[:, CHANNELS.index("p10")]):
         projected = projected_all[event.start:event.end + 1]
         if not np.any(projected >= limit):
             continue
@@ -215,8 +211,10 @@ def replace_shelter(archive, cursor, start_us: int, stop_us: int, fraction: floa
     event = radiation.S_THRESHOLDS_PFU[0]
 
     def event_between(low: int, high: int) -> bool:       # advisories come only in proton events
-        cursor.execute(archive.sql("SELECT 1 FROM particles WHERE t_us >= ? AND t_us <= ? AND p10 >= ? LIMIT 1"),
-                       (low, high, event))
+        # any channel at the threshold: the advisory reads a missing p10 from the channels beside it
+        above = " OR ".join(f"{c} >= ?" for c in CHANNELS)
+        cursor.execute(archive.sql(f"SELECT 1 FROM particles WHERE t_us >= ? AND t_us <= ? AND ({above}) LIMIT 1"),
+                       (low, high, *[event] * len(CHANNELS)))
         return bool(cursor.fetchall())
 
     later = event_between(stop_us + 1, horizon)

@@ -168,12 +168,15 @@ class Derived:
 
 
 def _dose_rates(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each reading's rates as measured: a reading flagged bad is fill (the running dose holds
+    the last good rate over it, :func:`~l4station.radiation.dose.reading_rates`)."""
     flux = dose.station_flux(columns)
-    return {"t_us": columns["t_us"], **{key: dose.dose_rate(dose.STATION_CHANNELS_MEV, flux, s)
+    bad = np.asarray(columns["quality"], dtype=float) >= dose.QUALITY_BAD
+    return {"t_us": columns["t_us"], **{key: np.where(bad, np.nan, dose.dose_rate(dose.STATION_CHANNELS_MEV, flux, s))
                                         for key, s in DOSE_SCENARIOS.items()}}
 
 
-DERIVED = {"dose_rates": Derived("particles", dose.STATION_CHANNELS, _dose_rates)}
+DERIVED = {"dose_rates": Derived("particles", (*dose.STATION_CHANNELS, "quality"), _dose_rates)}
 
 
 def source_of(name: str) -> str:

@@ -542,8 +542,8 @@ def crew_dose(s: Shared, hours: str = "24"):
     start = stop - int(hours * 3.6e9)
     scenarios = []
     for key, scenario in hapi.DOSE_SCENARIOS.items():
-        rate = dose.dose_rate(dose.STATION_CHANNELS_MEV, flux, scenario)
-        total = float(np.nansum(rate * step_h))
+        rate = dose.reading_rates(particles, scenario)          # as the shelter advisory counts it
+        total = float(np.sum(rate * step_h))
         tt, vv = _bins(t, 1000 * rate, start, stop, PANEL_POINTS, cadence_s)      # µGy-Eq/h
         scenarios.append({"key": key, "name": scenario.name, "shield_gcm2": scenario.shield_gcm2,
                           "rate_mgy_eq_h": None if not len(t) or not np.isfinite(rate[-1]) else float(rate[-1]),

@@ -75,6 +75,10 @@ def peak_intensity(speed_kms, connection_deg, centre_deg: float = 0.0, sigma_deg
     return AMPLITUDE * np.exp(v / SPEED_E_FOLD_KMS - phi ** 2 / (2 * sigma ** 2))
 
 
+MAX_PEAK = 1e12
+"""Largest forecast peak accepted, (MeV s cm^2 sr)^-1: some eight decades above the largest events
+seen at 14-24 MeV, and small enough that its 5-decade range stays a finite JSON number."""
+
 RISE_H = 4.0                           # h to peak for a source on the observer's footpoint (assumed)
 RISE_H_PER_DEG = 0.3                   # h more per degree of connection angle (assumed, see above)
 DECAY_H = 24.0                         # h, e-folding of the decay (assumed)
@@ -280,7 +284,7 @@ def scoreboard(issue_time: str, window: tuple[str, str], cme: dict, location: st
     are empty."""
     if not isinstance(cme, dict):
         raise InputError(f"cme must be a dict of the trigger's fields (start_time, speed, ...), got {brief(cme)}")
-    peak = float(checked(peak, "the forecast peak", UNITS, 0.0, scalar=True))
+    peak = float(checked(peak, "the forecast peak", UNITS, 0.0, MAX_PEAK, scalar=True))
     sigma_log10 = float(checked(sigma_log10, "the forecast's uncertainty sigma_log10", "decades", 0.0, 5.0,
                                  scalar=True))
     issued = _utc(issue_time, "issue_time")

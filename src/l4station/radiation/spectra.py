@@ -88,7 +88,10 @@ class Spectrum:
     fluence: np.ndarray
 
     def __post_init__(self):
-        e, f = np.asarray(self.energy_mev, dtype=float), np.asarray(self.fluence, dtype=float)
+        e, f = np.array(self.energy_mev, dtype=float), np.array(self.fluence, dtype=float)
+        for field_name, values in (("energy_mev", e), ("fluence", f)):    # its own read-only copies
+            values.flags.writeable = False
+            object.__setattr__(self, field_name, values)
         if e.ndim != 1 or e.shape != f.shape or e.size < 2:
             raise InputError(f"{self.name}: energies and fluences must be two matching lists of two or more")
         if np.any(np.diff(e) < 0) or not np.all(np.isfinite(e)) or e[0] <= 0:
@@ -165,7 +168,8 @@ def exponential(name: str, phi_above_cm2: float, above_mev: float, e0_mev: float
         raise InputError(f"{name}: an exponential spectrum needs a positive fluence and e-folding energy and a "
                          f"reference energy in {SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV")
     with np.errstate(over="ignore"):                               # Spectrum names what overflows
-        return Spectrum(name, GRID_MEV, phi_above_cm2 * np.exp((above_mev - GRID_MEV) / e0_mev) / e0_mev)
+        return _all_below_the_top(Spectrum(name, GRID_MEV, phi_above_cm2 * np.exp((above_mev - GRID_MEV) / e0_mev) / e0_mev),
+                                  phi_above_cm2, above_mev)
 
 
 def power_law(name: str, phi_above_cm2: float, above_mev: float, index: float) -> Spectrum:
@@ -174,12 +178,25 @@ def power_law(name: str, phi_above_cm2: float, above_mev: float, index: float) -
         raise InputError(f"{name}: a power law needs a positive fluence and index and a reference energy in "
                          f"{SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV")
     with np.errstate(over="ignore"):                               # Spectrum names what overflows
-        return Spectrum(name, GRID_MEV, phi_above_cm2 * index / above_mev * (GRID_MEV / above_mev) ** (-index - 1))
+        return _all_below_the_top(Spectrum(name, GRID_MEV, phi_above_cm2 * index / above_mev * (GRID_MEV / above_mev) ** (-index - 1)),
+                                  phi_above_cm2, above_mev)
+
+
+def _all_below_the_top(spectrum: Spectrum, phi_above_cm2: float, above_mev: float) -> Spectrum:
+    """``spectrum`` if it holds the fluence asked for above ``above_mev`` (to 1 %): a form so hard
+    that more lies beyond the tables' 10 GeV would be silently cut there."""
+    kept = float(spectrum.integral(above_mev)) / phi_above_cm2
+    if not kept >= 0.99:
+        raise InputError(f"{spectrum.name}: {1 - kept:.0%} of the fluence above {above_mev:g} MeV lies beyond "
+                         f"{SPAN_MEV[1]:g} MeV, where the tables end: give a softer spectrum")
+    return spectrum
 
 
 MAX_SLOPE = 50.0
-"""Steepest fall of an integral spectrum between two given points, Phi ~ E^-50: anything steeper
-is points too close together or fluences out of scale."""
+MIN_EFOLD_MEV = 10.0
+"""Steepest fall of an integral spectrum between two given points: Phi ~ E^-50 and faster than
+an e-fold per 10 MeV (King's August 1972 event: 26.5 MeV, so E^-75 at 2 GeV); anything steeper is
+points too close together or fluences out of scale."""
 
 
 def from_integral(name: str, energy_mev, integral_cm2) -> Spectrum:
@@ -201,8 +218,10 @@ def from_integral(name: str, energy_mev, integral_cm2) -> Spectrum:
     # the last segment's end belongs to it; the tail starts afresh at e[-1] (a node of its own)
     index = max(-slopes[-1], 1.0)
     tail_e = np.geomspace(e[-1], SPAN_MEV[1], 100)
-    norm = phi[-1] / (e[-1] ** -index - SPAN_MEV[1] ** -index) * index
-    tail = norm * tail_e ** (-index - 1)
+    # Phi(>E) = phi_last ((E/E_last)^-index - (top/E_last)^-index) / (1 - (top/E_last)^-index),
+    # written relative to E_last so that a steep tail does not underflow
+    tail = (phi[-1] * index / e[-1] * (tail_e / e[-1]) ** (-index - 1)
+            / (1 - (SPAN_MEV[1] / e[-1]) ** -index))
     return Spectrum(name, np.concatenate([grid, tail_e]), np.concatenate([inner, tail]))
 
 
@@ -225,11 +244,13 @@ def _checked_pairs(name: str, energy_mev, integral_cm2) -> tuple[np.ndarray, np.
         bad = int(np.argmax(np.diff(phi) > 0)) + 1
         raise InputError(f"{name}: the integral fluence above {e[bad]:g} MeV ({phi[bad]:g}) exceeds the one above "
                          f"{e[bad - 1]:g} MeV ({phi[bad - 1]:g}); an integral spectrum never rises with energy")
-    steep = np.diff(np.log(phi)) / np.diff(np.log(e)) < -MAX_SLOPE
+    fall = np.diff(np.log(phi))
+    steep = (fall / np.diff(np.log(e)) < -MAX_SLOPE) & (np.diff(e) < -fall * MIN_EFOLD_MEV)
     if np.any(steep):
         bad = int(np.argmax(steep))
         raise InputError(f"{name}: the fluence falls from {phi[bad]:g} above {e[bad]:g} MeV to {phi[bad + 1]:g} above "
-                         f"{e[bad + 1]:g} MeV, steeper than E^-{MAX_SLOPE:g}: check those two points")
+                         f"{e[bad + 1]:g} MeV, steeper than E^-{MAX_SLOPE:g} and an e-fold per {MIN_EFOLD_MEV:g} "
+                         "MeV: check those two points")
     return e, phi
 
 
