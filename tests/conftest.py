@@ -77,3 +77,14 @@ def small_study():
     finally:
         astropy.utils.data.download_file = real
     return result, seen, downloads
+
+
+SLOW_FIXTURES = {"small_study", "replayed", "warm", "ops", "built"}
+"""Fixtures that take seconds to build (a whole study, a forecaster replay, a study cache, a
+serving archive with forecasts, the mission's contact plan): a test using one is slow."""
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -34,6 +34,7 @@ def warm(tmp_path_factory, small_study):
     return folder, result.document, small_study[0].document
 
 
+@pytest.mark.slow
 def test_a_study_through_its_cache_is_the_study_without_one(warm):
     folder, cached, uncached = warm
     assert cached == uncached
@@ -41,6 +42,7 @@ def test_a_study_through_its_cache_is_the_study_without_one(warm):
     assert kinds == ["delivery", "osse", "osse-real", "sep-skill", "stay", "transfer", "visibility"]
 
 
+@pytest.mark.slow
 def test_a_second_study_reads_every_slow_part(warm):
     folder, cached, _ = warm
     before = {p: p.stat().st_mtime_ns for p in folder.glob("*.pickle")}
@@ -49,6 +51,7 @@ def test_a_second_study_reads_every_slow_part(warm):
     assert {p: p.stat().st_mtime_ns for p in folder.glob("*.pickle")} == before     # nothing written again
 
 
+@pytest.mark.slow
 def test_a_link_variant_recomputes_only_the_link_side(warm, tmp_path):
     folder, _, _ = warm
     cache = Cache(folder)
@@ -125,6 +128,7 @@ def _fill(folder: str, k: int) -> int:
     return Cache(Path(folder) / "cache").get("big", ("shared",), slow).shape[0]
 
 
+@pytest.mark.slow
 def test_processes_asking_for_one_entry_at_once_compute_it_once(tmp_path):
     with multiprocessing.get_context("spawn").Pool(3) as pool:
         sizes = pool.starmap(_fill, [(str(tmp_path), k) for k in range(6)])
@@ -158,6 +162,7 @@ def _atmosphere_in_a_new_process(folder: str) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow
 def test_the_user_cache_keeps_the_itu_attenuation_for_the_next_command(tmp_path):
     """ITU-R P.618 attenuation at Madrid in Ka band: the second process reads it from the user's
     cache without loading itur's maps, bit for bit what itur gives with no cache."""

@@ -11,6 +11,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "chaos.py"
 PROBES = {"flips", "insertions", "kill-9", "two-writers", "late-data", "requests"}
 
 
+@pytest.mark.slow
 def test_every_chaos_probe_holds():
     run = subprocess.run([sys.executable, str(SCRIPT), "--json", "--budget-s", "300"],
                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=540)
@@ -20,6 +21,7 @@ def test_every_chaos_probe_holds():
     assert not failed and run.returncode == 0, failed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [(["--only", "flips,nope"], "unknown probe(s) nope"),
                                            (["--only", ","], "--only names no probe"),
                                            (["--hours", "0"], "--hours 0: give 6 to 168 hours"),
@@ -31,6 +33,7 @@ def test_bad_options_are_one_line_errors(args, message):
     assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.slow
 def test_a_probe_the_budget_did_not_allow_fails():
     """A spent budget is a failure, never a silent pass."""
     run = subprocess.run([sys.executable, str(SCRIPT), "--json", "--hours", "6", "--only", "late-data,requests",

@@ -44,6 +44,7 @@ def test_config_show_json(capsys):
     assert code == 0 and json.loads(out)["mission"]["target"] == "L4"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text, fragment", [
     ("[spacecraft]\ndry_mass_kg = -5\n", "spacecraft.dry_mass_kg: Input should be greater than 0 (got -5)"),
     ("[ground]\nstations = ['DSS-99']\n", "ground.stations: unknown station 'DSS-99'"),
@@ -81,6 +82,7 @@ def test_usage_errors_are_one_line(capsys):
     assert code == 2 and "No such command 'frobnicate'" in err
 
 
+@pytest.mark.slow
 def test_transfer_json(capsys):
     code, out, _ = run(capsys, "transfer", "--config", str(SMALL), "--json")
     assert code == 0
@@ -93,6 +95,7 @@ def test_transfer_json(capsys):
     assert doc["free_drift"]["drift_rate_deg_per_year"] > 0
 
 
+@pytest.mark.slow
 def test_transfer_table_and_bad_target(capsys):
     code, out, _ = run(capsys, "transfer", "--config", str(SMALL), "--target", "l5")
     assert code == 0 and "Transfers to L5" in out and "Free drift" in out
@@ -126,6 +129,7 @@ def _subprocess(tmp_path, *argv):
     return proc, (log.read_text() if log.exists() else "")
 
 
+@pytest.mark.slow
 def test_study_json_end_to_end_offline(tmp_path):
     # A real process, as a user runs it, with every outbound connection and astropy download
     # recorded and refused: none may be attempted.
@@ -138,6 +142,7 @@ def test_study_json_end_to_end_offline(tmp_path):
     assert (tmp_path / "report" / "index.html").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_bad_config_in_a_real_process_has_no_traceback(tmp_path):
     (tmp_path / "bad.toml").write_text("[spacecraft]\nwet_mass_kg = -1\n")
     proc, _ = _subprocess(tmp_path, "config", "check", "bad.toml")
@@ -147,6 +152,7 @@ def test_bad_config_in_a_real_process_has_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_link_json_has_the_issue_fields(capsys):
     code, out, _ = run(capsys, "link", "--json")
     assert code == 0
@@ -193,6 +199,7 @@ def test_forecast_json_follows_issue_5(capsys):
     assert set(first) == {"time", "forecast_kms", "observed_kms"} and first["time"].endswith("Z")
 
 
+@pytest.mark.slow
 def test_osse_json_follows_issue_5(capsys):
     code, out, _ = run(capsys, "osse", "--config", str(SMALL), "--data", str(SOLARWIND), "--json")
     doc = json.loads(out)
@@ -216,6 +223,7 @@ def test_forecast_bad_input_is_one_line(args, message, capsys):
     assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_simulate_ingest_export_end_to_end(capsys, tmp_path):
     """The operations chain as a user runs it; the ingest JSON has the fields the README documents."""
     stream, db = tmp_path / "day.bin", f"sqlite:///{tmp_path / 'ops.db'}"
@@ -235,6 +243,7 @@ def test_simulate_ingest_export_end_to_end(capsys, tmp_path):
     assert code == 0 and len(json.loads(out)["files"]) == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["ingest", "missing.bin", "--db", "sqlite:///x.db"], "no packet file"),
     (["ingest", "tcp://localhost", "--db", "sqlite:///x.db"], "tcp://host:port"),

@@ -30,6 +30,7 @@ REQUIRE_EXAMPLES = frozenset({
 })
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(name)

@@ -186,6 +186,7 @@ def test_compiled_segments_equal_jplephem_bit_for_bit():
         assert np.array_equal(ours[0], position.T) and np.array_equal(ours[1], velocity.T / 86400.0), body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", [1 * u.min, 1 * u.hour, 6 * u.hour])
 def test_long_tt_arrays_take_tdb_within_20_ns_of_the_erfa_series(step):
     # TDB-TT interpolated from nodes half a day apart against astropy's TT->TDB (ERFA dtdb, the

@@ -303,6 +303,7 @@ FAULTS = {"disk full": ("l4station.ground.store.Archive.insert", _fails("databas
           "no space": ("l4station.ground.export._write", _no_space)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_error_is_one_line_and_changes_nothing(case, stream, tmp_path, monkeypatch, capsys):
     if case.chmod and not PERMISSIONS:
@@ -420,6 +421,7 @@ def _bad_value(data, annotation, bounds):
     return int(value) if annotation is int and isinstance(value, float) and value.is_integer() else value
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_config_check_refuses_any_bad_number_in_one_line(data, capsys):
@@ -431,6 +433,7 @@ def test_config_check_refuses_any_bad_number_in_one_line(data, capsys):
     assert err.count("\n") == 1 and f"{table}.{key}" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_config_check_accepts_any_number_in_range(data, capsys):

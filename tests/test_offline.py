@@ -13,6 +13,7 @@ from l4station import ephemeris
 from l4station.comms import visibility
 
 
+@pytest.mark.slow
 def test_importing_l4station_leaves_astropy_settings_alone():
     code = ("from astropy.utils import iers; before = (iers.conf.auto_download, iers.conf.auto_max_age); "
             "import l4station, l4station.cli, l4station.study.study; "
@@ -20,6 +21,7 @@ def test_importing_l4station_leaves_astropy_settings_alone():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.slow
 def test_study_and_earth_orientation_attempt_no_download(small_study, monkeypatch, no_network):
     calls = []
 
@@ -54,6 +56,7 @@ finally:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("today", ["2027-03-01", "2027-09-01"])
 def test_the_command_never_fetches_leap_seconds_as_the_table_ages(today):
     # The shipped leap-second table expires 2027-06-28 (IERS Bulletin C); astropy asks for a new one

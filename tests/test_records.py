@@ -62,6 +62,7 @@ def test_values_are_tagged_by_kind_and_numbers_compared_by_value():
         records.digest(object())
 
 
+@pytest.mark.slow
 def test_set_fields_digest_the_same_in_every_process():
     code = ("from l4station.comms import rf; "
             "print(rf.RadioTerminal(60.0, 1.2, 0.55, frozenset({'X', 'Ka'})).digest())")
@@ -108,6 +109,7 @@ values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=
                       max_leaves=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(values)
 def test_digest_depends_on_the_value_only(value):

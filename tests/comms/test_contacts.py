@@ -89,6 +89,7 @@ def _schedule_as_python(day, elevation, visible, tracking, length):
     return tracked
 
 
+@pytest.mark.slow
 def test_compiled_schedule_equals_the_python_rule():
     rng = np.random.default_rng(4)
     for _ in range(20):
@@ -102,6 +103,7 @@ def test_compiled_schedule_equals_the_python_rule():
         assert np.array_equal(tracked, _schedule_as_python(day, elevation, visible, [2, 0, 3], 40))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(start_mjd=st.floats(57_000.0, 66_000.0), step_s=st.sampled_from([1.0, 10.0, 60.0, 137.5, 3600.0]),
        count=st.integers(1, 5_000))

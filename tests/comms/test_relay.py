@@ -15,6 +15,7 @@ def test_path_rate_is_the_slowest_hop_and_latency_adds_up():
     assert p.latency_s == pytest.approx(AU / 299792458.0 + 3.6e7 / 299792458.0 + 1.0)
 
 
+@pytest.mark.slow
 def test_mission_paths():
     i = inputs.survey(config.load())
     paths = relay.mission_paths(i.target, i.epoch, 1.0168 * AU, terminal=i.terminal, link=i.link,

@@ -46,6 +46,7 @@ def test_binary_input_shannon_limits():
     assert _shannon_limit_db(1 / 6) == pytest.approx(-1.08, abs=0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in rf.CODES if n != "uncoded"])
 def test_code_thresholds_respect_shannon(name):
     # No code can beat the limit for its rate; turbo and LDPC codes of these block lengths sit
@@ -65,6 +66,7 @@ def _budget(**overrides):
     return rf.downlink(**args)
 
 
+@pytest.mark.slow
 def test_budget_terms_add_up():
     b = _budget()
     assert b.cn0_dbhz == pytest.approx(b.eirp_dbw - b.path_loss_db - b.atmosphere_db - b.pointing_loss_db

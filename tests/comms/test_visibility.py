@@ -15,6 +15,7 @@ def l4_bcrs(t):
             + ephemeris.position("sun", t, center="ssb", frame="icrf").value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("start", ["2026-03-01", "2026-09-15"])
 def test_agrees_with_astropy_altaz(start):
     # astropy's ICRS -> AltAz (IAU 2006/2000A, aberration, light deflection, no refraction):

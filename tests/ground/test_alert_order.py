@@ -48,6 +48,7 @@ def _ended_event() -> bytes:
     return packets.encode(ptype, T0_US + np.arange(len(hours)) * MIN_US, np.arange(len(hours)), values).tobytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", ["reversed", "second half first", "interleaved"])
 def test_simulated_days_in_any_order_leave_the_same_archive(archive_url, tmp_path, two_days, order):
     """48 h with a shock, a limit alarm and an S2 storm, in 8 pieces."""
@@ -73,6 +74,7 @@ def test_an_older_batch_arriving_later_does_not_reopen_an_ended_storm(archive_ur
     assert state == _ingest(f"sqlite:///{tmp_path / 'in-order.db'}", pieces, [0, 1])
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=st.permutations(range(6)), dropped=st.sets(st.integers(0, 5), max_size=2))
 def test_random_orders_with_missing_pieces(tmp_path_factory, two_days, order, dropped):
@@ -85,6 +87,7 @@ def test_random_orders_with_missing_pieces(tmp_path_factory, two_days, order, dr
         _ingest(f"sqlite:///{folder / 'sorted.db'}", pieces, sorted(kept))
 
 
+@pytest.mark.slow
 def test_two_writers_at_once(archive_url, tmp_path, two_days):
     """Odd pieces by one process's connection, even pieces by another, at the same time: the
     archive's write lock serialises the batches and the result is the in-order archive."""
@@ -115,6 +118,7 @@ def _split_at(data: bytes, at_us: int, without: str) -> tuple[bytes, bytes]:
     return b"".join(r for r, t in rows if t < at_us), b"".join(r for r, t in rows if t >= at_us)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("offset_min", [-421, -419, 419, 421, 422, 429])
 def test_a_shock_near_the_edge_of_a_window_is_kept(tmp_path, two_days, offset_min):
     """Batches cut about 7 h (the context and the quiet edge) from the shock, so the shock falls
@@ -150,6 +154,7 @@ for k in range(trials):
 """
 
 
+@pytest.mark.slow
 def test_writers_opening_a_new_archive_at_the_same_instant(tmp_path):
     """Three processes open the same new SQLite archive at the same instant, twenty times over:
     every open succeeds (the switch to WAL waits for the file instead of failing with "database
@@ -177,6 +182,7 @@ def test_writers_opening_a_new_archive_at_the_same_instant(tmp_path):
     assert all((tmp_path / f"a{k}.db").exists() for k in range(trials))
 
 
+@pytest.mark.slow
 def test_writer_processes_starting_together_on_a_new_archive(tmp_path, two_days):
     """Four `l4station ingest` processes start at once on an archive that does not exist yet
     (each must wait for the file's WAL switch, none may remove a file another made): all succeed

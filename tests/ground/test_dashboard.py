@@ -51,6 +51,7 @@ def _colour_pixels(png: bytes, rgb) -> int:
     return int(np.count_nonzero(np.all(np.abs(image - np.array(rgb)) <= 30, axis=2)))
 
 
+@pytest.mark.slow
 def test_dashboard_in_chromium(server, tmp_path):
     from playwright.sync_api import sync_playwright
     base, data, cut = server
@@ -84,6 +85,7 @@ def test_dashboard_in_chromium(server, tmp_path):
     assert all(u.startswith(base) for u in requests), "the page asked for something off this server"
 
 
+@pytest.mark.slow
 def test_forecast_panel_in_chromium(tmp_path):
     """The forecast panel on a replayed archive: the band, the forecast, both observed series,
     the issue-time line, a row of verification per lead day."""
@@ -111,6 +113,7 @@ def test_forecast_panel_in_chromium(tmp_path):
         browser.close()
 
 
+@pytest.mark.slow
 def test_radiation_panel_in_chromium(server, tmp_path):
     """The radiation panel: a dose-rate trace per crew scenario and a row of each, whose numbers
     are the BFO rates and 24-hour doses of the archived proton channels (radiation.dose)."""

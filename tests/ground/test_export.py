@@ -19,6 +19,7 @@ def archive(tmp_path_factory, two_days):
     a.close()
 
 
+@pytest.mark.slow
 def test_daily_cdf_passes_istp_checks_and_reads_back(archive, tmp_path):
     paths = export.export_day(archive, "2026-11-21", tmp_path, "cdf")
     assert [p.name for p in paths] == [f"l4_{n}_l2_20261121_v01.cdf" for n in ("plasma", "mag", "particles", "housekeeping")]
@@ -33,6 +34,7 @@ def test_daily_cdf_passes_istp_checks_and_reads_back(archive, tmp_path):
     assert cdf.varattsget("vr")["UNITS"] == "km/s" and cdf.varattsget("vr")["DEPEND_0"] == "Epoch"
 
 
+@pytest.mark.slow
 def test_every_daily_cdf_passes_spacepy_istp_checks(archive, tmp_path):
     """SpacePy's ISTP checker (spacepy.pycdf.istp.FileChecks.all, the SPDF ISTP guidelines) finds
     no problem in any file; cdflib's own checks missed the TT2000 FILLVAL it once found."""

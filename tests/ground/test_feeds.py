@@ -99,6 +99,7 @@ row = st.fixed_dictionaries({}, optional={
 })
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.one_of(row, st.integers(), st.none(), st.text(max_size=4)), max_size=12))
 def test_whatever_a_source_sends_is_parsed_or_refused_in_one_line(rows, tmp_path):
@@ -129,6 +130,7 @@ def test_odd_values_are_counted_not_raised():
     assert parsed.counts["out_of_range"] == 1 and parsed.counts["malformed"] == 1
 
 
+@pytest.mark.slow
 def test_hapi_feed_with_hapiclient_stores_what_the_server_holds(live_server, tmp_path, capsys):
     """Our own server on loopback as the HAPI source, read by hapiclient."""
     base, station_url = live_server
@@ -148,6 +150,7 @@ def test_hapi_feed_with_hapiclient_stores_what_the_server_holds(live_server, tmp
     assert np.allclose([r[1] for r in got], held["vr"], atol=0.051)
 
 
+@pytest.mark.slow
 def test_a_forecast_dataset_is_never_fed_as_observations(live_server, tmp_path, capsys):
     """Our own forecast_earth (vr, its percentiles, issue_time) read back as a feed would store
     forecasts as L1 measurements and verify the forecast against itself: refused, nothing written."""
@@ -165,6 +168,7 @@ def test_a_forecast_dataset_is_never_fed_as_observations(live_server, tmp_path, 
     assert done.value.code == 2 and "holds forecasts (vr_lead1" in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["feed", "ftp://example.org/x.json"], "neither rtsw:FILE|URL nor hapi:SERVER#DATASET"),
     (["feed", "hapi:http://127.0.0.1:9/hapi"], "neither rtsw"),
@@ -182,6 +186,7 @@ def test_bad_sources_exit_2_in_one_line(args, message, tmp_path, capsys):
     assert done.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_hapi_feed_without_a_window_reads_what_the_server_holds(live_server, tmp_path, capsys):
     """No --start/--stop: the last 7 days up to the server's stopDate, clamped to its startDate."""
     base, station_url = live_server
@@ -219,6 +224,7 @@ def fake_hapi(tmp_path):
     server.shutdown()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("info, message", [
     ({"HAPI": "3.3", "status": {"code": 1200}, "parameters": "speed"}, "parameters must be a list"),
     ({"HAPI": "3.3", "status": {"code": 1200}, "parameters": [{"type": "double"}]}, "parameters must be a list"),
@@ -238,6 +244,7 @@ def test_broken_hapi_servers_are_one_line(fake_hapi, info, message, tmp_path, ca
     assert done.value.code == 2 and message in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.slow
 def test_a_source_that_never_ends_is_cut_off(monkeypatch, tmp_path):
     """A stream of bytes without end (a file like /dev/zero, a server that keeps sending) stops
     at the size cap; one that drips stops at the deadline: each a one-line failure."""

@@ -36,6 +36,7 @@ def ops(tmp_path_factory):
     return url
 
 
+@pytest.mark.slow
 def test_station_data_in_the_rtsw_object_layout(ops, two_days, tmp_path):
     url = f"sqlite:///{tmp_path / 'station.db'}"
     with Archive(url) as archive:
@@ -60,6 +61,7 @@ def test_station_data_in_the_rtsw_object_layout(ops, two_days, tmp_path):
     assert client.get("/json/rtsw/rtsw_wind_1m.json?hours=9999").status_code == 400
 
 
+@pytest.mark.slow
 def test_cme_analysis_through_the_api_reaches_the_next_forecast(ops):
     client = TestClient(create_app(ops, token=TOKEN))
     assert client.post("/api/cme", json=ANALYSIS).status_code == 401
@@ -138,6 +140,7 @@ def test_forecast_datasets_over_hapi_read_by_hapiclient(ops, tmp_path):
     assert len(runs) == 14 and np.all((runs["vr_lead1"] > 250) & (runs["vr_lead1"] < 800))  # 6-hourly, 1-4 Aug
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parameters", ["issue_time", "vr,issue_time", "Time,issue_time", ""])
 @pytest.mark.parametrize("fmt", ["csv", "binary", "json"])
 def test_time_columns_in_every_format(ops, parameters, fmt):
@@ -188,6 +191,7 @@ FORECAST_PATHS = ["/hapi/info?dataset=forecast_earth", "/hapi/info?dataset=forec
                   "/json/forecast/earth.json", "/api/forecast", "/api/verification", "/json/alerts.json"]
 
 
+@pytest.mark.slow
 def test_an_archive_from_before_forecasts_reads_as_one_without_runs(two_days, tmp_path, capsys):
     """The station's archive written before feeds and forecasts existed (no feed, CME, run or
     watch tables), opened read-only while no writer has upgraded it: every forecast product
@@ -208,6 +212,7 @@ def test_an_archive_from_before_forecasts_reads_as_one_without_runs(two_days, tm
     assert done.value.code == 0 and json.loads(capsys.readouterr().out)["runs"] == 0
 
 
+@pytest.mark.slow
 def test_a_reader_sees_the_median_once_a_writer_adds_its_column(ops, tmp_path):
     """A read-only server started on an archive from before ``vr_p50``: once a writer opens the
     archive (adding the column) and issues, the server serves the new runs' medians."""

@@ -33,6 +33,7 @@ def replayed(tmp_path_factory):
     return url, records
 
 
+@pytest.mark.slow
 def test_replay_beats_27_day_persistence_at_every_lead(replayed):
     url, records = replayed
     with Archive(url) as archive:
@@ -44,6 +45,7 @@ def test_replay_beats_27_day_persistence_at_every_lead(replayed):
     assert result["by_lead"][0]["rmse_kms"] < 100.0
 
 
+@pytest.mark.slow
 def test_the_band_is_reliable_outside_the_window_it_was_calibrated_on(replayed):
     """A reliable p10-p90 band holds 80 % of what is then observed (Wilks 2011, Statistical
     Methods in the Atmospheric Sciences, sec. 8.7). The widening was fitted on 2010
@@ -68,6 +70,7 @@ def test_the_forecast_uses_only_what_had_arrived(replayed):
     assert latest_l1 <= _us("2008-08-10T00:00") - 6 * 60_000_000
 
 
+@pytest.mark.slow
 def test_unchanged_inputs_return_the_stored_run_and_new_data_make_a_new_one(replayed):
     url, _ = replayed
     with Archive(url) as archive:
@@ -84,6 +87,7 @@ def test_unchanged_inputs_return_the_stored_run_and_new_data_make_a_new_one(repl
             assert np.allclose(stored.values["mars"][column], first.values["mars"][column], equal_nan=True)
 
 
+@pytest.mark.slow
 def test_missing_inputs_degrade_the_forecast_and_none_refuses_it(tmp_path):
     records = insitu.packaged()
     url = f"sqlite:///{tmp_path / 'l1only.db'}"
@@ -98,6 +102,7 @@ def test_missing_inputs_degrade_the_forecast_and_none_refuses_it(tmp_path):
     assert np.isfinite(run.values["earth"]["vr"]).all()
 
 
+@pytest.mark.slow
 def test_issue_and_replay_refuse_bad_input_in_one_line(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'none.db'}"
     for args, message in ((["issue", "--db", db], "no archive at"),
@@ -126,6 +131,7 @@ def _station_only(tmp_path, speeds_kms, name="station.db"):
     return url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("speeds", [[0.0], [-100.0], [3276.7], [5.0, 450.0]])
 def test_unphysical_station_speeds_never_reach_the_model(tmp_path, speeds):
     url = _station_only(tmp_path, speeds)
@@ -138,6 +144,7 @@ def test_unphysical_station_speeds_never_reach_the_model(tmp_path, speeds):
             assert np.allclose(run.values["earth"]["vr"], 450.0, atol=60.0)   # steady 450 km/s wind, accelerated profile
 
 
+@pytest.mark.slow
 def test_issues_a_second_apart_are_two_runs_of_168_hours(tmp_path):
     url = _station_only(tmp_path, [400.0])
     with Archive(url) as archive:
@@ -148,6 +155,7 @@ def test_issues_a_second_apart_are_two_runs_of_168_hours(tmp_path):
             assert len(forecaster.load(archive, run.run_id).values["earth"]["t_us"]) == 168
 
 
+@pytest.mark.slow
 def test_verify_on_an_archive_without_runs_or_l1(tmp_path, capsys):
     url = _station_only(tmp_path, [400.0])
     with pytest.raises(SystemExit) as done:
@@ -171,6 +179,7 @@ def test_a_forecast_from_the_future_and_a_foreign_database_are_refused(tmp_path,
         assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["users"]      # untouched
 
 
+@pytest.mark.slow
 def test_replay_json_has_the_documented_fields(capsys):
     with pytest.raises(SystemExit) as done:
         main(["replay", "--start", "2008-08-01", "--stop", "2008-08-03", "--every", "12h", "--json"])
@@ -185,6 +194,7 @@ def test_replay_json_has_the_documented_fields(capsys):
         assert {"pod", "far", "ts", "bias", "timing_mae_h"} <= set(doc["events"][who])
 
 
+@pytest.mark.slow
 def test_replay_with_l5_feeds_stereo_b_from_where_it_was(tmp_path):
     """--l5: STEREO-B's hourly speeds (BRaVDA files) arrive as an L5 RTSW feed and enter the
     forecast; in April 2010 STEREO-B was 70-72 deg behind Earth (stereob_2006_2029.lst), which
@@ -224,6 +234,7 @@ def test_a_replay_that_issues_nothing_says_why(capsys):
     assert err.startswith("l4station: no forecast issued") and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_inputs_older_than_their_cadence_are_flagged_stale(replayed):
     """The station's data come down in a daily pass and L1's in real time: a forecast issued two
     days after the last of both carries stale_L1 and stale_L4; one issued at once carries neither."""
@@ -235,6 +246,7 @@ def test_inputs_older_than_their_cadence_are_flagged_stale(replayed):
     assert {"stale_L1", "stale_L4"} <= set(late.flags) and "no_L1" not in late.flags
 
 
+@pytest.mark.slow
 def test_an_archive_from_before_the_median_keeps_its_runs_and_gains_the_column(archive_url, tmp_path):
     """An archive written before ``vr_p50`` existed: read as it is (the median unknown), and
     given the column, not refused, when opened for writing; its old runs stay whole."""
@@ -258,6 +270,7 @@ def test_an_archive_from_before_the_median_keeps_its_runs_and_gains_the_column(a
         assert np.array_equal(forecaster.load(archive, run).values["earth"]["vr"], before.values["earth"]["vr"])
 
 
+@pytest.mark.slow
 def test_the_band_scale_is_the_conformal_quantile_of_recent_errors(tmp_path):
     """Split conformal calibration (Romano et al. 2019) counted by hand: runs whose unscaled band
     is p50 +- 50 km/s (stored as +- 100 with a scale of 2 in force), L1 then observing p50 +- 25
@@ -289,6 +302,7 @@ def test_the_band_scale_is_the_conformal_quantile_of_recent_errors(tmp_path):
             assert np.array_equal(training.update(archive, when), forecaster.Training().update(archive, when))
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.none(), st.binary(max_size=40), st.text(max_size=40),
                  st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
@@ -302,6 +316,7 @@ def test_whatever_a_stored_scale_holds_is_read_as_seven_bounded_numbers(text):
     assert len(scale) == 7 and all(isinstance(x, float) and low <= x <= high for x in scale)
 
 
+@pytest.mark.slow
 def test_a_stored_run_turning_stale_is_issued_again_with_the_flag(tmp_path):
     """Nothing new arrives after 2008-08-10T00:00 (L1's newest sample 22:59): an issue at 01:50
     returns the run of 01:40; one at 02:05, L1 then over 3 h old, is a new run flagged stale_L1

@@ -57,6 +57,7 @@ damage = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plan=st.lists(st.tuples(st.integers(0, N_PACKETS - 1), damage), max_size=25),
        garbage=st.lists(st.tuples(st.integers(0, N_PACKETS), st.binary(min_size=1, max_size=20)), max_size=5),
@@ -95,6 +96,7 @@ def test_every_intact_packet_is_decoded_exactly_once(mixed, plan, garbage, cuts)
                                                                                   if i not in damaged)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rate", [1e-6, 1e-5, 1e-4, 1e-3, 1e-2])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_no_intact_packet_lost_at_any_bit_flip_rate(two_days, rate, seed):
@@ -151,6 +153,7 @@ def _bad_headers_before_boundaries(data: bytes, boundaries: list[int]) -> bytes:
     return b"".join(out + [data[last:]])
 
 
+@pytest.mark.slow
 def test_a_bad_header_before_a_batch_boundary_costs_nothing(tmp_path, two_days):
     """Bad headers just before each of ten file-batch boundaries: the same rows as one batch."""
     chunk = len(two_days.data) // 11
@@ -163,6 +166,7 @@ def test_a_bad_header_before_a_batch_boundary_costs_nothing(tmp_path, two_days):
     assert sum(summary["rejected"].values()) == 10 and summary["rejected_bytes"] == 60
 
 
+@pytest.mark.slow
 def test_tcp_and_file_store_the_same_rows(tmp_path, two_days):
     """The same damaged bytes over TCP (many small reads, batches every 50 ms) and from a file."""
     chunk = len(two_days.data) // 11

@@ -150,6 +150,7 @@ def test_metadata_endpoints(client):
     assert client.get("/hapi/catalog").headers["access-control-allow-origin"] == "*"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "binary"])
 def test_hapiclient_reads_our_server(live_server, fmt, tmp_path):
     """The community's Python client (hapiclient) against our server over loopback, on both
@@ -167,6 +168,7 @@ def test_hapiclient_reads_our_server(live_server, fmt, tmp_path):
     assert data["Time"][0].decode() == "2026-11-20T00:00:00.000Z"
 
 
+@pytest.mark.slow
 def test_hapiclient_reads_the_crews_dose_rates(live_server, tmp_path):
     """The dose_rates dataset, computed from the archived proton channels as it is read: what
     hapiclient gets is each scenario's BFO rate from those channels (radiation.dose)."""
@@ -215,6 +217,7 @@ SPANS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cache_bytes, whole_days", [(64 * 2 ** 20, 2), (300_000, 0), (0, 0)],
                          ids=["roomy cache, short spans at once", "evicting cache, streamed", "no cache, streamed"])
 @pytest.mark.parametrize("extra", ["", "&parameters=bn", "&parameters=Time", "&include=header",

@@ -19,6 +19,7 @@ def _rows(archive):
     return {name: archive.query(f"SELECT COUNT(*) FROM {name}")[0][0] for name in packets.dictionary()}
 
 
+@pytest.mark.slow
 def test_duplicates_order_and_gaps_across_the_sequence_wrap(archive_url, tmp_path, plasma_stream):
     """Packets 0..40000 minus 100..149 and 16000..16499 (across the wrap at 16384) and a run of
     20000 (longer than the count's whole range: only the time tells), 300 duplicated, all
@@ -40,6 +41,7 @@ def test_duplicates_order_and_gaps_across_the_sequence_wrap(archive_url, tmp_pat
         assert np.all(np.diff(t) > 0) and len(t) == len(kept)
 
 
+@pytest.mark.slow
 def test_ingesting_the_same_file_twice_changes_nothing(archive_url, tmp_path, two_days):
     path = tmp_path / "day.bin"
     path.write_bytes(two_days.data)
@@ -54,6 +56,7 @@ def test_ingesting_the_same_file_twice_changes_nothing(archive_url, tmp_path, tw
         assert sum(state[0].values()) == sum(two_days.packets.values())
 
 
+@pytest.mark.slow
 def test_bit_errors_cost_only_the_packets_they_hit(archive_url, tmp_path, plasma_stream):
     seqs = np.arange(20_000)
     clean = np.frombuffer(plasma_stream(seqs), dtype=np.uint8).copy()
@@ -101,6 +104,7 @@ def test_tcp_stream_in_odd_chunks(archive_url, two_days):
     thread.join(5)
 
 
+@pytest.mark.slow
 def test_committed_data_survive_kill_9_of_the_ingest(archive_url, two_days):
     """The ingest process is killed with SIGKILL mid-stream: every batch it committed is whole,
     the archive opens cleanly, and ingesting the stream again completes it."""

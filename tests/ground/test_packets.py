@@ -43,6 +43,7 @@ def _plasma(n, seq0=0):
     return ptype, t, values, packets.encode(ptype, t, seq0 + np.arange(n), values)
 
 
+@pytest.mark.slow
 def test_encoded_headers_follow_the_space_packet_protocol():
     ptype, t, values, rows = _plasma(20_000)
     word0 = rows[:, 0].astype(int) << 8 | rows[:, 1]
@@ -102,6 +103,7 @@ def test_a_packet_cut_off_at_the_end_of_a_live_chunk_waits_for_the_rest():
     assert packets.decode(stream[:110], final=True).rejected["length"] == 1
 
 
+@pytest.mark.slow
 def test_importing_packets_leaves_the_hosts_logging_alone():
     """A library must not change its host's logging: a program that disabled WARNING and below
     keeps that setting after importing the packet module (which quiets ccsdspy's import banner)."""

@@ -137,6 +137,7 @@ def test_every_get_route_is_in_the_head_table(served):
     assert routes == set(GET_ROUTES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route", list(GET_ROUTES.values()))
 def test_head_on_every_get_route(served, route):
     """RFC 9110 9.3.2: HEAD is GET without the content, same status and header fields."""
@@ -180,6 +181,7 @@ def token_archive(tmp_path, two_days):
     return url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["env", "file", "file-over-env"])
 def test_token_from_the_environment_or_a_file(run_server, token_archive, tmp_path, two_days, how):
     """The token need not appear in the process list (`ps`): L4STATION_TOKEN or --token-file."""
@@ -199,6 +201,7 @@ def test_token_from_the_environment_or_a_file(run_server, token_archive, tmp_pat
                       timeout=20).status_code == 401
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content, message", [
     (None, "cannot read the token from --token-file {path}: No such file or directory"),
     ("", "--token-file {path} is empty: write the token on its first line"),

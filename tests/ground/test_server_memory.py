@@ -32,6 +32,7 @@ def big_archive(tmp_path_factory):
     return url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cache_mb", [64, 8])
 def test_memory_stays_bounded_whatever_the_span(run_server, big_archive, cache_mb):
     """Bound: the server's RSS after start-up and one small request of each format (imports and
@@ -84,6 +85,7 @@ def test_memory_stays_bounded_whatever_the_span(run_server, big_archive, cache_m
     assert peak[0] < bound
 
 
+@pytest.mark.slow
 def test_clients_that_never_read_cannot_grow_the_server(run_server, big_archive):
     """Forty clients ask for a month of 10-s magnetometer data as JSON and never read the answer
     (each stalled stream holds its rows in flight): at most MAX_STREAMS streams are taken, the rest

@@ -39,6 +39,7 @@ def _shelter_rows(url: str) -> list:
         return archive.query("SELECT start_us, value FROM alerts WHERE level = 'shelter'")
 
 
+@pytest.mark.slow
 def test_the_archive_keeps_its_shelter_fraction_for_every_later_writer(tmp_path, two_days, capsys):
     # The simulated S2 event gives the cabin a few mGy-Eq: no advisory at half the limit, one at 1 %.
     from l4station.cli import main
@@ -128,6 +129,7 @@ def test_an_earlier_event_within_30_days_counts_in_the_projection():
     assert advisory.value >= rate[:k].sum() / 60.0 + 24 * rate[k] - 1e-6
 
 
+@pytest.mark.slow
 def test_shelter_advisories_do_not_depend_on_which_event_arrives_first(tmp_path):
     # The later event's advisory needs the earlier one's dose: ingest them in either order.
     from l4station.ground import ingest, packets

@@ -88,6 +88,7 @@ def test_a_shock_at_l1_warns_of_a_sudden_impulse_an_hour_ahead(archive):
     assert watches.update(archive, T0 + 2 * HOUR_US + 60_000_000, watches.shocks(archive, T0 + 2 * HOUR_US)) == []
 
 
+@pytest.mark.slow
 def test_a_shock_at_the_station_is_a_watch_four_and_a_half_days_ahead(archive, two_days):
     ingest.ingest_bytes(archive, two_days.data, source="test")
     shock_us = archive.query("SELECT start_us FROM alerts WHERE kind = 'shock'")[0][0]

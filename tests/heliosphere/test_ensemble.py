@@ -23,6 +23,7 @@ def test_a_member_is_the_same_whichever_chunk_draws_it():
     assert not np.array_equal(ensemble.members(central, spread, 7, 0, 2), ensemble.members(central, spread, 8, 0, 2))
 
 
+@pytest.mark.slow
 def test_a_run_on_a_dask_cluster_equals_the_one_process_run():
     central, spread = _map(), np.full(128, 40.0)
     here = ensemble.solar_wind(central, spread, count=24, seed=3, duration_s=2 * DAY_S, lines_per_task=32)
@@ -44,6 +45,7 @@ def test_without_spread_every_quantile_is_the_model_s_own_run():
     assert np.allclose(result.longitudes_deg, np.arange(128) * 2.8125)
 
 
+@pytest.mark.slow
 def test_the_band_widens_with_the_spread():
     central = _map()
     narrow = ensemble.solar_wind(central, 20.0, count=64, seed=1, duration_s=2 * DAY_S)
@@ -75,6 +77,7 @@ def test_bad_ensemble_requests_exit_2_with_one_line(args, message, capsys):
     assert done.value.code == 2 and message in err and len(err.splitlines()) == 1, err
 
 
+@pytest.mark.slow
 def test_the_ensemble_command_writes_every_line_s_quantiles(tmp_path, capsys):
     out = tmp_path / "q.parquet"
     with pytest.raises(SystemExit) as done:
@@ -89,6 +92,7 @@ def test_the_ensemble_command_writes_every_line_s_quantiles(tmp_path, capsys):
     assert all(a <= b <= c for a, b, c in zip(table["p10_kms"], table["p50_kms"], table["p90_kms"]))
 
 
+@pytest.mark.slow
 def test_the_command_names_the_observers_it_had_and_its_band_does_not_depend_on_the_run_length(capsys):
     """STEREO-B (L5) fell silent in 2014: an ensemble at 2020-01-01 says so. The members' spread
     is the map's error at a fixed horizon, so the band at the first hour is the same for a 1-day

@@ -74,6 +74,7 @@ def test_jacobi_constant_is_conserved():
     assert np.ptp(c) < 1e-10  # DOP853 at rtol 1e-12 over ~1.6 orbits of the Moon
 
 
+@pytest.mark.slow
 def test_tadpole_amplitude_linear_theory_against_integration():
     # 1 m/s along-track insertion error at Sun-EMB L4 (orbital speed 29.78 km/s).
     dv = 1e-3 / 29.78

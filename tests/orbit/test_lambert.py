@@ -57,6 +57,7 @@ def test_curtis_example_5_3():
     assert np.allclose(v1[:2], [-2.4356, 0.26741], atol=5e-5)
 
 
+@pytest.mark.slow
 def test_agrees_with_lamberthub_on_random_mixed_problems():
     # lamberthub's izzo2015 (Martinez et al., pure Python reference implementation).
     from lamberthub import izzo2015

@@ -12,6 +12,7 @@ from l4station.orbit.propagation import GM, SOLAR_PRESSURE_1AU
 from l4station.orbit.stationkeeping import StayInputs, stay
 
 
+@pytest.mark.slow
 def test_left_at_l4_it_stays_close():
     # Routh (1875): Sun-EMB L4 (mu = 3e-6) is linearly stable, and the planets perturb it only
     # slowly: over three years the station stays within 0.1 deg of the point (150,000 km).

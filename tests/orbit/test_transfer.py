@@ -108,6 +108,7 @@ def test_free_drift_too_short_to_drift_is_none_never_a_wild_speed(target, days):
     assert transfer.free_drift(target, start, start + days * u.day) is None
 
 
+@pytest.mark.slow
 def test_free_drift_over_sixteen_years_stays_inside_de421_and_is_slow():
     # Over 16 years even a 1 m/s departure passes 60 deg (linear theory asks 0.10 km/s; the
     # escape near Earth alone drifts further): the slowest searched speed answers, and flying on

@@ -19,6 +19,7 @@ def _line(energy_mev: float, fluence_cm2: float) -> spectra.Spectrum:
     return spectra.Spectrum("line", e, fluence_cm2 * shape / np.trapezoid(shape, e))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("organ", ["skin", "lens", "bfo"])
 @pytest.mark.parametrize("energy", [30.0, 100.0, 400.0])
 def test_organ_dose_is_fluence_times_stopping_power_over_random_rays_through_the_body(organ, energy):
@@ -45,6 +46,7 @@ def test_organ_dose_is_fluence_times_stopping_power_over_random_rays_through_the
     assert got == pytest.approx(expected, rel=0.02)
 
 
+@pytest.mark.slow
 @given(depth=st.floats(0.01, 14.9), path=st.floats(0.0, 40.0))
 def test_the_share_of_directions_matches_counted_rays(depth, path):
     # The closed form against 20,000 fixed random rays cut by the sphere (ray-sphere formula):
@@ -210,6 +212,7 @@ def test_a_spectrum_file_out_of_scale_is_one_line_with_no_warning(tmp_path, caps
     assert done.value.code == 2 and out == "" and len(err.strip().splitlines()) == 1 and message in err
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.floats(1.0, 9999.0), st.floats(1e-300, 1e15)), min_size=2, max_size=6))
 def test_the_json_of_any_accepted_file_holds_only_numbers(tmp_path, capsys, rows):
@@ -260,6 +263,7 @@ def test_a_rising_channel_counts_as_the_one_below_it():
     assert np.isnan(dose.dose_rate(ch, np.full(6, np.nan), s))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(spectra.EVENTS))
 def test_dose_never_grows_with_the_shield(name):
     # found when a 400-point energy sum let skin dose rise 10 % from one thickness to the next

@@ -48,6 +48,7 @@ def test_the_side_views_make_the_earth_forecast_better():
     assert rows["L1+L4+L5"]["pod"] > rows["L1"]["pod"] and rows["L1+L4+L5"]["far"] < rows["L1"]["far"]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(peak=st.floats(1e-3, 1e4), peak_h=st.floats(sep.FIRST_ARRIVAL_H, 80.0))
 def test_the_time_profile_peaks_where_it_is_told_and_its_fluence_is_its_integral(peak, peak_h):
@@ -316,6 +317,7 @@ def test_with_no_event_warned_the_warning_times_are_none_and_the_rows_are_json()
     assert all(isinstance(r["median_warning_h"], float) for r in sep.experiment(events=1, seed=1))
 
 
+@pytest.mark.slow
 def test_many_events_measure_no_speed_out_of_the_laws_range():
     # found when 20,000 events drew a 30 % halo error beyond -3.3 sigma: a negative measured speed
     rows = sep.experiment(events=20_000, seed=0)

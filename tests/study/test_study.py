@@ -19,6 +19,7 @@ def result(small_study):
     return small_study[0]
 
 
+@pytest.mark.slow
 def test_study_json_has_the_documented_fields(result):
     d = result.document
     assert d["sections"] == ["mission", "geometry", "transfer", "stability", "communications", "delivery",
@@ -68,6 +69,7 @@ def test_study_json_has_the_documented_fields(result):
     json.dumps(d, allow_nan=False)  # plain JSON types only
 
 
+@pytest.mark.slow
 def test_sections_are_functions_of_the_context(result):
     assert all(isinstance(s, Section) for s in result.sections)
     names = [f.__module__.rsplit(".", 1)[-1] for f in study.sections()]
@@ -113,12 +115,14 @@ def test_report_is_self_contained_html(result, tmp_path):
     assert config.load(path).sha256() == result.document["config_sha256"]
 
 
+@pytest.mark.slow
 def test_report_is_reproducible(result, tmp_path):
     first = result.write(tmp_path / "a").read_text()
     second = study.run(config.load(SMALL)).write(tmp_path / "b").read_text()
     assert first == second
 
 
+@pytest.mark.slow
 def test_a_study_without_figures_has_the_same_numbers(result):
     """What a sweep's variant runs: no section draws, and study.json is the drawn study's."""
     undrawn = study.run(config.load(SMALL), draw=False)
@@ -156,6 +160,7 @@ def test_figures_of_merit_are_the_sections_numbers_in_their_units(result):
     assert "Figures of merit" in shown and "stationkeeping_ms_per_year" in shown and "m/s/yr" in shown
 
 
+@pytest.mark.slow
 def test_a_mission_to_l5_flies_a_transfer_that_arrives_by_the_epoch(tmp_path):
     """The default launch window to L5: every family's cheapest transfer arrives after the
     2031-01-01 epoch, so the trade also refines the cheapest grid transfer that arrives in time

@@ -77,6 +77,7 @@ def _wait_for_rows(out: Path, count: int, deadline_s: float = 300) -> list[dict]
     return rows
 
 
+@pytest.mark.slow
 def test_a_sweep_on_a_cluster_gives_the_study_s_figures_and_resumes(cluster, small_study, tmp_path, capsys):
     sweep = tmp_path / "antenna.toml"
     sweep.write_text(f'base = "{SMALL_STUDY}"\n[vary]\n"spacecraft.rf.antenna_diameter_m" = [0.8, 1.2]\n')
@@ -133,6 +134,7 @@ def _check_report(page: Path, variants: list[str], plots: int) -> None:
     assert errors == [] and all(url.startswith("file:") for url in requests), (errors, requests)
 
 
+@pytest.mark.slow
 def test_a_sweep_completes_when_a_worker_is_killed_and_reports_its_failing_variant(tmp_path, capsys):
     """Four variants on a fresh two-worker cluster; one worker is killed (SIGKILL) once the first
     row is written: its variant runs again on the other. The variant whose only station never
@@ -164,6 +166,7 @@ def test_a_sweep_completes_when_a_worker_is_killed_and_reports_its_failing_varia
     assert [rows[v]["status"] for v in sorted(rows)] == ["completed"] * 3 + ["failed"]
 
 
+@pytest.mark.slow
 def test_a_killed_client_resumes_without_computing_finished_variants_again(cluster, tmp_path):
     sweep = tmp_path / "margin.toml"
     sweep.write_text(f'base = "{SMALL_STUDY}"\n[vary]\n"link.required_margin_db" = [3.0, 4.0, 5.0, 6.0]\n')
@@ -210,6 +213,7 @@ def test_a_killed_client_resumes_without_computing_finished_variants_again(clust
     ('[vary]\n"spacecraft.rf.power_w" = [nan, 20.0]\n', "holds nan or inf"),
     ('[vary]\n"mission.launch.earliest, mission.epoch" = [[2029-01-01T00:00:00]]\n', "each value must be a list of 2"),
 ])
+@pytest.mark.slow
 def test_bad_sweep_files_stop_before_any_work(text, message, tmp_path, capsys):
     sweep = tmp_path / "bad.toml"
     sweep.write_text(text)
@@ -358,6 +362,7 @@ def test_the_report_draws_rows_with_missing_figures_and_a_single_objective(objec
     assert page.count('class="js-plotly-plot"') + page.count("Plotly.newPlot") >= plots and "no contact" in page
 
 
+@pytest.mark.slow
 def test_checking_the_variants_reports_its_progress():
     from l4station.study import sweep as sweep_module
     plan = sweep_module.parse({"base": str(SMALL_STUDY), "vary": {"spacecraft.rf.power_w": [20.0, 30.0],

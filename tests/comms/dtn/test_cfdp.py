@@ -93,6 +93,7 @@ def test_bad_links_and_names_are_refused():
             make()
 
 
+@pytest.mark.slow
 def test_downlinked_files_land_in_the_archive_and_the_server_lists_them(tmp_path, capsys):
     image = tmp_path / "image.fits"
     image.write_bytes(FILE)

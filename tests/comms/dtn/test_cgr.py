@@ -56,6 +56,7 @@ def test_a_bundle_bigger_than_a_contact_goes_around_it(tutorial):
     assert router.best_route(1, 5, bundle_bits=11.0) is None
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(rows=contacts_strategy(), at=st.sampled_from([0.0, 7.0, 25.0]), bundle=st.sampled_from([0.0, 3.0, 20.0]),
        k=st.integers(1, 6))

@@ -9,6 +9,7 @@ from l4station.cli import main
 from l4station.comms.dtn import plan as plans
 
 
+@pytest.mark.slow
 def test_deliver_prints_the_issues_json_and_writes_the_plan(tmp_path, capsys):
     out = tmp_path / "mission.json"
     with pytest.raises(SystemExit) as done:
@@ -26,6 +27,7 @@ def test_deliver_prints_the_issues_json_and_writes_the_plan(tmp_path, capsys):
     assert 1 in plan.nodes and 100 in plan.nodes and np.all(plan.end_s > plan.start_s)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [(["--days", "0"], "--days"), (["--days", "3000"], "longer than the mission"),
                                            (["--days", "nan"], "--days"), (["--days", "1.5"], "--days"),
                                            (["--plan", "plan.xml"], "name it .json (HDTN) or .rc")])

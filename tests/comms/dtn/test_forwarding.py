@@ -195,6 +195,7 @@ bundle = st.tuples(st.integers(0, 3), st.integers(0, 3), st.floats(0, 60), st.sa
                    st.integers(0, 2), st.booleans())
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(rows=contacts_strategy(nodes=4, most=12), bundles=st.lists(bundle, min_size=1, max_size=15),
        capacity=st.sampled_from([None, 5.0, 20.0]), loss=st.sampled_from([0.0, 0.3]), seed=st.integers(0, 3))

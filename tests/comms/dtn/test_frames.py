@@ -74,6 +74,7 @@ def test_spacepackets_reads_every_frame_and_the_packets_are_all_there(day):
     assert decoded.valid == len(carried) and decoded.frames["damaged"] == decoded.frames["lost"] == 0
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_lost_or_damaged_frame_costs_only_the_packets_in_it(data):
@@ -128,6 +129,7 @@ def test_no_marker_no_frames():
     assert decoded.valid == 0 and receiver.counts["frames"] == 0 and receiver.counts["skipped_octets"] == len(junk)
 
 
+@pytest.mark.slow
 def test_simulate_frames_and_ingest_them(tmp_path, capsys):
     out, db = tmp_path / "frames.bin", f"sqlite:///{tmp_path / 'a.db'}"
     with pytest.raises(SystemExit) as done:

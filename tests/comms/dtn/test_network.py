@@ -40,6 +40,7 @@ def built():
     return _built()
 
 
+@pytest.mark.slow
 def test_science_passes_are_the_contact_studys_passes(built):
     c, passes, _, net = built
     p = net.plan
@@ -55,6 +56,7 @@ def test_science_passes_are_the_contact_studys_passes(built):
     assert 400 < p.owlt_s[first] < 900                    # L4 is 1 au from Earth, 499 s of light, and more
 
 
+@pytest.mark.slow
 def test_solar_exclusion_cuts_mars_from_earth_but_not_from_l4(built):
     c, _, conj, net = built
     p = net.plan

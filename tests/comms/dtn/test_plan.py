@@ -27,6 +27,7 @@ def test_a_plan_reads_back_as_written(tmp_path, suffix):
     _same(plan, back) if suffix == ".rc" else _same(plans.ContactPlan.of([r[:6] for r in ROWS]), back)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9), st.floats(0, 1e7), st.floats(1e-3, 1e6),
                           st.floats(1.0, 1e9), st.floats(0.0, 3e3)), min_size=1, max_size=20))
