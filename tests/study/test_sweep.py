@@ -251,6 +251,24 @@ def test_a_variant_that_fails_is_a_row_with_its_error_and_is_computed_again(monk
     assert set(sweep.completed(tmp_path / "results.parquet", sweep.parameters(plan))) == {second.config.sha256()}
 
 
+def test_an_edited_sweep_keeps_the_rows_of_the_variants_it_no_longer_lists(monkeypatch, tmp_path):
+    """Narrowing [vary] loses no computed row: the dropped variant's row moves to earlier.parquet,
+    and widening again takes it back without computing it (every variant is done: no cluster)."""
+    import pyarrow.parquet as pq
+    from l4station.study import sweep
+    monkeypatch.setattr(sweep, "figures_of", lambda mission, cache=None: {m.name: 1.0 for m in sweep.merit.MERITS})
+    wide = sweep.parse({"base": str(SMALL_STUDY), "vary": {"spacecraft.rf.power_w": [20.0, 40.0]}}, str(tmp_path / "s.toml"))
+    narrow = sweep.parse({"base": str(SMALL_STUDY), "vary": {"spacecraft.rf.power_w": [20.0]}}, str(tmp_path / "s.toml"))
+    first, second = sweep.variants(wide)
+    sweep.write([sweep.evaluate(first), sweep.evaluate(second)], tmp_path, sweep.parameters(wide))
+    summary = sweep._run(narrow, tmp_path, sweep.variants(narrow), None, None, None, 0.0)
+    assert summary["computed"] == 0 and summary["variants"] == 1
+    kept = pq.read_table(tmp_path / "earlier.parquet").to_pylist()
+    assert [r["config_sha256"] for r in kept] == [second.config.sha256()] and (tmp_path / "earlier.csv").exists()
+    summary = sweep._run(wide, tmp_path, sweep.variants(wide), None, None, None, 0.0)
+    assert summary["computed"] == 0 and summary["completed"] == 2 and not (tmp_path / "earlier.parquet").exists()
+
+
 def test_the_pareto_front_follows_the_objectives_named():
     from l4station.study import sweep
     rows = [{"variant": v, "status": "completed", "transfer_dv_kms": dv, "data_returned_gbit_per_day": gbit}

@@ -9,7 +9,8 @@ and ``seed``, and an optional ``[pareto]`` table of figures of merit to "min" or
 front reported; default OBJECTIVES). Each sampled point is crossed with the factorial grid.
 Every variant is validated before any work starts. Each finished variant is written at once to
 ``results.parquet`` and ``results.csv``; a rerun skips the variants whose config digest has a
-completed row.
+completed row. A rerun of an edited sweep file keeps the completed rows of the variants it no
+longer lists in ``earlier.parquet`` and ``earlier.csv`` (and takes them back if they return).
 
 >>> sweep = parse({"vary": {"mission.target": ["L4", "L5"]}}, "s.toml")
 >>> [v.values for v in variants(sweep)]
@@ -286,9 +287,17 @@ PARAMETERS_KEY = b"l4station.sweep.parameters"     # results.parquet's metadata:
 
 
 def completed(results: Path, paths: list[str] | None = None) -> dict[str, dict]:
-    """Rows of a results file already written, completed ones with every current figure, by
-    config digest. With ``paths``, a file whose varied columns are not exactly ``paths`` (another
-    sweep's results) raises InputError, as does a file that cannot be read."""
+    """Rows of a results file already written, and of the ``earlier`` file beside it, completed
+    ones with every current figure, by config digest. With ``paths``, a file whose varied columns
+    are not exactly ``paths`` (another sweep's results) raises InputError, as does a file that
+    cannot be read."""
+    out = {}
+    for path in (results.with_name(f"{EARLIER}.parquet"), results):
+        out |= _completed_rows(path, paths)
+    return out
+
+
+def _completed_rows(results: Path, paths: list[str] | None) -> dict[str, dict]:
     if not results.exists():
         return {}
     import pyarrow.parquet as pq
@@ -307,17 +316,26 @@ def completed(results: Path, paths: list[str] | None = None) -> dict[str, dict]:
             if row.get("status") == "completed" and all(f in row for f in figures)}
 
 
-def write(rows: list[dict], out: Path, paths: list[str]) -> None:
-    """results.parquet (its metadata naming the varied config ``paths``) and results.csv of
-    every row so far, written whole, then renamed: a killed sweep leaves the previous complete file."""
+EARLIER = "earlier"
+"""``DIR/earlier.parquet`` (and .csv): completed rows of variants an edited sweep file no longer lists."""
+
+
+def write(rows: list[dict], out: Path, paths: list[str], name: str = "results") -> None:
+    """``name``.parquet (its metadata naming the varied config ``paths``) and ``name``.csv of
+    every row so far, written whole, then renamed: a killed sweep leaves the previous complete
+    file. No rows and ``name`` not "results": the files are removed."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
+    if not rows and name != "results":
+        for suffix in ("parquet", "csv"):
+            (out / f"{name}.{suffix}").unlink(missing_ok=True)
+        return
     table = pa.Table.from_pylist(rows).replace_schema_metadata({PARAMETERS_KEY: json.dumps(paths)})
-    for name, writer in (("results.parquet", pq.write_table), ("results.csv", pcsv.write_csv)):
-        partial = out / f".{name}.partial"
+    for suffix, writer in (("parquet", pq.write_table), ("csv", pcsv.write_csv)):
+        partial = out / f".{name}.{suffix}.partial"
         writer(table, partial)
-        partial.replace(out / name)
+        partial.replace(out / f"{name}.{suffix}")
 
 
 def pareto(rows: list[dict], objectives: dict[str, str]) -> list[str]:
@@ -369,6 +387,9 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
 
 def _run(sweep, out, every, scheduler, workers, on_done, began) -> dict:
     done = completed(out / "results.parquet", parameters(sweep))
+    listed = {v.config.sha256() for v in every}
+    write(sorted((row for digest, row in done.items() if digest not in listed), key=lambda r: r["variant"]),
+          out, parameters(sweep), EARLIER)                # rows an edited sweep file no longer lists: kept
     rows = [done[v.config.sha256()] | {"variant": v.id} for v in every if v.config.sha256() in done]
     todo = [v for v in every if v.config.sha256() not in done]
     if todo:
