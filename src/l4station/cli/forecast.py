@@ -59,8 +59,8 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
                                                          dir_okay=False)] = None,
              data: DataOption = None, config: ConfigOption = None, json_output: JsonOption = False):
     """A large solar-wind ensemble: the boundary map assimilated from the observers at --at,
-    perturbed by its error (members each from their own random stream) and run along all 128
-    longitudes; p10, p50 and p90 at 1 au. In this process, or split by longitude over Dask
+    perturbed by its error, which grows through the run as the Sun's structure changes (members
+    each from their own random stream), and run along all 128 longitudes; p10, p50 and p90 at 1 au. In this process, or split by longitude over Dask
     (--workers, --scheduler) with the same result."""
     import contextlib
 
@@ -80,7 +80,6 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
     if coverage == 0.0:
         raise UserFacingError(f"the observers {', '.join(names)} saw nothing in the 41 days before "
                               f"{at or mission.forecast.real_stop}: choose an --at inside their records")
-    spread = ensemble_model.spread(sigma, ensemble_model.SPREAD_HORIZON_DAYS)
     first = issue - 1.5 * corotation.PERIOD_DAYS              # the assimilation's history (boundary_map)
     seen = [o for o in names if o in solar_wind
             and np.any((solar_wind[o].mjd >= first) & (solar_wind[o].mjd <= issue) & np.isfinite(solar_wind[o].v_kms))]
@@ -89,8 +88,9 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
         task = bar.add_task("ensemble", total=1.0)
         try:
             with run_on as client:
-                result = ensemble_model.solar_wind(central, spread, count=members, seed=seed, duration_s=days * 86400.0,
-                                                   client=client, on_done=lambda k, n: bar.update(task, completed=k / n))
+                result = ensemble_model.solar_wind(central, sigma, count=members, seed=seed, duration_s=days * 86400.0,
+                                                   client=client, growth=corotation.ErrorModel(),
+                                                   on_done=lambda k, n: bar.update(task, completed=k / n))
         except InputError as error:
             raise UserFacingError(str(error)) from None
     if out is not None:

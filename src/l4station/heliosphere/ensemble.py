@@ -3,9 +3,13 @@ process or over a Dask cluster.
 
 A member is the assimilated boundary map plus its error: ``spread`` (km/s per longitude) times
 unit-variance noise, periodic in longitude and Gaussian-correlated over ``correlation_deg``
-(the map's errors are coherent over a stream's width), clipped to physical speeds. In a large
+(the map's errors are coherent over a stream's width), clipped to physical speeds. With a
+``growth`` error model the map's error grows through the run as the Sun's structure changes:
+each member's map evolves day by day, new smooth noise adding the variance the model gains over
+each day (sigma_s^2 (1 - exp(-t / tau)), fitted to OMNI and STEREO-A/B), so the spread at 1 au
+grows with lead once the wind arriving left the Sun after the start (about four days). In a large
 ensemble member i draws its noise from its own stream, seeded by (seed, i) (numpy's
-SeedSequence), so a member is the same whichever process runs it. The model's radial lines are
+SeedSequence), so a member is the same whichever process runs it, and a longer run extends it. The model's radial lines are
 independent (:func:`~l4station.heliosphere.solarwind.solve`), so the work splits by longitude:
 each task runs every member along a few lines and keeps only their quantiles at 1 au; a run
 split over a cluster equals a one-process run bit for bit.
@@ -32,10 +36,9 @@ from l4station.heliosphere import corotation, solarwind as sw
 
 CORRELATION_DEG = 20.0
 SPEED_LIMITS_KMS = (150.0, 2500.0)          # members stay physical and inside the model's CFL limit
-# Members hold their perturbed map fixed through the run, so their spread is the map's error at
-# one horizon, whatever the run's length: the forecaster's, half its 7-day horizon.
-SPREAD_HORIZON_DAYS = 3.5
+EPOCH_DAYS = 1.0                            # a growing member's map changes day by day
 LINES_PER_TASK = 4
+MEMBER_CHUNK = 1000                         # members made and run at once within a task (bounds its memory)
 TASK_BYTES = 1e9                            # a task's memory: members x lines x outputs, twice, float32
 MAX_MEMBERS = 100_000
 
@@ -44,10 +47,16 @@ def smooth_noise(rng: np.random.Generator, members: int, n_lon: int, correlation
                  ) -> np.ndarray:
     """Unit-variance noise (members, n_lon), periodic in longitude, smoothed by a Gaussian kernel
     of standard deviation ``correlation_deg`` / 2."""
-    white = rng.standard_normal((members, n_lon))
+    return smoothed(rng.standard_normal((members, n_lon)), correlation_deg)
+
+
+def smoothed(white: np.ndarray, correlation_deg: float = CORRELATION_DEG) -> np.ndarray:
+    """Unit-variance white noise (..., n_lon) smoothed along longitude (periodic) by a Gaussian
+    kernel of standard deviation ``correlation_deg`` / 2, still of unit variance."""
+    n_lon = white.shape[-1]
     lag = np.minimum(np.arange(n_lon), n_lon - np.arange(n_lon)) * 360.0 / n_lon
     kernel = np.exp(-0.5 * (lag / (correlation_deg / 2)) ** 2)
-    smooth = np.real(np.fft.ifft(np.fft.fft(white, axis=1) * np.fft.fft(kernel), axis=1))
+    smooth = np.fft.irfft(np.fft.rfft(white, axis=-1) * np.fft.rfft(kernel), n=n_lon, axis=-1)
     return smooth / np.sqrt(np.sum(kernel ** 2))
 
 
@@ -63,21 +72,42 @@ def spread(sigma_kms: np.ndarray, horizon_days: float, error: corotation.ErrorMo
     return np.sqrt(sigma_kms ** 2 + error.variance(horizon_days) - error.sigma0_kms ** 2)
 
 
-def members(central: np.ndarray, spread_kms: np.ndarray, seed: int, first: int, count: int) -> np.ndarray:
-    """Members ``first`` .. ``first + count - 1`` of a large ensemble, each from its own stream."""
-    return np.vstack([perturbed(central, spread_kms, np.random.default_rng([seed, i]), 1)
+def epochs_days(duration_s: float) -> np.ndarray:
+    """Days after the start at which a growing member's map is given (linear between them)."""
+    return np.arange(0.0, duration_s / DAY_S + EPOCH_DAYS, EPOCH_DAYS)
+
+
+def members(central: np.ndarray, spread_kms: np.ndarray, seed: int, first: int, count: int,
+            growth: corotation.ErrorModel | None = None, duration_s: float = 0.0) -> np.ndarray:
+    """Members ``first`` .. ``first + count - 1`` of a large ensemble, each from its own stream:
+    (count, K) maps held through the run, or with ``growth`` (count, E, K) maps at
+    :func:`epochs_days` of ``duration_s``, their error growing as the model says."""
+    rows = 1 if growth is None else len(epochs_days(duration_s))
+    white = np.stack([np.random.default_rng([seed, i]).standard_normal((rows, len(central)))
                       for i in range(first, first + count)])
+    noise = smoothed(white)                                                   # (count, rows, K)
+    error = spread_kms * noise[:, :1]
+    if growth is not None:
+        step_kms = np.sqrt(np.diff(growth.variance(epochs_days(duration_s))))[:, None]     # (E-1, 1)
+        error = error + np.concatenate([np.zeros_like(error), np.cumsum(step_kms * noise[:, 1:], axis=1)], axis=1)
+    maps = np.clip(central + error, *SPEED_LIMITS_KMS)
+    return maps[:, 0] if growth is None else maps
 
 
 def run_lines(central: np.ndarray, spread_kms: np.ndarray, count: int, seed: int, lines: np.ndarray,
-              duration_s: float, quantiles: tuple[float, ...], output_every_s: float) -> np.ndarray:
+              duration_s: float, quantiles: tuple[float, ...], output_every_s: float,
+              growth: corotation.ErrorModel | None = None) -> np.ndarray:
     """Quantiles (Q, len(lines), T) km/s at 1 au of ``count`` members along the map's longitude
-    cells ``lines`` (one task of :func:`solar_wind`)."""
+    cells ``lines`` (one task of :func:`solar_wind`), made and run MEMBER_CHUNK members at a time."""
     n_lon = len(central)
-    solution = sw.solve(members(central, spread_kms, seed, 0, count), duration_s=duration_s,
-                        longitudes_deg=np.asarray(lines) * 360.0 / n_lon, store_r_km=[AU_KM],
-                        output_every_s=output_every_s)
-    return np.quantile(solution.v[..., 0], quantiles, axis=0).astype(np.float32)
+    times = None if growth is None else epochs_days(duration_s) * DAY_S
+    at_1au = []
+    for first in range(0, count, MEMBER_CHUNK):
+        maps = members(central, spread_kms, seed, first, min(MEMBER_CHUNK, count - first), growth, duration_s)
+        solution = sw.solve(maps, duration_s=duration_s, longitudes_deg=np.asarray(lines) * 360.0 / n_lon,
+                            store_r_km=[AU_KM], output_every_s=output_every_s, boundary_times_s=times)
+        at_1au.append(solution.v[..., 0])
+    return np.quantile(np.concatenate(at_1au), quantiles, axis=0).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -119,10 +149,12 @@ class Ensemble:
 def solar_wind(central: np.ndarray, spread_kms: np.ndarray, *, count: int, seed: int = 0,
                duration_s: float = corotation.PERIOD_DAYS * DAY_S, quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
                output_every_s: float = 3600.0, client=None, lines_per_task: int = LINES_PER_TASK,
+               growth: corotation.ErrorModel | None = None,
                on_done: Callable[[int, int], None] | None = None) -> Ensemble:
-    """``count`` members from the boundary map ``central`` (K,) km/s and its ``spread_kms`` (K,),
-    run for ``duration_s`` along every one of the K lines; tasks of ``lines_per_task`` lines go to
-    the Dask ``client`` if given, else run here in turn. ``on_done(k, n)`` after each task."""
+    """``count`` members from the boundary map ``central`` (K,) km/s and its ``spread_kms`` (K,)
+    (at the start, growing as ``growth`` says if given), run for ``duration_s`` along every one
+    of the K lines; tasks of ``lines_per_task`` lines go to the Dask ``client`` if given, else run
+    here in turn. ``on_done(k, n)`` after each task."""
     central = np.asarray(central, dtype=float)
     spread_kms = np.broadcast_to(np.asarray(spread_kms, dtype=float), central.shape).copy()
     if not 1 <= count <= MAX_MEMBERS:
@@ -135,7 +167,7 @@ def solar_wind(central: np.ndarray, spread_kms: np.ndarray, *, count: int, seed:
     lines_per_task = max(1, min(lines_per_task, int(TASK_BYTES / (count * outputs * 8))))
     chunks = [np.arange(k, min(k + lines_per_task, n_lon)) for k in range(0, n_lon, lines_per_task)]
     args = (central, spread_kms, count, seed)
-    rest = (duration_s, tuple(quantiles), output_every_s)
+    rest = (duration_s, tuple(quantiles), output_every_s, growth)
     parts: list[np.ndarray] = [None] * len(chunks)
     if client is None:
         for k, lines in enumerate(chunks):
