@@ -21,6 +21,33 @@ def test_importing_l4station_leaves_astropy_settings_alone():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+IMPORT_EVERYTHING = """
+import logging, pkgutil, importlib, warnings
+import numpy as np
+import ccsdspy, cfdppy, hapiclient, urllib3       # the libraries whose loggers l4station quiets, set up as they set themselves
+def snapshot():
+    levels = {name: log.level for name, log in logging.root.manager.loggerDict.items() if isinstance(log, logging.Logger)}
+    return list(warnings.filters), logging.root.manager.disable, logging.root.level, np.geterr(), levels
+before = snapshot()
+import l4station
+names = [m.name for m in pkgutil.walk_packages(l4station.__path__, "l4station.") if not m.name.endswith("__main__")]
+for name in names:
+    importlib.import_module(name)
+assert len(names) > 80, names
+after = snapshot()
+assert after[:4] == before[:4], (after[:4], before[:4])
+changed = {k: (v, after[4].get(k)) for k, v in before[4].items() if after[4].get(k) != v}
+assert not changed, changed
+"""
+
+
+@pytest.mark.slow
+def test_importing_every_module_leaves_warnings_and_logging_alone():
+    # found when the package filtered ERFA's warnings for its host and left two libraries'
+    # loggers at ERROR; the study and the command now quiet them only while they run
+    subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING], check=True)
+
+
 @pytest.mark.slow
 def test_study_and_earth_orientation_attempt_no_download(small_study, monkeypatch, no_network):
     calls = []

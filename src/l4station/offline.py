@@ -8,13 +8,20 @@ is announced, so a stale table degrades to a warning, never to a download.
 A library call that needs the tables uses :func:`settings` (the host's astropy settings are
 left as they were); an application that owns its process (the ``l4station`` command, its
 server) calls :func:`configure` once.
+
+Past the leap-second table ERFA also flags UTC as a "dubious year". UTC-TAI for such dates is
+a prediction (no new leap seconds) by nature, so :func:`configure` silences that one message
+for the process and :func:`future_utc_quiet` within a block; every other ERFA warning shows.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
+import warnings
 
 _SETTINGS = {"auto_download": False, "auto_max_age": None, "iers_degraded_accuracy": "warn"}
+FUTURE_UTC = r'ERFA function "\w+" yielded .*dubious year'
+"""ERFA's warning for a UTC date past the leap-second table (a mission epoch)."""
 
 
 @contextlib.contextmanager
@@ -40,6 +47,16 @@ def configure() -> None:
 
     for name, value in _SETTINGS.items():
         setattr(iers.conf, name, value)
+    warnings.filterwarnings("ignore", message=FUTURE_UTC)
+
+
+@contextlib.contextmanager
+def future_utc_quiet():
+    """Within the block, ERFA's "dubious year" warning for future UTC is not shown (library calls
+    that work at mission epochs); the host's warning filters are restored after it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=FUTURE_UTC)
+        yield
 
 
 _MJD_ZERO = 2400000.5   # JD of MJD 0 (astropy's iers.MJD_ZERO)

@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import logging
 import math
 import sys
 import time
@@ -45,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from l4station import logs
 from l4station.errors import InputError
 from l4station.ground.store import Archive, iso
 
@@ -275,19 +275,14 @@ def rtsw_locations(location: str) -> list[str]:
 def _quiet_hapiclient():
     """hapiclient prints some failures to stdout and replaces sys.excepthook: keep both ours."""
     hook = sys.excepthook
-    # urllib3's retry warnings and hapiclient's progress lines (INFO) are not ours to print
-    logs = {name: logging.getLogger(name) for name in ("urllib3", "hapiclient")}
-    levels = {name: log.level for name, log in logs.items()}
-    for log in logs.values():
-        log.setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+        # urllib3's retry warnings and hapiclient's progress lines (INFO) are not ours to print
+        with logs.quieted("urllib3", "hapiclient"), contextlib.redirect_stdout(sys.stderr), \
+                warnings.catch_warnings():
             warnings.simplefilter("ignore")           # numpy's warnings on a malformed CSV body
             yield
     finally:
         sys.excepthook = hook
-        for name, log in logs.items():
-            log.setLevel(levels[name])
 
 
 def _hapi_failure(error: Exception, what: str) -> FeedError:

@@ -36,12 +36,13 @@ import erfa
 import numba
 import numpy as np
 
+from l4station import logs
+
 _host_disable = logging.root.manager.disable     # the host program's setting, given back below
 logging.disable(max(_host_disable, logging.INFO))  # ccsdspy announces itself on import
 import ccsdspy  # noqa: E402
 from ccsdspy.converters import Converter, PolyConverter  # noqa: E402
 logging.disable(_host_disable)
-logging.getLogger("ccsdspy").setLevel(logging.ERROR)   # its sequence-count warnings: ingest counts them
 
 PRIMARY_OCTETS = 6
 TIME_OCTETS = 6            # CUC: 4 octets coarse seconds + 2 octets binary fraction
@@ -399,7 +400,8 @@ def _decode_rows(ptype: PacketType, rows: np.ndarray) -> dict[str, np.ndarray]:
     if len(rows) == 0:
         empty = {"t_us": np.zeros(0, np.int64), "seq": np.zeros(0, np.int64)}
         return empty | {f.name: np.zeros(0) for f in ptype.fields}
-    arrays = ptype.definition.load(io.BytesIO(rows.tobytes()), include_primary_header=True)
+    with logs.quieted("ccsdspy"):                # its sequence-count warnings: ingest counts them
+        arrays = ptype.definition.load(io.BytesIO(rows.tobytes()), include_primary_header=True)
     out = {"t_us": unix_us_from_cuc(arrays["coarse"], arrays["fine"]),
            "seq": arrays["CCSDS_SEQUENCE_COUNT"].astype(np.int64)}
     for f in ptype.fields:

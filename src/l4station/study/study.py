@@ -20,7 +20,7 @@ import numpy as np
 from astropy.time import Time
 
 import l4station
-from l4station import ephemeris, tables
+from l4station import ephemeris, offline, tables
 from l4station.comms.contacts import ContactPlan, plan, sky, sky_key
 from l4station.config import MissionConfig
 from l4station.geometry import GeometryTimeline, geometry_timeline
@@ -125,7 +125,8 @@ SEP_EVENTS = 1000
 
 def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig, cache: Cache | None,
                  draw: bool) -> Section:
-    return build(StudyContext(config, cache, draw))
+    with offline.future_utc_quiet():
+        return build(StudyContext(config, cache, draw))
 
 
 def _start_method() -> multiprocessing.context.BaseContext:
@@ -175,6 +176,12 @@ def run(config: MissionConfig, *, cache: Cache | None = None, draw: bool = True,
 
     ``on_section(index, name)`` is called as each section starts (for a progress bar).
     """
+    with offline.future_utc_quiet():
+        return _run(config, cache, draw, on_section)
+
+
+def _run(config: MissionConfig, cache: Cache | None, draw: bool,
+         on_section: Callable[[int, str], None] | None) -> StudyResult:
     context = StudyContext(config, cache, draw)
     steps = sections()
     names = [build.__module__.rsplit(".", 1)[-1] for build in steps]

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import heapq
-import logging
 import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,6 +33,7 @@ from typing import Callable
 
 import numpy as np
 
+from l4station import logs
 from l4station.errors import InputError
 
 SOURCE_ID, DEST_ID = 1, 2
@@ -281,7 +281,6 @@ def deliver(files: dict[str, bytes], link: Link, *, acknowledged: bool = True, s
     order = 0
     queue = list(files)
     current: list[str | None] = [None]
-    logging.getLogger("cfdppy").setLevel(logging.ERROR)
 
     def transmit(direction: str, raw: bytes) -> None:
         nonlocal order
@@ -316,7 +315,7 @@ def deliver(files: dict[str, bytes], link: Link, *, acknowledged: bool = True, s
                     continue
                 transmit(direction, raw)
 
-    with tempfile.TemporaryDirectory() as work, _simulated_clock(now):
+    with tempfile.TemporaryDirectory() as work, _simulated_clock(now), logs.quieted("cfdppy"):
         work = Path(work)
         (work / "out").mkdir()
         (work / "in").mkdir()
