@@ -34,7 +34,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
 
 from l4station import ephemeris
 from l4station.comms.stations import GroundStation, catalogue
-from l4station.constants import DAY_S
+from l4station.constants import DAY_S, JULIAN_YEAR_DAYS, JULIAN_YEAR_S
 from l4station.errors import InputError
 from l4station.limits import MAX_CONTACT_SAMPLES, MAX_TIMELINE_SAMPLES, MAX_TRADE_GRID
 from l4station.schema import Day, Flag, Fraction, Instant, Integer, Real
@@ -97,7 +97,7 @@ class TransferTrade(_Model):
 
     def tof_count(self) -> int:
         """Number of flight times in the grid."""
-        return int((self.tof_max_years - self.tof_min_years) * 365.25 / self.tof_step_days) + 1
+        return int((self.tof_max_years - self.tof_min_years) * JULIAN_YEAR_DAYS / self.tof_step_days) + 1
 
 
 class Mission(_Model):
@@ -138,11 +138,11 @@ class Mission(_Model):
     @model_validator(mode="after")
     def _bounded_work(self):
         """The timeline and the transfer grid a file asks for fit in memory and in a run."""
-        samples = self.duration_years * 365.25 / self.timeline_step_days
+        samples = self.duration_years * JULIAN_YEAR_DAYS / self.timeline_step_days
         if samples > MAX_TIMELINE_SAMPLES:
             raise ValueError(f"timeline_step_days ({self.timeline_step_days:g}) gives {samples:,.0f} timeline samples "
                              f"over {self.duration_years:g} years; use a step of at least "
-                             f"{self.duration_years * 365.25 / MAX_TIMELINE_SAMPLES:.3g} days")
+                             f"{self.duration_years * JULIAN_YEAR_DAYS / MAX_TIMELINE_SAMPLES:.3g} days")
         window = (self.launch.latest - self.launch.earliest).total_seconds() / DAY_S
         grid = (int(window / self.transfer.departure_step_days) + 1) * self.transfer.tof_count()
         if grid > MAX_TRADE_GRID:
@@ -199,7 +199,7 @@ class Link(_Model):
     required_margin_db: Real = Field(default=3.0, ge=0.0, le=20.0)
     availability: Real = Field(default=0.95, ge=0.95, le=0.99999)  # ITU-R P.618: 0.001-5% exceedance
     pointing_error_deg: Real = Field(default=0.1, ge=0.0, le=5.0)  # spacecraft HGA
-    ground_latency_s: Real = Field(default=5.0, ge=0.0, le=86_400.0)  # station to forecaster (estimated), at most a day
+    ground_latency_s: Real = Field(default=5.0, ge=0.0, le=DAY_S)  # station to forecaster (estimated), at most a day
 
     @field_validator("code")
     @classmethod
@@ -238,7 +238,7 @@ class Relay(_Model):
     geo_aperture_m: Real = Field(default=1.0, gt=0.0, le=20.0)         # telescope of the relay above the clouds
     geo_feeder_bps: Real = Field(default=1.2e9, gt=0.0, le=1.0e12)     # relay-to-ground feeder
     spacecraft_noise_k: Real = Field(default=300.0, gt=0.0, le=1.0e5)  # receiver system noise of a spacecraft
-    relay_delay_s: Real = Field(default=1.0, ge=0.0, le=86_400.0)      # store-and-forward per relay node, <= a day
+    relay_delay_s: Real = Field(default=1.0, ge=0.0, le=DAY_S)      # store-and-forward per relay node, <= a day
     mars_power_w: Real = Field(default=100.0, gt=0.0, le=10_000.0)     # Mars orbiter X-band transmitter
     mars_antenna_m: Real = Field(default=3.0, gt=0.0, le=30.0)         # Mars orbiter high-gain antenna
     conjunction_deg: Real = Field(default=3.0, gt=0.0, le=30.0)        # Sun-Earth-probe angle below which a link is lost
@@ -344,7 +344,7 @@ class MissionConfig(_Model):
     @model_validator(mode="after")
     def _bounded_contact_plan(self):
         """The contact plan over the whole mission fits in memory."""
-        samples = self.mission.duration_years * 365.25 * DAY_S / self.ground.contact_step_s
+        samples = self.mission.duration_years * JULIAN_YEAR_S / self.ground.contact_step_s
         if samples > MAX_CONTACT_SAMPLES:
             raise ValueError(f"ground.contact_step_s ({self.ground.contact_step_s:g}) gives {samples:,.0f} contact-plan "
                              f"samples over {self.mission.duration_years:g} years, more than {MAX_CONTACT_SAMPLES:,}; use "

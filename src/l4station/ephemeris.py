@@ -27,7 +27,7 @@ import numpy as np
 from astropy.time import Time
 from jplephem.spk import SPK
 
-from l4station.constants import DAY_S
+from l4station.constants import DAY_S, LAGRANGE_AHEAD_DEG
 from l4station.errors import InputError
 
 OBLIQUITY_J2000 = (84381.448 * u.arcsec).to(u.rad)
@@ -325,7 +325,7 @@ def lagrange_point(point: str, time: Time, *, frame: str = "ecliptic", center: s
     if point in ("L4", "L5"):
         normal = np.cross(r, v)
         normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-        angle = np.deg2rad(60.0 if point == "L4" else -60.0)
+        angle = np.deg2rad(LAGRANGE_AHEAD_DEG[point])
         r, v = _rotate(r, normal, angle), _rotate(v, normal, angle)
     else:
         # Rotating-frame x of the point with the Sun at -mu: its heliocentric distance is x + mu.

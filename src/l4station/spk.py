@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from l4station.constants import DAY_S
+
 T0 = 2451545.0        # JD of J2000 (TDB), jplephem's T0
-S_PER_DAY = 86400.0
 
 
 def coefficients(segment) -> tuple[float, float, np.ndarray] | None:
@@ -36,8 +37,8 @@ def add_state(init, intlen, table, jd1, jd2, position, velocity) -> bool:
     last = table.shape[2] - 1
     for i in range(jd1.shape[0]):
         # Whole intervals and the fraction kept apart, for precision (jplephem).
-        index1, offset1 = divmod((jd1[i] - T0) * S_PER_DAY - init, intlen)
-        index2, offset2 = divmod(jd2[i] * S_PER_DAY, intlen)
+        index1, offset1 = divmod((jd1[i] - T0) * DAY_S - init, intlen)
+        index2, offset2 = divmod(jd2[i] * DAY_S, intlen)
         index3, offset = divmod(offset1 + offset2, intlen)
         index = int(index1 + index2 + index3)
         if index < 0 or index > n:
@@ -60,6 +61,6 @@ def add_state(init, intlen, table, jd1, jd2, position, velocity) -> bool:
             rate = w0 + s * dw0 - dw1
             rate /= intlen
             rate *= 2.0
-            rate *= S_PER_DAY
+            rate *= DAY_S
             velocity[i, k] += rate
     return True

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from l4station.constants import DAY_S
 from l4station.errors import InputError
 
 
@@ -118,13 +119,13 @@ def load_mission(path: Path | None):
 
 def duration_s(text: str, option: str) -> float:
     """Seconds in a duration written 30s, 10m, 6h or 1d (a plain number is seconds)."""
-    units = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": DAY_S}
     number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
     try:
         seconds = float(number) * units[unit]
     except ValueError:
         seconds = math.nan
-    if not (math.isfinite(seconds) and 1.0 <= seconds <= 366 * 86400.0):
+    if not (math.isfinite(seconds) and 1.0 <= seconds <= 366 * DAY_S):
         raise UserFacingError(f"{option} {text!r} is not a duration between 1 s and 366 d: write e.g. 10m, 6h or 1d")
     return seconds
 

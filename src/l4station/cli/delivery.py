@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from l4station.constants import JULIAN_YEAR_DAYS
 from l4station.cli.common import (ConfigOption, DbOption, JsonOption, UserFacingError, app, emit, finite,
                                   load_mission, progress, writable)
 from l4station.cli.operations import _writing
@@ -93,7 +94,7 @@ def deliver(config: ConfigOption = None,
     from l4station.study.sections import delivery
     from l4station.study.study import StudyContext
     mission = load_mission(config)
-    if days > mission.mission.duration_years * 365.25:
+    if days > mission.mission.duration_years * JULIAN_YEAR_DAYS:
         raise UserFacingError(f"--days {days:g} is longer than the mission ({mission.mission.duration_years:g} years); "
                               "give fewer days")
     if plan_out is not None:

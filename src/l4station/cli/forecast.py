@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from l4station.constants import DAY_S, SYNODIC_PERIOD_DAYS
 from l4station.cli.common import (app, ConfigOption, DataOption, DbOption, JsonOption, UserFacingError, emit, finite, load_mission,
                                   progress, writable)
 from l4station.errors import InputError
@@ -47,7 +48,7 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
                                                        "file's real_stop).")] = None,
              observers: Annotated[str, typer.Option("--observers", help="Comma-separated: L1, L4, L5.")] = "L1,L4",
              days: Annotated[float, typer.Option("--days", help="Days to run (default one synodic rotation).",
-                                                 parser=finite(0.5, 60.0))] = 27.2753,
+                                                 parser=finite(0.5, 60.0))] = SYNODIC_PERIOD_DAYS,
              seed: Annotated[int, typer.Option("--seed", help="Seed; member i draws from stream (seed, i).",
                                                min=0)] = 0,
              scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler to run on "
@@ -88,7 +89,7 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
         task = bar.add_task("ensemble", total=1.0)
         try:
             with run_on as client:
-                result = ensemble_model.solar_wind(central, sigma, count=members, seed=seed, duration_s=days * 86400.0,
+                result = ensemble_model.solar_wind(central, sigma, count=members, seed=seed, duration_s=days * DAY_S,
                                                    client=client, growth=corotation.ErrorModel(),
                                                    on_done=lambda k, n: bar.update(task, completed=k / n))
         except InputError as error:

@@ -22,7 +22,7 @@ from astropy.time import Time
 from l4station import ephemeris
 from l4station.arrays import runs
 from l4station.comms import optical, rf
-from l4station.constants import AU_M, C_M_S
+from l4station.constants import AU_M, C_M_S, JULIAN_YEAR_DAYS
 from l4station.geometry import angle_between
 from l4station.records import positive, record
 
@@ -122,7 +122,7 @@ def mars_conjunctions(target: str, epoch: Time, years: float, relay: RelaySettin
                       link: rf.LinkSettings, ground_rate_bps: float) -> list[Conjunction]:
     """Mars solar conjunctions in ``years`` from ``epoch`` (Sun-Earth-Mars angle below
     ``relay.conjunction_deg``) and the Mars -> ``target`` -> Earth relay through each."""
-    t = epoch + np.arange(0.0, years * 365.25 + 1, 1.0) * u.day
+    t = epoch + np.arange(0.0, years * JULIAN_YEAR_DAYS + 1, 1.0) * u.day
     earth = ephemeris.position("earth", t).value
     mars = ephemeris.position("mars", t).value
     point = ephemeris.lagrange_point(target, t)[0].value

@@ -24,6 +24,7 @@ import re
 
 import numpy as np
 
+from l4station.constants import DAY_US
 from l4station.errors import InputError
 from l4station.ground.store import Archive
 from l4station.heliosphere import cme as cme_model
@@ -89,7 +90,7 @@ def check(analysis) -> dict:
 def add(archive: Archive, analysis, received_us: int) -> tuple[str, bool]:
     """Store an analysis; (its id, whether it was new)."""
     row = check(analysis)
-    if row["time21_5_us"] > received_us + 86_400_000_000:
+    if row["time21_5_us"] > received_us + DAY_US:
         raise InputError("time21_5 is after the analysis was received: a CME analysis describes the past")
     with archive.transaction() as cursor:
         added = archive.insert_rows(cursor, "cmes", [(row["id"], row["time21_5_us"], row["latitude"], row["longitude"],
@@ -103,7 +104,7 @@ def recent(archive: Archive, at_us: int) -> list[dict]:
         return []                        # an archive from before CME analyses, read-only
     rows = archive.query("SELECT id, time21_5_us, latitude, longitude, half_angle, speed, type FROM cmes "
                          "WHERE received_us <= ? AND time21_5_us <= ? AND time21_5_us >= ? ORDER BY time21_5_us, id",
-                         (at_us, at_us, at_us - int(WINDOW_DAYS * 86_400_000_000)))
+                         (at_us, at_us, at_us - int(WINDOW_DAYS * DAY_US)))
     return [dict(zip(("id", "time21_5_us", "latitude", "longitude", "half_angle", "speed", "type"), r)) for r in rows]
 
 

@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from l4station.constants import DAY_US
 from l4station.ground import packets
 from l4station.ground.store import Archive
 
-DAY_US = 86_400_000_000
 CDF_FILL = -1.0e31
 TT2000_FILL = np.int64(-2 ** 63)    # ISTP: the fill of CDF_TIME_TT2000, 9999-12-31T23:59:59.999999999
 

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from l4station import logs
+from l4station.constants import DAY_US
 from l4station.errors import InputError
 from l4station.ground.store import Archive, iso
 
@@ -406,7 +407,7 @@ def read_hapi(server: str, dataset: str, start_us: int | None, stop_us: int | No
         raise FeedError(f"/info of {dataset} lacks startDate or stopDate: not a HAPI server")
     newest = _info_time(info, "sampleStopDate", "stopDate")
     stop = min(stop_us if stop_us is not None else newest, last)          # inside what the server holds
-    start = max(start_us if start_us is not None else stop - 7 * 86_400_000_000, first)
+    start = max(start_us if start_us is not None else stop - 7 * DAY_US, first)
     if start >= stop:
         return [_rows(kind, [], _empty_counts()) for kind in KINDS if any(c in chosen for c in KINDS[kind])]
     wanted = {p["name"] for p in chosen.values()}

@@ -27,6 +27,7 @@ from functools import cache
 import numba
 import numpy as np
 
+from l4station.constants import DAY_US
 from l4station.ground import packets
 from l4station.radiation import dose
 
@@ -245,7 +246,7 @@ def data_request(query: dict[str, str], extent: tuple[int, int] | None) -> Reque
         raise HapiError(1404)
     if extent is not None and (start < extent[0] or stop > extent[1]):
         raise HapiError(1405, f"this dataset runs from {format_time(extent[0])} to {format_time(extent[1])}")
-    if stop - start > MAX_REQUEST_DAYS * 86_400_000_000:
+    if stop - start > MAX_REQUEST_DAYS * DAY_US:
         raise HapiError(1408, f"ask for at most {MAX_REQUEST_DAYS} days at a time")
     fmt = query.get("format") or "csv"
     if fmt not in FORMATS:
@@ -260,17 +261,17 @@ def extent_dates(extent: tuple[int, int]) -> tuple[int, int]:
     """startDate and stopDate for a dataset holding samples from first to last: the start of the
     first sample's day, and the end of the day after the last (the spec's advice for a dataset
     that grows: a stopDate in the future)."""
-    day = 86_400_000_000
+    day = DAY_US
     return extent[0] // day * day, (extent[1] // day + 2) * day
 
 
 def info(dataset: packets.PacketType, parameters: list[str], extent: tuple[int, int] | None) -> dict:
     """The info response for a dataset (a subset of parameters if asked)."""
     fields = [dataset.field(name) for name in parameters]
-    start, stop = extent_dates(extent) if extent else (0, 86_400_000_000)
+    start, stop = extent_dates(extent) if extent else (0, DAY_US)
     # where a client (the HAPI verifier's default request among them) finds data: the last day held
     sample = {} if not extent else {
-        "sampleStartDate": format_time(max(extent[0], extent[1] - 86_400_000_000)),
+        "sampleStartDate": format_time(max(extent[0], extent[1] - DAY_US)),
         "sampleStopDate": format_time(extent[1] + int(dataset.cadence_s * 1e6))}
     return status() | sample | {
         "startDate": format_time(start), "stopDate": format_time(stop),

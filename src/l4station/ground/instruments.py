@@ -122,7 +122,7 @@ def measurements(start: Time, hours: float, *, source: str = "replay", seed: int
                        "quality": np.zeros(n)}
         elif ptype.name == "mag":
             spiral = np.arctan(SUN_SIDEREAL_RAD_S * AU_KM / v)
-            sector = np.where(np.sin(2 * np.pi * t_s / (6.8 * 86400) + rng.uniform(0, 6.3)) >= 0, 1.0, -1.0)
+            sector = np.where(np.sin(2 * np.pi * t_s / (6.8 * DAY_S) + rng.uniform(0, 6.3)) >= 0, 1.0, -1.0)
             b = 5.0 * (1 + 1.5 * jump) * np.exp(0.2 * _red_noise(rng, n, ptype.cadence_s, 7200.0))
             bn = 2.0 * _red_noise(rng, n, ptype.cadence_s, 3600.0) * (1 + 1.5 * jump)
             b_plane = np.sqrt(np.clip(b ** 2 - bn ** 2, 0.25, None))

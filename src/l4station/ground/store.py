@@ -27,10 +27,10 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import numpy as np
 
+from l4station.constants import DAY_US
 from l4station.ground import packets
 
 WRITE_LOCK_KEY = 0x4C3453   # "L4S": PostgreSQL advisory lock id for the single writer
-DAY_US = 86_400_000_000
 
 
 class ArchiveError(ValueError):

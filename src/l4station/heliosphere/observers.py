@@ -22,6 +22,7 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import ephemeris
+from l4station.constants import DAY_S
 from l4station.geometry import wrap_degrees
 from l4station.heliosphere.solarwind import Solution, radial_bracket
 
@@ -92,7 +93,7 @@ def sample_seconds(solution: Solution, t_s, lon_deg, r_km) -> np.ndarray:
     """:func:`sample` with times as seconds from the model's t = 0."""
     t = np.atleast_1d(np.asarray(t_s, dtype=float))
     if np.any(t < solution.t_s[0]) or np.any(t > solution.t_s[-1]):
-        raise ValueError(f"observer times run outside the model run (0 to {solution.t_s[-1] / 86400:.1f} days)")
+        raise ValueError(f"observer times run outside the model run (0 to {solution.t_s[-1] / DAY_S:.1f} days)")
     lon, r = np.broadcast_to(lon_deg, t.shape), np.broadcast_to(r_km, t.shape)
     n_lon = len(solution.lon_rad)
     i0, wl = _line_below(lon, n_lon)

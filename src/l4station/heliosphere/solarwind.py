@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from l4station.constants import AU_KM, DAY_S
+from l4station.constants import AU_KM, DAY_S, SYNODIC_PERIOD_DAYS
 
 R_SUN_KM = 695700.0
-SYNODIC_PERIOD_S = 27.2753 * DAY_S   # Carrington synodic rotation (HUXt's constant)
+SYNODIC_PERIOD_S = SYNODIC_PERIOD_DAYS * DAY_S
 ALPHA = 0.15
 R_ACCEL_KM = 50 * R_SUN_KM
 

@@ -22,7 +22,7 @@ import numpy as np
 from astropy.time import Time
 
 from l4station import ephemeris, tables
-from l4station.constants import DAY_S, JULIAN_YEAR_S
+from l4station.constants import DAY_S, JULIAN_YEAR_DAYS, JULIAN_YEAR_S, LAGRANGE_AHEAD_DEG
 from l4station.geometry import wrap_degrees
 from l4station.orbit.cr3bp import TriangularStability, triangular_stability
 from l4station.orbit.propagation import ForceModel, Trajectory, propagate
@@ -58,7 +58,7 @@ class Stay:
             "max_drift_km": float(np.max(self.distance_km)),
             "final_drift_deg": float(self.longitude_offset_deg[-1]),
             "libration_period_long_years": self.libration.period_long / (2 * np.pi),
-            "libration_period_short_days": self.libration.period_short / (2 * np.pi) * 365.25,
+            "libration_period_short_days": self.libration.period_short / (2 * np.pi) * JULIAN_YEAR_DAYS,
             "stationkeeping_dv_ms_per_year": self.stationkeeping_dv_ms_per_year,
         }
 
@@ -108,7 +108,7 @@ def stay(inputs: StayInputs) -> Stay:
     trajectory = propagate(r0, v0, epoch, duration, model=model, t_eval=samples, rtol=1e-11)
     helio = trajectory.heliocentric("ecliptic")[0]
     earth = ephemeris.position("earth", trajectory.time).value
-    ideal = 60.0 if target == "L4" else -60.0
+    ideal = LAGRANGE_AHEAD_DEG[target]
     ahead = np.degrees(np.arctan2(helio[:, 1], helio[:, 0]) - np.arctan2(earth[:, 1], earth[:, 0]))
     offset = wrap_degrees(ahead - ideal)
     point = ephemeris.lagrange_point(target, trajectory.time)[0].value

@@ -27,7 +27,7 @@ from astropy.time import Time
 from numba import njit
 
 from l4station import ephemeris, tables
-from l4station.constants import DAY_S, JULIAN_YEAR_S
+from l4station.constants import DAY_S, JULIAN_YEAR_DAYS, JULIAN_YEAR_S, LAGRANGE_AHEAD_DEG
 from l4station.geometry import wrap_degrees
 from l4station.orbit import lambert
 from l4station.orbit.propagation import GM, ForceModel, Trajectory, propagate
@@ -345,7 +345,7 @@ def free_drift(target: str, departure: Time, arrive_by: Time, *, model: ForceMod
 
     if target not in ("L4", "L5"):
         raise InputError(f"a free drift goes to L4 or L5, not {target!r}")
-    goal = 60.0 if target == "L4" else -60.0
+    goal = LAGRANGE_AHEAD_DEG[target]
     duration = (arrive_by - departure).to_value(u.s)
     if duration < FREE_DRIFT_MIN_DAYS * DAY_S:
         return None
@@ -514,7 +514,7 @@ class TradeInputs:
 
     def flight_days(self) -> np.ndarray:
         """Flight times (days) of the grid."""
-        return np.arange(self.tof_min_years * 365.25, self.tof_max_years * 365.25 + 1e-9, self.tof_step_days)
+        return np.arange(self.tof_min_years * JULIAN_YEAR_DAYS, self.tof_max_years * JULIAN_YEAR_DAYS + 1e-9, self.tof_step_days)
 
 
 def transfer_trade(inputs: TradeInputs, *, workers: int = 2, on_step=None) -> TransferTrade:

@@ -56,12 +56,13 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from astropy import units as _u
 
 from l4station.errors import InputError
 from l4station.radiation import checks, transport
-from l4station.radiation.spectra import Spectrum
+from l4station.radiation.spectra import CHANNELS_MEV, Spectrum
 
-MEV_PER_G_TO_GY = 1.602176634e-10         # 1 MeV/g = 1.602e-13 J / 1e-3 kg
+MEV_PER_G_TO_GY = float((_u.MeV / _u.g).to(_u.Gy))   # 1 MeV/g = 1.602e-13 J / 1e-3 kg
 PROTON_RBE = 1.5                          # NASA-STD-3001 Vol. 1: Gy-Eq for protons
 BODY_RADIUS_GCM2 = 15.0                   # ICRU sphere, 30 cm diameter, 1 g/cm^3
 MARROW_SITES = (                          # (bone, share of adult active marrow (Cristy 1981), depth g/cm^2 assumed)
@@ -236,7 +237,7 @@ def assess(spectrum: Spectrum, shield_gcm2) -> Assessment:
 
 STATION_CHANNELS = ("p1", "p5", "p10", "p30", "p50", "p100")
 """The station's integral proton channels in its telemetry (>= 1, 5, 10, 30, 50, 100 MeV)."""
-STATION_CHANNELS_MEV = (1.0, 5.0, 10.0, 30.0, 50.0, 100.0)
+STATION_CHANNELS_MEV = CHANNELS_MEV
 
 CHANNEL_SHAPE_INDEX = 3.0
 """Within each integral channel's bin the differential flux is taken as E^-3 (an integral index of

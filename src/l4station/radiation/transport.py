@@ -35,14 +35,16 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from astropy import constants as _c, units as _u
 
 from l4station.errors import InputError
 from l4station.radiation.checks import real_numbers, shown
 
-ELECTRON_MEV = 0.51099895000   # CODATA 2018
-PROTON_MEV = 938.27208816      # CODATA 2018
-K_MEV_CM2_PER_MOL = 0.307075   # 4 pi N_A r_e^2 m_e c^2 (PDG)
-FINE_STRUCTURE = 1 / 137.035999084
+ELECTRON_MEV = float((_c.m_e * _c.c ** 2).to_value(_u.MeV))           # CODATA, as astropy ships it
+PROTON_MEV = float((_c.m_p * _c.c ** 2).to_value(_u.MeV))
+K_MEV_CM2_PER_MOL = float((4 * np.pi * _c.N_A * (_c.e.si ** 2 / (4 * np.pi * _c.eps0 * _c.m_e * _c.c ** 2)) ** 2
+                           * _c.m_e * _c.c ** 2).to_value(_u.MeV * _u.cm ** 2 / _u.mol))    # 4 pi N_A r_e^2 m_e c^2
+FINE_STRUCTURE = float(_c.alpha.value)
 SHELL_ETA_MIN = 0.13           # lower bound of the Barkas-Berger shell-correction fit
 BRAGG_KLEEMAN_P = 1.75         # range ~ E^p below the tables' first node (ICRU 49 Sec. 4)
 TABLE_MEV = (1e-3, 1e4)        # the internal tables' span (slowing protons reach its low end)

@@ -18,6 +18,7 @@ from l4station.comms.contacts import ContactInputs
 from l4station.comms.relay import RelaySettings
 from l4station.comms.survey import SurveyInputs
 from l4station.config import MissionConfig
+from l4station.constants import JULIAN_YEAR_DAYS
 from l4station.heliosphere.osse import ExperimentInputs
 from l4station.orbit.stationkeeping import StayInputs
 from l4station.orbit.transfer import TradeInputs
@@ -58,7 +59,7 @@ def contacts(config: MissionConfig, days: float | None = None, start: Time | Non
     m, g = config.mission, config.ground
     return ContactInputs(
         start=start if start is not None else m.epoch_time,
-        days=days if days is not None else m.duration_years * 365.25,
+        days=days if days is not None else m.duration_years * JULIAN_YEAR_DAYS,
         step_s=step_s if step_s is not None else g.contact_step_s, network=tuple(g.network),
         tracking=tuple(s.name for s in g.tracking_network), beacon=tuple(s.name for s in g.beacon_network),
         tracking_hours_per_day=g.tracking_hours_per_day, terminal=radio_terminal(config), link=link_settings(config),

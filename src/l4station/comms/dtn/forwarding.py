@@ -56,6 +56,7 @@ from numba import njit
 
 from l4station.comms.dtn.cgr import Router, _dijkstra
 from l4station.comms.dtn.plan import ContactPlan
+from l4station.constants import DAY_S
 from l4station.errors import InputError
 
 REASONS = ("storage full", "green loss", "no route", "undelivered at end")
@@ -389,7 +390,7 @@ def _summary(traffic: Traffic, nodes, delivered_s, reason, codes, t_end, t_lo) -
         complete = missing == 0
         files = {"sent": int(len(ids)), "complete": int(complete.sum()),
                  "median_completion_s": float(np.median(last[complete] - first[complete])) if complete.any() else None}
-    days = int(math.ceil(max(t_end - t_lo, 0.0) / 86400.0 - 1e-9)) if np.isfinite(t_lo) else 0
+    days = int(math.ceil(max(t_end - t_lo, 0.0) / DAY_S - 1e-9)) if np.isfinite(t_lo) else 0
     return {"days": days, "delivered": int(ok.sum()), "latency": stats, "by_path": by_path, "files": files}
 
 

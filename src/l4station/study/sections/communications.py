@@ -30,7 +30,7 @@ def _rates_figure(config) -> Figure:
 
 
 def _timeline_figure(plan) -> Figure:
-    week = slice(0, int(7 * 86400 / plan.step_s))
+    week = slice(0, int(7 * DAY_S / plan.step_s))
     days = (np.arange(len(plan.times))[week] * plan.step_s) / DAY_S
     fig, ax = figures.subplots(figsize=(10, 0.45 * len(plan.stations) + 1.2))
     for i, name in enumerate(plan.stations):

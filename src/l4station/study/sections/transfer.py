@@ -5,7 +5,7 @@ import astropy.units as u
 import numpy as np
 
 from l4station import ephemeris
-from l4station.constants import AU_KM
+from l4station.constants import AU_KM, JULIAN_YEAR_DAYS
 from l4station.study import figures
 from l4station.study.report import Figure, Section, Table
 
@@ -29,11 +29,11 @@ def chosen(trade, arrive_by):
 
 def _pareto_figure(trade) -> Figure:
     fig, ax = figures.subplots(figsize=(8.5, 4.4))
-    tof = np.array([c.tof_days for c in trade.front]) / 365.25
+    tof = np.array([c.tof_days for c in trade.front]) / JULIAN_YEAR_DAYS
     total = np.array([c.total for c in trade.front])
     ax.step(tof, total, where="post", color="0.6", lw=1, label="Pareto front (Lambert, DE421)")
     revs = np.array([r.candidate.revs for r in trade.refined])
-    sc = ax.scatter([r.candidate.tof_days / 365.25 for r in trade.refined], [r.total for r in trade.refined],
+    sc = ax.scatter([r.candidate.tof_days / JULIAN_YEAR_DAYS for r in trade.refined], [r.total for r in trade.refined],
                     c=revs, cmap="viridis", s=40, zorder=3, edgecolor="k", lw=0.5,
                     label="refined in the full-force model")
     fig.colorbar(sc, ax=ax, label="revolutions")
