@@ -76,7 +76,7 @@ def test_the_body_shields_the_deep_organs():
 def test_august_1972_bfo_doses_against_wilson_et_al():
     # Wilson et al. (NASA, NTRS 20040100724; BRYNTRN and the CAM body): BFO 1.6 Gy in a space
     # suit, 1.3 Gy in a pressure vessel, 0.5 Gy in an equipment room. The source gives no
-    # thicknesses; here 0.3, 1 and 5 g/cm^2 of aluminium. Within the factor 1.5 the issue asks.
+    # thicknesses; here 0.3, 1 and 5 g/cm^2 of aluminium. Held within a factor 1.5.
     d = dose.doses(spectra.event("king1972"), [0.3, 1.0, 5.0]).bfo_gy
     for ours, theirs in zip(d, (1.6, 1.3, 0.5)):
         assert theirs / 1.5 < ours < theirs * 1.5

@@ -7,7 +7,8 @@ the event's source longitude:
 
     I = 0.013 exp(0.0036 V - phi^2 / (2 sigma^2)),  sigma = 43 deg, V the CME speed (km/s).
 
-The constants are the issue's transcription of the paper, which could not be consulted here.
+The constants are the paper's as the SEP-forecasting literature quotes them (Richardson, Mays &
+Thompson 2018 use the same form); the paper itself could not be checked here.
 Observed events scatter about it: Richardson, Mays & Thompson (2018) find ~75 % within a
 factor of 10 for SEPSTER.
 

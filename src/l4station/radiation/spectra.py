@@ -17,8 +17,8 @@ Reference events (:data:`EVENTS`):
 - ``king1972``: August 1972 as King (1974, J. Spacecraft 11, 401),
   Phi(>E) = 7.9e9 exp((30 - E)/26.5) cm^-2.
 - ``sapphire-1in10``, ``sapphire-1in100``, ``sapphire-1in1000``: the SAPPHIRE design events as
-  Band fits with gb = 5.7 (Jiggens et al. 2018, JSWSC 8, A31, Table 8). The parameters are the
-  issue's transcription of that table; the table itself could not be consulted here.
+  Band fits with gb = 5.7 (Jiggens et al. 2018, JSWSC 8, A31, Table 8), as that table is quoted
+  for design work; the table itself could not be checked here.
 
 King's August 1972 spectrum puts 7.9e9 protons cm^-2 above 30 MeV:
 

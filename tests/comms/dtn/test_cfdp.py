@@ -1,4 +1,4 @@
-"""CFDP file delivery with cfdp-py's entities on a simulated clock: the issue's hand count (a
+"""CFDP file delivery with cfdp-py's entities on a simulated clock: a hand count (a
 4,000-octet file, 512-octet segments, one lost, completes after three one-way light times), the
 library's own 10 s timers never completing over L4's light time, class 1 losing what is lost,
 no damaged file ever delivered as complete (property-tested over loss patterns and bit errors),
