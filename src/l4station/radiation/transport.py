@@ -132,7 +132,8 @@ def stopping_power(energy_mev, material_name: str) -> np.ndarray:
 
 
 def stopping(e: np.ndarray, mat: Material) -> np.ndarray:
-    """:func:`stopping_power` on the internal tables' span (down to 1 keV), unchecked (for this package)."""
+    """:func:`stopping_power` (MeV cm^2/g) of protons of ``e`` MeV in ``mat``, on the internal
+    tables' span (down to 1 keV), unchecked (for this package)."""
     at_low = _bethe(np.array([LOW_MEV]), mat)[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(e >= LOW_MEV, _bethe(np.maximum(e, LOW_MEV), mat),
@@ -195,7 +196,8 @@ def residual_energy(energy_mev, depth_gcm2, material: str) -> np.ndarray:
 
 
 def slowed(e: np.ndarray, depth: np.ndarray, name: str) -> np.ndarray:
-    """:func:`residual_energy` on the internal tables' span, unchecked (for this package)."""
+    """:func:`residual_energy` (MeV) of protons of ``e`` MeV after ``depth`` g/cm^2 of material
+    ``name``, on the internal tables' span, unchecked (for this package)."""
     left = range_of(e, name) - depth
     return np.where(left > np.exp(_table(name)[1][0]), np.minimum(energy_for_range(left, name), e), 0.0)
 

@@ -169,7 +169,10 @@ def _dijkstra(frm, to, start, end, rate, owlt, residual, by_sender, first, sourc
     labels; arrival over a contact never decreases with the arrival at its sender, so a dominated
     label never completes a better route, and a cycle only adds hops). The first label reaching
     ``dest`` is the earliest delivery with the fewest hops, the later termination breaking ties
-    among labels of equal arrival and hops."""
+    among labels of equal arrival and hops.
+
+    Units: ``start``, ``end``, ``owlt``, ``at`` s; ``rate`` bit/s; ``residual``, ``bundle`` bits;
+    the contact arrays per contact, ``by_sender``/``first`` a CSR index of contacts by sender."""
     n = first.size - 1
     cap = 4 * n + 16
     node = np.empty(cap, np.int64)

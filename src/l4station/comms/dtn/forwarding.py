@@ -481,8 +481,9 @@ def _static_latency(u, d, bits, pair_owlt, pair_rate):
 
 @njit(cache=True)
 def _walk(route, length, t, bits, start, end, rate, owlt, residual):
-    """Delivery (s) of ``bits`` ready at t over the contacts ``route[:length]``; inf when a
-    contact has ended, lacks residual volume or time for it (as the CGR search judges)."""
+    """Delivery (s) of ``bits`` ready at ``t`` (s) over the contacts ``route[:length]``; inf when
+    a contact has ended, lacks residual volume or time for it (as the CGR search judges).
+    ``start``, ``end``, ``owlt`` s, ``rate`` bit/s, ``residual`` bits, per contact."""
     for h in range(length):
         c = route[h]
         if end[c] <= t:
@@ -547,7 +548,11 @@ def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created
               class_bits, cap, seg_bits, seed, t_end, t_lo, bin_s, n_bins, verify):
     """The event loop. Bundles in order of creation; node numbers dense. Returns per bundle the
     delivery time (s, NaN), loss reason (-1 none), hops, LTP rounds and path code; per node the
-    storage peak and binned series (bits); and [route searches, route mismatches]."""
+    storage peak and binned series (bits); and [route searches, route mismatches].
+
+    Units: ``created``, ``last_start``, ``pair_owlt``, ``t_end``, ``t_lo``, ``bin_s`` s;
+    ``pair_rate`` bit/s; ``bits``, ``class_bits``, ``cap``, ``seg_bits`` bits; ``p_loss`` a
+    probability per LTP segment; ``graph`` the contact arrays as :func:`_dijkstra` takes them."""
     frm, to, start, end, rate, owlt, residual, by_sender, first = graph
     n = first.size - 1
     nc = start.size
