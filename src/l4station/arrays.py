@@ -5,8 +5,9 @@
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-from numba import njit
 
 
 def runs(flag, at_least: int = 1) -> list[tuple[int, int]]:
@@ -33,13 +34,19 @@ def ar1(innovations, a: float, *, stationary_start: bool = True) -> np.ndarray:
     out = np.empty_like(flat)
     if stationary_start:
         out[0] = flat[0]
-        _filter(flat[1:], float(a), float(gain), a * flat[0], out[1:])
+        _compiled_filter()(flat[1:], float(a), float(gain), a * flat[0], out[1:])
     else:
-        _filter(flat, float(a), float(gain), np.zeros(flat.shape[1]), out)
+        _compiled_filter()(flat, float(a), float(gain), np.zeros(flat.shape[1]), out)
     return out.reshape(e.shape)
 
 
-@njit(cache=True)
+@functools.cache
+def _compiled_filter():
+    """:func:`_filter` compiled by numba when first needed (so that :func:`runs` loads no numba)."""
+    from numba import njit
+    return njit(cache=True)(_filter)
+
+
 def _filter(e, a, gain, start, out):
     """out[i] = gain e[i] + a out[i - 1] down each column, from a out[-1] = ``start``: the
     recurrence as scipy.signal.lfilter([gain], [1, -a]) runs it (transposed direct form II), so
