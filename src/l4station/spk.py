@@ -8,6 +8,16 @@ operation in one compiled loop, so positions equal jplephem's bit for bit at a f
 cost; :mod:`l4station.ephemeris` sums segments with it.
 
 Units: dates as two-part TDB Julian dates; positions km, velocities km/day.
+
+A segment whose x is 2 T1(s) + T0(s) (s from -1 to 1 over one 2-day interval from J2000), y = 5
+and z = -3 km: half a day in, s = -0.5, so x = 0 km, moving at 2 km/day:
+
+>>> table = np.array([[[2.0, 1.0], [0.0, 5.0], [0.0, -3.0]]])     # (intervals, xyz, highest order first)
+>>> position, velocity = np.zeros((1, 3)), np.zeros((1, 3))
+>>> add_state(0.0, 2 * DAY_S, table, np.array([T0]), np.array([0.5]), position, velocity)
+True
+>>> position.tolist(), velocity.tolist()
+([[0.0, 5.0, -3.0]], [[2.0, 0.0, 0.0]])
 """
 from __future__ import annotations
 

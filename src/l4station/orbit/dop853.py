@@ -10,6 +10,12 @@ as scipy's ``RungeKutta`` (safety 0.9, factor limits 0.2 and 10, error exponent 
 ``solve_ivp(method="DOP853")`` does (its steps and loop live there, beside the force model they
 call, so that numba's cache sees a change to either). numba freezes these arrays into that
 compiled code: clear the cache after changing one.
+
+The tableau's consistency conditions (Hairer et al. II.1): the weights sum to 1 and each row of
+A sums to its node c:
+
+>>> round(float(B.sum()), 12), bool(np.allclose(A[:N_STAGES].sum(axis=1), C[:N_STAGES]))
+(1.0, True)
 """
 from __future__ import annotations
 

@@ -18,7 +18,12 @@ its own clock while it runs (:func:`_simulated_clock`), and steps from event to 
 
 A 4,000-octet file in 512-octet segments, one segment lost, over 500 s of light time: the
 segments arrive after one light time, the NAK reaches the station after two, the resent segment
-completes the file after about three (see ``tests/comms/dtn/test_cfdp.py``).
+completes the file after about three (see ``tests/comms/dtn/test_cfdp.py``). With nothing lost,
+a file arrives whole after one light time; the timers wait 1.25 round trips and 10 s:
+
+>>> transfer = deliver({"hello.txt": b"hello"}, Link(500.0))
+>>> transfer.deliveries[0].complete, round(transfer.deliveries[0].received_s), timers(500.0)
+(True, 500, 1260.0)
 """
 from __future__ import annotations
 

@@ -19,7 +19,15 @@ if its residual volume (and what is left of it after the bundle could start) hol
   earliest end among its contacts).
 
 From node 1 to 5 at t = 0 on the tutorial's plan the best route is 1 -> 3 -> 4 -> 5, delivered at
-t = 3 s (see ``tests/comms/dtn``).
+t = 3 s (see ``tests/comms/dtn``). Two hops, the second contact opening at 50 s, each 1 s of
+light: delivered at 51 s.
+
+>>> from l4station.comms.dtn import plan
+>>> hops = plan.from_ion("a contact +0 +100 1 2 1000\\na contact +50 +200 2 3 1000\\n"
+...                      "a range +0 +200 1 2 1\\na range +0 +200 2 3 1\\n")
+>>> route = Router(hops).best_route(1, 3, at_s=0.0)
+>>> route.contacts, route.delivery_s
+((0, 1), 51.0)
 """
 from __future__ import annotations
 

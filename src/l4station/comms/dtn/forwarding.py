@@ -43,7 +43,16 @@ The model, per bundle (one row of :class:`Traffic`):
   its largest occupancy in each of up to 2,000 equal time bins, are kept.
 
 One contact 1 -> 2 from t = 0 at R bit/s with light time L, bundles of B bits created at t = 0: the
-k-th one sent arrives at k B / R + L (``tests/comms/dtn/test_forwarding.py``).
+k-th one sent arrives at k B / R + L (``tests/comms/dtn/test_forwarding.py``). Over two hops whose
+second contact opens at 50 s (8,000 bit/s, 1 s of light each), six 8,000-bit bundles created
+10 s apart all arrive; the first waits at node 2 and arrives at 52 s:
+
+>>> from l4station.comms.dtn import plan
+>>> hops = plan.from_ion("a contact +0 +100 1 2 1000\\na contact +50 +200 2 3 1000\\n"
+...                      "a range +0 +200 1 2 1\\na range +0 +200 2 3 1\\n")
+>>> done = simulate(hops, periodic(1, 3, 0.0, 60.0, 10.0, 8000.0))
+>>> done.delivered, done.latency_s["max"]
+(6, 52.0)
 """
 from __future__ import annotations
 

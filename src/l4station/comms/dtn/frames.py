@@ -17,6 +17,11 @@ The receiver (:class:`FrameStream`) searches for the marker and, once locked, ex
 lost. A frame whose CRC fails is dropped; a jump in a virtual channel's frame count counts the
 frames lost; after either, that channel resumes at the first header pointer of its next good
 frame. So a lost or damaged frame costs exactly the packets with a byte in it.
+
+>>> looks_framed(bytes.fromhex("1ACFFC1D") + bytes(1115)), looks_framed(bytes(1119))
+(True, False)
+>>> len(idle_packet(10))              # an idle packet fills a channel's last frame
+10
 """
 from __future__ import annotations
 

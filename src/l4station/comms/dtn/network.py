@@ -20,6 +20,12 @@ geostationary orbit 20; relay craft at L1 30 and L5 31; a Mars orbiter 40.
   link home is not cut; the exact L1 point lies on the Sun's disc.
 - **Solar exclusion**: no contact while the Sun is within ``exclusion_deg`` of the other end,
   as seen from either end (sampled daily: continuous contacts are cut into days).
+
+Nodes are numbered as ION and HDTN number them (``ipn:N``): the station, the operations centre
+and the ground stations from :data:`GROUND_FIRST` up.
+
+>>> STATION, MOC, GROUND_FIRST
+(1, 100, 10)
 """
 from __future__ import annotations
 

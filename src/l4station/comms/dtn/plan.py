@@ -14,6 +14,16 @@ numbers, as in ION and HDTN (``ipn:N``). Plans are read and written in both tool
 
 Every contact is checked: an end after its start, a rate and an OWLT that are finite and not
 negative, and no two contacts of the same pair overlapping in time.
+
+ION's rate is in bytes/s, ours in bit/s; a range holds over the contacts it spans:
+
+>>> hop = from_ion("a contact +0 +100 1 2 1000\\na range +0 +200 1 2 1\\n")
+>>> hop.rate_bps.tolist(), hop.owlt_s.tolist(), hop.volume_bits.tolist()
+([8000.0], [1.0], [800000.0])
+>>> print(hop.to_ion(), end="")
+# l4station contact plan
+a contact +0 +100 1 2 1000
+a range +0 +100 1 2 1
 """
 from __future__ import annotations
 
