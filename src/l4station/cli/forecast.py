@@ -65,8 +65,6 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
     (--workers, --scheduler) with the same result."""
     import contextlib
 
-    import numpy as np
-
     from l4station import cluster
     from l4station.heliosphere import corotation, ensemble as ensemble_model, osse
 
@@ -75,51 +73,18 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
     if out is not None:
         writable(out, "--out", folder=False)
     issue = _mjd(at, "--at") if at else osse.mjd_of(mission.forecast.real_stop)
-    solar_wind = records(data)
-    samples = [corotation.backmap(solar_wind[o]) for o in names if o in solar_wind]
-    central, sigma, coverage = corotation.boundary_map(samples, issue, min_coverage=0.0)
-    if coverage == 0.0:
-        raise UserFacingError(f"the observers {', '.join(names)} saw nothing in the 41 days before "
-                              f"{at or mission.forecast.real_stop}: choose an --at inside their records")
-    first = issue - 1.5 * corotation.PERIOD_DAYS              # the assimilation's history (boundary_map)
-    seen = [o for o in names if o in solar_wind
-            and np.any((solar_wind[o].mjd >= first) & (solar_wind[o].mjd <= issue) & np.isfinite(solar_wind[o].v_kms))]
+    start = ensemble_model.assimilate(records(data), names, issue, at or str(mission.forecast.real_stop))
     run_on = cluster.client(scheduler, workers) if scheduler or workers else contextlib.nullcontext()
     with progress() as bar:
         task = bar.add_task("ensemble", total=1.0)
-        try:
-            with run_on as client:
-                result = ensemble_model.solar_wind(central, sigma, count=members, seed=seed, duration_s=days * DAY_S,
-                                                   client=client, growth=corotation.ErrorModel(),
-                                                   on_done=lambda k, n: bar.update(task, completed=k / n))
-        except InputError as error:
-            raise UserFacingError(str(error)) from None
+        with run_on as client:
+            result = ensemble_model.solar_wind(start.central, start.sigma_kms, count=members, seed=seed,
+                                               duration_s=days * DAY_S, client=client, growth=corotation.ErrorModel(),
+                                               on_done=lambda k, n: bar.update(task, completed=k / n))
+    issued = ensemble_model.Issued(start, result)
     if out is not None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        q, lines, hours = result.values.shape
-        columns = {"longitude_deg": np.repeat(result.longitudes_deg, hours), "t_hours": np.tile(result.t_s / 3600.0, lines)}
-        columns |= {f"p{round(x * 100):02d}_kms": result.values[k].ravel() for k, x in enumerate(result.quantiles)}
-        pq.write_table(pa.table(columns), out)
-    emit(Issued(result, at or str(mission.forecast.real_stop), names, seen), json_output)
-
-
-class Issued:
-    """An ensemble with what it was made from: the issue time and the observers that had data."""
-
-    def __init__(self, result, at: str, asked: list[str], seen: list[str]):
-        self.result, self.at, self.asked, self.seen = result, at, asked, seen
-
-    def to_json(self) -> dict:
-        return {"at": self.at, "observers": self.seen, "observers_without_data": [o for o in self.asked if o not in self.seen],
-                **self.result.to_json()}
-
-    def __rich__(self):
-        from l4station import tables
-        missing = [o for o in self.asked if o not in self.seen]
-        note = f"Boundary map at {self.at} from {', '.join(self.seen)}" + (
-            f"; no data from {', '.join(missing)} in the 41 days before" if missing else "")
-        return tables.group(note, self.result)
+        issued.write_parquet(out)
+    emit(issued, json_output)
 
 
 @app.command()
@@ -229,7 +194,7 @@ def replay(data: DataOption = None,
     solar_wind = records(data)
     first, last = (min(s.mjd[0] for s in solar_wind.values() if len(s.mjd)),
                    max(s.mjd[-1] for s in solar_wind.values() if len(s.mjd)))
-    from l4station.ground.forecaster import iso, mjd_of_us
+    from l4station.ground.forecaster import HISTORY_DAYS, iso, mjd_of_us
     if mjd_of_us(stop_us) < first or mjd_of_us(start_us) > last:
         raise UserFacingError(f"the data cover MJD {first:.0f}-{last:.0f} ({'--data' if data else 'the packaged files'}): "
                               "give --start/--stop inside them")
@@ -246,7 +211,7 @@ def replay(data: DataOption = None,
     result |= {"start": iso(start_us), "stop": iso(stop_us)}          # the window asked for
     emit(result, json_output)
     if result["runs"] == 0:
-        typer.echo("l4station: no forecast issued: nothing had arrived from the 41 days before any issue time "
+        typer.echo(f"l4station: no forecast issued: nothing had arrived from the {HISTORY_DAYS:.0f} days before any issue time "
                    "(the data hold no speeds there: in the packaged files, the held-back 2009-06..2010-02 or past their end)", err=True)
 
 

@@ -56,7 +56,7 @@ HOUR_US = 3_600_000_000
 UNIX_MJD = 40587.0                   # MJD of 1970-01-01
 HORIZON_DAYS = 7
 OUTLOOK_DAYS = 27
-HISTORY_DAYS = 1.5 * corotation.PERIOD_DAYS
+HISTORY_DAYS = corotation.HISTORY_DAYS
 MEMBERS = 24
 # An input whose newest sample is older than this at the issue is flagged stale_<point>: the L1
 # and L5 feeds are real-time streams; the station's data come down in a daily pass.

@@ -39,6 +39,7 @@ from l4station.heliosphere.insitu import MJD_2000, Series
 
 OMEGA_DEG_PER_DAY = 360.0 * DAY_S / sw.SYNODIC_PERIOD_S
 PERIOD_DAYS = sw.SYNODIC_PERIOD_S / DAY_S
+HISTORY_DAYS = 1.5 * PERIOD_DAYS                # the assimilation's memory: samples this many days old at most
 
 
 def _profile(r_km):
@@ -219,7 +220,7 @@ def _fill_maps(value, weight, min_coverage, maps):
 
 
 def boundary_maps(samples: list[BoundarySamples], issue_mjd, *, n_lon: int = 128,
-                  error: ErrorModel = ErrorModel(), history_days: float = 1.5 * PERIOD_DAYS,
+                  error: ErrorModel = ErrorModel(), history_days: float = HISTORY_DAYS,
                   min_coverage: float = 0.5) -> np.ndarray:
     """Boundary maps (N, n_lon) km/s at each issue time, on Earth-relative longitudes 0..360 deg (the
     ``boundary_speed`` of :func:`~l4station.heliosphere.solarwind.solve` with t = 0 at the issue).
@@ -237,7 +238,7 @@ def boundary_maps(samples: list[BoundarySamples], issue_mjd, *, n_lon: int = 128
 
 
 def boundary_map(samples: list[BoundarySamples], issue_mjd: float, *, n_lon: int = 128,
-                 error: ErrorModel = ErrorModel(), history_days: float = 1.5 * PERIOD_DAYS,
+                 error: ErrorModel = ErrorModel(), history_days: float = HISTORY_DAYS,
                  min_coverage: float = 0.5) -> tuple[np.ndarray, np.ndarray, float]:
     """One issue time's boundary map (km/s, as :func:`boundary_maps`), its 1-sigma error per cell
     (km/s: 1 / sqrt(total weight) where observed; unobserved cells take the error of the

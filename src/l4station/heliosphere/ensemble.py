@@ -23,7 +23,6 @@ itself, a Gaussian of sigma sqrt(2) x 10 deg: exp(-(2.81 / 14.1)^2 / 2) = 0.98.
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ import numpy as np
 
 from l4station import tables
 from l4station.constants import AU_KM, DAY_S
+from l4station.errors import InputError
 from l4station.heliosphere import corotation, solarwind as sw
 
 CORRELATION_DEG = 20.0
@@ -144,6 +144,64 @@ class Ensemble:
             tables.table("Ensemble speed at 1 au on Earth's line (km/s)", ["Day", *keys], rows, left=1),
             f"{self.members:,} members x {doc['lines']} lines x {doc['hours']} outputs in {self.elapsed_s:.1f} s "
             f"({self.members_per_s:,.0f} members/s) {self.workers}")
+
+
+@dataclass(frozen=True)
+class Assimilated:
+    """The boundary map a large ensemble starts from: assimilated at ``at`` from the records of
+    ``asked``, its 1-sigma error (km/s per cell), and the observers that had data in the
+    assimilation's history (:data:`~l4station.heliosphere.corotation.HISTORY_DAYS`)."""
+
+    at: str
+    central: np.ndarray
+    sigma_kms: np.ndarray
+    asked: tuple[str, ...]
+    seen: tuple[str, ...]
+
+
+def assimilate(records: dict, observers: list[str], issue_mjd: float, at: str) -> Assimilated:
+    """The boundary map from ``records`` (observer -> :class:`~l4station.heliosphere.insitu.Series`)
+    of ``observers`` as they stood at ``issue_mjd`` (``at`` names that time); InputError when
+    none of them saw anything in the history before it."""
+    history = corotation.HISTORY_DAYS
+    samples = [corotation.backmap(records[o]) for o in observers if o in records]
+    central, sigma, coverage = corotation.boundary_map(samples, issue_mjd, min_coverage=0.0)
+    if coverage == 0.0:
+        raise InputError(f"the observers {', '.join(observers)} saw nothing in the {history:.0f} days before {at}: "
+                         "choose an --at inside their records")
+    seen = tuple(o for o in observers if o in records and np.any(
+        (records[o].mjd >= issue_mjd - history) & (records[o].mjd <= issue_mjd) & np.isfinite(records[o].v_kms)))
+    return Assimilated(at, central, sigma, tuple(observers), seen)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """An ensemble with what it was made from (``l4station ensemble``)."""
+
+    assimilated: Assimilated
+    ensemble: Ensemble
+
+    def to_json(self) -> dict:
+        a = self.assimilated
+        return {"at": a.at, "observers": list(a.seen),
+                "observers_without_data": [o for o in a.asked if o not in a.seen], **self.ensemble.to_json()}
+
+    def __rich__(self):
+        a = self.assimilated
+        missing = [o for o in a.asked if o not in a.seen]
+        note = f"Boundary map at {a.at} from {', '.join(a.seen)}" + (
+            f"; no data from {', '.join(missing)} in the {corotation.HISTORY_DAYS:.0f} days before" if missing else "")
+        return tables.group(note, self.ensemble)
+
+    def write_parquet(self, path) -> None:
+        """Every line's quantiles at every output time (longitude_deg, t_hours, pNN_kms)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        e = self.ensemble
+        _, lines, hours = e.values.shape
+        columns = {"longitude_deg": np.repeat(e.longitudes_deg, hours), "t_hours": np.tile(e.t_s / 3600.0, lines)}
+        columns |= {f"p{round(q * 100):02d}_kms": e.values[k].ravel() for k, q in enumerate(e.quantiles)}
+        pq.write_table(pa.table(columns), path)
 
 
 def solar_wind(central: np.ndarray, spread_kms: np.ndarray, *, count: int, seed: int = 0,

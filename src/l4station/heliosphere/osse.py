@@ -30,7 +30,7 @@ from l4station.records import instant, positive, record
 
 OBSERVER_SETS = (("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5"))
 OBSERVER_LONGITUDE_DEG = {"L1": 0.0, "L4": 60.0, "L5": -60.0}
-HISTORY_DAYS = 1.5 * corotation.PERIOD_DAYS   # observations needed before the first forecast
+HISTORY_DAYS = corotation.HISTORY_DAYS          # observations needed before the first forecast
 
 
 @dataclass(frozen=True)
