@@ -245,7 +245,6 @@ def cme(analysis: Annotated[Path, typer.Argument(help="DONKI-style CME analysis:
     import json
     import time
 
-    from l4station.cli.common import print_json, stdout
     from l4station.cli.operations import _writing
     from l4station.ground import cmes
 
@@ -270,8 +269,4 @@ def cme(analysis: Annotated[Path, typer.Argument(help="DONKI-style CME analysis:
             stored = [cmes.add(archive, item, int(time.time() * 1e6)) for item in checked]
         except InputError as error:
             raise UserFacingError(f"{analysis}: {error}") from None
-    if json_output:
-        print_json({"cmes": [{"id": i, "new": new} for i, new in stored]})
-        return
-    for i, new in stored:
-        stdout.print(f"{i}: {'stored' if new else 'already in the archive'}")
+    emit(cmes.Stored(stored), json_output)

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from l4station.cli.common import (app, DbOption, JsonOption, UserFacingError, emit, finite, print_json, progress, stderr,
-                                  stdout, writable)
+                                  writable)
 
 
 
@@ -86,19 +86,8 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise UserFacingError(f"cannot write {out}: {error.strerror}; choose another --out") from None
-    document = {"out": str(out), "bytes": len(stream.data), "framed": framed, "packets": stream.packets,
-                "impairments": stream.impaired,
-                "start": Time(stream.start_us / 1e6, format="unix").isot + "Z",
-                "stop": Time(stream.stop_us / 1e6, format="unix").isot + "Z"}
-    if json_output:
-        print_json(document)
-        return
-    stdout.print(f"{sum(stream.packets.values())} packets{' in transfer frames' if framed else ''} "
-                 f"({len(stream.data) / 1e6:.2f} MB) from "
-                 f"{document['start']} to {document['stop']} written to {out}")
-    stdout.print("  " + ", ".join(f"{name} {n}" for name, n in stream.packets.items()))
-    if stream.impaired:
-        stdout.print("  impairments: " + ", ".join(f"{k} {v}" for k, v in stream.impaired.items()))
+    stream.out = str(out)
+    emit(stream, json_output)
 
 
 ShelterOption = Annotated[Optional[float], typer.Option(
@@ -243,7 +232,7 @@ def export(day: Annotated[str, typer.Option("--day", help="UTC day, YYYY-MM-DD."
            fmt: Annotated[str, typer.Option("--format", help="cdf (ISTP) or netcdf (CF).")] = "cdf",
            json_output: JsonOption = False):
     """Write a day of the archive as ISTP CDF or CF netCDF files, one per dataset."""
-    from l4station.ground.export import check_request, export_day
+    from l4station.ground.export import Exported, check_request, export_day
     from l4station.ground.store import first_line
 
     try:
@@ -258,13 +247,7 @@ def export(day: Annotated[str, typer.Option("--day", help="UTC day, YYYY-MM-DD."
             raise UserFacingError(f"cannot write to {out}: {error.strerror or error}; choose another --out") from None
         except archive.driver_error as error:
             raise UserFacingError(f"cannot read the archive {db}: {first_line(error)}") from None
-    if json_output:
-        print_json({"files": [str(p) for p in written]})
-        return
-    if not written:
-        stdout.print(f"no data on {day}")
-    for path in written:
-        stdout.print(str(path))
+    emit(Exported(day, written), json_output)
 
 
 @app.command()

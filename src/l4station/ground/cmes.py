@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -85,6 +86,19 @@ def check(analysis) -> dict:
         raise InputError("associatedCMEID must be 1-64 letters, digits and :._+- (e.g. 2024-05-10T18:36:00-CME-001)")
     row["id"] = given or "CME-" + hashlib.sha256(repr(sorted(row.items())).encode()).hexdigest()[:12]
     return row
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Analyses entered (``l4station cme``): each one's id and whether it was new."""
+
+    entries: list[tuple[str, bool]]
+
+    def to_json(self) -> dict:
+        return {"cmes": [{"id": i, "new": new} for i, new in self.entries]}
+
+    def __str__(self) -> str:
+        return "\n".join(f"{i}: {'stored' if new else 'already in the archive'}" for i, new in self.entries)
 
 
 def add(archive: Archive, analysis, received_us: int) -> tuple[str, bool]:

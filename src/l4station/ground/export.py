@@ -21,6 +21,7 @@ import datetime
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,20 @@ def check_request(day: str, fmt: str) -> np.datetime64:
     if fmt not in FORMATS:
         raise ValueError(f"--format {fmt!r}: use cdf or netcdf")
     return np.datetime64(date, "D")
+
+
+@dataclass(frozen=True)
+class Exported:
+    """The files one UTC ``day`` of the archive was written to (``l4station export``)."""
+
+    day: str
+    files: list[Path]
+
+    def to_json(self) -> dict:
+        return {"files": [str(p) for p in self.files]}
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.files) if self.files else f"no data on {self.day}"
 
 
 def export_day(archive: Archive, day: str, out: str | Path, fmt: str = "cdf") -> list[Path]:

@@ -53,13 +53,31 @@ class Impairments:
 
 @dataclass
 class Stream:
-    """A simulated downlink: the bytes, and what went into them."""
+    """A simulated downlink: the bytes, and what went into them (``out``: the file written)."""
 
     data: bytes
     packets: dict[str, int]
     impaired: dict[str, int] = field(default_factory=dict)
     start_us: int = 0
     stop_us: int = 0
+    framed: bool = False
+    out: str = ""
+
+    def to_json(self) -> dict:
+        return {"out": self.out, "bytes": len(self.data), "framed": self.framed, "packets": self.packets,
+                "impairments": self.impaired, "start": _iso(self.start_us), "stop": _iso(self.stop_us)}
+
+    def __str__(self) -> str:
+        lines = [f"{sum(self.packets.values())} packets{' in transfer frames' if self.framed else ''} "
+                 f"({len(self.data) / 1e6:.2f} MB) from {_iso(self.start_us)} to {_iso(self.stop_us)} written to "
+                 f"{self.out}", "  " + ", ".join(f"{name} {n}" for name, n in self.packets.items())]
+        if self.impaired:
+            lines.append("  impairments: " + ", ".join(f"{k} {v}" for k, v in self.impaired.items()))
+        return "\n".join(lines)
+
+
+def _iso(t_us: int) -> str:
+    return Time(t_us / 1e6, format="unix").isot + "Z"
 
 
 def speed_series(start: Time, hours: float, source: str = "replay", seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +222,7 @@ def simulate(start: Time, hours: float, *, source: str = "replay", seed: int = 1
         where = rng.integers(0, len(stream) * 8, flips)
         np.bitwise_xor.at(stream, where // 8, (1 << (where % 8)).astype(np.uint8))
         impaired["bits_flipped"] = int(flips)
-    return Stream(stream.tobytes(), counts, impaired, int(t_sorted[0]), int(t_sorted[-1]))
+    return Stream(stream.tobytes(), counts, impaired, int(t_sorted[0]), int(t_sorted[-1]), framed)
 
 
 def _gather(flat: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
