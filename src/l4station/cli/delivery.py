@@ -91,6 +91,8 @@ def deliver(config: ConfigOption = None,
     """Carry the mission's bundles home by store and forward over its contact plan (ground passes,
     relays, Mars in conjunction): contact graph routing, LTP, priorities, finite storage; latency,
     losses, storage peaks and file completion."""
+    from l4station.comms.dtn import mission as dtn_mission
+    from l4station.study import inputs
     from l4station.study.sections import delivery
     from l4station.study.study import StudyContext
     mission = load_mission(config)
@@ -108,7 +110,7 @@ def deliver(config: ConfigOption = None,
         bar.update(task, advance=1, description="links")
         links = context.links
         bar.update(task, advance=1, description="delivery")
-        run = delivery.deliver(mission, passes, links, relays=relays)
+        run = dtn_mission.deliver(inputs.delivery(mission), passes, links, relays=relays)
         bar.update(task, advance=1)
     if plan_out is not None:
         run.network.plan.write(plan_out)

@@ -15,6 +15,7 @@ from astropy.time import Time
 
 from l4station.comms import optical, rf
 from l4station.comms.contacts import ContactInputs
+from l4station.comms.dtn.mission import DeliveryInputs
 from l4station.comms.relay import RelaySettings
 from l4station.comms.survey import SurveyInputs
 from l4station.config import MissionConfig
@@ -87,3 +88,11 @@ def experiment(config: MissionConfig) -> ExperimentInputs:
     return ExperimentInputs(tuple(f.targets), tuple(f.lead_days), f.cadence_days, f.real_start, f.real_stop,
                             config.mission.epoch_time, f.synthetic_days, f.seed, dict(f.latency_hours),
                             dict(f.data_loss), f.cme_count)
+
+
+def delivery(config: MissionConfig) -> DeliveryInputs:
+    """The mission's bundles and where they may wait (its passes and link survey complete it)."""
+    return DeliveryInputs(config.mission.target, tuple(s.name for s in config.ground.beacon_network),
+                          sum(i.data_rate_bps for i in config.instruments if i.realtime),
+                          sum(i.data_rate_bps for i in config.instruments if not i.realtime),
+                          config.link.ground_latency_s, config.relay.conjunction_deg, config.spacecraft.recorder_gbit * 1e9)

@@ -1,15 +1,6 @@
 """Delivery section: the mission's bundles carried home by store and forward over its contact
-plan (:mod:`l4station.comms.dtn`), with its relays and with the ground stations alone.
-
-**Traffic** (from the mission file's instruments):
-- the real-time beacon: the real-time instruments' output, one bundle a minute, expedited,
-  best effort (LTP green), from the station to the operations centre;
-- the other instruments (the imager): one file every :data:`FILE_EVERY_S`, cut into bundles of
-  :data:`BUNDLE_BITS`, bulk priority, reliable (LTP red);
-- a Mars lander's science, :data:`MARS_BPS` in bundles every 10 minutes, reliable, through the
-  station when Mars is behind the Sun (only where the mission's survey found a conjunction).
-The station stores at most its recorder's capacity; every space link loses LTP segments with
-probability :data:`SEGMENT_LOSS` (assumed: a frame error rate after decoding of 1e-3).
+plan (:mod:`l4station.comms.dtn.mission`), with its relays and with the ground stations alone,
+over the first :data:`DAYS` days of operations.
 """
 from __future__ import annotations
 
@@ -18,20 +9,14 @@ import dataclasses
 import numpy as np
 
 from l4station.cache import compute
-from l4station.comms.dtn import forwarding, network
+from l4station.comms.dtn import forwarding
+from l4station.comms.dtn.mission import SPACE_NODES, deliver
 from l4station.constants import DAY_S
-from l4station.study import figures
+from l4station.study import figures, inputs
 from l4station.study.report import Figure, Section, Table
 
 DAYS = 30                         # the study's delivery run, from the operations epoch
-BEACON_EVERY_S = 60.0
-FILE_EVERY_S = 600.0
-BUNDLE_BITS = 1e6
-MARS_BPS = 1e3
-MARS_EVERY_S = 600.0
-SEGMENT_LOSS = 1e-3
 CDF_POINTS = 500
-SPACE_NODES = (network.STATION, network.MARS, network.L1_RELAY, network.L5_RELAY, network.GEO_RELAY)
 
 
 def first_days(passes, days: float):
@@ -43,63 +28,6 @@ def first_days(passes, days: float):
     for name in ("elevation_deg", "visible"):
         cut[name] = cut[name][:, :n]
     return type(passes)(**cut)
-
-
-def mission_network(config, passes, links, *, relays: bool = True) -> network.Network:
-    """The mission's contact plan over ``passes``' span, with or without its relays (``links``:
-    the mission's :func:`l4station.comms.survey.survey`)."""
-    realtime = sum(i.data_rate_bps for i in config.instruments if i.realtime)
-    start = passes.times[0]
-    in_span = [c for c in links.conjunctions if c.end >= start and c.start <= passes.times[-1]]
-    return network.mission_network(
-        passes, target=config.mission.target, beacon_stations=tuple(s.name for s in config.ground.beacon_network),
-        beacon_bps=network.BEACON_FACTOR * realtime, ground_latency_s=config.link.ground_latency_s,
-        relay_paths=[p for p in links.paths if len(p.hops) > 1 or p.hops[0].sink in ("L1", "L5")] if relays else (),
-        conjunctions=in_span if relays else (), exclusion_deg=config.relay.conjunction_deg)
-
-
-def mission_traffic(config, net: network.Network) -> forwarding.Traffic:
-    """The mission's bundles over the plan's span (see the module docstring)."""
-    span = float(net.plan.end_s.max())
-    realtime = sum(i.data_rate_bps for i in config.instruments if i.realtime)
-    other = sum(i.data_rate_bps for i in config.instruments if not i.realtime)
-    parts = [forwarding.periodic(network.STATION, network.MOC, 0.0, span, BEACON_EVERY_S, realtime * BEACON_EVERY_S,
-                                 priority=0, red=False)]
-    if other > 0:
-        parts.append(forwarding.periodic(network.STATION, network.MOC, 0.0, span, FILE_EVERY_S, BUNDLE_BITS,
-                                         priority=2, red=True, file_bits=other * FILE_EVERY_S))
-    if network.MARS in net.names:
-        parts.append(forwarding.periodic(network.MARS, network.MOC, 0.0, span, MARS_EVERY_S, MARS_BPS * MARS_EVERY_S,
-                                         priority=1, red=True))
-    return forwarding.Traffic.concat(parts)
-
-
-@dataclasses.dataclass(frozen=True)
-class Run:
-    """One delivery run: the network, its traffic and what became of it."""
-
-    network: network.Network
-    traffic: forwarding.Traffic
-    result: forwarding.Delivery
-
-    def to_json(self) -> dict:
-        return self.result.to_json()
-
-    def __rich__(self):
-        return self.result.__rich__()
-
-
-def deliver(config, passes, links, *, relays: bool = True) -> Run:
-    """The mission's traffic carried over its plan (``passes``: the contact study's passes;
-    ``links``: the mission's link survey)."""
-    net = mission_network(config, passes, links, relays=relays)
-    traffic = mission_traffic(config, net)
-    loss = {(int(f), int(t)): SEGMENT_LOSS for f, t in zip(net.plan.frm, net.plan.to)
-            if int(f) in SPACE_NODES or int(t) in SPACE_NODES}
-    result = forwarding.simulate(net.plan, traffic, storage_bits={network.STATION: config.spacecraft.recorder_gbit * 1e9},
-                                 loss=loss)
-    result.names = dict(net.names)
-    return Run(net, traffic, result)
 
 
 def _latency_figure(runs: dict) -> Figure:
@@ -144,8 +72,10 @@ def _storage_figure(runs: dict) -> Figure:
 def section(context) -> Section:
     config = context.config
     passes = first_days(context.contacts, DAYS)
-    runs = compute(context.cache, "delivery", (config.sha256(), DAYS),
-                   lambda: {label: deliver(config, passes, context.links, relays=relays)
+    mission = inputs.delivery(config)
+    key = (mission, inputs.contacts(config), inputs.stay(config), inputs.survey(config), DAYS)
+    runs = compute(context.cache, "delivery", key,
+                   lambda: {label: deliver(mission, passes, context.links, relays=relays)
                             for label, relays in (("with relays", True), ("ground only", False))})
     results = {label: run.result for label, run in runs.items()}
     with_relays, ground = results["with relays"], results["ground only"]
