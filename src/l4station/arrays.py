@@ -19,6 +19,16 @@ def runs(flag, at_least: int = 1) -> list[tuple[int, int]]:
     return list(zip(starts[keep].tolist(), stops[keep].tolist()))
 
 
+def group_starts(key) -> np.ndarray:
+    """Indices where each run of equal values in ``key`` (grouped, e.g. sorted) begins.
+
+    >>> group_starts(np.array([3, 3, 5, 5, 5, 8])).tolist()
+    [0, 2, 5]
+    """
+    key = np.asarray(key)
+    return np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, dtype=np.int64)
+
+
 def ar1(innovations, a: float, *, stationary_start: bool = True) -> np.ndarray:
     """First-order autoregressive series along axis 0, x_i = a x_(i-1) + sqrt(1 - a^2) e_i, from
     independent unit-normal innovations e (Box, Jenkins & Reinsel 2008, sec. 3.2.4): unit variance

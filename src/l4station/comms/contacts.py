@@ -24,6 +24,7 @@ from astropy.time import Time
 from numba import njit
 
 from l4station import tables
+from l4station.arrays import group_starts
 from l4station.comms import rf
 from l4station.comms.visibility import elevations_and_range
 from l4station.comms.stations import GroundStation
@@ -165,7 +166,7 @@ def _schedule(times: Time, elevation: np.ndarray, visible: np.ndarray, tracking:
     """Index of the station in a science pass at each time (-1: none): one pass per UTC day."""
     tracked = np.full(len(times), -1, dtype=np.int64)
     day = np.floor(times.utc.mjd).astype(np.int64)
-    starts = np.flatnonzero(np.diff(np.concatenate([[day[0] - 1], day])))
+    starts = group_starts(day)
     _passes(np.append(starts, len(times)), elevation, visible, np.array(tracking, dtype=np.int64),
             int(round(hours * 3600.0 / step_s)), tracked)
     return tracked

@@ -37,6 +37,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from l4station.arrays import group_starts
 from l4station.ground import alerts, hapi, ingest, packets
 from l4station.ground.schedule import Job
 from l4station.ground.store import DAY_US, Archive, ArchiveError, read_only
@@ -216,7 +217,7 @@ def _bins(t_us: np.ndarray, x: np.ndarray, start_us: int, stop_us: int, points: 
     if len(t_us) > points:
         edges = np.linspace(start_us, stop_us, points // 2 + 1)
         k = np.clip(np.searchsorted(edges, t_us, side="right") - 1, 0, points // 2 - 1)
-        starts = np.flatnonzero(np.diff(np.concatenate([[-1], k])))
+        starts = group_starts(k)
         lo = np.minimum.reduceat(np.where(np.isnan(x), np.inf, x), starts)
         hi = np.maximum.reduceat(np.where(np.isnan(x), -np.inf, x), starts)
         t_ms = np.repeat(((edges[k[starts]] + edges[k[starts] + 1]) / 2000).astype(np.int64), 2)
@@ -851,7 +852,7 @@ def create_app(url: str, *, token: str | None = None, cache_bytes: int = 64 * 2 
 def _minutes(t_us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The UTC minute of each time-sorted sample, and where each minute's samples begin."""
     minute = t_us // 60_000_000
-    return minute, (np.flatnonzero(np.diff(np.concatenate([[-1], minute]))) if len(t_us) else np.zeros(0, int))
+    return minute, group_starts(minute)
 
 
 def _finite_means(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
