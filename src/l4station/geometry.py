@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import astropy.units as u
 import numpy as np
-from astropy.constants import c
 from astropy.time import Time
 
 from l4station import ephemeris
+from l4station.constants import C_KM_S
 
 
 def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -28,6 +28,11 @@ def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def wrap_degrees(angle: np.ndarray) -> np.ndarray:
     """Wrap angles in degrees into [-180, 180)."""
     return (np.asarray(angle) + 180.0) % 360.0 - 180.0
+
+
+def wrap_radians(angle: np.ndarray) -> np.ndarray:
+    """Wrap angles in radians into [-pi, pi)."""
+    return (np.asarray(angle) + np.pi) % (2 * np.pi) - np.pi
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def geometry_timeline(time: Time, station: u.Quantity) -> GeometryTimeline:
         sun_earth_probe=np.rad2deg(sep) * u.deg,
         sun_probe_earth=np.rad2deg(spe) * u.deg,
         longitude_from_earth=wrap_degrees(np.rad2deg(dlon)) * u.deg,
-        light_time=(earth_range * u.km / c).to(u.s),
+        light_time=earth_range / C_KM_S * u.s,
     )
 
 

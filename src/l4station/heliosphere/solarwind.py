@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from l4station.constants import AU_KM, DAY_S, SYNODIC_PERIOD_DAYS
+from l4station.geometry import wrap_radians
 
 R_SUN_KM = 695700.0
 SYNODIC_PERIOD_S = SYNODIC_PERIOD_DAYS * DAY_S
@@ -132,7 +133,7 @@ class ConeCME:
         inside = (y >= 0) & (y <= 2 * radius)
         x = np.sqrt(np.clip(y * (2 * radius - y), 0.0, None))
         half_angle = np.arctan(x / r_inner_km)
-        offset = np.abs((lon_rad[:, None] - math.radians(self.longitude_deg) + np.pi) % (2 * np.pi) - np.pi)
+        offset = np.abs(wrap_radians(lon_rad[:, None] - math.radians(self.longitude_deg)))
         return inside & (offset <= half_angle)
 
 
@@ -171,7 +172,7 @@ class Solution:
             f = lon / (2 * np.pi) * n
             i0, w = int(np.floor(f)) % n, f - np.floor(f)
         else:                      # lines run at chosen longitudes: no interpolation between them
-            offset = np.abs((self.lon_rad - lon + np.pi) % (2 * np.pi) - np.pi)
+            offset = np.abs(wrap_radians(self.lon_rad - lon))
             i0, w = int(np.argmin(offset)), 0.0
             if offset[i0] > 1e-6:
                 raise ValueError(f"no model line at longitude {lon_deg:.2f} deg; run solve() with it in longitudes_deg")
