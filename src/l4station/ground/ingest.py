@@ -1,7 +1,7 @@
 """Ingest: packets from a file, a TCP stream or a request body into the archive.
 
 A stream may carry bare Space Packets or CCSDS transfer frames (told apart by the attached sync
-marker, :mod:`l4station.comms.dtn.frames`): frames are synchronised, checked and counted first,
+marker, :mod:`l4station.ground.frames`): frames are synchronised, checked and counted first,
 and the packets whole in them go on as below.
 
 Each batch of bytes is framed and checked (known APID, declared length, CRC), decoded in bulk,
@@ -21,8 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from l4station.comms.dtn import frames
-from l4station.ground import alerts, packets
+from l4station.ground import alerts, frames, packets
 from l4station.ground.store import Archive, Gap
 
 READ_CHUNK = 1 << 20

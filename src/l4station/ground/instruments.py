@@ -167,7 +167,7 @@ def measurements(start: Time, hours: float, *, source: str = "replay", seed: int
 def simulate(start: Time, hours: float, *, source: str = "replay", seed: int = 1, events: bool = True,
              impairments: Impairments = Impairments(), framed: bool = False) -> Stream:
     """The packet stream of ``hours`` of observations from ``start``, in time order as downlinked,
-    then impaired; ``framed``: carried in CCSDS transfer frames (:mod:`l4station.comms.dtn.frames`),
+    then impaired; ``framed``: carried in CCSDS transfer frames (:mod:`l4station.ground.frames`),
     the bit errors falling on the frames."""
     impairments.check()
     if not 0 < hours <= 24 * 366:
@@ -215,7 +215,7 @@ def simulate(start: Time, hours: float, *, source: str = "replay", seed: int = 1
         impaired["reordered"] = len(swap)
     stream = _gather(np.concatenate(flat), starts[index], lengths[index])
     if framed:
-        from l4station.comms.dtn import frames
+        from l4station.ground import frames
         stream = np.frombuffer(frames.station_frames(stream.tobytes()), dtype=np.uint8).copy()
     if impairments.bit_error_rate > 0:
         flips = rng.binomial(len(stream) * 8, impairments.bit_error_rate)

@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from spacepackets.ccsds.tm_frame import TmTransferFrame
 
 from l4station.cli import main
-from l4station.comms.dtn import frames
-from l4station.ground import instruments, packets
+from l4station.ground import frames, instruments, packets
 
 
 @functools.cache
