@@ -1,4 +1,5 @@
-"""The one exception a person's mistake raises: what is wrong and how to fix it, in one line.
+"""The one exception a person's mistake raises: what is wrong and how to fix it, in one line;
+and the numbers a person may type.
 
 Commands report it as a one-line message and exit code 2, never as a traceback. Callers that
 catch ValueError keep working:
@@ -6,7 +7,24 @@ catch ValueError keep working:
 >>> issubclass(InputError, ValueError)
 True
 """
+import re
 
 
 class InputError(ValueError):
     """A mistake in the user's input (a mission file, an option, a time outside the ephemeris)."""
+
+
+PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
+                          re.IGNORECASE | re.ASCII)
+
+
+def plain_number(text: str) -> float:
+    """The number ``text`` writes in plain ASCII decimals (or nan, inf), else ValueError: Python's
+    float also reads 1_0 and non-ASCII digits, which a file or option should not mean.
+
+    >>> plain_number("-1.5e3"), plain_number("nan")
+    (-1500.0, nan)
+    """
+    if not PLAIN_NUMBER.fullmatch(text):
+        raise ValueError(f"not a plain number: {text!r}")
+    return float(text)

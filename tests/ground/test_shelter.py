@@ -61,6 +61,8 @@ def test_the_archive_keeps_its_shelter_fraction_for_every_later_writer(tmp_path,
 @pytest.mark.parametrize("args, message", [
     (["ingest", "x.bin", "--shelter-fraction", "0"], "--shelter-fraction"),
     (["ingest", "x.bin", "--shelter-fraction", "nan"], "--shelter-fraction"),
+    (["ingest", "x.bin", "--shelter-fraction", "1_0"], "--shelter-fraction"),         # Python's float reads 10
+    (["ingest", "x.bin", "--shelter-fraction", "\uff10.5"], "--shelter-fraction"),     # a full-width digit
     (["serve", "--db", "sqlite:///a.db?mode=ro", "--shelter-fraction", "0.3"], "read-only (mode=ro)"),
 ])
 def test_a_bad_shelter_fraction_is_one_line_and_exit_2(tmp_path, monkeypatch, args, message, capsys):

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from l4station.constants import DAY_S
-from l4station.errors import InputError
+from l4station.errors import InputError, plain_number
 
 
 class UserFacingError(InputError):
@@ -56,7 +56,7 @@ def finite(low: float, high: float):
     """Parser of a number option in [low, high] (typer's min/max let nan through)."""
     def parse(text) -> float:
         try:
-            number = float(text)
+            number = plain_number(str(text)) if isinstance(text, str) else float(text)
         except ValueError:
             raise ValueError(f"{text!r} is not a number") from None
         if not (math.isfinite(number) and low <= number <= high):

@@ -14,7 +14,7 @@ MAX_SHIELD_GCM2 = 1000.0
 
 
 def _shields(text: str) -> list[float]:
-    from l4station.radiation.spectra import plain_number
+    from l4station.errors import plain_number
 
     parts = text.split(",")
     if len(parts) > MAX_SHIELDS:

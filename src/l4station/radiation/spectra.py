@@ -28,14 +28,13 @@ King's August 1972 spectrum puts 7.9e9 protons cm^-2 above 30 MeV:
 from __future__ import annotations
 
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from l4station.errors import InputError
+from l4station.errors import InputError, plain_number
 from l4station.radiation.checks import shown
 from l4station.radiation.transport import PROTON_MEV, SPAN_MEV
 
@@ -55,22 +54,6 @@ _TOO_MANY = (f"is more than {MAX_FLUENCE_CM2:g} (a Carrington-class event holds 
 
 MAX_FILE_BYTES = 10_000_000
 """Largest spectrum file read (10 MB: ~500,000 rows)."""
-
-PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
-                          re.IGNORECASE | re.ASCII)
-
-
-def plain_number(text: str) -> float:
-    """The number ``text`` writes in plain ASCII decimals (or nan, inf), else ValueError: Python's
-    float also reads 1_0 and non-ASCII digits, which a file or option should not mean.
-
-    >>> plain_number("-1.5e3"), plain_number("nan")
-    (-1500.0, nan)
-    """
-    if not PLAIN_NUMBER.fullmatch(text):
-        raise ValueError(f"not a plain number: {text!r}")
-    return float(text)
-
 
 def rigidity_gv(energy_mev) -> np.ndarray:
     """Rigidity (GV) of protons of kinetic energy ``energy_mev``: pc / e."""
