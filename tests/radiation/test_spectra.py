@@ -60,6 +60,16 @@ def test_a_form_with_its_fluence_beyond_the_tables_is_refused_not_cut():
             make()
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: spectra.band("b", "x", 0.85, 5.7, 0.0722), "b: c_per_sr must be one real number, got 'x'"),
+    (lambda: spectra.exponential("e", [1e9, 2e9], 10.0, 26.5), "e: phi_above_cm2 must be one real number"),
+    (lambda: spectra.power_law("p", 1e9, 10.0, True), "p: index must be one real number, got True"),
+])
+def test_analytic_forms_refuse_what_is_not_one_number(make, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        make()
+
+
 def test_king_s_formula_tabulated_to_2_gev_is_read():
     # King (1974): Phi(>E) = 7.9e9 exp((30 - E)/26.5); its local log-log slope E/26.5 passes 50
     # above 1.3 GeV, yet it falls an e-fold per 26.5 MeV: a real spectrum, read as given.

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from l4station.errors import InputError, plain_number
-from l4station.radiation.checks import shown
+from l4station.radiation.checks import real_numbers, shown
 from l4station.radiation.transport import PROTON_MEV, SPAN_MEV
 
 GRID_MEV = np.geomspace(1.0, 1e4, 400)
@@ -130,8 +130,14 @@ def _power_law_integral(e0, e1, f0, f1) -> np.ndarray:
     return np.where((f0 > 0) & (f1 > 0) & (e1 > e0), out, 0.5 * (f0 + f1) * (e1 - e0))
 
 
+def _scalars(name: str, **values) -> list[float]:
+    """Each value as one real number, or an InputError naming the parameter."""
+    return [float(real_numbers(v, f"{name}: {key}", scalar=True)) for key, v in values.items()]
+
+
 def band(name: str, c_per_sr: float, gamma_a: float, gamma_b: float, r0_gv: float) -> Spectrum:
     """Band-form event (rigidity, Tylka & Dietrich 2009), C in cm^-2 sr^-1 GV^-1, isotropic."""
+    c_per_sr, gamma_a, gamma_b, r0_gv = _scalars(name, c_per_sr=c_per_sr, gamma_a=gamma_a, gamma_b=gamma_b, r0_gv=r0_gv)
     if not (c_per_sr > 0 and r0_gv > 0 and gamma_b > gamma_a):
         raise InputError(f"{name}: the Band form needs C > 0, R0 > 0 and gamma_b > gamma_a, got C={c_per_sr:g}, "
                          f"R0={r0_gv:g} GV, gamma_a={gamma_a:g}, gamma_b={gamma_b:g}")
@@ -147,6 +153,7 @@ def band(name: str, c_per_sr: float, gamma_a: float, gamma_b: float, r0_gv: floa
 
 def exponential(name: str, phi_above_cm2: float, above_mev: float, e0_mev: float) -> Spectrum:
     """Phi(>E) = phi_above exp((above - E) / e0): dPhi/dE = Phi(>E) / e0."""
+    phi_above_cm2, above_mev, e0_mev = _scalars(name, phi_above_cm2=phi_above_cm2, above_mev=above_mev, e0_mev=e0_mev)
     if not (phi_above_cm2 > 0 and e0_mev > 0 and SPAN_MEV[0] <= above_mev <= SPAN_MEV[1]):
         raise InputError(f"{name}: an exponential spectrum needs a positive fluence and e-folding energy and a "
                          f"reference energy in {SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV")
@@ -157,6 +164,7 @@ def exponential(name: str, phi_above_cm2: float, above_mev: float, e0_mev: float
 
 def power_law(name: str, phi_above_cm2: float, above_mev: float, index: float) -> Spectrum:
     """Phi(>E) = phi_above (E / above)^-index, index > 0."""
+    phi_above_cm2, above_mev, index = _scalars(name, phi_above_cm2=phi_above_cm2, above_mev=above_mev, index=index)
     if not (phi_above_cm2 > 0 and index > 0 and SPAN_MEV[0] <= above_mev <= SPAN_MEV[1]):
         raise InputError(f"{name}: a power law needs a positive fluence and index and a reference energy in "
                          f"{SPAN_MEV[0]:g}-{SPAN_MEV[1]:g} MeV")
