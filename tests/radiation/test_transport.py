@@ -35,6 +35,12 @@ def test_csda_range_in_water_matches_pstar_to_1_percent(energy, expected):
     assert transport.csda_range(energy, "water") == pytest.approx(expected, rel=0.01)
 
 
+def test_a_masked_array_is_refused_not_read_through_its_mask():
+    with pytest.raises(InputError, match="masked values would be read as numbers"):
+        transport.csda_range(np.ma.masked_array([10.0, 20.0], [0, 1]), "water")
+    assert transport.csda_range(np.ma.masked_array([10.0], [0]), "water") == pytest.approx(0.1230, rel=0.01)
+
+
 def test_csda_range_broadcasts_and_names_the_materials():
     grid = transport.csda_range(np.array([[10.0], [100.0]]), "aluminum")
     assert grid.shape == (2, 1) and grid[1, 0] > grid[0, 0]

@@ -17,6 +17,9 @@ def real_numbers(value, what: str, *, scalar: bool = False) -> np.ndarray:
     >>> real_numbers([1, 2.5], "energy").tolist()
     [1.0, 2.5]
     """
+    if np.ma.isMaskedArray(value) and np.ma.is_masked(value):
+        raise InputError(f"{what}: a masked array's masked values would be read as numbers; give "
+                         "np.ma.compressed(values) or fill them")
     try:
         array = np.asarray(value)
         if array.dtype.kind == "O" and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
