@@ -1,6 +1,7 @@
 """Speed of the foundation: the study command as a user runs it, first on a fresh install
 (numba compiling every kernel, nothing in the user's cache: target under 20 s) and then warm
-(target under 10 s, the median of three), and vectorised DE421 positions against astropy's
+(the same mission again, numba's and the user's caches kept: target under 10 s, the median of
+three), and vectorised DE421 positions against astropy's
 built-in ephemeris (ERFA epv00) on the same times.
 
     python benchmarks/bench_foundation.py

@@ -45,10 +45,10 @@ def test_a_study_through_its_cache_is_the_study_without_one(warm):
 @pytest.mark.slow
 def test_a_second_study_reads_every_slow_part(warm):
     folder, cached, _ = warm
-    before = {p: p.stat().st_mtime_ns for p in folder.glob("*.pickle")}
+    before = {p: p.stat().st_ino for p in folder.glob("*.pickle")}
     again = study.run(config.load(SMALL), cache=Cache(folder))
     assert again.document == cached
-    assert {p: p.stat().st_mtime_ns for p in folder.glob("*.pickle")} == before     # nothing written again
+    assert {p: p.stat().st_ino for p in folder.glob("*.pickle")} == before     # nothing written again (a write renames a new file in)
 
 
 @pytest.mark.slow
@@ -183,3 +183,39 @@ def test_no_user_cache_where_it_cannot_be_written(tmp_path, monkeypatch):
         found = cache.shared()
         assert (found.directory if found else None) == expected
     cache.shared.cache_clear()
+
+
+def test_a_capped_cache_removes_the_entries_used_least_recently(tmp_path):
+    # four 1,000-byte entries under a 3,500-byte cap: writing the fourth removes the one whose
+    # last use is oldest ("b": "a" was read again after it), never the entry just written
+    import time as time_module
+    capped = Cache(tmp_path, max_bytes=3500)
+    for name in "abc":
+        capped.get("blob", (name,), lambda: bytes(1000))
+    old = time_module.time() - 100
+    for k, name in enumerate("abc"):
+        os.utime(capped.path("blob", (name,)), (old + k, old + k))
+    capped.get("blob", ("a",), lambda: pytest.fail("a is kept: read, not computed"))     # its use is now
+    capped.get("blob", ("d",), lambda: bytes(1000))
+    assert {name for name in "abcd" if capped.path("blob", (name,)).exists()} == {"a", "c", "d"}
+    assert pickle.loads(pickle.dumps(capped)).max_bytes == 3500                      # as a worker opens it
+
+
+@pytest.mark.slow
+def test_the_study_command_keeps_its_slow_parts_in_the_users_cache(tmp_path):
+    # A second `l4station study` of the same mission reads every slow part back from the user's
+    # cache (no entry rewritten: the same files) and writes the same study.json; with the cache
+    # set empty, nothing is kept and the study is the same.
+    kept = tmp_path / "user-cache"
+
+    def run(folder: str, out: str) -> dict:
+        subprocess.run([sys.executable, "-m", "l4station", "study", "--config", str(SMALL), "--out", str(tmp_path / out)],
+                       check=True, capture_output=True, env={**os.environ, "L4STATION_CACHE": folder})
+        return json.loads((tmp_path / out / "study.json").read_text())
+
+    first = run(str(kept), "one")
+    entries = {p: p.stat().st_ino for p in kept.glob("*.pickle")}
+    assert {p.name.split("-")[0] for p in entries} >= {"transfer", "stay", "visibility", "osse", "delivery"}
+    assert run(str(kept), "two") == first
+    assert {p: p.stat().st_ino for p in kept.glob("*.pickle")} == entries
+    assert run("", "three") == first

@@ -12,8 +12,11 @@ reader never sees half a result. Each entry carries a SHA-256 checksum of its na
 a damaged, truncated or renamed entry is computed again and replaced. Entries are pickles, so
 a cache folder is trusted as code is: let only the people who run the studies write to it.
 
-:func:`shared` is the user's own cache, for model evaluations that are slow only to set up
-(the ITU-R maps behind a site's attenuation): every command reads them from it after the first.
+:func:`shared` is the user's own cache: model evaluations that are slow only to set up (the
+ITU-R maps behind a site's attenuation), which every command reads from it after the first, and
+the slow parts of ``l4station study``, so that studying a mission again recomputes only the
+parts whose inputs changed. It keeps at most :data:`USER_CACHE_BYTES`, the entries used least
+recently going first.
 
 >>> import tempfile
 >>> cache = Cache(tempfile.mkdtemp())
@@ -22,6 +25,7 @@ a cache folder is trusted as code is: let only the people who run the studies wr
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import hashlib
@@ -49,11 +53,17 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-class Cache:
-    """Results on disk under ``directory`` (created if missing)."""
+USER_CACHE_BYTES = 2e9
+"""The most the user's cache keeps (bytes); a study of the default mission keeps ~150 MB."""
 
-    def __init__(self, directory: str | Path):
+
+class Cache:
+    """Results on disk under ``directory`` (created if missing); with ``max_bytes``, at most
+    that many, the entries used least recently removed first."""
+
+    def __init__(self, directory: str | Path, max_bytes: float | None = None):
         self.directory = Path(directory)
+        self.max_bytes = max_bytes
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -79,9 +89,12 @@ class Cache:
         if check != _checksum(path.name, payload):
             return False, None
         try:
-            return True, pickle.loads(payload)
+            value = pickle.loads(payload)
         except Exception:                    # a whole entry that still will not load: compute it again
             return False, None
+        with contextlib.suppress(OSError):   # its time of last use, for the eviction
+            os.utime(path)
+        return True, value
 
     def get(self, kind: str, key: Any, compute: Callable[[], T]) -> T:
         """The kept result of ``kind`` for ``key``, or ``compute()`` kept for next time. While one
@@ -110,10 +123,28 @@ class Cache:
             os.replace(partial, path)
         except OSError:                       # a full disk costs the saving, never the result
             Path(partial).unlink(missing_ok=True)
+        if self.max_bytes is not None:
+            self._evict(keep=path)
         return value
 
+    def _evict(self, keep: Path) -> None:
+        """Remove the entries used least recently until the folder holds at most ``max_bytes``
+        (never ``keep``, the entry just written)."""
+        entries = []
+        for entry in self.directory.glob("*.pickle"):
+            with contextlib.suppress(OSError):
+                info = entry.stat()
+                entries.append((info.st_mtime, info.st_size, entry))
+        total = sum(size for _, size, _ in entries)
+        for _, size, entry in sorted(entries):
+            if total <= self.max_bytes:
+                break
+            if entry != keep:
+                entry.unlink(missing_ok=True)
+                total -= size
+
     def __reduce__(self):                    # a worker process opens the same folder
-        return Cache, (self.directory,)
+        return Cache, (self.directory, self.max_bytes)
 
 
 def _checksum(name: str, payload: bytes) -> bytes:
@@ -134,6 +165,6 @@ def shared() -> Cache | None:
     if folder is None:
         folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "l4station"
     try:
-        return Cache(folder) if str(folder) else None
+        return Cache(folder, USER_CACHE_BYTES) if str(folder) else None
     except InputError:
         return None

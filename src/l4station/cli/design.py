@@ -37,17 +37,18 @@ def study(config: ConfigOption = None,
                                             file_okay=False)] = Path("l4station-report"),
           cache: Annotated[Optional[Path], typer.Option(
               "--cache", help="Folder keeping the slow parts (transfer trade, stay, visibility, real-data "
-                              "forecasts) for the next study or sweep that needs them.", file_okay=False)] = None,
+                              "forecasts) for the next study or sweep that needs them (default: the user's "
+                              "cache, $L4STATION_CACHE; set it empty to keep nothing).", file_okay=False)] = None,
           json_output: JsonOption = False):
     """Run the whole mission study and write the report (index.html + study.json)."""
     mission = load_mission(config)
     writable(out, "--out", folder=True)
     from l4station.errors import InputError
     from l4station.study import study as study_module
-    from l4station.cache import Cache
+    from l4station.cache import Cache, shared
 
     try:
-        kept = Cache(cache) if cache is not None else None
+        kept = Cache(cache) if cache is not None else shared()     # by default the user's cache
     except InputError as error:
         raise UserFacingError(f"--cache: {error}") from None
     steps = study_module.sections()
