@@ -194,6 +194,8 @@ def _run(config: MissionConfig, cache: Cache | None, draw: bool,
     spare = None if daemon else ProcessPoolExecutor(1, mp_context=_start_method(), initializer=ephemeris.reopen)
     with spare or contextlib.nullcontext() as pool:
         if pool is not None:
+            from l4station.comms.dtn.forwarding import compile_kernels
+            pool.submit(compile_kernels)     # the delivery section's kernels compile beside the first sections
             built = {name: pool.submit(_build_alone, build, config, cache, draw)
                      for name, build in zip(names, steps) if name in BACKGROUND}
         for index, (name, build) in enumerate(zip(names, steps)):

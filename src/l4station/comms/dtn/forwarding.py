@@ -262,6 +262,16 @@ class Delivery:
                             f"{fmt(f['median_completion_s'])} s; {self.route_searches:,} CGR searches.")
 
 
+def compile_kernels() -> None:
+    """Compile the store-and-forward kernels (about 16 s on first use; numba keeps them on disk
+    for every later process) by running a two-hop plan, so that another process can do it while
+    this one works."""
+    from l4station.comms.dtn.plan import from_ion
+    hops = from_ion("a contact +0 +100 1 2 1000\na contact +50 +200 2 3 1000\n"
+                    "a range +0 +200 1 2 1\na range +0 +200 2 3 1\n")
+    simulate(hops, periodic(1, 3, 0.0, 60.0, 10.0, 8000.0), storage_bits={1: 1e9}, loss={(1, 2): 0.1})
+
+
 def simulate(plan: ContactPlan, traffic: Traffic, *, storage_bits: dict[int, float] | None = None,
              loss: float | dict[tuple[int, int], float] = 0.0, segment_bits: float = SEGMENT_BITS, seed: int = 0,
              verify_routes: bool = False) -> Delivery:
