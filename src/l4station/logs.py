@@ -1,11 +1,13 @@
 """Third-party libraries' log messages, quieted only while l4station calls them.
 
 >>> import logging
->>> with quieted("ccsdspy"):
-...     logging.getLogger("ccsdspy").level == logging.ERROR
-True
->>> logging.getLogger("ccsdspy").level == logging.ERROR
-False
+>>> log = logging.getLogger("a.library")
+>>> log.setLevel(logging.INFO)
+>>> with quieted("a.library"):
+...     logging.getLevelName(log.level)
+'ERROR'
+>>> logging.getLevelName(log.level)
+'INFO'
 """
 from __future__ import annotations
 
