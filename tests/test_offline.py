@@ -107,3 +107,29 @@ def test_ut1_past_the_bulletin_b_rows_equals_astropys():
         assert np.array_equal(fast.jd1, slow.jd1) and np.array_equal(fast.jd2, slow.jd2), start
     old = Time("2016-12-31", scale="utc") + np.arange(3) * u.day
     assert offline.ut1_minus_utc(old.jd1, old.jd2) is None
+
+
+def test_quieting_a_logger_from_many_threads_gives_its_level_back():
+    # found when two threads decoding at once left ccsdspy's logger at ERROR: the first saved the
+    # host's level, the second saved the first's ERROR and restored that last
+    import logging
+    import threading
+    import time
+
+    from l4station import logs
+    log = logging.getLogger("a.library.in.threads")
+    log.setLevel(logging.INFO)
+    start = threading.Barrier(8)
+
+    def work():
+        start.wait()
+        for _ in range(20):
+            with logs.quieted("a.library.in.threads"):
+                time.sleep(0.001)                  # the blocks overlap
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert log.level == logging.INFO

@@ -13,18 +13,29 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+
+_lock = threading.Lock()
+_held: dict[str, tuple[int, int]] = {}          # logger name -> (blocks inside, the host's level)
 
 
 @contextlib.contextmanager
 def quieted(*names: str, level: int = logging.ERROR):
     """Within the block, the loggers ``names`` pass only ``level`` and above; the host's levels
-    are restored after it."""
-    logs = [logging.getLogger(name) for name in names]
-    before = [log.level for log in logs]
-    for log in logs:
-        log.setLevel(level)
+    are restored when the last block using each (in any thread) ends."""
+    with _lock:
+        for name in names:
+            inside, host = _held.get(name, (0, logging.getLogger(name).level))
+            _held[name] = (inside + 1, host)
+            logging.getLogger(name).setLevel(level)
     try:
         yield
     finally:
-        for log, old in zip(logs, before):
-            log.setLevel(old)
+        with _lock:
+            for name in names:
+                inside, host = _held[name]
+                if inside == 1:
+                    del _held[name]
+                    logging.getLogger(name).setLevel(host)
+                else:
+                    _held[name] = (inside - 1, host)
