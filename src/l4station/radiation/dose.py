@@ -124,15 +124,23 @@ def _kernel(points: tuple[tuple[float, float], ...]) -> np.ndarray:
     ((share, depth g/cm^2), :data:`ORGAN_POINTS`). Summed over the
     residual energy E' the proton has on reaching the organ: the directions whose path lies
     between R(E) - R(E'_j) and R(E) - R(E'_j+1) see the mean stopping power dE'/dR of that cell."""
+    path, inverse, survive, mean_stopping = _residual_cells()
+    below = sum(weight * _share_below(path, inverse, depth) for weight, depth in points)
+    return ((below[:, :-1] - below[:, 1:]) * survive) @ mean_stopping
+
+
+@functools.cache
+def _residual_cells() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What every organ's kernel shares, on :data:`KERNEL_MEV` (E) and its residual energies
+    (E'): the path (g/cm^2 of water) that slows E to each E', its inverse, the primaries
+    surviving over each residual-energy cell (0 for cells the proton never reaches) and the
+    cells' mean stopping power dE'/dR (MeV cm^2/g)."""
     energy = KERNEL_MEV
     reach = transport.range_of(energy, "water")
     path = np.maximum(reach[:, None] - reach[None, :], 1e-300)      # (E, E'): path that leaves E'
-    inverse = 1 / path
-    below = sum(weight * _share_below(path, inverse, depth) for weight, depth in points)
     inside = reach[:, None] >= reach[None, 1:]                       # E'_j+1 <= E: the cell is reached
-    survive = transport.survival((path[:, :-1] + path[:, 1:]) / 2, "water")
-    share = np.where(inside, (below[:, :-1] - below[:, 1:]) * survive, 0.0)
-    return share @ (np.diff(energy) / np.diff(reach))
+    survive = np.where(inside, transport.survival((path[:, :-1] + path[:, 1:]) / 2, "water"), 0.0)
+    return path, 1 / path, survive, np.diff(energy) / np.diff(reach)
 
 
 @dataclass(frozen=True)
@@ -323,9 +331,10 @@ def dose_rate(channels_mev, flux_pfu, scenario: Scenario) -> np.ndarray:
     """BFO dose-equivalent rate (mGy-Eq/h) in ``scenario`` from integral proton fluxes (pfu,
     cm^-2 s^-1 sr^-1, isotropic), shape (..., channels), as :func:`filled_channels` reads them."""
     energy = tuple(float(e) for e in channels_mev)
-    if np.shape(flux_pfu)[-1:] != (len(energy),) or any(b <= a for a, b in zip(energy, energy[1:])):
-        raise InputError(f"{len(energy)} channel energies {energy} must rise, one for each of the "
-                         f"{np.shape(flux_pfu)[-1:] or 'no'} fluxes")
+    given = np.shape(flux_pfu)[-1] if np.ndim(flux_pfu) else 0
+    if given != len(energy) or any(b <= a for a, b in zip(energy, energy[1:])):
+        raise InputError(f"{len(energy)} channel energies {energy} must rise, one for each of the {given} fluxes "
+                         "given per reading")
     flux = 4 * np.pi * filled_channels(flux_pfu)                         # omnidirectional, cm^-2 s^-1
     inner, tail = channel_response(energy, scenario.shield_gcm2)
     with np.errstate(divide="ignore", invalid="ignore"):

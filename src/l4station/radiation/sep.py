@@ -68,8 +68,12 @@ MAX_ANGLE_DEG = 1e6
 def _offset_deg(connection_deg, centre_deg=0.0) -> np.ndarray:
     """Observers' angles (deg) from an event's centre, wrapped into [-180, 180)."""
     from l4station.geometry import wrap_degrees
-    return wrap_degrees(checked(connection_deg, "connection angle", "deg", -MAX_ANGLE_DEG, MAX_ANGLE_DEG)
-                        - checked(centre_deg, "centre", "deg", -MAX_ANGLE_DEG, MAX_ANGLE_DEG))
+    return wrap_degrees(_angles(connection_deg, "connection angle") - _angles(centre_deg, "centre"))
+
+
+def _angles(value, what: str, scalar: bool = False) -> np.ndarray:
+    """``value`` as angles (deg) within +-:data:`MAX_ANGLE_DEG`, or a one-line InputError."""
+    return checked(value, what, "deg", -MAX_ANGLE_DEG, MAX_ANGLE_DEG, scalar=scalar)
 
 
 
@@ -215,7 +219,7 @@ def fit(speed_kms, connection_deg, intensity, prior: Prior = Prior()) -> tuple[n
     and width on a grid. One observer mostly sets the amplitude; two or three also fix the
     centre and width. Speeds as :func:`peak_intensity` takes them; angles (deg) wrap."""
     v = np.atleast_1d(checked(speed_kms, "CME speed", "km/s", 0.0, MAX_SPEED_KMS, above=True))
-    phi = np.atleast_2d(checked(connection_deg, "connection angle", "deg", -MAX_ANGLE_DEG, MAX_ANGLE_DEG))
+    phi = np.atleast_2d(_angles(connection_deg, "connection angle"))
     seen = np.atleast_2d(real_numbers(intensity, "observed peak intensity"))
     checked(np.where(np.isnan(seen), 0.0, seen), "observed peak intensity (NaN where none was seen)",
              "(MeV s cm^2 sr)^-1", 0.0)
@@ -305,7 +309,7 @@ def scoreboard(issue_time: str, window: tuple[str, str], cme: dict, location: st
     peak_doc = {"intensity": peak, "units": UNITS, "uncertainty_low": low, "uncertainty_high": high}
     crossings, lengths, fluences = [], [], []
     if connection_deg is not None:
-        angle = checked(connection_deg, "connection angle", "deg", -MAX_ANGLE_DEG, MAX_ANGLE_DEG, scalar=True)
+        angle = _angles(connection_deg, "connection angle", scalar=True)
         launch = _utc(cme.get("start_time"), "the CME's start_time")
         profile = Profile(peak, time_to_peak_h(angle))
         peak_doc["time"] = _stamp(_after(launch, profile.peak_h))
