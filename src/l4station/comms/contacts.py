@@ -3,10 +3,11 @@ rates each pass supports, the onboard recorder, and how fresh the real-time data
 
 * **Visibility**: elevation of the spacecraft from every station on a regular grid of
   times (:mod:`l4station.comms.visibility`), above each station's floor.
-* **Schedule**: one science pass a day (UTC) of ``tracking_hours_per_day`` on the
-  tracking station that can give the longest pass that day (ties: the higher
-  culmination), centred on culmination; beacon stations receive the real-time beacon
-  whenever they see the spacecraft.
+* **Schedule**: one science pass a day of ``tracking_hours_per_day``, centred on a tracking
+  station's culmination (its UTC day: a pass may cross midnight), on the station giving the
+  longest pass; among equally long ones, the pass covering most of the time no beacon station
+  sees the spacecraft (a tracking station receives the beacon too), then the higher
+  culmination. Beacon stations receive the real-time beacon whenever they see the spacecraft.
 * **Rates**: the RF budget (:mod:`l4station.comms.rf`) of each tracking station in the
   spacecraft's best band, tabulated against elevation at 1 au and scaled by 1/d^2.
 * **Recorder**: everything the instruments produce is recorded; passes empty it at the
@@ -24,7 +25,6 @@ from astropy.time import Time
 from numba import njit
 
 from l4station import tables
-from l4station.arrays import group_starts
 from l4station.comms import rf
 from l4station.comms.visibility import elevations_and_range
 from l4station.comms.stations import GroundStation
@@ -162,43 +162,57 @@ class ContactPlan:
 
 
 def _schedule(times: Time, elevation: np.ndarray, visible: np.ndarray, tracking: list[int],
-              hours: float, step_s: float) -> np.ndarray:
-    """Index of the station in a science pass at each time (-1: none): one pass per UTC day."""
+              hours: float, step_s: float, gap: np.ndarray) -> np.ndarray:
+    """Index of the station in a science pass at each time (-1: none): one pass per UTC day of
+    culmination; ``gap`` marks the times no beacon station sees the spacecraft."""
     tracked = np.full(len(times), -1, dtype=np.int64)
     day = np.floor(times.utc.mjd).astype(np.int64)
-    starts = group_starts(day)
-    _passes(np.append(starts, len(times)), elevation, visible, np.array(tracking, dtype=np.int64),
-            int(round(hours * 3600.0 / step_s)), tracked)
+    _passes(day - day[0], elevation, visible, np.array(tracking, dtype=np.int64),
+            int(round(hours * 3600.0 / step_s)), gap, tracked)
     return tracked
 
 
 @njit(cache=True)
-def _passes(edges, elevation, visible, tracking, length, tracked):
-    """For each day [edges[d], edges[d + 1]) of samples: of every run in view of every tracking
-    station (in order), the one giving the longest pass of at most ``length`` samples, ties to the
-    higher culmination, then to the first; the pass is centred on the culmination within its run
-    and written into ``tracked``."""
-    for d in range(edges.shape[0] - 1):
-        lo, hi = edges[d], edges[d + 1]
-        best_n, best_el, best_station, best_start = -1, 0.0, -1, 0
-        for station in tracking:
-            k = lo
-            while k < hi:
-                if not visible[station, k]:
-                    k += 1
-                    continue
-                a, peak = k, k
-                while k < hi and visible[station, k]:
-                    if elevation[station, k] > elevation[station, peak]:
-                        peak = k
-                    k += 1
-                n = min(length, k - a)
-                el = float(elevation[station, peak])
-                if best_station < 0 or n > best_n or (n == best_n and el > best_el):
-                    best_n, best_el, best_station = n, el, station
-                    best_start = min(max(peak - n // 2, a), k - n)
-        if best_station >= 0:
-            tracked[best_start:best_start + best_n] = best_station
+def _passes(day, elevation, visible, tracking, length, gap, tracked):
+    """The science passes, written into ``tracked``. Every run in view of a tracking station
+    offers a pass of at most ``length`` samples centred on its culmination (the run's highest
+    sample); the run belongs to the day (``day``, from 0 and non-decreasing) of that
+    culmination, so a pass may cross midnight. Each day takes the longest pass, ties to the one
+    covering more ``gap`` samples (the real-time beacon's gaps), then to the higher culmination,
+    then to the first station; a pass starts no earlier than the previous day's ends."""
+    days = day[-1] + 1
+    best_n = np.full(days, -1, np.int64)
+    best_gap = np.zeros(days, np.int64)
+    best_el = np.zeros(days)
+    best_station = np.full(days, -1, np.int64)
+    best_start = np.zeros(days, np.int64)
+    for station in tracking:
+        k = 0
+        while k < day.shape[0]:
+            if not visible[station, k]:
+                k += 1
+                continue
+            a, peak = k, k
+            while k < day.shape[0] and visible[station, k]:
+                if elevation[station, k] > elevation[station, peak]:
+                    peak = k
+                k += 1
+            n = min(length, k - a)
+            start = min(max(peak - n // 2, a), k - n)
+            covered = 0
+            for j in range(start, start + n):
+                covered += gap[j]
+            el = float(elevation[station, peak])
+            d = day[peak]
+            if (n > best_n[d] or (n == best_n[d] and (covered > best_gap[d]
+                                                      or (covered == best_gap[d] and el > best_el[d])))):
+                best_n[d], best_gap[d], best_el[d], best_station[d], best_start[d] = n, covered, el, station, start
+    end = 0
+    for d in range(days):
+        if best_station[d] >= 0:
+            stop = best_start[d] + best_n[d]
+            tracked[max(best_start[d], end):stop] = best_station[d]
+            end = max(end, stop)
 
 
 @njit(cache=True)
@@ -299,7 +313,9 @@ def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) ->
                          f"in {days:g} days from {start.utc.isot[:10]}: no contact")
 
     tracking = [names.index(name) for name in inputs.tracking]
-    tracked = _schedule(times, elevation, visible, tracking, inputs.tracking_hours_per_day, step_s)
+    beacon_idx = [names.index(name) for name in inputs.beacon]
+    beacon_seen = visible[beacon_idx].any(axis=0) if beacon_idx else np.zeros(len(times), bool)
+    tracked = _schedule(times, elevation, visible, tracking, inputs.tracking_hours_per_day, step_s, ~beacon_seen)
 
     rate = np.zeros(len(times))
     for s in set(tracking):
@@ -308,8 +324,7 @@ def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) ->
             table = rate_table(inputs.terminal, inputs.link, network[s], rf.best_band(network[s], inputs.terminal.bands))
             rate[on] = np.interp(elevation[s, on], RATE_ELEVATIONS, table) * (AU_M / distance[on]) ** 2
 
-    beacon_idx = [names.index(name) for name in inputs.beacon]
-    beacon = (tracked >= 0) | (visible[beacon_idx].any(axis=0) if beacon_idx else False)
+    beacon = (tracked >= 0) | beacon_seen
 
     # Recorder: fill += (in - out) dt, clipped to [0, capacity]; overflow is lost.
     produce = inputs.production_bps * step_s / 1e9
