@@ -1,7 +1,9 @@
 """Mission config: the default loads, files merge over it, and every bad file is refused in one line."""
 from datetime import datetime, timezone
 
+import astropy.units as u
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from l4station import config
 
@@ -98,6 +100,34 @@ def test_bad_files_are_refused_naming_file_field_and_problem(tmp_path, what, tex
     assert problem in err.problem
     assert str(err) == f"{path}: {field}: {err.problem}"
     assert "\n" not in str(err)
+
+
+@settings(max_examples=60, deadline=None)
+@given(end_hours=st.floats(-72.0, 72.0), start_hours=st.floats(-72.0, 72.0), which=st.sampled_from(["end", "start"]))
+def test_the_de421_span_check_is_astropy_s_at_both_ends(end_hours, start_hours, which):
+    # Missions ending (or launching) within three days of DE421's ends are accepted exactly when
+    # astropy's Time comparison with the kernel's span (TDB) says they lie inside it.
+    import copy
+    from datetime import timedelta
+    from astropy.time import Time
+    from l4station import ephemeris
+    start, stop = ephemeris.coverage()
+    document = copy.deepcopy(config.document(None))
+    if which == "end":
+        epoch = stop.utc.to_datetime(timezone.utc) + timedelta(hours=end_hours) - timedelta(days=365.25)
+        document["mission"] |= {"epoch": epoch, "duration_years": 1.0}
+        document["mission"]["launch"] = {"earliest": epoch - timedelta(days=400), "latest": epoch - timedelta(days=60)}
+        inside = Time(epoch, scale="utc") + 1.0 * u.yr <= stop
+    else:
+        earliest = (start.utc.to_datetime(timezone.utc) + timedelta(hours=start_hours)).replace(microsecond=0)
+        document["mission"] |= {"epoch": earliest + timedelta(days=800), "duration_years": 1.0}
+        document["mission"]["launch"] = {"earliest": earliest, "latest": earliest + timedelta(days=300)}
+        inside = Time(earliest, scale="utc") >= start
+    if inside:
+        config.parse(document, "edge")
+    else:
+        with pytest.raises(config.ConfigError, match="inside DE421's span"):
+            config.parse(document, "edge")
 
 
 def test_unparsable_toml_names_the_line(tmp_path):

@@ -15,13 +15,14 @@ a file that passes ``config check`` runs.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import math
 import tomllib
 import types
 import typing
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -61,6 +62,16 @@ def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+@functools.cache
+def _ephemeris_days_in() -> tuple[datetime, datetime]:
+    """DE421's span a day in from each end, as UTC datetimes: a mission inside it is inside the
+    kernel whatever the time scale (TDB - UTC is about a minute), without building a Time."""
+    start, stop = ephemeris.coverage()
+    j2000 = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
+    return (j2000 + timedelta(days=float(start.jd - 2451545.0) + 1.0),
+            j2000 + timedelta(days=float(stop.jd - 2451545.0) - 1.0))
 
 
 class LaunchWindow(_Model):
@@ -123,13 +134,16 @@ class Mission(_Model):
 
     @model_validator(mode="after")
     def _inside_ephemeris(self):
-        start, stop = ephemeris.coverage()
-        first = Time(self.launch.earliest, scale="utc")
-        last = self.epoch_time + self.duration
-        if first < start or last > stop:
-            raise ValueError(
-                f"launch {first.isot[:10]} to end of mission {last.isot[:10]} must lie inside "
-                f"DE421's span {start.utc.isot[:10]} .. {stop.utc.isot[:10]}")
+        end = self.epoch + timedelta(days=self.duration_years * JULIAN_YEAR_DAYS)
+        low, high = _ephemeris_days_in()
+        if not low < self.launch.earliest <= end < high:     # near an end: the exact test, in astropy
+            start, stop = ephemeris.coverage()
+            first = Time(self.launch.earliest, scale="utc")
+            last = self.epoch_time + self.duration
+            if first < start or last > stop:
+                raise ValueError(
+                    f"launch {first.isot[:10]} to end of mission {last.isot[:10]} must lie inside "
+                    f"DE421's span {start.utc.isot[:10]} .. {stop.utc.isot[:10]}")
         if self.launch.earliest >= self.epoch:
             raise ValueError(f"launch.earliest ({self.launch.earliest:%Y-%m-%d}) must be before "
                              f"the operations epoch ({self.epoch:%Y-%m-%d})")
