@@ -40,5 +40,5 @@ def test_mars_conjunctions_on_their_dates():
         assert c.start <= Time(date) <= c.end
         assert c.min_sun_earth_mars_deg < 2.0
         # From L4, 60 deg ahead of Earth, Mars behind the Sun stands tens of degrees from it.
-        assert c.relay_clear and c.min_sun_l4_mars_deg > 20
+        assert c.relay_clear and c.min_sun_station_mars_deg > 20
         assert c.relay.nodes == ["Mars", "L4", "Earth"]

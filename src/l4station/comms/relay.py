@@ -102,19 +102,19 @@ def _space_link(terminal: rf.RadioTerminal, link: rf.LinkSettings, relay: RelayS
 
 @dataclass(frozen=True)
 class Conjunction:
-    """A Mars solar conjunction seen from Earth, and whether the L4 relay bridges it."""
+    """A Mars solar conjunction seen from Earth, and whether the station (at L4 or L5) bridges it as a relay."""
 
     start: Time
     end: Time
     min_sun_earth_mars_deg: float
-    min_sun_l4_mars_deg: float     # Sun-probe angle of the Mars-L4 leg seen from L4
+    min_sun_station_mars_deg: float  # Sun-station-Mars angle (deg) at the station (L4 or L5)
     relay_clear: bool
     relay: Path
 
     def to_json(self) -> dict:
         return {"start": self.start.utc.isot[:10], "end": self.end.utc.isot[:10],
                 "min_sun_earth_mars_deg": self.min_sun_earth_mars_deg,
-                "min_sun_l4_mars_deg": self.min_sun_l4_mars_deg, "relay_clear": self.relay_clear,
+                "min_sun_station_mars_deg": self.min_sun_station_mars_deg, "relay_clear": self.relay_clear,
                 **{k: v for k, v in self.relay.to_json().items() if k != "hops"}}
 
 
@@ -127,20 +127,20 @@ def mars_conjunctions(target: str, epoch: Time, years: float, relay: RelaySettin
     mars = ephemeris.position("mars", t).value
     point = ephemeris.lagrange_point(target, t)[0].value
     sem = np.degrees(angle_between(-earth, mars - earth))
-    slm = np.degrees(angle_between(-point, mars - point))
+    ssm = np.degrees(angle_between(-point, mars - point))
 
     out = []
     for a, b in runs(sem < relay.conjunction_deg):
         k = slice(a, b)
-        worst = int(a + np.argmin(slm[k]))
-        d_mars_l4 = float(np.linalg.norm(mars[worst] - point[worst])) * 1e3
-        d_l4_earth = float(np.linalg.norm(point[worst] - earth[worst])) * 1e3
-        up = _space_link(terminal, link, relay, d_mars_l4, tx_power_w=relay.mars_power_w,
+        worst = int(a + np.argmin(ssm[k]))
+        d_mars_station = float(np.linalg.norm(mars[worst] - point[worst])) * 1e3
+        d_station_earth = float(np.linalg.norm(point[worst] - earth[worst])) * 1e3
+        up = _space_link(terminal, link, relay, d_mars_station, tx_power_w=relay.mars_power_w,
                          tx_diameter_m=relay.mars_antenna_m)
-        path = Path([Hop("Mars", target, d_mars_l4, up), Hop(target, "Earth", d_l4_earth, ground_rate_bps)],
+        path = Path([Hop("Mars", target, d_mars_station, up), Hop(target, "Earth", d_station_earth, ground_rate_bps)],
                     relay.relay_delay_s)
-        out.append(Conjunction(t[a], t[b - 1], float(sem[k].min()), float(slm[k].min()),
-                               bool(slm[k].min() > relay.conjunction_deg), path))
+        out.append(Conjunction(t[a], t[b - 1], float(sem[k].min()), float(ssm[k].min()),
+                               bool(ssm[k].min() > relay.conjunction_deg), path))
     return out
 
 

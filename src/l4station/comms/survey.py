@@ -76,7 +76,7 @@ class LinkSurvey:
                  for r in self.optical]))
         rows = [[" → ".join(p.nodes), tables.rate_text(p.rate_bps), f"{p.latency_s:.1f}"] for p in self.paths]
         rows += [[f"Mars → {self.inputs.target} → Earth, conjunction {c.start.utc.isot[:10]}..{c.end.utc.isot[:10]} "
-                  f"({'clear' if c.relay_clear else 'blocked'}, {c.min_sun_l4_mars_deg:.0f}° from the Sun)",
+                  f"({'clear' if c.relay_clear else 'blocked'}, {c.min_sun_station_mars_deg:.0f}° from the Sun)",
                   tables.rate_text(c.relay.rate_bps), f"{c.relay.latency_s:.0f}"] for c in self.conjunctions]
         parts.append(tables.table("Paths for the data", ["Path", "Rate", "Latency (s)"], rows))
         return tables.group(*parts)
