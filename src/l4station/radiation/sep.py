@@ -7,8 +7,10 @@ the event's source longitude:
 
     I = 0.013 exp(0.0036 V - phi^2 / (2 sigma^2)),  sigma = 43 deg, V the CME speed (km/s).
 
-The constants are the paper's as the SEP-forecasting literature quotes them (Richardson, Mays &
-Thompson 2018 use the same form); the paper itself could not be checked here.
+The paper's equation could not be opened here; its constants are checked against what quotes
+it. sigma = 43 deg is "the average value found by Richardson et al. (2014)" on CCMC's SEPSTER model
+page, which uses this form (Richardson, Mays & Thompson 2018); 0.013 and 0.0036 agree with open
+SEP-forecasting code that implements the paper's law (only secondary sources).
 Observed events scatter about it: Richardson, Mays & Thompson (2018) find ~75 % within a
 factor of 10 for SEPSTER.
 

@@ -17,8 +17,12 @@ Reference events (:data:`EVENTS`):
 - ``king1972``: August 1972 as King (1974, J. Spacecraft 11, 401),
   Phi(>E) = 7.9e9 exp((30 - E)/26.5) cm^-2.
 - ``sapphire-1in10``, ``sapphire-1in100``, ``sapphire-1in1000``: the SAPPHIRE design events as
-  Band fits with gb = 5.7 (Jiggens et al. 2018, JSWSC 8, A31, Table 8), as that table is quoted
-  for design work; the table itself could not be checked here.
+  Band fits with gb = 5.7 (Jiggens et al. 2018, JSWSC 8, A31, Table 8): the event-integrated
+  fluence columns (the peak-flux columns have gb = 5.25). The paper could not be opened here; the
+  values match Table 8 as reproduced in an open implementation
+  (github.com/drflei/sapphire-event-spectra). C is read as a differential fluence in rigidity:
+  the 1-in-100-year event then has 2.1e10 protons cm^-2 above 10 MeV, beside King's 1.7e10 for
+  August 1972; read as an integral, it would have 3.7e11, twenty times the largest event measured.
 
 King's August 1972 spectrum puts 7.9e9 protons cm^-2 above 30 MeV:
 
