@@ -10,6 +10,9 @@ That shell correction is fitted for eta = beta*gamma >= 0.13 (protons above 8 Me
 held at its eta = 0.13 value. Against NIST PSTAR, this gives:
 - within 1 % from 5 MeV to 1 GeV in water and aluminium (0.1 % typical above 10 MeV);
 - within 2 % from 1 to 5 MeV (water +1.6 % at 1 MeV, +1.1 % at 3 MeV; aluminium -1.3 % at 1 MeV).
+  Closing that needs ICRU 49's low-energy shell and Barkas corrections. It matters little: with
+  PSTAR's values there, King's August 1972 doses move by at most 0.1 % (skin behind 0.3 g/cm^2),
+  since a proton slowed to 5 MeV has under 0.04 g/cm^2 of range left.
 
 Below 1 MeV, where slowing protons end, the stopping power is carried on as S ~ E^-0.75 (the
 Bragg-Kleeman rule, range ~ E^1.75). That puts the range of a 1 MeV proton in water at
