@@ -233,7 +233,8 @@ def _ssb_state(body: str, jd1: np.ndarray, jd2: np.ndarray) -> tuple[np.ndarray,
     from l4station import spk
 
     shape = np.shape(jd1)
-    flat1, flat2 = np.ravel(jd1), np.ravel(jd2)
+    # Writable copies: a read-only array (astropy's) would make numba compile the kernel again.
+    flat1, flat2 = np.array(jd1, np.float64).ravel(), np.array(jd2, np.float64).ravel()
     position = np.zeros((flat1.size, 3))
     velocity = np.zeros((flat1.size, 3))
     kernel = _kernel()
