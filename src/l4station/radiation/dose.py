@@ -33,6 +33,11 @@ King's spectrum this model gives 2.0, 1.6 and 0.52 Gy behind 0.3, 1 and 5 g/cm^2
 (thicknesses assumed here; the source gives none): 1.04 to 1.26 times theirs. A single BFO
 point 5 g/cm^2 deep in the same sphere gives 0.82, 0.69 and 0.29 Gy (half the marrow is nearer
 the skin than that), and the whole body 5 g/cm^2 thick in every direction 2.8, 2.3 and 0.85 Gy.
+No HZETRN or OLTARIS figure for this event behind a stated aluminium thickness could be opened
+here (Townsend et al. 1991, Radiat. Res. 126, 108, tabulate BRYNTRN skin, lens and marrow doses
+behind aluminium). Published doses for "August 1972" also differ by their normalisation: King
+puts 7.9e9 protons cm^-2 above 30 MeV, Shea and Smart's 5.0e9 (as Kim and Cucinotta use it) is
+1.6 times less.
 What it leaves out:
 - the secondary protons and neutrons of nuclear reactions in the shield and the body, which
   BRYNTRN and HZETRN transport (here those reactions only remove primaries: a few percent of
