@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 import astropy.units as u
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -102,32 +103,46 @@ def test_bad_files_are_refused_naming_file_field_and_problem(tmp_path, what, tex
     assert "\n" not in str(err)
 
 
-@settings(max_examples=60, deadline=None)
-@given(end_hours=st.floats(-72.0, 72.0), start_hours=st.floats(-72.0, 72.0), which=st.sampled_from(["end", "start"]))
-def test_the_de421_span_check_is_astropy_s_at_both_ends(end_hours, start_hours, which):
-    # Missions ending (or launching) within three days of DE421's ends are accepted exactly when
-    # astropy's Time comparison with the kernel's span (TDB) says they lie inside it.
+@settings(max_examples=80, deadline=None)
+@given(hours=st.floats(-72.0, 72.0), which=st.sampled_from(["start", "end", "arrival", "forecast"]))
+def test_a_mission_is_accepted_a_day_inside_de421_and_can_then_read_it_past_its_ends(hours, which):
+    # Whichever reaches furthest (launch, end of mission, the transfer trade's last arrival, the
+    # synthetic forecast run) is put `hours` from a day inside DE421's ends: the mission is
+    # accepted exactly when it stays inside, as astropy compares times, and then DE421 is read
+    # six hours beyond it (the propagator's reach) without error.
     import copy
     from datetime import timedelta
     from astropy.time import Time
+    from hypothesis import assume
     from l4station import ephemeris
     start, stop = ephemeris.coverage()
+    low, high = start + 1 * u.day, stop - 1 * u.day
+    edge = (low if which == "start" else high).utc.to_datetime(timezone.utc) + timedelta(hours=hours)
+    edge = edge.replace(microsecond=0)
+    mission = {"duration_years": 0.1 if which == "forecast" else 0.3, "transfer": {"departure_step_days": 10.0, "tof_min_years": 0.1, "tof_max_years": 0.2}}
+    if which == "start":
+        mission |= {"epoch": edge + timedelta(days=800), "launch": {"earliest": edge, "latest": edge + timedelta(days=300)}}
+        reach = Time(edge, scale="utc")
+    else:
+        epoch = {"end": edge - timedelta(days=0.3 * 365.25), "forecast": edge - timedelta(days=91),
+                 "arrival": edge - timedelta(days=200)}[which]
+        latest = epoch - timedelta(days=60)
+        if which == "arrival":
+            mission["transfer"]["tof_max_years"] = (edge - latest).total_seconds() / 86400 / 365.25
+        mission |= {"epoch": epoch, "launch": {"earliest": epoch - timedelta(days=400), "latest": latest}}
+        reach = Time(edge, scale="utc")
+    assume(abs((reach - (low if which == "start" else high)).to_value(u.min)) > 2)   # TDB - UTC: a minute
     document = copy.deepcopy(config.document(None))
-    if which == "end":
-        epoch = stop.utc.to_datetime(timezone.utc) + timedelta(hours=end_hours) - timedelta(days=365.25)
-        document["mission"] |= {"epoch": epoch, "duration_years": 1.0}
-        document["mission"]["launch"] = {"earliest": epoch - timedelta(days=400), "latest": epoch - timedelta(days=60)}
-        inside = Time(epoch, scale="utc") + 1.0 * u.yr <= stop
-    else:
-        earliest = (start.utc.to_datetime(timezone.utc) + timedelta(hours=start_hours)).replace(microsecond=0)
-        document["mission"] |= {"epoch": earliest + timedelta(days=800), "duration_years": 1.0}
-        document["mission"]["launch"] = {"earliest": earliest, "latest": earliest + timedelta(days=300)}
-        inside = Time(earliest, scale="utc") >= start
-    if inside:
-        config.parse(document, "edge")
-    else:
-        with pytest.raises(config.ConfigError, match="inside DE421's span"):
+    document["mission"] |= mission
+    document["forecast"]["synthetic_days"] = 90
+    inside = low <= reach if which == "start" else reach <= high
+    if not inside:
+        with pytest.raises(config.ConfigError, match="must lie inside DE421's span, a day in from its ends"):
             config.parse(document, "edge")
+        return
+    config.parse(document, "edge")
+    beyond = reach + (-6 if which == "start" else 6) * u.hour
+    assert np.isfinite(ephemeris.position("earth", beyond).value).all()
 
 
 def test_unparsable_toml_names_the_line(tmp_path):

@@ -449,3 +449,21 @@ def test_config_check_accepts_any_number_in_range(data, capsys):
     code = _check(table, key, value)
     out, err = capsys.readouterr()
     assert code == 0, f"[{table}] {key} = {value!r} refused: {err}"
+
+
+def test_every_user_error_crosses_a_process_boundary_whole():
+    # The study builds sections in a second process: an error that cannot be pickled back arrives
+    # as BrokenProcessPool with a traceback instead of its own one line.
+    import pickle
+    from l4station import ephemeris
+    from l4station.cli.common import UserFacingError
+    from l4station.errors import InputError
+    from l4station.ground.feeds import FeedError
+    from l4station.ground.store import ArchiveError
+    start, stop = ephemeris.coverage()
+    for error in (InputError("a"), UserFacingError("b"), FeedError("c"), ArchiveError("d"),
+                  config.ConfigError("mission.toml", "mission.epoch", "must be inside"),
+                  ephemeris.EphemerisRangeError("time 2060-01-01 is outside DE421's span", start, stop)):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and str(back) == str(error)
+        assert vars(back).keys() == vars(error).keys()

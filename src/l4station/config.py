@@ -52,6 +52,9 @@ class ConfigError(InputError):
         where = f"{source}: {field}: " if field else f"{source}: "
         super().__init__(where + problem)
 
+    def __reduce__(self):            # raised in a worker process, it crosses back whole
+        return type(self), (self.source, self.field, self.problem)
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -64,14 +67,36 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+EPHEMERIS_MARGIN = timedelta(days=1)
+"""How far inside DE421's ends a study must stay: the propagator reads the planets a few hours
+beyond the times it is asked for, and TDB - UTC is about a minute."""
+
+
 @functools.cache
-def _ephemeris_days_in() -> tuple[datetime, datetime]:
-    """DE421's span a day in from each end, as UTC datetimes: a mission inside it is inside the
-    kernel whatever the time scale (TDB - UTC is about a minute), without building a Time."""
+def _ephemeris_span() -> tuple[datetime, datetime]:
+    """DE421's span as UTC datetimes (to the minute), without building a Time per check."""
     start, stop = ephemeris.coverage()
     j2000 = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
-    return (j2000 + timedelta(days=float(start.jd - 2451545.0) + 1.0),
-            j2000 + timedelta(days=float(stop.jd - 2451545.0) - 1.0))
+    return (j2000 + timedelta(days=float(start.jd - 2451545.0)),
+            j2000 + timedelta(days=float(stop.jd - 2451545.0)))
+
+
+def _later(start: datetime, days: float) -> datetime:
+    """``start`` plus ``days``, or the last datetime there is when that is past year 9999."""
+    try:
+        return start + timedelta(days=days)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _inside_ephemeris(first: datetime, last: datetime, what: str, fix: str = "") -> None:
+    """Raise ValueError unless [first, last] lies EPHEMERIS_MARGIN inside DE421's span; ``what``
+    names the work that ends at ``last``, ``fix`` how to bring it in."""
+    low, high = (t + m for t, m in zip(_ephemeris_span(), (EPHEMERIS_MARGIN, -EPHEMERIS_MARGIN)))
+    if first < low or last > high:
+        raise ValueError(f"launch {first.date().isoformat()} to {what} {last.date().isoformat()} must lie inside "
+                         f"DE421's span, a day in from its ends ({low.date().isoformat()} .. "
+                         f"{high.date().isoformat()}){fix}")
 
 
 class LaunchWindow(_Model):
@@ -134,16 +159,11 @@ class Mission(_Model):
 
     @model_validator(mode="after")
     def _inside_ephemeris(self):
-        end = self.epoch + timedelta(days=self.duration_years * JULIAN_YEAR_DAYS)
-        low, high = _ephemeris_days_in()
-        if not low < self.launch.earliest <= end < high:     # near an end: the exact test, in astropy
-            start, stop = ephemeris.coverage()
-            first = Time(self.launch.earliest, scale="utc")
-            last = self.epoch_time + self.duration
-            if first < start or last > stop:
-                raise ValueError(
-                    f"launch {first.isot[:10]} to end of mission {last.isot[:10]} must lie inside "
-                    f"DE421's span {start.utc.isot[:10]} .. {stop.utc.isot[:10]}")
+        end = _later(self.epoch, self.duration_years * JULIAN_YEAR_DAYS)
+        _inside_ephemeris(self.launch.earliest, end, "end of mission")
+        arrival = _later(self.launch.latest, self.transfer.tof_max_years * JULIAN_YEAR_DAYS)
+        _inside_ephemeris(self.launch.earliest, arrival, "the transfer trade's last arrival",
+                          "; make launch.latest earlier or transfer.tof_max_years shorter")
         if self.launch.earliest >= self.epoch:
             raise ValueError(f"launch.earliest ({self.launch.earliest:%Y-%m-%d}) must be before "
                              f"the operations epoch ({self.epoch:%Y-%m-%d})")
@@ -363,6 +383,15 @@ class MissionConfig(_Model):
             raise ValueError(f"ground.contact_step_s ({self.ground.contact_step_s:g}) gives {samples:,.0f} contact-plan "
                              f"samples over {self.mission.duration_years:g} years, more than {MAX_CONTACT_SAMPLES:,}; use "
                              f"a step of at least {samples * self.ground.contact_step_s / MAX_CONTACT_SAMPLES:.3g} s")
+        return self
+
+    @model_validator(mode="after")
+    def _forecast_run_inside_ephemeris(self):
+        """The synthetic forecast experiment runs its nature run from the epoch (a day past it)."""
+        _inside_ephemeris(self.mission.launch.earliest,
+                          _later(self.mission.epoch, self.forecast.synthetic_days + 1),
+                          "the end of the synthetic forecast run",
+                          "; make forecast.synthetic_days shorter or mission.epoch earlier")
         return self
 
     def to_dict(self) -> dict:

@@ -76,6 +76,9 @@ class EphemerisRangeError(InputError):
         self.start = start
         self.stop = stop
 
+    def __reduce__(self):            # raised in a worker process, it crosses back whole
+        return type(self), (str(self), self.start, self.stop)
+
 
 def _collinear_balance(x: float, mu: float) -> float:
     """Net rotating-frame force on the x axis, dOmega/dx (Szebehely 1967, eq. 4.3)."""
