@@ -4,11 +4,13 @@ import astropy.units as u
 import numpy as np
 import pytest
 import rebound
+from hypothesis import given, settings, strategies as st
 from astropy.time import Time
 
 from l4station import ephemeris
 from l4station.constants import AU_KM, JULIAN_YEAR_S
 from l4station.orbit.propagation import GM, SOLAR_PRESSURE_1AU
+from l4station.orbit import stationkeeping
 from l4station.orbit.stationkeeping import StayInputs, stay
 
 
@@ -79,3 +81,16 @@ def test_a_stay_under_a_year_has_no_yearly_cost_and_strict_json():
     s = stay(StayInputs("L4", Time("2031-01-01"), 0.5, step_days=5.0))
     assert s.stationkeeping_dv_ms_per_year is None
     json.loads(json.dumps(s.to_json()), parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(years=st.floats(1e-4, 30.0), step_days=st.floats(60 / 86400, 366.0))
+def test_the_stay_is_sampled_from_0_to_its_end_never_past_it(years, step_days):
+    # An 8.2-year stay sampled every 0.05 days once asked the propagator for a time 3e-8 s past
+    # its end (a step rounded up) and stopped with a traceback.
+    from l4station.constants import DAY_S, JULIAN_YEAR_S
+    duration, step = years * JULIAN_YEAR_S, step_days * DAY_S
+    t = stationkeeping.sample_times(duration, step)
+    assert t[0] == 0.0 and np.all(np.diff(t) > 0) and t[-1] <= duration
+    assert duration - t[-1] < step
+    assert stationkeeping.sample_times(8.2 * JULIAN_YEAR_S, 0.05 * DAY_S)[-1] <= 8.2 * JULIAN_YEAR_S

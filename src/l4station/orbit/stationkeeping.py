@@ -96,6 +96,16 @@ class StayInputs:
         instant(self, "epoch")
 
 
+def sample_times(duration_s: float, step_s: float) -> np.ndarray:
+    """Every ``step_s`` seconds from 0 to ``duration_s``, the end included when it falls within a
+    second of a step (a step rounded past the end becomes the end).
+
+    >>> sample_times(10.0, 4.0).tolist(), sample_times(7.9999999, 4.0).tolist()
+    ([0.0, 4.0, 8.0], [0.0, 4.0, 7.9999999])
+    """
+    return np.minimum(np.arange(0.0, duration_s + 1.0, step_s), duration_s)
+
+
 def stay(inputs: StayInputs) -> Stay:
     """Release a spacecraft at ``inputs.target`` at ``inputs.epoch`` in the full-force model and
     follow it for ``inputs.years``, sampled every ``inputs.step_days``."""
@@ -104,8 +114,8 @@ def stay(inputs: StayInputs) -> Stay:
     step_days = inputs.step_days
     duration = years * JULIAN_YEAR_S
     r0, v0 = _barycentric_point(target, epoch)
-    samples = np.arange(0.0, duration + 1.0, step_days * DAY_S)
-    trajectory = propagate(r0, v0, epoch, duration, model=model, t_eval=samples, rtol=1e-11)
+    trajectory = propagate(r0, v0, epoch, duration, model=model, t_eval=sample_times(duration, step_days * DAY_S),
+                           rtol=1e-11)
     helio = trajectory.heliocentric("ecliptic")[0]
     earth = ephemeris.position("earth", trajectory.time).value
     ideal = LAGRANGE_AHEAD_DEG[target]
