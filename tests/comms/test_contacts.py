@@ -6,6 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from l4station import config, ephemeris
 from l4station.comms import contacts
+from l4station.errors import InputError
 from l4station.study import inputs
 
 
@@ -64,7 +65,7 @@ def test_no_station_ever_sees_it(tmp_path):
     path.write_text("[ground]\nstations = ['Pole']\n[[ground.custom]]\nname = 'Pole'\nlatitude_deg = -89.9\n"
                     "longitude_deg = 0\nheight_m = 2800\ndiameter_m = 10\nbands = ['X']\n"
                     "[mission]\nepoch = 2031-07-01T00:00:00\n")
-    with pytest.raises(ValueError, match="no station of the ground network sees the spacecraft .* no contact"):
+    with pytest.raises(InputError, match="no station of the ground network sees the spacecraft .* no contact; add a station"):
         contacts.plan(inputs.contacts(config.load(path), days=5), l4_bcrs)
 
 

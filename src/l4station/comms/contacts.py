@@ -86,7 +86,7 @@ class ContactInputs:
             raise InputError(f"ContactInputs: tracking and beacon stations must be in the network, not {stray}")
         samples = self.days * DAY_S / self.step_s
         if samples > MAX_CONTACT_SAMPLES:
-            raise ValueError(f"{self.days:g} days every {self.step_s:g} s is {samples:,.0f} contact-plan samples, "
+            raise InputError(f"{self.days:g} days every {self.step_s:g} s is {samples:,.0f} contact-plan samples, "
                              f"more than {MAX_CONTACT_SAMPLES:,}: plan fewer days or raise ground.contact_step_s to "
                              f"at least {self.days * DAY_S / MAX_CONTACT_SAMPLES:.3g} s")
 
@@ -286,7 +286,7 @@ def sky(inputs: ContactInputs, target_bcrs) -> Sky:
     start, days, step_s = inputs.start, inputs.days, inputs.step_s
     first, last = ephemeris.coverage()
     if start < first or start + days * u.day > last:
-        raise ValueError(f"{days:g} days from {start.utc.isot[:10]} run outside DE421's span "
+        raise InputError(f"{days:g} days from {start.utc.isot[:10]} run outside DE421's span "
                          f"{first.utc.isot[:10]} .. {last.utc.isot[:10]}: plan fewer days")
     times = uniform_times(start, np.arange(0.0, days * DAY_S, step_s))
     # The range comes with the elevations: hourly nodes, interpolated.
@@ -298,7 +298,7 @@ def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) ->
     """Contacts every ``inputs.step_s`` seconds for ``inputs.days`` from ``inputs.start``.
 
     ``target_bcrs``: callable giving the spacecraft's barycentric ICRF positions (km) at a
-    Time array, or ``seen``: its :func:`sky` already worked out. Raises ValueError if no
+    Time array, or ``seen``: its :func:`sky` already worked out. Raises InputError if no
     station of the network ever sees the spacecraft.
     """
     start, days, step_s = inputs.start, inputs.days, inputs.step_s
@@ -309,8 +309,9 @@ def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) ->
     floors = np.array([s.min_elevation_deg for s in network], dtype=np.float32)[:, None]
     visible = elevation >= floors
     if not visible.any():
-        raise ValueError("no station of the ground network sees the spacecraft above its minimum elevation "
-                         f"in {days:g} days from {start.utc.isot[:10]}: no contact")
+        raise InputError("no station of the ground network sees the spacecraft above its minimum elevation "
+                         f"in {days:g} days from {start.utc.isot[:10]}: no contact; add a station that does (ground.stations) "
+                         "or plan more days")
 
     tracking = [names.index(name) for name in inputs.tracking]
     beacon_idx = [names.index(name) for name in inputs.beacon]
