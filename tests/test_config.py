@@ -84,6 +84,8 @@ BAD_FILES = [
     ("missing field", '[[instruments]]\nname = "mag"\n', "instruments[0].data_rate_bps", "missing"),
     ("bad date", '[mission]\nepoch = "someday"\n', "mission.epoch", "valid datetime"),
     ("beyond DE421", "[mission]\nepoch = 2060-01-01T00:00:00\n", "mission", "inside DE421's span"),
+    ("year 9999", "[mission]\nepoch = 9999-06-01T00:00:00\n", "mission", "end of mission 9999-12-31 must lie inside"),
+    ("ground not a table", "ground = 3\n", "ground", "valid dictionary"),
     ("launch after epoch", "[mission.launch]\nearliest = 2031-06-01T00:00:00\nlatest = 2031-07-01T00:00:00\n",
      "mission", "must be before the operations epoch"),
     ("window reversed", "[mission.launch]\nearliest = 2029-06-01T00:00:00\nlatest = 2029-01-01T00:00:00\n",

@@ -520,9 +520,16 @@ def document(path: str | Path | None = None) -> dict:
         raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(str(path), "", "nested too deeply to read; a mission file needs a few levels") from None
-    if "stations" in override.get("ground", {}):
-        # A new network: the default mission's tracking and beacon roles named its stations.
-        for role in ("tracking", "beacon"):
-            if role not in override["ground"]:
-                document["ground"].pop(role, None)
+    ground = override.get("ground")
+    fresh_roles(document, ground if isinstance(ground, dict) else ())
     return _merge(document, override)
+
+
+def fresh_roles(document: dict, given) -> None:
+    """A new network starts its roles afresh: when the keys ``given`` under ``ground`` (a mission
+    file's, a sweep variant's) name ``stations`` but not ``tracking`` or ``beacon``, those roles
+    are dropped from ``document`` (they named the earlier network's stations)."""
+    if "stations" in given:
+        for role in ("tracking", "beacon"):
+            if role not in given:
+                document.get("ground", {}).pop(role, None)

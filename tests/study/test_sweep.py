@@ -212,6 +212,8 @@ def test_a_killed_client_resumes_without_computing_finished_variants_again(clust
     ('[vary]\n"mission.target" = ["L4"]\n[sample]\nn = 4\n', "sample.n is given but no config path is sampled"),
     ('[vary]\n"spacecraft.rf.power_w" = [nan, 20.0]\n', "holds nan or inf"),
     ('[vary]\n"mission.launch.earliest, mission.epoch" = [[2029-01-01T00:00:00]]\n', "each value must be a list of 2"),
+    ('[vary]\n"ground.stations[0].a.b" = [1]\n', "no config path 'ground.stations[0].a.b'"),   # a station is a name
+    ('[vary]\n"mission.epoch" = [2053-06-01T00:00:00]\n', "must lie inside DE421's span, a day in from its ends"),
 ])
 @pytest.mark.slow
 def test_bad_sweep_files_stop_before_any_work(text, message, tmp_path, capsys):
@@ -234,6 +236,21 @@ def test_sampled_variants_fill_their_ranges():
     powers = sorted({v.values["spacecraft.rf.power_w"] for v in every})
     assert len(powers) == 8 and 20.0 <= powers[0] and powers[-1] <= 80.0
     assert {v.config.spacecraft.rf.power_w for v in every} == set(powers)
+
+
+def test_a_variant_with_a_new_network_starts_its_roles_afresh_as_a_mission_file_does(tmp_path):
+    """Varying ground.stations is the same mission as a file setting them: the default tracking
+    and beacon roles (which named the default's stations) are dropped unless given too."""
+    from l4station import config
+    from l4station.study import sweep
+    network = ["DSS-34", "KDSA"]
+    plan = sweep.parse({"vary": {"ground.stations": [network]}}, "s.toml")
+    (variant,) = sweep.variants(plan)
+    path = tmp_path / "m.toml"
+    path.write_text('[ground]\nstations = ["DSS-34", "KDSA"]\n')
+    assert variant.config.ground == config.load(path).ground
+    plan = sweep.parse({"vary": {"ground.stations, ground.beacon": [[network, ["KDSA"]]]}}, "s.toml")
+    assert sweep.variants(plan)[0].config.ground.beacon == ["KDSA"]
 
 
 def test_a_variant_that_fails_is_a_row_with_its_error_and_is_computed_again(monkeypatch, tmp_path):

@@ -191,6 +191,8 @@ def _set(document: dict, path: str, value) -> None:
     node = document
     parts = path.split(".")
     for k, part in enumerate(parts):
+        if not isinstance(node, dict):          # a path through a value that is not a table
+            raise KeyError(path)
         name, _, index = part.partition("[")
         last = k == len(parts) - 1
         if index:
@@ -247,6 +249,7 @@ def variants(sweep: Sweep, on_checked: Callable[[int, int], None] | None = None)
         try:
             for path, value in values.items():
                 _set(document, path, value)
+            config_module.fresh_roles(document, [p.removeprefix("ground.") for p in values if p.startswith("ground.")])
         except (KeyError, ValueError, TypeError):
             raise InputError(f"{sweep.source}: variant {name} ({_show(values)}): no config path {path!r} in the "
                              "mission (list items exist only as far as the base mission has them)") from None
