@@ -70,26 +70,37 @@ def test_no_station_ever_sees_it(tmp_path):
 
 
 def _schedule_as_python(day, elevation, visible, tracking, length, gap):
-    """The daily pass choice written in Python, a run at a time (reference): each run's pass,
-    centred on its culmination, belongs to the day of that culmination; each day keeps the
-    longest, then the one covering more of ``gap``, then the higher, then the first station."""
+    """The daily pass choice written in Python (reference). Every visible stretch of a station,
+    cut at its low points (a sample lower than the one before and no higher than the one after,
+    both in view), offers its culmination (first highest sample) a pass of at most ``length``
+    centred on it inside the stretch, moved later past the previous day's pass and shortened if
+    the stretch ends; it belongs to the culmination's day. Each day keeps the longest, then the
+    one covering more of ``gap``, then the higher, then the first offered (station, then time)."""
     from l4station.arrays import runs
 
-    best = {}
+    offers = []
     for s in tracking:
         for a, b in runs(visible[s]):
-            peak = a + int(np.argmax(elevation[s, a:b]))
-            n = min(length, b - a)
-            start = int(np.clip(peak - n // 2, a, b - n))
-            key = (n, int(gap[start:start + n].sum()), float(elevation[s, peak]))
-            d = int(day[peak])
-            if d not in best or key > best[d][0]:
-                best[d] = (key, s, start, start + n)
+            cuts = [j for j in range(a + 1, b - 1) if elevation[s, j] < elevation[s, j - 1]
+                    and elevation[s, j] <= elevation[s, j + 1]]
+            for lo, hi in zip([a, *cuts], [*cuts, b]):
+                peak = lo + int(np.argmax(elevation[s, lo:hi]))
+                offers.append((int(day[peak]), s, lo, hi, peak))
     tracked, end = np.full(len(day), -1), 0
-    for d in sorted(best):
-        _, s, start, stop = best[d]
-        tracked[max(start, end):stop] = s
-        end = max(end, stop)
+    for d in sorted({o[0] for o in offers}):
+        best = None
+        for _, s, lo, hi, peak in (o for o in offers if o[0] == d):
+            n = min(length, hi - lo)
+            start = max(int(np.clip(peak - n // 2, lo, hi - n)), end)
+            stop = min(start + n, hi)
+            if stop <= start:
+                continue
+            key = (stop - start, int(gap[start:stop].sum()), float(elevation[s, peak]))
+            if best is None or key > best[0]:
+                best = (key, s, start, stop)
+        if best is not None:
+            tracked[best[2]:best[3]] = best[1]
+            end = best[3]
     return tracked
 
 
@@ -106,6 +117,22 @@ def test_compiled_schedule_equals_the_python_rule(seed, samples_a_day, length):
     tracked = np.full(n, -1, dtype=np.int64)
     contacts._passes(day, elevation, visible, np.array([2, 0, 3]), length, gap, tracked)
     assert np.array_equal(tracked, _schedule_as_python(day, elevation, visible, [2, 0, 3], length, gap))
+
+
+def test_a_station_that_never_loses_the_spacecraft_gets_a_pass_every_day(tmp_path):
+    # From Svalbard (KSAT's SvalSat, 78.23 N) L4 never sets from July to early October, when it is
+    # well north of the equator: each day still has its culmination and its pass (a stretch in view
+    # for weeks once offered a single pass).
+    path = tmp_path / "polar.toml"
+    path.write_text('[mission]\nepoch = 2031-08-01T00:00:00\n[ground]\nstations = ["SvalSat"]\n'
+                    '[[ground.custom]]\nname = "SvalSat"\nlatitude_deg = 78.23\nlongitude_deg = 15.39\n'
+                    'height_m = 500\ndiameter_m = 13\nbands = ["X"]\nmin_elevation_deg = 5.0\n')
+    p = contacts.plan(inputs.contacts(config.load(path), days=20), l4_bcrs)
+    assert p.visible.all()                                  # circumpolar throughout
+    from l4station.arrays import runs
+    passes = runs(p.tracked_by >= 0)
+    hours = [(b - a) * p.step_s / 3600 for a, b in passes]
+    assert len(passes) >= 19 and min(hours) == pytest.approx(8.0) and max(hours) == pytest.approx(8.0)
 
 
 @pytest.mark.slow

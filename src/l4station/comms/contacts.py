@@ -165,54 +165,80 @@ def _schedule(times: Time, elevation: np.ndarray, visible: np.ndarray, tracking:
               hours: float, step_s: float, gap: np.ndarray) -> np.ndarray:
     """Index of the station in a science pass at each time (-1: none): one pass per UTC day of
     culmination; ``gap`` marks the times no beacon station sees the spacecraft."""
+    length = int(hours * 3600.0 / step_s + 1e-9)          # never more than the allowance
+    if length < 1:
+        raise InputError(f"a daily pass of {hours:g} h is shorter than the contact plan's {step_s:g} s step; "
+                         "allow more hours (ground.tracking_hours_per_day) or a finer step (ground.contact_step_s)")
     tracked = np.full(len(times), -1, dtype=np.int64)
     day = np.floor(times.utc.mjd).astype(np.int64)
-    _passes(day - day[0], elevation, visible, np.array(tracking, dtype=np.int64),
-            int(round(hours * 3600.0 / step_s)), gap, tracked)
+    _passes(day - day[0], elevation, visible, np.array(tracking, dtype=np.int64), length, gap, tracked)
     return tracked
 
 
 @njit(cache=True)
-def _passes(day, elevation, visible, tracking, length, gap, tracked):
-    """The science passes, written into ``tracked``. Every run in view of a tracking station
-    offers a pass of at most ``length`` samples centred on its culmination (the run's highest
-    sample); the run belongs to the day (``day``, from 0 and non-decreasing) of that
-    culmination, so a pass may cross midnight. Each day takes the longest pass, ties to the one
-    covering more ``gap`` samples (the real-time beacon's gaps), then to the higher culmination,
-    then to the first station; a pass starts no earlier than the previous day's ends."""
-    days = day[-1] + 1
-    best_n = np.full(days, -1, np.int64)
-    best_gap = np.zeros(days, np.int64)
-    best_el = np.zeros(days)
-    best_station = np.full(days, -1, np.int64)
-    best_start = np.zeros(days, np.int64)
+def _culminations(day, elevation, visible, tracking):
+    """Every culmination a tracking station offers: its visible stretches, each cut at the
+    low points between upper culminations (a station that sees the spacecraft for days has one a
+    day). Rows (day, station, first, end, peak) and the peak elevation, in station then time order."""
+    rows = []
+    heights = []
+    n = day.shape[0]
     for station in tracking:
         k = 0
-        while k < day.shape[0]:
+        while k < n:
             if not visible[station, k]:
                 k += 1
                 continue
             a, peak = k, k
-            while k < day.shape[0] and visible[station, k]:
-                if elevation[station, k] > elevation[station, peak]:
+            k += 1
+            while k < n and visible[station, k]:
+                if k + 1 < n and visible[station, k + 1] and \
+                        elevation[station, k] < elevation[station, k - 1] and elevation[station, k] <= elevation[station, k + 1]:
+                    rows.append((day[peak], station, a, k, peak))       # a low point: the next culmination starts here
+                    heights.append(float(elevation[station, peak]))
+                    a, peak = k, k
+                elif elevation[station, k] > elevation[station, peak]:
                     peak = k
                 k += 1
-            n = min(length, k - a)
-            start = min(max(peak - n // 2, a), k - n)
-            covered = 0
-            for j in range(start, start + n):
-                covered += gap[j]
-            el = float(elevation[station, peak])
-            d = day[peak]
-            if (n > best_n[d] or (n == best_n[d] and (covered > best_gap[d]
-                                                      or (covered == best_gap[d] and el > best_el[d])))):
-                best_n[d], best_gap[d], best_el[d], best_station[d], best_start[d] = n, covered, el, station, start
+            rows.append((day[peak], station, a, k, peak))
+            heights.append(float(elevation[station, peak]))
+    return rows, heights
+
+
+@njit(cache=True)
+def _passes(day, elevation, visible, tracking, length, gap, tracked):
+    """The science passes, written into ``tracked``. Each culmination (:func:`_culminations`)
+    offers a pass of at most ``length`` samples centred on it inside its stretch, moved later if
+    the previous day's pass is still on (then shortened by what the stretch lacks); it belongs to
+    the day (``day``: from 0, non-decreasing) of the culmination, so a pass may cross midnight.
+    Each day takes the longest pass, ties to the one covering more ``gap`` samples (the real-time
+    beacon's gaps), then to the higher culmination, then to the first offered."""
+    rows, heights = _culminations(day, elevation, visible, tracking)
+    days = np.array([r[0] for r in rows], np.int64)
+    order = np.argsort(days, kind="mergesort")                 # stable: station, then time, within a day
     end = 0
-    for d in range(days):
-        if best_station[d] >= 0:
-            stop = best_start[d] + best_n[d]
-            tracked[max(best_start[d], end):stop] = best_station[d]
-            end = max(end, stop)
+    i = 0
+    while i < order.shape[0]:
+        d = days[order[i]]
+        best_n, best_gap, best_el, best_station, best_start = 0, -1, 0.0, -1, 0
+        while i < order.shape[0] and days[order[i]] == d:
+            _, station, a, b, peak = rows[order[i]]
+            el = heights[order[i]]
+            i += 1
+            n = min(length, b - a)
+            start = max(min(max(peak - n // 2, a), b - n), end)
+            stop = min(start + n, b)
+            if stop <= start:
+                continue
+            covered = 0
+            for j in range(start, stop):
+                covered += gap[j]
+            n = stop - start
+            if n > best_n or (n == best_n and (covered > best_gap or (covered == best_gap and el > best_el))):
+                best_n, best_gap, best_el, best_station, best_start = n, covered, el, station, start
+        if best_station >= 0:
+            tracked[best_start:best_start + best_n] = best_station
+            end = best_start + best_n
 
 
 @njit(cache=True)
