@@ -86,6 +86,15 @@ BAD_FILES = [
     ("beyond DE421", "[mission]\nepoch = 2060-01-01T00:00:00\n", "mission", "inside DE421's span"),
     ("year 9999", "[mission]\nepoch = 9999-06-01T00:00:00\n", "mission", "end of mission 9999-12-31 must lie inside"),
     ("ground not a table", "ground = 3\n", "ground", "valid dictionary"),
+    ("pass under a step", "[ground]\ntracking_hours_per_day = 0.01\n", "ground",
+     "a daily pass of 0.01 h is shorter than the contact plan's 120 s step"),
+    ("deaf beacon station", '[ground]\nstations = ["DSS-34", "S"]\ntracking = ["DSS-34"]\nbeacon = ["S"]\n'
+     '[[ground.custom]]\nname = "S"\nlatitude_deg = 40\nlongitude_deg = 0\nheight_m = 0\ndiameter_m = 10\n'
+     'bands = ["S"]\n', "", "ground.beacon: station 'S' receives S, the spacecraft sends Ka, X"),
+    ("deaf tracking station", '[ground]\nstations = ["S"]\n[[ground.custom]]\nname = "S"\nlatitude_deg = 40\n'
+     'longitude_deg = 0\nheight_m = 0\ndiameter_m = 10\nbands = ["S"]\n', "",
+     "ground.tracking: station 'S' receives S, the spacecraft sends Ka, X; give it a band the spacecraft sends or drop "
+     "it from ground.tracking (without ground.tracking, every station tracks)"),
     ("launch after epoch", "[mission.launch]\nearliest = 2031-06-01T00:00:00\nlatest = 2031-07-01T00:00:00\n",
      "mission", "must be before the operations epoch"),
     ("window reversed", "[mission.launch]\nearliest = 2029-06-01T00:00:00\nlatest = 2029-01-01T00:00:00\n",
@@ -101,7 +110,7 @@ def test_bad_files_are_refused_naming_file_field_and_problem(tmp_path, what, tex
     err = info.value
     assert err.source == str(path) and err.field == field
     assert problem in err.problem
-    assert str(err) == f"{path}: {field}: {err.problem}"
+    assert str(err) == (f"{path}: {field}: " if field else f"{path}: ") + err.problem
     assert "\n" not in str(err)
 
 

@@ -382,9 +382,10 @@ def _numeric_fields():
 
 FIELDS = _numeric_fields()
 # Fields tied to others by a rule of the whole table (dry < wet mass, tof_min < tof_max, the mission
-# inside DE421, grid and contact-plan sizes): a value in its own range can still be refused, so only
+# inside DE421, grid and contact-plan sizes, a daily pass of at least one contact step): a value in its own
+# range can still be refused, so only
 # bad values here.
-LINKED = {"mission.duration_years", "mission.timeline_step_days", "spacecraft.wet_mass_kg",
+LINKED = {"mission.duration_years", "mission.timeline_step_days", "spacecraft.wet_mass_kg", "ground.tracking_hours_per_day",
           "spacecraft.dry_mass_kg", "ground.contact_step_s"} | {f"mission.transfer.{k}" for k in
                                       ("departure_step_days", "tof_min_years", "tof_max_years", "tof_step_days")}
 

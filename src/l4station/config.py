@@ -315,6 +315,9 @@ class Ground(_Model):
             for name in getattr(self, role):
                 if name not in self.stations:
                     raise ValueError(f"{role}: '{name}' is not in ground.stations; add it there first")
+        if self.tracking_hours_per_day * 3600.0 < self.contact_step_s:
+            raise ValueError(f"a daily pass of {self.tracking_hours_per_day:g} h is shorter than the contact plan's "
+                             f"{self.contact_step_s:g} s step (contact_step_s); allow more hours or a finer step")
         return self
 
     @property
@@ -383,6 +386,21 @@ class MissionConfig(_Model):
             raise ValueError(f"ground.contact_step_s ({self.ground.contact_step_s:g}) gives {samples:,.0f} contact-plan "
                              f"samples over {self.mission.duration_years:g} years, more than {MAX_CONTACT_SAMPLES:,}; use "
                              f"a step of at least {samples * self.ground.contact_step_s / MAX_CONTACT_SAMPLES:.3g} s")
+        return self
+
+    @model_validator(mode="after")
+    def _stations_hear_the_spacecraft(self):
+        """Every tracking and beacon station receives a band the spacecraft sends."""
+        sent = set(self.spacecraft.rf.bands)
+        roles = {"tracking": {s.name for s in self.ground.tracking_network}, "beacon": set(self.ground.beacon)}
+        for station in self.ground.network:
+            for role, names in roles.items():
+                if station.name in names and not sent & set(station.bands):
+                    raise ValueError(f"ground.{role}: station '{station.name}' receives {', '.join(station.bands)}, "
+                                     f"the spacecraft sends {', '.join(sorted(sent))}; give it a band the spacecraft "
+                                     f"sends or drop it from ground.{role}"
+                                     + (" (without ground.tracking, every station tracks)"
+                                        if role == "tracking" and not self.ground.tracking else ""))
         return self
 
     @model_validator(mode="after")
