@@ -5,6 +5,7 @@ from html.parser import HTMLParser
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from l4station import config
@@ -180,3 +181,20 @@ def test_a_mission_to_l5_flies_a_transfer_that_arrives_by_the_epoch(tmp_path):
     assert why == "in_time"
     assert best.candidate.departure + best.candidate.tof_days * u.day <= mission.mission.epoch_time
     assert best.candidate.total == pytest.approx(cheapest, abs=0.01)          # km/s, the front's step
+
+
+@pytest.mark.slow
+def test_a_coarse_timeline_keeps_the_station_where_it_is(tmp_path):
+    # The contact plan asks where the station is every hour; the stay is sampled every
+    # timeline_step_days. Interpolating positions between samples 30 days apart cut 0.15 au across
+    # the orbit (the Earth range fell from 0.975 to 0.82 au); the offset from the point does not.
+    import astropy.units as u
+    from l4station.study import study
+    where = {}
+    for step in (1.0, 30.0):
+        path = tmp_path / f"step{step:g}.toml"
+        path.write_text(f"[mission]\nduration_years = 2.0\ntimeline_step_days = {step}\n")
+        context = study.StudyContext(config.load(path), None, False)
+        where[step] = context.station_bcrs(context.stay.time[0] + np.linspace(0.0, 1.99, 500) * u.yr)
+    apart_km = np.linalg.norm(where[30.0] - where[1.0], axis=1)
+    assert apart_km.max() < 2.6e4               # 0.01 deg seen from 1 au

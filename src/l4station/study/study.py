@@ -33,6 +33,12 @@ from l4station.cache import Cache, compute
 from l4station.study.report import Section
 
 
+def _point_bcrs(point: str, time: Time) -> np.ndarray:
+    """Barycentric ICRF position (km) of the Sun-Earth Lagrange ``point`` at ``time`` (DE421)."""
+    return (ephemeris.lagrange_point(point, time, frame="icrf")[0].to_value(u.km)
+            + ephemeris.position("sun", time, center="ssb", frame="icrf").to_value(u.km))
+
+
 class StudyContext:
     """The config and the intermediate results sections share (kept in ``cache`` if given);
     ``draw``: whether sections draw their figures (a sweep's variants need only the numbers)."""
@@ -64,13 +70,17 @@ class StudyContext:
         return geometry_timeline(self.times, self.station_track)
 
     def station_bcrs(self, time: Time) -> np.ndarray:
-        """Barycentric ICRF position (km) of the drifting station at any time in the mission,
-        interpolated from the daily stay trajectory (direction error < 0.003 deg at 1 au)."""
+        """Barycentric ICRF position (km) of the drifting station at any time in the mission: its
+        target point (DE421) plus its offset from the point, interpolated between the stay
+        trajectory's samples (the offset changes over months; the point moves 1 deg a day, which
+        interpolating positions would cut across at coarse timeline steps)."""
         track = self.stay.trajectory
         (jd1, jd2), (node1, node2) = ephemeris.tdb_jd(time), ephemeris.tdb_jd(track.time)
         t = (jd1 - node1[0]) + (jd2 - node2[0])
         t_nodes = (node1 - node1[0]) + (node2 - node2[0])
-        return np.stack([np.interp(t, t_nodes, track.position[:, k]) for k in range(3)], axis=-1)
+        target = self.config.mission.target
+        offset = track.position - _point_bcrs(target, track.time)
+        return _point_bcrs(target, time) + np.stack([np.interp(t, t_nodes, offset[:, k]) for k in range(3)], axis=-1)
 
     @cached_property
     def contacts(self) -> ContactPlan:
