@@ -213,6 +213,7 @@ def test_a_killed_client_resumes_without_computing_finished_variants_again(clust
     ('[vary]\n"spacecraft.rf.power_w" = [nan, 20.0]\n', "holds nan or inf"),
     ('[vary]\n"mission.launch.earliest, mission.epoch" = [[2029-01-01T00:00:00]]\n', "each value must be a list of 2"),
     ('[vary]\n"ground.stations[0].a.b" = [1]\n', "no config path 'ground.stations[0].a.b'"),   # a station is a name
+    ('[sample]\n"spacecraft.rf.power_w" = [-1e308, 1e308]\nn = 2\n', "wider than a float can hold"),
     ('[vary]\n"mission.epoch" = [2053-06-01T00:00:00]\n', "must lie inside DE421's span, a day in from its ends"),
 ])
 @pytest.mark.slow

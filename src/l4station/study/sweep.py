@@ -147,6 +147,8 @@ def parse(document: dict, source: str) -> Sweep:
         _path(source, key)
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(b) for b in bounds) and bounds[0] < bounds[1]):
             raise InputError(f"{source}: sample.{key} must be [low, high] with low < high, got {bounds!r}")
+        if not math.isfinite(bounds[1] - bounds[0]):
+            raise InputError(f"{source}: sample.{key} spans {bounds!r}, wider than a float can hold; narrow it")
         if key in seen:
             raise InputError(f"{source}: {key} is both varied and sampled; give it in one table")
         ranges[key] = (float(bounds[0]), float(bounds[1]))
