@@ -4,10 +4,12 @@ rates each pass supports, the onboard recorder, and how fresh the real-time data
 * **Visibility**: elevation of the spacecraft from every station on a regular grid of
   times (:mod:`l4station.comms.visibility`), above each station's floor.
 * **Schedule**: one science pass a day of ``tracking_hours_per_day``, centred on a tracking
-  station's culmination (its UTC day: a pass may cross midnight), on the station giving the
-  longest pass; among equally long ones, the pass covering most of the time no beacon station
-  sees the spacecraft (a tracking station receives the beacon too), then the higher
-  culmination. Beacon stations receive the real-time beacon whenever they see the spacecraft.
+  station's culmination (every upper culmination, a station that never loses the spacecraft
+  included; the pass belongs to the culmination's UTC day and may cross midnight), moved later
+  while the previous day's pass is on. The day takes the longest; among equally long ones, the
+  pass covering most of the time no beacon station sees the spacecraft (a tracking station
+  receives the beacon too), then the higher culmination. Beacon stations receive the real-time
+  beacon whenever they see the spacecraft.
 * **Rates**: the RF budget (:mod:`l4station.comms.rf`) of each tracking station in the
   spacecraft's best band, tabulated against elevation at 1 au and scaled by 1/d^2.
 * **Recorder**: everything the instruments produce is recorded; passes empty it at the
