@@ -297,7 +297,7 @@ class Ground(_Model):
     @field_validator("stations")
     @classmethod
     def _known(cls, stations: list[str], info: ValidationInfo) -> list[str]:
-        known = [*catalogue(), *(s.name for s in info.data.get("custom", []))]
+        known = list(dict.fromkeys([*catalogue(), *(s.name for s in info.data.get("custom", []))]))
         for name in stations:
             if name not in known:
                 close = difflib.get_close_matches(name, known, n=1)
