@@ -201,6 +201,25 @@ def test_a_capped_cache_removes_the_entries_used_least_recently(tmp_path):
     assert pickle.loads(pickle.dumps(capped)).max_bytes == 3500                      # as a worker opens it
 
 
+def test_eviction_removes_only_its_own_entries(tmp_path):
+    # A user's own pickles and a folder named like one sat in the cache folder: eviction deleted
+    # the first, and stopped every study on the second ("Is a directory").
+    import time as time_module
+    old = time_module.time() - 1000
+    mine = tmp_path / "my-results.pickle"
+    mine.write_bytes(pickle.dumps({"my": "data"}))
+    (tmp_path / "olddir.pickle").mkdir()
+    (tmp_path / f"transfer-{'0' * 32}.pickle").mkdir()
+    for path in tmp_path.iterdir():
+        os.utime(path, (old, old))
+    capped = Cache(tmp_path, max_bytes=1500)
+    for name in "abc":
+        capped.get("blob", (name,), lambda: bytes(1000))
+    assert mine.read_bytes() == pickle.dumps({"my": "data"})
+    assert (tmp_path / "olddir.pickle").is_dir() and (tmp_path / f"transfer-{'0' * 32}.pickle").is_dir()
+    assert [name for name in "abc" if capped.path("blob", (name,)).exists()] == ["c"]
+
+
 @pytest.mark.slow
 def test_the_study_command_keeps_its_slow_parts_in_the_users_cache(tmp_path):
     # A second `l4station study` of the same mission reads every slow part back from the user's

@@ -229,6 +229,7 @@ OPERATIONS = [
     Case("simulate 300-character out", ["simulate", "--out", LONG], "File name too long", slow=True),
     Case("study 300-character out", ["study", "--out", LONG], "File name too long"),
     Case("study out through a file", ["study", "--out", "blocker/report"], "blocker is not a folder"),
+    Case("study cache empty", ["study", "--cache", ""], "--cache needs a folder"),
     Case("forecast 300-character data", ["forecast", "--data", LONG], "cannot read --data"),
     Case("forecast data through a file", ["forecast", "--data", "blocker/x"], "no such folder"),
     Case("forecast empty data folder", ["forecast", "--data", "dir.db"], "no such file"),

@@ -31,6 +31,8 @@ import functools
 import hashlib
 import os
 import pickle
+import re
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +54,9 @@ def code_digest() -> str:
         h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
+
+ENTRY_NAME = re.compile(r"[a-z][a-z0-9-]*-[0-9a-f]{32}\.pickle")
+"""The names :meth:`Cache.path` gives entries: only files so named are ever evicted."""
 
 USER_CACHE_BYTES = 2e9
 """The most the user's cache keeps (bytes); a study of the default mission keeps ~150 MB."""
@@ -132,16 +137,20 @@ class Cache:
         (never ``keep``, the entry just written)."""
         entries = []
         for entry in self.directory.glob("*.pickle"):
+            if ENTRY_NAME.fullmatch(entry.name) is None:     # not one of ours: a user's file stays
+                continue
             with contextlib.suppress(OSError):
-                info = entry.stat()
-                entries.append((info.st_mtime, info.st_size, entry))
+                info = entry.lstat()
+                if stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode):
+                    entries.append((info.st_mtime, info.st_size, entry))
         total = sum(size for _, size, _ in entries)
         for _, size, entry in sorted(entries):
             if total <= self.max_bytes:
                 break
             if entry != keep:
-                entry.unlink(missing_ok=True)
-                total -= size
+                with contextlib.suppress(OSError):
+                    entry.unlink(missing_ok=True)
+                    total -= size
 
     def __reduce__(self):                    # a worker process opens the same folder
         return Cache, (self.directory, self.max_bytes)

@@ -35,10 +35,10 @@ def _target_bcrs(point: str):
 def study(config: ConfigOption = None,
           out: Annotated[Path, typer.Option("--out", "-o", help="Directory for index.html and study.json.",
                                             file_okay=False)] = Path("l4station-report"),
-          cache: Annotated[Optional[Path], typer.Option(
+          cache: Annotated[Optional[str], typer.Option(
               "--cache", help="Folder keeping the slow parts (transfer trade, stay, visibility, real-data "
                               "forecasts) for the next study or sweep that needs them (default: the user's "
-                              "cache, $L4STATION_CACHE; set it empty to keep nothing).", file_okay=False)] = None,
+                              "cache, $L4STATION_CACHE; set it empty to keep nothing).")] = None,
           json_output: JsonOption = False):
     """Run the whole mission study and write the report (index.html + study.json)."""
     mission = load_mission(config)
@@ -47,6 +47,9 @@ def study(config: ConfigOption = None,
     from l4station.study import study as study_module
     from l4station.cache import Cache, shared
 
+    if cache == "":                                                # Path("") is the working folder
+        raise UserFacingError("--cache needs a folder; leave it out for the user's cache, or set "
+                              "L4STATION_CACHE empty to keep nothing")
     try:
         kept = Cache(cache) if cache is not None else shared()     # by default the user's cache
     except InputError as error:
