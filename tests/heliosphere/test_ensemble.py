@@ -1,6 +1,8 @@
 """Large solar-wind ensembles: a member is the same whoever runs it, a run split over a Dask
 cluster equals the one-process run bit for bit, and an ensemble without spread is the model's
 own deterministic run."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -116,6 +118,28 @@ def test_the_ensemble_command_writes_every_line_s_quantiles(tmp_path, capsys):
     assert done.value.code == 0 and doc["members"] == 16 and doc["lines"] == 128
     assert len(table["p50_kms"]) == 128 * doc["hours"]
     assert all(a <= b <= c for a, b, c in zip(table["p10_kms"], table["p50_kms"], table["p90_kms"]))
+
+
+@pytest.mark.slow
+def test_a_write_that_fails_keeps_the_file_already_there(tmp_path, capsys, monkeypatch):
+    # A full disk once deleted the earlier results at --out and printed a traceback (exit 1).
+    import errno
+
+    def full_disk(self, path):
+        Path(path).write_bytes(b"PAR1 half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / "q.parquet"
+    out.write_bytes(b"earlier results")
+    monkeypatch.setattr(ensemble.Issued, "write_parquet", full_disk)
+    with pytest.raises(SystemExit) as done:
+        main(["ensemble", "--members", "4", "--days", "1", "--at", "2010-08-01", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and len(err.splitlines()) == 1 and "No space left on device" in err, err
+    assert out.read_bytes() == b"earlier results" and sorted(p.name for p in tmp_path.iterdir()) == ["q.parquet"]
+    with pytest.raises(SystemExit) as done:
+        main(["ensemble", "--members", "4", "--days", "1", "--at", "2010-08-01", "--out", "/dev/null"])
+    assert done.value.code == 2 and "/dev/null: not a regular file" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -7,10 +7,12 @@ Nothing heavy is imported here: each command imports what it computes with.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -72,6 +74,21 @@ def writable(path: Path, option: str, *, folder: bool) -> None:
         _check_writable(path, option, folder)
     except OSError as error:             # name too long, ...
         raise UserFacingError(f"{option} {path}: {error.strerror}; choose another path") from None
+
+
+def write_aside(out: Path, write: Callable[[Path], None], option: str = "--out") -> None:
+    """``write(partial)`` a file beside ``out``, then move it into place: a failed write (a full
+    disk, a file system that refuses it) leaves whatever was at ``out`` untouched, and is one line."""
+    if out.exists() and not out.is_file():              # a device or a pipe is not replaced by a file
+        raise UserFacingError(f"cannot write {out}: not a regular file; choose another {option}")
+    partial = out.with_name(out.name + ".partial")
+    try:
+        write(partial)
+        os.replace(partial, out)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise UserFacingError(f"cannot write {out}: {error.strerror or error}; choose another {option}") from None
 
 
 def _check_writable(path: Path, option: str, folder: bool) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from l4station.constants import DAY_S, SYNODIC_PERIOD_DAYS
 from l4station.cli.common import (app, ConfigOption, DataOption, DbOption, JsonOption, UserFacingError, emit, finite, load_mission,
-                                  progress, writable)
+                                  progress, writable, write_aside)
 from l4station.errors import InputError
 
 
@@ -83,7 +83,7 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
                                                on_done=lambda k, n: bar.update(task, completed=k / n))
     issued = ensemble_model.Issued(start, result)
     if out is not None:
-        issued.write_parquet(out)
+        write_aside(out, issued.write_parquet)
     emit(issued, json_output)
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from l4station.cli.common import (app, DbOption, JsonOption, UserFacingError, emit, finite, print_json, progress, stderr,
-                                  writable)
+                                  writable, write_aside)
 
 
 
@@ -79,13 +78,7 @@ def simulate(out: Annotated[Path, typer.Option("--out", "-o", help="File to writ
                                       framed=framed)
     except ValueError as error:
         raise UserFacingError(str(error)) from None
-    partial = out.with_name(out.name + ".partial")     # written aside, then moved: never half a file
-    try:
-        partial.write_bytes(stream.data)
-        os.replace(partial, out)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise UserFacingError(f"cannot write {out}: {error.strerror}; choose another --out") from None
+    write_aside(out, lambda partial: partial.write_bytes(stream.data))     # never half a file
     stream.out = str(out)
     emit(stream, json_output)
 
