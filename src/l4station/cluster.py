@@ -22,8 +22,10 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
     if scheduler is not None:
         try:
             connected = Client(scheduler, timeout=30)
-        except (OSError, TimeoutError, ValueError, TypeError) as error:
+        except Exception as error:       # refused, unreachable, or not Dask answering (garbage frames: MemoryError)
             reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+            if isinstance(error, MemoryError):
+                reason = "what answers there is not a Dask scheduler"
             raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({reason}); start `dask scheduler` "
                              "there and give its tcp://HOST:PORT") from None
         with connected:

@@ -378,6 +378,29 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
         len(err.splitlines()) == 1, err
 
 
+def test_a_scheduler_address_where_something_else_answers_is_one_line(tmp_path, capsys):
+    # An SSH server's banner read as Dask frames once asked for 2.8 EiB (a MemoryError traceback).
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def banner():
+        connection, _ = server.accept()
+        connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+        time.sleep(5)
+        connection.close()
+
+    threading.Thread(target=banner, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    with pytest.raises(SystemExit) as done:
+        main(["ensemble", "--members", "4", "--days", "1", "--at", "2010-08-01", "--scheduler", address])
+    server.close()
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and f"cannot reach the Dask scheduler at {address}" in err and \
+        len(err.splitlines()) == 1, err
+
+
 @pytest.mark.parametrize("objectives, plots", [
     ({"transfer_dv_kms": "min"}, 3),                                    # one objective: variants ranked
     ({"transfer_dv_kms": "min", "data_returned_gbit_per_day": "max"}, 3),
