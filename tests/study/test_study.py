@@ -198,3 +198,49 @@ def test_a_coarse_timeline_keeps_the_station_where_it_is(tmp_path):
         where[step] = context.station_bcrs(context.stay.time[0] + np.linspace(0.0, 1.99, 500) * u.yr)
     apart_km = np.linalg.norm(where[30.0] - where[1.0], axis=1)
     assert apart_km.max() < 2.6e4               # 0.01 deg seen from 1 au
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+def test_a_study_killed_mid_run_takes_its_second_process_with_it(tmp_path):
+    # Killed, the study once left its second process computing, then waiting on a pipe for ever.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    env = {**os.environ, "L4STATION_CACHE": ""}
+    study_process = subprocess.Popen([sys.executable, "-m", "l4station", "study", "--config", str(SMALL), "--out",
+                                      str(tmp_path / "report")], env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (spare := _children(study_process.pid)):
+        assert study_process.poll() is None and time.monotonic() < deadline, "no second process started"
+        time.sleep(0.2)
+    study_process.send_signal(signal.SIGKILL)
+    study_process.wait()
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) for pid in spare):
+        assert time.monotonic() < deadline, f"processes {spare} outlived the study"
+        time.sleep(0.2)
+
+
+def _state(pid: int) -> str:
+    try:
+        return {"Z": "zombie", "X": "dead"}.get((Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]), "alive")
+    except OSError:
+        return "dead"

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +34,10 @@ from l4station.orbit.transfer import TransferTrade, transfer_trade
 from l4station.study import inputs, merit, report
 from l4station.cache import Cache, compute
 from l4station.study.report import Section
+
+
+PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal a process gets when its parent ends (Linux)."""
 
 
 def _point_bcrs(point: str, time: Time) -> np.ndarray:
@@ -139,6 +146,17 @@ def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig
         return build(StudyContext(config, cache, draw))
 
 
+def _start_spare() -> None:
+    """The spare process's start: its own handle on DE421, and on Linux it is ended with its
+    parent (a study killed mid-run left it computing, then waiting, for ever)."""
+    ephemeris.reopen()
+    if sys.platform.startswith("linux"):
+        import ctypes
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:            # the parent died before that took effect
+            os._exit(1)
+
+
 def _start_method() -> multiprocessing.context.BaseContext:
     """Fork while numba's thread pool has not started (the child keeps the imports, ~2 s of CPU
     a spawned child spends again); spawn after, when forking is unsafe."""
@@ -201,7 +219,7 @@ def _run(config: MissionConfig, cache: Cache | None, draw: bool,
     # both cores busy only briefly). A daemonic process (a sweep's Dask worker) may have no
     # children: it builds them in turn.
     daemon = multiprocessing.current_process().daemon
-    spare = None if daemon else ProcessPoolExecutor(1, mp_context=_start_method(), initializer=ephemeris.reopen)
+    spare = None if daemon else ProcessPoolExecutor(1, mp_context=_start_method(), initializer=_start_spare)
     with spare or contextlib.nullcontext() as pool:
         if pool is not None:
             from l4station.comms.dtn.forwarding import compile_kernels
