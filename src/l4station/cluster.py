@@ -19,6 +19,8 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
     """A ``distributed.Client`` on the cluster at ``scheduler`` (tcp://HOST:PORT), or on a
     LocalCluster of ``workers`` processes (default: one per core), closed on exit."""
     from distributed import Client, LocalCluster
+    if scheduler is not None and workers is not None:
+        raise InputError("give --scheduler (an existing cluster) or --workers (a local one), not both")
     if scheduler is not None:
         try:
             connected = Client(scheduler, timeout=30)

@@ -97,6 +97,8 @@ def test_members_stay_physical_whatever_the_map_and_spread(level, spread, seed):
     (["--at", "soon"], "--at 'soon' is not an ISO date"),
     (["--observers", "L2"], "--observers must list distinct observers"),
     (["--days", "-1"], "--days"),
+    (["--scheduler", ""], "needs the scheduler's address, tcp://HOST:PORT"),      # once: ran in this process
+    (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "give --scheduler (an existing cluster) or --workers"),
 ])
 def test_bad_ensemble_requests_exit_2_with_one_line(args, message, capsys):
     with pytest.raises(SystemExit) as done:

@@ -46,6 +46,18 @@ ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", "-c", help="Mission TOML file, laid over the embedded default mission.",
     dir_okay=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON to stdout.")]
+
+
+def _address(text: str) -> str:
+    if not text.strip():
+        raise ValueError("needs the scheduler's address, tcp://HOST:PORT")
+    return text.strip()
+
+
+SchedulerOption = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Dask scheduler to run on (tcp://HOST:PORT); not with --workers.", parser=_address)]
+WorkersOption = Annotated[Optional[int], typer.Option(
+    "--workers", help="Local Dask worker processes (not with --scheduler).", min=1, max=256)]
 TargetOption = Annotated[Optional[str], typer.Option(
     "--target", help="L4 or L5; the mission file's target if omitted.", case_sensitive=False)]
 DataOption = Annotated[Optional[Path], typer.Option(

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from l4station.cli.common import (app, ConfigOption, JsonOption, TargetOption, UserFacingError, emit, finite,
-                                  load_mission, print_json, progress, stdout, writable)
+                                  load_mission, print_json, progress, SchedulerOption, stdout, WorkersOption, writable)
 
 config_app = typer.Typer(help="Mission files: print the resolved config, or check one.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -73,10 +73,8 @@ def study(config: ConfigOption = None,
 def sweep(file: Annotated[Path, typer.Argument(help="Sweep TOML: base, [vary] lists, [sample] ranges.")],
           out: Annotated[Path, typer.Option("--out", "-o", help="Directory for results.parquet and results.csv.",
                                             file_okay=False)] = Path("l4station-sweep"),
-          scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler to run on "
-                                                           "(tcp://HOST:PORT); default: a local cluster.")] = None,
-          workers: Annotated[Optional[int], typer.Option("--workers", help="Local worker processes (default: one "
-                                                         "per core).", min=1, max=256)] = None,
+          scheduler: SchedulerOption = None,
+          workers: WorkersOption = None,
           json_output: JsonOption = False):
     """Run every variant of a mission (a full study each) and tabulate their figures of merit;
     a rerun skips the variants already completed."""

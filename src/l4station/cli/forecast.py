@@ -9,7 +9,7 @@ import typer
 
 from l4station.constants import DAY_S, SYNODIC_PERIOD_DAYS
 from l4station.cli.common import (app, ConfigOption, DataOption, DbOption, JsonOption, UserFacingError, emit, finite, load_mission,
-                                  progress, writable, write_aside)
+                                  progress, SchedulerOption, WorkersOption, writable, write_aside)
 from l4station.errors import InputError
 
 
@@ -51,11 +51,8 @@ def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble me
                                                  parser=finite(0.5, 60.0))] = SYNODIC_PERIOD_DAYS,
              seed: Annotated[int, typer.Option("--seed", help="Seed; member i draws from stream (seed, i).",
                                                min=0)] = 0,
-             scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler to run on "
-                                                              "(tcp://HOST:PORT).")] = None,
-             workers: Annotated[Optional[int], typer.Option("--workers", help="Run on a local Dask cluster of N "
-                                                            "worker processes (default: in this process).",
-                                                            min=1, max=256)] = None,
+             scheduler: SchedulerOption = None,
+             workers: WorkersOption = None,
              out: Annotated[Optional[Path], typer.Option("--out", help="Parquet file for every line's quantiles.",
                                                          dir_okay=False)] = None,
              data: DataOption = None, config: ConfigOption = None, json_output: JsonOption = False):
