@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 
 from l4station.cache import code_digest
 from l4station.errors import InputError
 
 WORKER_WAIT_S = 60.0
+CONNECT_WAIT_S = 45.0
+"""Longest wait (s) for a scheduler's handshake (distributed's own connect timeout is 30 s)."""
 
 
 @contextlib.contextmanager
@@ -23,7 +26,7 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
         raise InputError("give --scheduler (an existing cluster) or --workers (a local one), not both")
     if scheduler is not None:
         try:
-            connected = Client(scheduler, timeout=30)
+            connected = _connect(scheduler)
         except Exception as error:       # refused, unreachable, or not Dask answering (garbage frames: MemoryError)
             reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
             if isinstance(error, MemoryError):
@@ -41,6 +44,29 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
     with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                       dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster) as local:
         yield local
+
+
+def _connect(scheduler: str):
+    """``Client(scheduler)``, given up after CONNECT_WAIT_S: a server that is not Dask can keep
+    distributed's handshake waiting for ever (its timeout does not cover it). The attempt left
+    behind is a daemon thread, which does not keep the process alive."""
+    from distributed import Client
+    outcome = {}
+
+    def attempt():
+        try:
+            outcome["client"] = Client(scheduler, timeout=30)
+        except BaseException as error:   # handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=attempt, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_WAIT_S)
+    if thread.is_alive():
+        raise TimeoutError(f"no Dask handshake in {CONNECT_WAIT_S:g} s: what answers there is not a Dask scheduler")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["client"]
 
 
 def check_code(client) -> None:

@@ -401,6 +401,26 @@ def test_a_scheduler_address_where_something_else_answers_is_one_line(tmp_path, 
         len(err.splitlines()) == 1, err
 
 
+def test_a_scheduler_address_that_never_answers_is_given_up_in_one_line(tmp_path, capsys, monkeypatch):
+    # An HTTP server at the address kept distributed's handshake waiting past its own timeout.
+    import threading
+    from l4station import cluster
+    monkeypatch.setattr(cluster, "CONNECT_WAIT_S", 2.0)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held = []
+    threading.Thread(target=lambda: held.append(server.accept()), daemon=True).start()   # accepts, says nothing
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    began = time.monotonic()
+    with pytest.raises(SystemExit) as done:
+        main(["ensemble", "--members", "4", "--days", "1", "--at", "2010-08-01", "--scheduler", address])
+    server.close()
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and "no Dask handshake in 2 s" in err and len(err.splitlines()) == 1, err
+    assert time.monotonic() - began < 20
+
+
 @pytest.mark.parametrize("objectives, plots", [
     ({"transfer_dv_kms": "min"}, 3),                                    # one objective: variants ranked
     ({"transfer_dv_kms": "min", "data_returned_gbit_per_day": "max"}, 3),
