@@ -13,8 +13,11 @@ from l4station.cache import code_digest
 from l4station.errors import InputError
 
 WORKER_WAIT_S = 60.0
-CONNECT_WAIT_S = 45.0
-"""Longest wait (s) for a scheduler's handshake (distributed's own connect timeout is 30 s)."""
+CONNECT_TIMEOUT_S = 10.0
+"""distributed's connect timeout (s): it retries a refused address until then (a scheduler
+answers in well under a second, even across a continent)."""
+CONNECT_WAIT_S = 20.0
+"""Longest wait (s) for a scheduler's handshake, which distributed's timeout does not always cover."""
 
 
 @contextlib.contextmanager
@@ -55,7 +58,7 @@ def _connect(scheduler: str):
 
     def attempt():
         try:
-            outcome["client"] = Client(scheduler, timeout=30)
+            outcome["client"] = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
         except BaseException as error:   # handed to the caller's thread
             outcome["error"] = error
 
