@@ -81,13 +81,20 @@ class StudyContext:
         target point (DE421) plus its offset from the point, interpolated between the stay
         trajectory's samples (the offset changes over months; the point moves 1 deg a day, which
         interpolating positions would cut across at coarse timeline steps)."""
+        (first1, first2), t_nodes, offset = self._track_offset
+        jd1, jd2 = ephemeris.tdb_jd(time)
+        t = (jd1 - first1) + (jd2 - first2)
+        return (_point_bcrs(self.config.mission.target, time)
+                + np.stack([np.interp(t, t_nodes, offset[:, k]) for k in range(3)], axis=-1))
+
+    @cached_property
+    def _track_offset(self) -> tuple[tuple[float, float], np.ndarray, np.ndarray]:
+        """The stay's first TDB date (two parts), its sample times (days from it) and its
+        offsets (km) from the target point, for :meth:`station_bcrs`."""
         track = self.stay.trajectory
-        (jd1, jd2), (node1, node2) = ephemeris.tdb_jd(time), ephemeris.tdb_jd(track.time)
-        t = (jd1 - node1[0]) + (jd2 - node2[0])
-        t_nodes = (node1 - node1[0]) + (node2 - node2[0])
-        target = self.config.mission.target
-        offset = track.position - _point_bcrs(target, track.time)
-        return _point_bcrs(target, time) + np.stack([np.interp(t, t_nodes, offset[:, k]) for k in range(3)], axis=-1)
+        node1, node2 = ephemeris.tdb_jd(track.time)
+        offset = track.position - _point_bcrs(self.config.mission.target, track.time)
+        return (node1[0], node2[0]), (node1 - node1[0]) + (node2 - node2[0]), offset
 
     @cached_property
     def contacts(self) -> ContactPlan:
