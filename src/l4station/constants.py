@@ -23,6 +23,7 @@ SUN_SIDEREAL_PERIOD_DAYS = 25.38                # Carrington rotation, sidereal
 SUN_SIDEREAL_RAD_S = 2 * math.pi / (SUN_SIDEREAL_PERIOD_DAYS * DAY_S)
 SYNODIC_PERIOD_DAYS = 27.2753                   # Carrington rotation seen from Earth (HUXt's constant)
 LAGRANGE_AHEAD_DEG = {"L4": 60.0, "L5": -60.0}  # the triangular points lead (L4) or trail (L5) Earth by 60 deg (Lagrange 1772)
+OBSERVER_LONGITUDES_DEG = {"L1": 0.0, **LAGRANGE_AHEAD_DEG}   # heliographic longitude from Earth's, deg
 
 _FROM_ASTROPY = {"AU_M": ("au", 1.0), "AU_KM": ("au", 1e3), "C_M_S": ("c", 1.0), "C_KM_S": ("c", 1e3)}   # divisors
 

@@ -344,10 +344,11 @@ def decode(stream: bytes | bytearray | memoryview | np.ndarray, final: bool = Tr
     offsets, apids, status, skipped, consumed, hunting = _frame(buf, _length_of_apid(), CRC_TABLE, final, hunting)
     rejected = {name: int(np.count_nonzero(status == code)) for code, name in REJECT_NAMES.items()}
     data = {}
-    for ptype in dictionary().values():
-        start = offsets[(status == OK) & (apids == ptype.apid)]
-        rows = buf[start[:, None] + np.arange(ptype.octets)] if len(start) else np.zeros((0, ptype.octets), np.uint8)
-        data[ptype.name] = _decode_rows(ptype, rows)
+    with logs.quieted("ccsdspy"):                # its sequence-count warnings: ingest counts them
+        for ptype in dictionary().values():
+            start = offsets[(status == OK) & (apids == ptype.apid)]
+            rows = buf[start[:, None] + np.arange(ptype.octets)] if len(start) else np.zeros((0, ptype.octets), np.uint8)
+            data[ptype.name] = _decode_rows(ptype, rows)
     return Decoded(len(offsets), rejected, data, int(consumed), int(skipped), bool(hunting))
 
 
@@ -400,8 +401,7 @@ def _decode_rows(ptype: PacketType, rows: np.ndarray) -> dict[str, np.ndarray]:
     if len(rows) == 0:
         empty = {"t_us": np.zeros(0, np.int64), "seq": np.zeros(0, np.int64)}
         return empty | {f.name: np.zeros(0) for f in ptype.fields}
-    with logs.quieted("ccsdspy"):                # its sequence-count warnings: ingest counts them
-        arrays = ptype.definition.load(io.BytesIO(rows.tobytes()), include_primary_header=True)
+    arrays = ptype.definition.load(io.BytesIO(rows.tobytes()), include_primary_header=True)
     out = {"t_us": unix_us_from_cuc(arrays["coarse"], arrays["fine"]),
            "seq": arrays["CCSDS_SEQUENCE_COUNT"].astype(np.int64)}
     for f in ptype.fields:

@@ -33,12 +33,12 @@ import numpy as np
 from numba import njit
 
 from l4station import tables
-from l4station.constants import DAY_S
+from l4station.constants import DAY_S, SYNODIC_PERIOD_DAYS
 from l4station.heliosphere import solarwind as sw
 from l4station.heliosphere.insitu import MJD_2000, Series
 
-OMEGA_DEG_PER_DAY = 360.0 * DAY_S / sw.SYNODIC_PERIOD_S
-PERIOD_DAYS = sw.SYNODIC_PERIOD_S / DAY_S
+OMEGA_DEG_PER_DAY = 360.0 / SYNODIC_PERIOD_DAYS
+PERIOD_DAYS = SYNODIC_PERIOD_DAYS
 HISTORY_DAYS = 1.5 * PERIOD_DAYS                # the assimilation's memory: samples this many days old at most
 
 

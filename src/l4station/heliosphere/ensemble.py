@@ -158,6 +158,11 @@ class Assimilated:
     asked: tuple[str, ...]
     seen: tuple[str, ...]
 
+    @property
+    def missing(self) -> list[str]:
+        """The observers asked for that had no data in the history."""
+        return [o for o in self.asked if o not in self.seen]
+
 
 def assimilate(records: dict, observers: list[str], issue_mjd: float, at: str) -> Assimilated:
     """The boundary map from ``records`` (observer -> :class:`~l4station.heliosphere.insitu.Series`)
@@ -184,13 +189,12 @@ class Issued:
     def to_json(self) -> dict:
         a = self.assimilated
         return {"at": a.at, "observers": list(a.seen),
-                "observers_without_data": [o for o in a.asked if o not in a.seen], **self.ensemble.to_json()}
+                "observers_without_data": a.missing, **self.ensemble.to_json()}
 
     def __rich__(self):
         a = self.assimilated
-        missing = [o for o in a.asked if o not in a.seen]
         note = f"Boundary map at {a.at} from {', '.join(a.seen)}" + (
-            f"; no data from {', '.join(missing)} in the {corotation.HISTORY_DAYS:.0f} days before" if missing else "")
+            f"; no data from {', '.join(a.missing)} in the {corotation.HISTORY_DAYS:.0f} days before" if a.missing else "")
         return tables.group(note, self.ensemble)
 
     def write_parquet(self, path) -> None:

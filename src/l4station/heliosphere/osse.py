@@ -20,7 +20,7 @@ from astropy.time import Time
 
 from l4station import tables
 from l4station.arrays import ar1
-from l4station.constants import DAY_S
+from l4station.constants import DAY_S, OBSERVER_LONGITUDES_DEG
 from l4station.errors import InputError
 from l4station.geometry import wrap_degrees
 from l4station.heliosphere import cme as cme_model
@@ -29,7 +29,6 @@ from l4station.heliosphere.insitu import Series
 from l4station.records import instant, positive, record
 
 OBSERVER_SETS = (("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5"))
-OBSERVER_LONGITUDE_DEG = {"L1": 0.0, "L4": 60.0, "L5": -60.0}
 HISTORY_DAYS = corotation.HISTORY_DAYS          # observations needed before the first forecast
 
 
@@ -175,7 +174,7 @@ def cme_arrival_errors(n: int = 300, seed: int = 2, errors: cme_model.SpeedError
     w_measured = wind + 50 * rng.standard_normal(n)
     out = []
     for obs in sets:
-        angles = np.stack([cme_model.view_angle_deg(direction, OBSERVER_LONGITUDE_DEG[o]) for o in obs], axis=-1)
+        angles = np.stack([cme_model.view_angle_deg(direction, OBSERVER_LONGITUDES_DEG[o]) for o in obs], axis=-1)
         sigma = errors.combined(angles)
         measured = np.clip(v0 * (1 + sigma * draws), 150, None)
         t, _ = cme_model.ensemble_arrival(measured, sigma, np.clip(w_measured, 250, None), offset_deg=offset,

@@ -50,7 +50,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from l4station.constants import AU_KM, C_KM_S, LAGRANGE_AHEAD_DEG
+from l4station.constants import AU_KM, C_KM_S, OBSERVER_LONGITUDES_DEG
 from l4station.errors import InputError
 from l4station.radiation.events import CONNECTION_SIGMA_DEG
 from l4station.radiation.checks import brief, checked, real_numbers
@@ -340,7 +340,6 @@ def scoreboard(issue_time: str, window: tuple[str, str], cme: dict, location: st
     }}
 
 
-OBSERVER_LONGITUDES_DEG = {"L1": 0.0, **LAGRANGE_AHEAD_DEG}
 FIT_CHUNK = 1000
 OBSERVER_SETS = (("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5"))
 
