@@ -107,7 +107,7 @@ def _schedule_as_python(day, elevation, visible, tracking, length, gap):
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), samples_a_day=st.sampled_from([50, 300, 1000]),
        length=st.integers(1, 400))
-def test_compiled_schedule_equals_the_python_rule(seed, samples_a_day, length):
+def test_schedule_equals_the_python_rule(seed, samples_a_day, length):
     rng = np.random.default_rng(seed)
     n = 3000
     day = np.arange(n) // samples_a_day

@@ -27,6 +27,7 @@ from astropy.time import Time
 from numba import njit
 
 from l4station import tables
+from l4station.arrays import group_starts
 from l4station.comms import rf
 from l4station.comms.visibility import elevations_and_range
 from l4station.comms.stations import GroundStation
@@ -177,37 +178,33 @@ def _schedule(times: Time, elevation: np.ndarray, visible: np.ndarray, tracking:
     return tracked
 
 
-@njit(cache=True)
 def _culminations(day, elevation, visible, tracking):
-    """Every culmination a tracking station offers: its visible stretches, each cut at the
-    low points between upper culminations (a station that sees the spacecraft for days has one a
-    day). Rows (day, station, first, end, peak) and the peak elevation, in station then time order."""
-    rows = []
-    heights = []
-    n = day.shape[0]
+    """Every culmination a tracking station offers: its visible stretches, each cut at the low
+    points between upper culminations (a sample lower than the one before and no higher than the
+    one after, all three in view: a station that sees the spacecraft for days has one a day).
+    Rows (day, station, first, end, peak: the first highest sample; end exclusive) and the peak
+    elevations, in station then time order."""
+    rows, heights = [np.zeros((0, 5), np.int64)], [np.zeros(0)]
     for station in tracking:
-        k = 0
-        while k < n:
-            if not visible[station, k]:
-                k += 1
-                continue
-            a, peak = k, k
-            k += 1
-            while k < n and visible[station, k]:
-                if k + 1 < n and visible[station, k + 1] and \
-                        elevation[station, k] < elevation[station, k - 1] and elevation[station, k] <= elevation[station, k + 1]:
-                    rows.append((day[peak], station, a, k, peak))       # a low point: the next culmination starts here
-                    heights.append(float(elevation[station, peak]))
-                    a, peak = k, k
-                elif elevation[station, k] > elevation[station, peak]:
-                    peak = k
-                k += 1
-            rows.append((day[peak], station, a, k, peak))
-            heights.append(float(elevation[station, peak]))
-    return rows, heights
+        v, e = visible[station], elevation[station]
+        at = np.flatnonzero(v)                                   # the samples in view, in order
+        if not at.size:
+            continue
+        inside = np.zeros(len(v), bool)                          # in view with both neighbours
+        inside[1:-1] = v[:-2] & v[1:-1] & v[2:]
+        low = np.zeros(len(v), bool)
+        low[1:-1] = inside[1:-1] & (e[1:-1] < e[:-2]) & (e[1:-1] <= e[2:])
+        cut = low[at] | np.concatenate([[True], np.diff(at) > 1])  # where each culmination's span begins
+        begins = np.flatnonzero(cut)
+        lo, hi = at[begins], at[np.concatenate([begins[1:], [at.size]]) - 1] + 1
+        height = np.maximum.reduceat(e[at], begins)
+        span = np.cumsum(cut) - 1
+        peak = np.minimum.reduceat(np.where(e[at] == height[span], at, len(v)), begins)
+        rows.append(np.column_stack([day[peak], np.full(lo.size, station), lo, hi, peak]).astype(np.int64))
+        heights.append(height.astype(float))
+    return np.concatenate(rows), np.concatenate(heights)
 
 
-@njit(cache=True)
 def _passes(day, elevation, visible, tracking, length, gap, tracked):
     """The science passes, written into ``tracked``. Each culmination (:func:`_culminations`)
     offers a pass of at most ``length`` samples centred on it inside its stretch, moved later if
@@ -216,31 +213,21 @@ def _passes(day, elevation, visible, tracking, length, gap, tracked):
     Each day takes the longest pass, ties to the one covering more ``gap`` samples (the real-time
     beacon's gaps), then to the higher culmination, then to the first offered."""
     rows, heights = _culminations(day, elevation, visible, tracking)
-    days = np.array([r[0] for r in rows], np.int64)
-    order = np.argsort(days, kind="mergesort")                 # stable: station, then time, within a day
+    order = np.argsort(rows[:, 0], kind="stable")                  # station, then time, within a day
+    rows, heights = rows[order], heights[order]
+    covered = np.concatenate([[0], np.cumsum(gap, dtype=np.int64)])
     end = 0
-    i = 0
-    while i < order.shape[0]:
-        d = days[order[i]]
-        best_n, best_gap, best_el, best_station, best_start = 0, -1, 0.0, -1, 0
-        while i < order.shape[0] and days[order[i]] == d:
-            _, station, a, b, peak = rows[order[i]]
-            el = heights[order[i]]
-            i += 1
-            n = min(length, b - a)
-            start = max(min(max(peak - n // 2, a), b - n), end)
-            stop = min(start + n, b)
-            if stop <= start:
-                continue
-            covered = 0
-            for j in range(start, stop):
-                covered += gap[j]
-            n = stop - start
-            if n > best_n or (n == best_n and (covered > best_gap or (covered == best_gap and el > best_el))):
-                best_n, best_gap, best_el, best_station, best_start = n, covered, el, station, start
-        if best_station >= 0:
-            tracked[best_start:best_start + best_n] = best_station
-            end = best_start + best_n
+    for group in np.split(np.arange(len(rows)), group_starts(rows[:, 0])[1:]):
+        _, station, a, b, peak = rows[group].T
+        n = np.minimum(length, b - a)
+        start = np.maximum(np.minimum(np.maximum(peak - n // 2, a), b - n), end)
+        stop = np.minimum(start + n, b)
+        n = stop - start
+        if n.max() <= 0:
+            continue
+        best = np.lexsort((-np.arange(len(n)), heights[group], covered[stop] - covered[start], n))[-1]
+        tracked[start[best]:stop[best]] = station[best]
+        end = stop[best]
 
 
 @njit(cache=True)
