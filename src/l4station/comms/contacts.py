@@ -214,20 +214,23 @@ def _passes(day, elevation, visible, tracking, length, gap, tracked):
     beacon's gaps), then to the higher culmination, then to the first offered."""
     rows, heights = _culminations(day, elevation, visible, tracking)
     order = np.argsort(rows[:, 0], kind="stable")                  # station, then time, within a day
-    rows, heights = rows[order], heights[order]
     covered = np.concatenate([[0], np.cumsum(gap, dtype=np.int64)])
-    end = 0
-    for group in np.split(np.arange(len(rows)), group_starts(rows[:, 0])[1:]):
-        _, station, a, b, peak = rows[group].T
-        n = np.minimum(length, b - a)
-        start = np.maximum(np.minimum(np.maximum(peak - n // 2, a), b - n), end)
-        stop = np.minimum(start + n, b)
-        n = stop - start
-        if n.max() <= 0:
-            continue
-        best = np.lexsort((-np.arange(len(n)), heights[group], covered[stop] - covered[start], n))[-1]
-        tracked[start[best]:stop[best]] = station[best]
-        end = stop[best]
+    end, today, best = 0, None, None
+    for (d, station, a, b, peak), el in zip(rows[order].tolist() + [[None] * 5], heights[order].tolist() + [0.0]):
+        if d != today:                                              # the day before is complete
+            if best is not None:
+                tracked[best[4]:best[5]] = best[3]
+                end = best[5]
+            today, best = d, None
+        if d is None:
+            break
+        n = min(length, b - a)
+        start = max(min(max(peak - n // 2, a), b - n), end)
+        stop = min(start + n, b)
+        if stop > start:
+            key = (stop - start, int(covered[stop] - covered[start]), el)
+            if best is None or key > best[:3]:
+                best = (*key, station, start, stop)
 
 
 @njit(cache=True)
