@@ -1,6 +1,11 @@
 """Proton stopping power and CSDA range held to NIST PSTAR (Berger et al., NIST SRD 124; the
-ICRU Report 49 tables): electronic stopping powers (MeV cm^2/g) of protons in liquid water and
-aluminium as PSTAR prints them, and PSTAR's CSDA ranges in water at 10 and 100 MeV."""
+ICRU Report 49 tables): stopping powers (MeV cm^2/g) of protons in liquid water and aluminium as
+PSTAR prints them, and PSTAR's CSDA ranges in water at 10 and 100 MeV.
+
+The stopping powers are PSTAR's total column (electronic plus nuclear; libamtrack's copy of PSTAR,
+AT_DataStoppingPower.h, has the same figures). The nuclear part is under 0.1 % from 1 MeV up:
+PSTAR's electronic values at 1 and 2 MeV, as Geant4's G4PSTARStopping carries them, are water
+260.6 and 158.5, aluminium 171.9 and 109.4."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -16,18 +21,37 @@ PSTAR = {
 }
 
 
-@pytest.mark.parametrize("material", PSTAR)
-def test_stopping_power_within_1_percent_of_pstar_from_5_mev_to_1_gev(material):
-    energy = np.array([e for e in PSTAR[material] if e >= 5], float)
+def _off_pstar(material, low, high):
+    energy = np.array([e for e in PSTAR[material] if low <= e <= high], float)
     reference = np.array([PSTAR[material][e] for e in energy])
-    assert np.abs(transport.stopping_power(energy, material) / reference - 1).max() < 0.01
+    return transport.stopping_power(energy, material) / reference - 1
+
+
+def test_stopping_power_in_water_within_1_percent_of_pstar_from_1_mev_to_1_gev():
+    # Walske's shell corrections and the ARB Barkas term (as Geant4's G4EmCorrections has them): -0.9 % at 1 MeV
+    assert np.abs(_off_pstar("water", 1, 1000)).max() < 0.01
+
+
+def test_stopping_power_in_aluminium_within_1_percent_of_pstar_from_3_mev_and_2_percent_from_1():
+    # ICRU 49's semi-empirical shell corrections are not reached to 1 % below ~2.5 MeV (-1.7 % at 1 MeV, -1.1 % at 2)
+    assert np.abs(_off_pstar("aluminum", 3, 1000)).max() < 0.01
+    assert np.abs(_off_pstar("aluminum", 1, 2)).max() < 0.02
 
 
 @pytest.mark.parametrize("material", PSTAR)
-def test_stopping_power_within_2_percent_of_pstar_from_1_to_3_mev(material):
-    # Below 8 MeV the Barkas-Berger shell correction is held at its eta = 0.13 value (see transport).
-    for energy in (1.0, 2.0, 3.0):
-        assert transport.stopping_power(energy, material) == pytest.approx(PSTAR[material][int(energy)], rel=0.02)
+def test_stopping_power_within_half_a_percent_of_pstar_from_10_mev_to_1_gev(material):
+    assert np.abs(_off_pstar(material, 10, 1000)).max() < 0.005
+
+
+def test_shell_corrections_fall_smoothly_with_energy():
+    # C/Z falls monotonically from 1 MeV to 10 GeV; Geant4's L-shell row at eta = 7 would put a rise in it
+    # (aluminium's L shell reaches eta = 7 at 14 MeV), which the asymptote taken from eta = 5 avoids.
+    energy = np.geomspace(1.0, 1e4, 2000)
+    gamma = 1 + energy / transport.PROTON_MEV
+    ba2 = (1 - gamma ** -2) / transport.FINE_STRUCTURE ** 2
+    for mat in transport.MATERIALS.values():
+        shell = sum(k * transport._shell_correction(ba2, z) for z, k in mat.atoms) / mat.electrons
+        assert np.all(np.diff(shell) < 0) and shell[-1] > 0, mat.name
 
 
 @pytest.mark.parametrize("energy, expected", [(10.0, 0.1230), (100.0, 7.718)])

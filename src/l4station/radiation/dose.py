@@ -30,7 +30,7 @@ full phantom).
 SPE exposures") give the August 1972 event's BFO dose, computed with BRYNTRN and the CAM body,
 as 1.6 Gy in a space suit, 1.3 Gy in a pressure vessel and 0.5 Gy in an equipment room. With
 King's spectrum this model gives 2.0, 1.6 and 0.52 Gy behind 0.3, 1 and 5 g/cm^2 of aluminium
-(thicknesses assumed here; the source gives none): 1.04 to 1.26 times theirs. A single BFO
+(thicknesses assumed here; the source gives none): 1.04 to 1.27 times theirs. A single BFO
 point 5 g/cm^2 deep in the same sphere gives 0.82, 0.69 and 0.29 Gy (half the marrow is nearer
 the skin than that), and the whole body 5 g/cm^2 thick in every direction 2.8, 2.3 and 0.85 Gy.
 No HZETRN or OLTARIS figure for this event behind a stated aluminium thickness could be opened
