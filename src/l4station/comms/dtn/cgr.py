@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from l4station.comms.dtn.heap import pop, push
 from l4station.comms.dtn.plan import ContactPlan
 from l4station.errors import InputError
 
@@ -189,11 +190,15 @@ def _dijkstra(frm, to, start, end, rate, owlt, residual, by_sender, first, sourc
     settled = np.full((n, n + 1), np.inf)      # least arrival settled at a node with at most h hops
     pushed = np.full((n, n + 1), np.inf)       # least arrival queued at a node with at most h hops
     node[0], prev[0], via[0] = source, -1, -1
-    count = 1
+    count = np.int64(1)                        # not a constant: the heap compiles for int64 once
     pushed[source, :] = at
-    heap = [(at, 0, -np.inf, 0)]
-    while heap:
-        t, h, neg_term, label = heapq.heappop(heap)
+    heap = np.empty((cap, 4))
+    heap[0, 0], heap[0, 1], heap[0, 2], heap[0, 3] = at, 0.0, -np.inf, 0.0
+    size = np.int64(1)
+    while size > 0:
+        t, hops, neg_term, labelled = pop(heap, size)
+        size -= 1
+        h, label = int(hops), int(labelled)
         u = node[label]
         if settled[u, h] <= t:
             continue
@@ -228,7 +233,8 @@ def _dijkstra(frm, to, start, end, rate, owlt, residual, by_sender, first, sourc
             for k in range(h + 1, n + 1):
                 if pushed[v, k] > arrive:
                     pushed[v, k] = arrive
-            heapq.heappush(heap, (arrive, h + 1, -min(-neg_term, end[c]), count))
+            heap = push(heap, size, arrive, float(h + 1), -min(-neg_term, end[c]), count)
+            size += 1
             count += 1
     return np.zeros(0, np.int64), np.inf
 

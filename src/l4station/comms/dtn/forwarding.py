@@ -56,7 +56,6 @@ second contact opens at 50 s (8,000 bit/s, 1 s of light each), six 8,000-bit bun
 """
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
 
@@ -64,6 +63,7 @@ import numpy as np
 from numba import njit
 
 from l4station.comms.dtn.cgr import Router, _dijkstra
+from l4station.comms.dtn.heap import pop, push
 from l4station.comms.dtn.plan import ContactPlan
 from l4station.constants import DAY_S
 from l4station.errors import InputError
@@ -263,7 +263,7 @@ class Delivery:
 
 
 def compile_kernels() -> None:
-    """Compile the store-and-forward kernels (about 16 s on first use; numba keeps them on disk
+    """Compile the store-and-forward kernels (about 13 s on first use; numba keeps them on disk
     for every later process) by running a two-hop plan, so that another process can do it while
     this one works."""
     from l4station.comms.dtn.plan import from_ion
@@ -415,7 +415,8 @@ def _summary(traffic: Traffic, nodes, delivered_s, reason, codes, t_end, t_lo) -
 
 # --- the simulation kernel (plan times in s, sizes in bits, rates in bit/s) --------------------
 
-RELEASE, ARRIVE, CREATE, ROUTE, DROP, SERVE = range(6)   # event kinds, in their order at one instant
+RELEASE, ARRIVE, CREATE, ROUTE, DROP, SERVE = 0.0, 1.0, 2.0, 3.0, 4.0, 5.0   # event kinds, in their order at
+# one instant (floats, as the event heap keeps them)
 
 
 @njit(cache=True)
@@ -563,6 +564,20 @@ def _first_hop(u, d, s, bits, t, graph, class_bits, pair_owlt, pair_rate, cache_
 
 
 @njit(cache=True)
+def _lost(n, p):
+    """Segments lost of ``n``, each with probability ``p`` (0 < p < 1): a binomial draw by the
+    waiting-time method (Devroye, Non-Uniform Random Variate Generation, 1986, sec. X.4.3: the
+    gaps between losses are geometric), exact, in time proportional to n p."""
+    lost, at = 0, 0.0
+    scale = 1.0 / math.log1p(-p)
+    while True:
+        at += math.floor(math.log(1.0 - np.random.random()) * scale) + 1.0
+        if at > n:
+            return lost
+        lost += 1
+
+
+@njit(cache=True)
 def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created, bits, prio, red, sclass,
               class_bits, cap, seg_bits, seed, t_end, t_lo, bin_s, n_bins, verify):
     """The event loop. Bundles in order of creation; node numbers dense. Returns per bundle the
@@ -610,10 +625,12 @@ def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created
     no_node = np.zeros(n, np.bool_)
     stats = np.zeros(2, np.int64)
 
-    events = [(np.inf, 99, 0)]                      # a sentinel that never leaves
+    events = np.empty((2 * nb + nc + 1, 4))
+    events[0, 0], events[0, 1], events[0, 2], events[0, 3] = np.inf, 99.0, 0.0, 0.0    # a sentinel that never leaves
+    size = np.int64(1)
     ci = 0
     while True:
-        top_t, top_kind = events[0][0], events[0][1]
+        top_t, top_kind = events[0, 0], events[0, 1]
         if ci < nb and (created[ci] < top_t or (created[ci] == top_t and CREATE < top_kind)):
             i = ci
             ci += 1
@@ -626,7 +643,9 @@ def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created
         else:
             if top_t == np.inf:
                 break
-            t, kind, x = heapq.heappop(events)
+            t, kind, _, x_ = pop(events, size)
+            size -= 1
+            x = int(x_)
             if kind == RELEASE:
                 _store(node[x], t, -bits[x], occ, held, peak, binmax, cur_bin, t_lo, bin_s)
                 continue
@@ -644,47 +663,55 @@ def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created
                         i = root[c]
                         root[c] = _merge(left[i], right[i], left, right, prio, created)
                         left[i] = right[i] = -1
-                        heapq.heappush(events, (t, ROUTE, i))
+                        events = push(events, size, t, ROUTE, 0.0, i)
+                        size += 1
                     continue
                 i = root[c]
                 root[c] = _merge(left[i], right[i], left, right, prio, created)
                 left[i] = right[i] = -1
                 b = bits[i]
                 if rate[c] * (end[c] - t) < b:      # no longer fits: routed again now
-                    heapq.heappush(events, (t, ROUTE, i))
+                    events = push(events, size, t, ROUTE, 0.0, i)
+                    size += 1
                     free = t
                 else:
                     t1 = t + b / rate[c]
                     segments = max(1, int(math.ceil(b / seg_bits)))
                     p = p_loss[c]
                     if red[i]:
-                        lost = np.random.binomial(segments, p) if p > 0 else 0
+                        lost = _lost(segments, p) if p > 0 else 0
                         done, resent, r = t1, 0, 0
                         while lost > 0 and r < MAX_ROUNDS:
                             r += 1
                             resent += lost
                             done += 2.0 * owlt[c] + lost * (b / segments) / rate[c]
-                            lost = np.random.binomial(lost, p)
+                            lost = _lost(lost, p)
                         free = t1 + resent * (b / segments) / rate[c]
                         if lost > 0 or done > end[c]:   # the session cannot finish in this contact
-                            heapq.heappush(events, (end[c], ROUTE, i))
+                            events = push(events, size, end[c], ROUTE, 0.0, i)
+                            size += 1
                         else:
                             rounds[i] += r
                             nxt[i] = to[c]
-                            heapq.heappush(events, (done, RELEASE, i))
-                            heapq.heappush(events, (done + owlt[c], ARRIVE, i))
+                            events = push(events, size, done, RELEASE, 0.0, i)
+                            size += 1
+                            events = push(events, size, done + owlt[c], ARRIVE, 0.0, i)
+                            size += 1
                     else:
                         free = t1
-                        heapq.heappush(events, (t1, RELEASE, i))
+                        events = push(events, size, t1, RELEASE, 0.0, i)
+                        size += 1
                         if p == 0 or np.random.random() < (1.0 - p) ** segments:
                             nxt[i] = to[c]
-                            heapq.heappush(events, (t1 + owlt[c], ARRIVE, i))
+                            events = push(events, size, t1 + owlt[c], ARRIVE, 0.0, i)
+                            size += 1
                         else:
                             reason[i] = GREEN
                 free_at[c] = free
                 if root[c] >= 0:
                     scheduled[c] = True
-                    heapq.heappush(events, (max(free, start[c]), SERVE, c))
+                    events = push(events, size, max(free, start[c]), SERVE, 0.0, c)
+                    size += 1
                 continue
             i = x
             if kind == ARRIVE:
@@ -709,7 +736,8 @@ def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created
                        cache_len, cache_d2, cache_lambda, none_t, none_bits, no_contact, no_node, stats, verify)
         if c < 0:
             if last_start[u] > t:
-                heapq.heappush(events, (last_start[u], DROP, i))
+                events = push(events, size, last_start[u], DROP, 0.0, i)
+                size += 1
             else:       # its node's contacts are over: it waits past the plan's end (none ever: no route)
                 _store(u, t, -bits[i], occ, held, peak, binmax, cur_bin, t_lo, bin_s)
                 reason[i] = AT_END if last_start[u] > -np.inf else NO_ROUTE
@@ -718,7 +746,8 @@ def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created
         root[c] = _merge(root[c], i, left, right, prio, created)
         if not scheduled[c]:
             scheduled[c] = True
-            heapq.heappush(events, (max(t, start[c], free_at[c]), SERVE, c))
+            events = push(events, size, max(t, start[c], free_at[c]), SERVE, 0.0, c)
+            size += 1
 
     for k in range(n):
         for j in range(cur_bin[k] + 1, n_bins):
