@@ -16,6 +16,7 @@ import math
 
 DAY_S = 86400.0                                 # s in a day of UTC/TDB
 DAY_US = 86_400_000_000                         # the archive's microseconds in a day
+HOUR_US = 3_600_000_000                         # and in an hour
 JULIAN_YEAR_DAYS = 365.25
 JULIAN_YEAR_S = JULIAN_YEAR_DAYS * DAY_S
 EARTH_MEAN_ORBITAL_SPEED_KMS = 29.78            # NASA Earth fact sheet (2 pi au / sidereal year)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from l4station.constants import HOUR_US
 from l4station.ground import feeds, forecaster, ingest, watches
 from l4station.ground.server import create_app
 from l4station.ground.store import Archive
 
-HOUR_US = 3_600_000_000
 T0 = 1_800_000_000_000_000           # 2027-01-15T08:00Z
 
 

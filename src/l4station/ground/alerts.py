@@ -40,12 +40,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from l4station.arrays import runs
+from l4station.constants import HOUR_US
 from l4station.errors import InputError
 from l4station.ground import packets
 from l4station.radiation import dose
 from l4station.radiation import events as radiation
 
-HOUR_US = 3600 * 1_000_000
 CONTEXT_US = 6 * HOUR_US               # data either side of a batch looked at again
 EDGE_US = HOUR_US                      # quiet data that must separate a window from the rest
 REACH_US = 30 * 24 * HOUR_US           # furthest a window reaches out on either side

@@ -45,14 +45,13 @@ from importlib.metadata import version
 import numpy as np
 
 from l4station import tables
-from l4station.constants import DAY_US
+from l4station.constants import DAY_US, HOUR_US
 from l4station.errors import InputError
 from l4station.ground import cmes, watches
 from l4station.ground.store import FEED_GOOD, STATION_GOOD, Archive, iso
 from l4station.heliosphere import corotation, ensemble
 from l4station.heliosphere.insitu import Series
 
-HOUR_US = 3_600_000_000
 UNIX_MJD = 40587.0                   # MJD of 1970-01-01
 HORIZON_DAYS = 7
 OUTLOOK_DAYS = 27

@@ -21,7 +21,8 @@ from typing import Callable
 import numpy as np
 
 from l4station.ground import feeds, forecaster, ingest, instruments, packets
-from l4station.ground.forecaster import DAY_US, HOUR_US, us_of_mjd
+from l4station.constants import DAY_US, HOUR_US
+from l4station.ground.forecaster import us_of_mjd
 from l4station.ground.store import Archive
 from l4station.heliosphere.insitu import Series
 

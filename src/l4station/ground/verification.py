@@ -32,8 +32,8 @@ import warnings
 import numpy as np
 
 from l4station import tables
-from l4station.ground.forecaster import (DAY_US, HORIZON_DAYS, HOUR_US, Z90, lead_day, mjd_of_us, us_of_mjd,
-                                         value_at)
+from l4station.constants import DAY_US, HOUR_US
+from l4station.ground.forecaster import HORIZON_DAYS, Z90, lead_day, mjd_of_us, us_of_mjd, value_at
 from l4station.ground.store import FEED_GOOD, STATION_GOOD, Archive, iso
 from l4station.heliosphere.corotation import OMEGA_DEG_PER_DAY, PERIOD_DAYS
 

@@ -32,15 +32,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from l4station.constants import DAY_US, SYNODIC_PERIOD_DAYS
+from l4station.constants import DAY_US, HOUR_US, SYNODIC_PERIOD_DAYS
 from l4station.ground import alerts
 from l4station.ground.store import FEED_GOOD, Archive
 
 HSS_WATCH_KMS = 600.0
 L1_DISTANCE_KM = 1.5e6
 COROTATION_LAG_US = int(60.0 / (360.0 / SYNODIC_PERIOD_DAYS) * DAY_US)
-SLACK_US = 3 * 3_600_000_000          # windows within 3 h of each other are the same window
-STATION_SHOCK_SPREAD_US = 12 * 3_600_000_000
+SLACK_US = 3 * HOUR_US                # windows within 3 h of each other are the same window
+STATION_SHOCK_SPREAD_US = 12 * HOUR_US
 
 
 def _clock(t_us: int) -> str:
