@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from astropy.time import Time
 
-from l4station.heliosphere import osse
+from l4station.heliosphere import corotation, osse
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_side_views_cut_cme_arrival_errors():
 def test_synthetic_cases_score_every_set_and_target(nature):
     rng = np.random.default_rng(1)
     records = {k: osse.observe(nature.truth[k], rng, loss_fraction=0.02) for k in ("L1", "L4", "L5")}
-    cases = osse.skill_cases(records, {"earth": nature.truth["earth"]}, nature.start_mjd + osse.HISTORY_DAYS,
+    cases = osse.skill_cases(records, {"earth": nature.truth["earth"]}, nature.start_mjd + corotation.HISTORY_DAYS,
                              nature.start_mjd + 120, leads_days=[1.0], source="synthetic")
     by_set = {c.observers: c.to_json() for c in cases}
     assert set(by_set) == set(osse.OBSERVER_SETS)

@@ -191,7 +191,8 @@ def replay(data: DataOption = None,
     solar_wind = records(data)
     first, last = (min(s.mjd[0] for s in solar_wind.values() if len(s.mjd)),
                    max(s.mjd[-1] for s in solar_wind.values() if len(s.mjd)))
-    from l4station.ground.forecaster import HISTORY_DAYS, iso, mjd_of_us
+    from l4station.ground.forecaster import iso, mjd_of_us
+    from l4station.heliosphere.corotation import HISTORY_DAYS
     if mjd_of_us(stop_us) < first or mjd_of_us(start_us) > last:
         raise UserFacingError(f"the data cover MJD {first:.0f}-{last:.0f} ({'--data' if data else 'the packaged files'}): "
                               "give --start/--stop inside them")

@@ -55,7 +55,6 @@ from l4station.heliosphere.insitu import Series
 UNIX_MJD = 40587.0                   # MJD of 1970-01-01
 HORIZON_DAYS = 7
 OUTLOOK_DAYS = 27
-HISTORY_DAYS = corotation.HISTORY_DAYS
 MEMBERS = 24
 # An input whose newest sample is older than this at the issue is flagged stale_<point>: the L1
 # and L5 feeds are real-time streams; the station's data come down in a daily pass.
@@ -128,7 +127,7 @@ class Received:
     def hourly(self, at_us: int) -> dict[str, tuple[np.ndarray, np.ndarray, int | None]]:
         """Hourly means (hour start MJD, km/s) and latest sample time per point, of the samples
         received by ``at_us`` over the history an issue at ``at_us`` uses."""
-        start = at_us - int(HISTORY_DAYS * DAY_US) - DAY_US
+        start = at_us - int(corotation.HISTORY_DAYS * DAY_US) - DAY_US
         found = {}
         for point, table in self.samples.items():
             t, v, received = table.T
@@ -150,7 +149,7 @@ def observations(archive: Archive, at_us: int, received: Received | None = None
     """Hourly mean speeds per vantage point received by ``at_us``: point -> (MJD, km/s, latest
     sample time). ``received`` keeps what earlier calls read (issue times then only move on)."""
     received = Received() if received is None else received
-    received.update(archive, at_us - int(HISTORY_DAYS * DAY_US) - DAY_US)
+    received.update(archive, at_us - int(corotation.HISTORY_DAYS * DAY_US) - DAY_US)
     return received.hourly(at_us)
 
 
@@ -373,7 +372,7 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
     analyses = cmes.recent(archive, at_us) if analyses is None else analyses
     inputs = _inputs(found, analyses, at_us)
     if not any(len(mjd) for mjd, _, _ in found.values()):
-        raise InputError(f"no observations received by {iso(at_us)} from the {HISTORY_DAYS:.0f} days before it: "
+        raise InputError(f"no observations received by {iso(at_us)} from the {corotation.HISTORY_DAYS:.0f} days before it: "
                          "ingest the station's packets or run a feed first, or give an --at just after the "
                          "archive's data")
     flags = [f"no_{p}" for p in ("L1", "L4") if not len(found[p][0])]
@@ -383,7 +382,7 @@ def compute(archive: Archive, at_us: int, *, members: int = MEMBERS, seed: int =
     central, sigma, coverage = corotation.boundary_map(samples, issue_mjd, min_coverage=0.0)
     if coverage == 0.0:
         raise InputError(f"no observation received by {iso(at_us)} left the Sun within the last "
-                         f"{HISTORY_DAYS:.0f} days: nothing to forecast from")
+                         f"{corotation.HISTORY_DAYS:.0f} days: nothing to forecast from")
     if coverage < 0.5:
         flags.append("partial_coverage")
     spread = ensemble.spread(sigma, HORIZON_DAYS / 2, STRUCTURE_CHANGE)

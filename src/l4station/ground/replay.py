@@ -20,9 +20,10 @@ from typing import Callable
 
 import numpy as np
 
-from l4station.ground import feeds, forecaster, ingest, instruments, packets
 from l4station.constants import DAY_US, HOUR_US
+from l4station.ground import feeds, forecaster, ingest, instruments, packets
 from l4station.ground.forecaster import us_of_mjd
+from l4station.heliosphere import corotation
 from l4station.ground.store import Archive
 from l4station.heliosphere.insitu import Series
 
@@ -72,7 +73,7 @@ def replay(archive: Archive, records: dict[str, Series], start_us: int, stop_us:
     points = ("L1", "L5") if l5 else ("L1",)
     lag = {point: int(latency[point] * HOUR_US) for point in ("L4", *points)}
     issues = np.arange(start_us, stop_us + 1, every_us)
-    arrived = start_us - int(forecaster.HISTORY_DAYS * DAY_US) - 2 * DAY_US    # history before the first issue
+    arrived = start_us - int(corotation.HISTORY_DAYS * DAY_US) - 2 * DAY_US    # history before the first issue
     tracks = {point: records[point] for point in ("L4", *points)}      # each replayed spacecraft where it really was
     received = forecaster.Received()
     sample_us = {point: us_of_mjd(records[point].mjd) for point in points}

@@ -29,7 +29,6 @@ from l4station.heliosphere.insitu import Series
 from l4station.records import instant, positive, record
 
 OBSERVER_SETS = (("L1",), ("L1", "L4"), ("L1", "L5"), ("L1", "L4", "L5"))
-HISTORY_DAYS = corotation.HISTORY_DAYS          # observations needed before the first forecast
 
 
 @dataclass(frozen=True)
@@ -309,7 +308,7 @@ def experiment(inputs: ExperimentInputs, records: dict[str, Series], *, real: li
     nature = nature_run(f.epoch, f.synthetic_days, f.seed)
     rng = np.random.default_rng(f.seed + 100)
     observed = {k: observe(nature.truth[k], rng, loss_fraction=f.data_loss.get(k, 0.0)) for k in ("L1", "L4", "L5")}
-    cases += skill_cases(observed, {t: nature.truth[t] for t in f.targets}, nature.start_mjd + HISTORY_DAYS,
+    cases += skill_cases(observed, {t: nature.truth[t] for t in f.targets}, nature.start_mjd + corotation.HISTORY_DAYS,
                          nature.start_mjd + f.synthetic_days, leads_days=list(f.lead_days), source="synthetic",
                          latency_hours=f.latency_hours, cadence_days=f.cadence_days,
                          on_step=lambda x: step("synthetic", x))
