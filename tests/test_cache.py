@@ -187,7 +187,8 @@ def test_no_user_cache_where_it_cannot_be_written(tmp_path, monkeypatch):
 
 def test_a_capped_cache_removes_the_entries_used_least_recently(tmp_path):
     # four 1,000-byte entries under a 3,500-byte cap: writing the fourth removes the one whose
-    # last use is oldest ("b": "a" was read again after it), never the entry just written
+    # last use is oldest ("b": "a" was read again after it), never the entry just written, and
+    # its lock file with it (lock files had piled up, one per entry ever made)
     import time as time_module
     capped = Cache(tmp_path, max_bytes=3500)
     for name in "abc":
@@ -198,6 +199,7 @@ def test_a_capped_cache_removes_the_entries_used_least_recently(tmp_path):
     capped.get("blob", ("a",), lambda: pytest.fail("a is kept: read, not computed"))     # its use is now
     capped.get("blob", ("d",), lambda: bytes(1000))
     assert {name for name in "abcd" if capped.path("blob", (name,)).exists()} == {"a", "c", "d"}
+    assert sorted(p.stem for p in tmp_path.glob("*.lock")) == sorted(p.stem for p in tmp_path.glob("*.pickle"))
     assert pickle.loads(pickle.dumps(capped)).max_bytes == 3500                      # as a worker opens it
 
 

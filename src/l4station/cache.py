@@ -133,8 +133,8 @@ class Cache:
         return value
 
     def _evict(self, keep: Path) -> None:
-        """Remove the entries used least recently until the folder holds at most ``max_bytes``
-        (never ``keep``, the entry just written)."""
+        """Remove the entries used least recently, with their lock files, until the folder holds
+        at most ``max_bytes`` (never ``keep``, the entry just written)."""
         entries = []
         for entry in self.directory.glob("*.pickle"):
             if ENTRY_NAME.fullmatch(entry.name) is None:     # not one of ours: a user's file stays
@@ -151,6 +151,7 @@ class Cache:
                 with contextlib.suppress(OSError):
                     entry.unlink(missing_ok=True)
                     total -= size
+                    entry.with_suffix(".lock").unlink(missing_ok=True)   # (a process waiting on it computes afresh)
 
     def __reduce__(self):                    # a worker process opens the same folder
         return Cache, (self.directory, self.max_bytes)
