@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from l4station.cli import main
+from l4station.errors import InputError
 from l4station.radiation import dose, spectra, transport
 
 
@@ -264,6 +265,28 @@ def test_a_rising_channel_counts_as_the_one_below_it():
     for missing in (np.nan, np.inf, -1.0):
         assert dose.dose_rate(ch, np.array([100.0, 30.0, missing, 1.0, 1.0, 0.1]), s) >= full
     assert np.isnan(dose.dose_rate(ch, np.full(6, np.nan), s))
+
+
+@pytest.mark.parametrize("channels, message", [
+    ((0, 5, 10, 30, 50, 100), "channel energy must be finite and in [1, 10000] MeV, got 0 MeV"),
+    ((0.5, 5, 10, 30, 50, 100), "channel energy must be finite and in [1, 10000] MeV, got 0.5 MeV"),
+    ((1, 5, 10, 30, 50, 2e4), "channel energy must be finite and in [1, 10000] MeV, got 20000 MeV"),
+    (("a", 5), "channel energy must be real numbers, got ('a', 5)"),
+    ((10,), "1 channel energies (10.0,) must rise below 10000 MeV, at least two"),
+])
+def test_channel_energies_outside_the_tables_are_named(channels, message):
+    # found by trying it as a new user would: 0 MeV raised numpy's geomspace error, one channel an
+    # IndexError, 0.5 MeV was read below the tables
+    with pytest.raises(InputError) as error:
+        dose.dose_rate(channels, np.ones(len(channels)), dose.SCENARIOS[1])
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize("sky, shield", [(float("nan"), 1.0), (2.0, 1.0), (-1.0, 1.0), (0.5, -1.0), (0.5, np.inf)])
+def test_a_scenario_needs_a_share_of_the_sky_and_a_shield_it_can_have(sky, shield):
+    # a NaN share of the sky gave NaN doses (and JSON with NaN in it), 2 gave twice the dose
+    with pytest.raises(InputError, match="scenario 'x': "):
+        dose.Scenario("x", shield, sky, "")
 
 
 @pytest.mark.slow

@@ -98,6 +98,10 @@ class Scenario:
     sky_fraction: float
     source: str
 
+    def __post_init__(self):
+        checks.checked(self.shield_gcm2, f"scenario {self.name!r}: shield", "g/cm^2", 0.0, scalar=True)
+        checks.checked(self.sky_fraction, f"scenario {self.name!r}: share of the sky open", "", 0.0, 1.0, scalar=True)
+
 
 SCENARIOS = (
     Scenario("lunar-surface EVA suit", 0.3, 0.5, "assumed: a suit of ~0.3 g/cm^2; the Moon blocks half the sky"),
@@ -173,7 +177,9 @@ def doses(spectrum: Spectrum, shield_gcm2) -> Doses:
     The sum is made over the energy protons reach the body with, on the organ kernels' grid:
     behind thickness t the fluence is phi(E0) S_Al(E0) / S_Al(E), E0 the energy whose range is
     t more than E's (CSDA), so a proton stopping in the shield is never half-counted."""
-    shield = np.atleast_1d(checks.real_numbers(shield_gcm2, "shield thickness (g/cm^2)"))
+    if not isinstance(spectrum, Spectrum):
+        raise InputError(f"doses are of a Spectrum (l4station.radiation.spectra), got {checks.brief(spectrum)}")
+    shield = np.atleast_1d(checks.real_numbers(shield_gcm2, "shield thickness (g/cm^2)")) + 0.0   # -0 is 0
     if shield.ndim != 1:
         raise InputError(f"shield thicknesses must be one list of g/cm^2, got shape {shield.shape}")
     if np.any(~np.isfinite(shield) | (shield < 0)):
@@ -335,11 +341,12 @@ def filled_channels(flux_pfu) -> np.ndarray:
 def dose_rate(channels_mev, flux_pfu, scenario: Scenario) -> np.ndarray:
     """BFO dose-equivalent rate (mGy-Eq/h) in ``scenario`` from integral proton fluxes (pfu,
     cm^-2 s^-1 sr^-1, isotropic), shape (..., channels), as :func:`filled_channels` reads them."""
-    energy = tuple(float(e) for e in channels_mev)
+    energy = tuple(checks.checked(channels_mev, "channel energy", "MeV", *transport.SPAN_MEV).ravel().tolist())
     given = np.shape(flux_pfu)[-1] if np.ndim(flux_pfu) else 0
-    if given != len(energy) or any(b <= a for a, b in zip(energy, energy[1:])):
-        raise InputError(f"{len(energy)} channel energies {energy} must rise, one for each of the {given} fluxes "
-                         "given per reading")
+    if len(energy) < 2 or given != len(energy) or any(b <= a for a, b in zip(energy, energy[1:])) \
+            or energy[-1] >= transport.SPAN_MEV[1]:
+        raise InputError(f"{len(energy)} channel energies {energy} must rise below {transport.SPAN_MEV[1]:g} MeV, at "
+                         f"least two, one for each of the {given} fluxes given per reading")
     flux = 4 * np.pi * filled_channels(flux_pfu)                         # omnidirectional, cm^-2 s^-1
     inner, tail = channel_response(energy, scenario.shield_gcm2)
     with np.errstate(divide="ignore", invalid="ignore"):
