@@ -173,8 +173,14 @@ def test_a_spectrum_file_with_comments_and_commas(tmp_path):
 
 
 def test_an_unknown_event_names_the_known_ones():
-    with pytest.raises(InputError, match="unknown event 'carrington'; give one of king1972, sapphire-1in10"):
+    with pytest.raises(InputError, match=r"unknown event 'carrington' \(and no file of that name\); give one of "
+                                         "king1972, sapphire-1in10"):
         spectra.event("carrington")
+
+
+def test_event_names_are_read_in_any_case():
+    assert spectra.event("KING1972").integral(30.0) == spectra.event("king1972").integral(30.0)
+    assert spectra.event(" Sapphire-1in100 ").name == spectra.event("sapphire-1in100").name
 
 
 @pytest.mark.parametrize("rows", [

@@ -301,8 +301,9 @@ def event(name: str) -> Spectrum:
     """A reference event by name (:data:`EVENTS`) or a spectrum file's path."""
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"no event given; give one of {', '.join(EVENTS)} or a file of energy/fluence pairs")
-    if name in EVENTS:
-        return EVENTS[name]()
+    if name.strip().lower() in EVENTS:
+        return EVENTS[name.strip().lower()]()
     if Path(name).suffix or Path(name).exists():
         return read(name)
-    raise InputError(f"unknown event {name!r}; give one of {', '.join(EVENTS)} or a file of energy/fluence pairs")
+    raise InputError(f"unknown event {name!r} (and no file of that name); give one of {', '.join(EVENTS)} or a file "
+                     "of energy/fluence pairs")

@@ -220,8 +220,9 @@ def _bethe(energy_mev: np.ndarray, mat: Material) -> np.ndarray:
     i_mev = mat.i_ev * 1e-6
     ba2 = beta2 / FINE_STRUCTURE ** 2
     y2 = 1.0 / ba2
-    n = np.arange(1, 64)
-    bloch = -y2 * np.sum(1.0 / (n * (n ** 2 + y2[..., None])), axis=-1)
+    bloch = np.zeros_like(y2)                  # -y^2 sum 1/(n (n^2 + y^2)) to n = 63 (ICRU 49 Eq. 2.6)
+    for n in range(1, 64):
+        bloch -= y2 / (n * (n * n + y2))
     shell = sum(k * _shell_correction(ba2, z) for z, k in mat.atoms) / mat.electrons            # C/Z
     barkas = sum(k * z * _barkas(ba2, z) for z, k in mat.atoms) / mat.electrons
     number = (0.5 * np.log(2 * ELECTRON_MEV * bg2 * t_max / i_mev ** 2) - beta2
