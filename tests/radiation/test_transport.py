@@ -177,3 +177,22 @@ def test_the_range_ends_and_numeric_types_are_accepted():
     assert transport.csda_range(1e4, "water") > transport.csda_range(np.int64(1), "water") > 0
     from fractions import Fraction
     assert transport.csda_range(Fraction(100), "water") == transport.csda_range(100.0, "water")
+
+
+@settings(max_examples=300, deadline=None)
+@given(energy=st.floats(1.0, 1e4 / 1.03), material=st.sampled_from(list(PSTAR)))
+def test_the_stopping_power_is_smooth_from_1_mev_to_10_gev(energy, material):
+    # no jump (a 1e-7 step moves S by under 1e-3) and no kink (the log-log slope changes by under
+    # 0.02 over 1 %), the shell tables' ends included (eta = 10 for K, 5 for L: ~14-20 MeV in Al)
+    s0, s1 = transport.stopping_power([energy, energy * (1 + 1e-7)], material)
+    assert abs(s1 / s0 - 1) < 1e-3
+    a, b, c = np.log(transport.stopping_power([energy, energy * 1.01, energy * 1.0201], material))
+    assert abs((c - b) - (b - a)) / np.log(1.01) < 0.02
+
+
+@settings(max_examples=300, deadline=None)
+@given(low=st.floats(1.0, 1e4), high=st.floats(1.0, 1e4), material=st.sampled_from(list(PSTAR)))
+def test_the_csda_range_rises_with_energy(low, high, material):
+    low, high = sorted((low, high))
+    r_low, r_high = transport.csda_range([low, high], material)
+    assert 0 < r_low <= r_high and (r_low < r_high or high <= low * (1 + 1e-9))
