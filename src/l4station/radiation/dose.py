@@ -179,7 +179,7 @@ def doses(spectrum: Spectrum, shield_gcm2) -> Doses:
     t more than E's (CSDA), so a proton stopping in the shield is never half-counted."""
     if not isinstance(spectrum, Spectrum):
         raise InputError(f"doses are of a Spectrum (l4station.radiation.spectra), got {checks.brief(spectrum)}")
-    shield = np.atleast_1d(checks.real_numbers(shield_gcm2, "shield thickness (g/cm^2)")) + 0.0   # -0 is 0
+    shield = np.atleast_1d(checks.real_numbers(shield_gcm2, "shield thickness (g/cm^2)")) + 0.0  # -0 as 0
     if shield.ndim != 1:
         raise InputError(f"shield thicknesses must be one list of g/cm^2, got shape {shield.shape}")
     if np.any(~np.isfinite(shield) | (shield < 0)):
