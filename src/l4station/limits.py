@@ -8,3 +8,4 @@ hundred MB, and the mission file and every entry point refuse more with the fix 
 MAX_TRADE_GRID = 5_000_000        # departure dates x flight times in the transfer trade (default ~180,000)
 MAX_TIMELINE_SAMPLES = 1_000_000  # geometry timeline samples (default ~1,800)
 MAX_CONTACT_SAMPLES = 5_000_000   # contact-plan time steps, each for every station (default ~1.3 million)
+MAX_MEMBERS = 100_000             # solar-wind ensemble members (the command's default 1,000)

@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from l4station import cluster
 from l4station.cli import main
 from l4station.constants import AU_KM, DAY_S
+from l4station.errors import InputError
 from l4station.heliosphere import corotation, ensemble, solarwind as sw
 
 
@@ -158,3 +159,15 @@ def test_the_command_names_the_observers_it_had_and_its_band_does_not_depend_on_
         assert (doc["observers"], doc["observers_without_data"]) == (["L1"], ["L5"])
         widths.append(doc["earth_daily"]["p90"][0] - doc["earth_daily"]["p10"][0])
     assert widths[0] == pytest.approx(widths[1], abs=0.1)
+
+
+def test_more_members_than_the_limit_are_refused_in_one_line(capsys):
+    # the command allowed 1,000,000 while the ensemble stops at limits.MAX_MEMBERS (100,000): a
+    # ValueError traceback after the assimilation
+    from l4station.limits import MAX_MEMBERS
+    with pytest.raises(SystemExit) as done:
+        main(["ensemble", "--members", str(MAX_MEMBERS + 1), "--days", "1", "--at", "2010-08-01"])
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and len(err.splitlines()) == 1 and "less than or equal to 100000" in err, err
+    with pytest.raises(InputError, match="1,000,000 ensemble members asked for; give 1 to 100,000"):
+        ensemble.solar_wind(np.full(8, 400.0), np.full(8, 50.0), count=1_000_000)

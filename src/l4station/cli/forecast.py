@@ -11,6 +11,7 @@ from l4station.constants import DAY_S, SYNODIC_PERIOD_DAYS
 from l4station.cli.common import (app, ConfigOption, DataOption, DbOption, JsonOption, UserFacingError, emit, finite, load_mission,
                                   progress, SchedulerOption, WorkersOption, writable, write_aside)
 from l4station.errors import InputError
+from l4station.limits import MAX_MEMBERS
 
 
 
@@ -42,7 +43,7 @@ def _observers(text: str) -> list[str]:
 
 @app.command()
 def ensemble(members: Annotated[int, typer.Option("--members", help="Ensemble members.", min=1,
-                                                  max=1_000_000)] = 1000,
+                                                  max=MAX_MEMBERS)] = 1000,
              at: Annotated[Optional[str], typer.Option("--at", help="Issue time, ISO UTC: the boundary map from "
                                                        "what the observers had seen by then (default: the mission "
                                                        "file's real_stop).")] = None,

@@ -32,6 +32,7 @@ import numpy as np
 from l4station import tables
 from l4station.constants import AU_KM, DAY_S
 from l4station.errors import InputError
+from l4station.limits import MAX_MEMBERS
 from l4station.heliosphere import corotation, solarwind as sw
 
 CORRELATION_DEG = 20.0
@@ -40,7 +41,6 @@ EPOCH_DAYS = 1.0                            # a growing member's map changes day
 LINES_PER_TASK = 4
 MEMBER_CHUNK = 1000                         # members made and run at once within a task (bounds its memory)
 TASK_BYTES = 1e9                            # a task's memory: members x lines x outputs, twice, float32
-MAX_MEMBERS = 100_000
 
 
 def smooth_noise(rng: np.random.Generator, members: int, n_lon: int, correlation_deg: float = CORRELATION_DEG
@@ -220,9 +220,9 @@ def solar_wind(central: np.ndarray, spread_kms: np.ndarray, *, count: int, seed:
     central = np.asarray(central, dtype=float)
     spread_kms = np.broadcast_to(np.asarray(spread_kms, dtype=float), central.shape).copy()
     if not 1 <= count <= MAX_MEMBERS:
-        raise ValueError(f"members must be 1 to {MAX_MEMBERS:,}, got {count}")
+        raise InputError(f"{count:,} ensemble members asked for; give 1 to {MAX_MEMBERS:,}")
     if not (np.all(np.isfinite(central)) and np.all(np.isfinite(spread_kms)) and np.all(spread_kms >= 0)):
-        raise ValueError("the boundary map and its spread must be finite, the spread at least 0 km/s")
+        raise InputError("the boundary map and its spread must be finite, the spread at least 0 km/s")
     began = time.perf_counter()
     n_lon = len(central)
     outputs = duration_s / output_every_s + 1
