@@ -174,14 +174,19 @@ def test_the_user_cache_keeps_the_itu_attenuation_for_the_next_command(tmp_path)
     assert len(list(tmp_path.glob("itu-atmosphere-*.pickle"))) == 1
 
 
-def test_no_user_cache_where_it_cannot_be_written(tmp_path, monkeypatch):
+def test_no_user_cache_where_it_cannot_be_written(tmp_path, monkeypatch, capsys):
+    # a folder the user named that cannot be used is said in one line (it was silent); an empty
+    # value asks for no cache and says nothing
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    for value, expected in ((str(blocker / "sub"), None), ("", None), (str(tmp_path / "kept"), tmp_path / "kept")):
+    for value, expected, said in ((str(blocker / "sub"), None, 1), ("", None, 0),
+                                  (str(tmp_path / "kept"), tmp_path / "kept", 0)):
         monkeypatch.setenv("L4STATION_CACHE", value)
         cache.shared.cache_clear()
         found = cache.shared()
         assert (found.directory if found else None) == expected
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == said and (not said or "L4STATION_CACHE: cache folder" in err), err
     cache.shared.cache_clear()
 
 

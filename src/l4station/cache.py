@@ -33,6 +33,7 @@ import os
 import pickle
 import re
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -170,11 +171,14 @@ def compute(cache: Cache | None, kind: str, key: Any, work: Callable[[], T]) -> 
 def shared() -> Cache | None:
     """The user's cache: ``$L4STATION_CACHE`` or ``$XDG_CACHE_HOME/l4station`` (by default
     ``~/.cache/l4station``); None (everything computed afresh) when ``L4STATION_CACHE`` is set
-    empty or the folder cannot be written."""
+    empty or the folder cannot be written (one line on stderr says so when the user named it)."""
     folder = os.environ.get("L4STATION_CACHE")
+    named = bool(folder)
     if folder is None:
         folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "l4station"
     try:
         return Cache(folder, USER_CACHE_BYTES) if str(folder) else None
-    except InputError:
+    except InputError as error:
+        if named:
+            print(f"l4station: L4STATION_CACHE: {error}; computing without it", file=sys.stderr)
         return None
