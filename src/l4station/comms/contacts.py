@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import astropy.units as u
 import numpy as np
 from astropy.time import Time
+from scipy.ndimage import minimum_filter1d
 from numba import njit
 
 from l4station import tables
@@ -35,6 +36,10 @@ from l4station.constants import AU_M, C_M_S, DAY_S
 from l4station.limits import MAX_CONTACT_SAMPLES
 from l4station.errors import InputError
 from l4station.records import instant, positive, record
+
+LOWER_CULMINATIONS_APART_H = 6.0
+"""A lower culmination is the lowest elevation within this many hours either side (they come a
+day apart)."""
 
 RATE_ELEVATIONS = np.array([5.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 84.9])
 """Elevations (deg) of the rate table: ITU-R P.676's approximate slant-path method (as itur
@@ -174,27 +179,46 @@ def _schedule(times: Time, elevation: np.ndarray, visible: np.ndarray, tracking:
                          "allow more hours (ground.tracking_hours_per_day) or a finer step (ground.contact_step_s)")
     tracked = np.full(len(times), -1, dtype=np.int64)
     day = np.floor(times.utc.mjd).astype(np.int64)
-    _passes(day - day[0], elevation, visible, np.array(tracking, dtype=np.int64), length, gap, tracked)
+    apart = max(1, int(round(LOWER_CULMINATIONS_APART_H * 3600.0 / step_s)))
+    _passes(day - day[0], elevation, visible, np.array(tracking, dtype=np.int64), length, gap, tracked, apart)
     return tracked
 
 
-def _culminations(day, elevation, visible, tracking):
-    """Every culmination a tracking station offers: its visible stretches, each cut at the low
-    points between upper culminations (a sample lower than the one before and no higher than the
-    one after, all three in view: a station that sees the spacecraft for days has one a day).
-    Rows (day, station, first, end, peak: the first highest sample; end exclusive) and the peak
-    elevations, in station then time order."""
+def _culminations(day, elevation, visible, tracking, apart):
+    """Every culmination a tracking station offers: its visible stretches, each cut at its lower
+    culminations, and then at midnights where a piece still holds two or more (near a pole the
+    spacecraft circles at an elevation that changes too little in a day to show one), so that a
+    station that sees the spacecraft for days has one a day. A lower culmination is a sample
+    lower than the one before and no higher than the one after, all three in view, and the lowest
+    in view within ``apart`` samples either side (a fine step's float32 jitter near an upper
+    culmination is not one); of two within ``apart``, the first. Rows (day, station, first, end,
+    peak: the first highest sample; end exclusive) and the peak elevations, in station then time
+    order."""
     rows, heights = [np.zeros((0, 5), np.int64)], [np.zeros(0)]
+    midnights = np.flatnonzero(np.diff(day)) + 1                 # the first sample of each new day
     for station in tracking:
         v, e = visible[station], elevation[station]
         at = np.flatnonzero(v)                                   # the samples in view, in order
         if not at.size:
             continue
-        inside = np.zeros(len(v), bool)                          # in view with both neighbours
-        inside[1:-1] = v[:-2] & v[1:-1] & v[2:]
+        lowest = minimum_filter1d(np.where(v, e, np.inf), 2 * apart + 1, mode="nearest")
         low = np.zeros(len(v), bool)
-        low[1:-1] = inside[1:-1] & (e[1:-1] < e[:-2]) & (e[1:-1] <= e[2:])
-        cut = low[at] | np.concatenate([[True], np.diff(at) > 1])  # where each culmination's span begins
+        low[1:-1] = (v[:-2] & v[1:-1] & v[2:] & (e[1:-1] < e[:-2]) & (e[1:-1] <= e[2:])
+                     & (e[1:-1] <= lowest[1:-1]))
+        kept, previous = [], -apart - 1
+        for k in np.flatnonzero(low).tolist():
+            if k - previous > apart:
+                kept.append(k)
+                previous = k
+        starts = np.union1d(at[np.concatenate([[True], np.diff(at) > 1])], np.array(kept, np.int64))   # pieces' firsts
+        last = at[np.append(np.searchsorted(at, starts)[1:], at.size) - 1]          # and last ones
+        piece = np.searchsorted(starts, midnights, side="right") - 1
+        inside = (piece >= 0) & v[midnights]
+        inside[inside] &= day[last[piece[inside]]] - day[starts[piece[inside]]] >= 2
+        cut = np.zeros(len(v), bool)
+        cut[starts] = True
+        cut[midnights[inside]] = True
+        cut = cut[at]                                            # where each culmination's span begins
         begins = np.flatnonzero(cut)
         lo, hi = at[begins], at[np.concatenate([begins[1:], [at.size]]) - 1] + 1
         height = np.maximum.reduceat(e[at], begins)
@@ -205,14 +229,14 @@ def _culminations(day, elevation, visible, tracking):
     return np.concatenate(rows), np.concatenate(heights)
 
 
-def _passes(day, elevation, visible, tracking, length, gap, tracked):
+def _passes(day, elevation, visible, tracking, length, gap, tracked, apart):
     """The science passes, written into ``tracked``. Each culmination (:func:`_culminations`)
     offers a pass of at most ``length`` samples centred on it inside its stretch, moved later if
     the previous day's pass is still on (then shortened by what the stretch lacks); it belongs to
     the day (``day``: from 0, non-decreasing) of the culmination, so a pass may cross midnight.
     Each day takes the longest pass, ties to the one covering more ``gap`` samples (the real-time
     beacon's gaps), then to the higher culmination, then to the first offered."""
-    rows, heights = _culminations(day, elevation, visible, tracking)
+    rows, heights = _culminations(day, elevation, visible, tracking, apart)
     order = np.argsort(rows[:, 0], kind="stable")                  # station, then time, within a day
     covered = np.concatenate([[0], np.cumsum(gap, dtype=np.int64)])
     end, today, best = 0, None, None
