@@ -118,3 +118,13 @@ def test_str_reads_as_a_budget():
 def test_bad_input_is_refused(overrides, message):
     with pytest.raises(ValueError, match=message):
         _budget(**overrides)
+
+
+def test_a_station_at_the_south_pole_has_an_atmosphere():
+    # itur gives NaN at exactly 90 S (its grid folds there), which stopped `study` and `link` with a
+    # traceback for a station at the pole (found by trying it as a new user would); the maps are read
+    # 0.01 deg from it, where itur gives the same attenuation as 0.1 deg from it to 1e-4 dB
+    from l4station.comms import rf
+    pole = rf.atmosphere_db(-90.0, 0.0, 2835.0, "X", (20.0, 45.0), 0.99, 34.0)
+    near = rf.atmosphere_db(-89.9, 0.0, 2835.0, "X", (20.0, 45.0), 0.99, 34.0)
+    assert np.all(np.isfinite(pole)) and pole == pytest.approx(near, abs=1e-4)

@@ -233,17 +233,23 @@ def atmosphere_db(latitude_deg: float, longitude_deg: float, height_m: float, ba
     return atm
 
 
+POLE_OFFSET_LAT_DEG = 89.99
+"""ITU maps are read at most this far from the equator: itur gives NaN at exactly 90 S, where its
+grid folds; 0.01 deg (1 km) from the pole its maps give the same attenuation to 1e-4 dB."""
+
+
 def _itu_atmosphere_db(latitude_deg, longitude_deg, height_m, band, elevations_deg, availability, diameter_m):
     import itur  # imported here: loading its ITU maps takes a second
 
     p_exceed = round(100.0 * (1.0 - availability), 9)  # 0.95 -> 5 %, not 5.000000000000004
+    latitude = min(max(latitude_deg, -POLE_OFFSET_LAT_DEG), POLE_OFFSET_LAT_DEG)
     with np.errstate(invalid="ignore"):  # itur's scintillation term warns on some sites; checked below
         atm = np.atleast_1d(itur.atmospheric_attenuation_slant_path(
-            latitude_deg, longitude_deg, BAND_FREQUENCY_HZ[band] / 1e9, np.array(elevations_deg), p_exceed,
+            latitude, longitude_deg, BAND_FREQUENCY_HZ[band] / 1e9, np.array(elevations_deg), p_exceed,
             diameter_m, hs=height_m / 1000.0).value).astype(float)
     if not np.all(np.isfinite(atm)):
-        raise ValueError(f"ITU-R attenuation undefined at ({latitude_deg}, {longitude_deg}) for elevations "
-                         f"{elevations_deg} deg")
+        raise InputError(f"ITU-R P.618 gives no attenuation at latitude {latitude_deg}, longitude {longitude_deg} "
+                         f"for elevations {elevations_deg} deg; check the station's coordinates")
     return atm
 
 
