@@ -429,12 +429,12 @@ class MissionConfig(_Model):
 # ---------------------------------------------------------------------------------- loading
 
 
-def _merge(base: dict, over: dict) -> dict:
+def merge(base: dict, over: dict) -> dict:
     """Deep merge: tables merge key by key, everything else (arrays included) replaces."""
     merged = dict(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -540,7 +540,7 @@ def document(path: str | Path | None = None) -> dict:
         raise ConfigError(str(path), "", "nested too deeply to read; a mission file needs a few levels") from None
     ground = override.get("ground")
     fresh_roles(document, ground if isinstance(ground, dict) else ())
-    return _merge(document, override)
+    return merge(document, override)
 
 
 def fresh_roles(document: dict, given) -> None:

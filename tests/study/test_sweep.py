@@ -215,6 +215,7 @@ def test_a_killed_client_resumes_without_computing_finished_variants_again(clust
     ('[vary]\n"ground.stations[0].a.b" = [1]\n', "no config path 'ground.stations[0].a.b'"),   # a station is a name
     ('[sample]\n"spacecraft.rf.power_w" = [-1e308, 1e308]\nn = 2\n', "wider than a float can hold"),
     ('[vary]\n"mission.epoch" = [2053-06-01T00:00:00]\n', "must lie inside DE421's span, a day in from its ends"),
+    ('base = "missing.toml"\n[vary]\n"mission.target" = ["L4"]\n', "bad.toml: base "),         # says it is the base
 ])
 @pytest.mark.slow
 def test_bad_sweep_files_stop_before_any_work(text, message, tmp_path, capsys):
@@ -237,6 +238,40 @@ def test_sampled_variants_fill_their_ranges():
     powers = sorted({v.values["spacecraft.rf.power_w"] for v in every})
     assert len(powers) == 8 and 20.0 <= powers[0] and powers[-1] <= 80.0
     assert {v.config.spacecraft.rf.power_w for v in every} == set(powers)
+
+
+def test_a_whole_number_field_is_sampled_in_whole_numbers():
+    # found by trying it as a new user would: a sampled transfer.max_revs failed every variant with
+    # "Input should be a valid integer (got 4.40...)", a value the user never wrote
+    from l4station.study import sweep
+    plan = sweep.parse({"sample": {"mission.transfer.max_revs": [1, 5], "n": 8, "method": "lhs", "seed": 1}}, "s.toml")
+    revs = [v.values["mission.transfer.max_revs"] for v in sweep.variants(plan)]
+    assert all(type(r) is int and 1 <= r <= 5 for r in revs) and len(set(revs)) >= 3
+
+
+def test_a_table_value_is_laid_over_the_table_as_a_mission_file_lays_it(tmp_path):
+    # found by trying it as a new user would: {L4 = 1.0} for forecast.latency_hours replaced the
+    # whole table in a sweep (L1 and L5 quietly 0 h) where a mission file keeps their defaults
+    from l4station import config
+    from l4station.study import sweep
+    (variant,) = sweep.variants(sweep.parse({"vary": {"forecast.latency_hours": [{"L4": 1.0}]}}, "s.toml"))
+    path = tmp_path / "m.toml"
+    path.write_text("[forecast.latency_hours]\nL4 = 1.0\n")
+    assert variant.config.forecast == config.load(path).forecast
+
+
+def test_an_empty_out_is_refused_not_the_working_folder(tmp_path, capsys, monkeypatch):
+    # an unset shell variable gave --out "", and the sweep wrote results and its cache into the
+    # working folder (found by trying it as a new user would)
+    monkeypatch.chdir(tmp_path)
+    sweep_file = tmp_path / "s.toml"
+    sweep_file.write_text('[vary]\n"mission.target" = ["L4"]\n')
+    for command in (["sweep", str(sweep_file)], ["study"]):
+        with pytest.raises(SystemExit) as done:
+            main([*command, "--out", ""])
+        err = capsys.readouterr().err.strip()
+        assert done.value.code == 2 and len(err.splitlines()) == 1 and "an empty path; name a folder" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
 
 
 def test_a_variant_with_a_new_network_starts_its_roles_afresh_as_a_mission_file_does(tmp_path):

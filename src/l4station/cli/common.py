@@ -79,6 +79,14 @@ def finite(low: float, high: float):
     return parse
 
 
+def named_path(text) -> Path:
+    """Parser of a path option that must name something: an empty one (an unset shell variable)
+    would otherwise be the working folder."""
+    if not str(text).strip():
+        raise ValueError("an empty path; name a folder, or leave the option out for its default")
+    return Path(text)
+
+
 def writable(path: Path, option: str, *, folder: bool) -> None:
     """Refuse, before any work, an output ``path`` (a file, or a folder if ``folder``) that cannot
     be written: the wrong kind of thing is there, or the nearest existing folder is read-only."""

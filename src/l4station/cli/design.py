@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from l4station.cli.common import (app, ConfigOption, JsonOption, TargetOption, UserFacingError, emit, finite,
-                                  load_mission, print_json, progress, SchedulerOption, stdout, WorkersOption, writable)
+                                  load_mission, named_path, print_json, progress, SchedulerOption, stdout, WorkersOption,
+                                  writable)
 
 config_app = typer.Typer(help="Mission files: print the resolved config, or check one.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -34,7 +35,7 @@ def _target_bcrs(point: str):
 @app.command()
 def study(config: ConfigOption = None,
           out: Annotated[Path, typer.Option("--out", "-o", help="Directory for index.html and study.json.",
-                                            file_okay=False)] = Path("l4station-report"),
+                                            parser=named_path)] = Path("l4station-report"),
           cache: Annotated[Optional[str], typer.Option(
               "--cache", help="Folder keeping the slow parts (transfer trade, stay, visibility, real-data "
                               "forecasts) for the next study or sweep that needs them (default: the user's "
@@ -72,7 +73,7 @@ def study(config: ConfigOption = None,
 @app.command()
 def sweep(file: Annotated[Path, typer.Argument(help="Sweep TOML: base, [vary] lists, [sample] ranges.")],
           out: Annotated[Path, typer.Option("--out", "-o", help="Directory for results.parquet and results.csv.",
-                                            file_okay=False)] = Path("l4station-sweep"),
+                                            parser=named_path)] = Path("l4station-sweep"),
           scheduler: SchedulerOption = None,
           workers: WorkersOption = None,
           json_output: JsonOption = False):

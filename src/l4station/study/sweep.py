@@ -5,8 +5,9 @@ A sweep file (TOML) names an optional base mission file, a ``[vary]`` table of c
 lists (full factorial; a key naming several paths, "a.b, c.d", varies them together, each value
 a list of one value per path) and/or a ``[sample]`` table of config paths to ``[low, high]`` with
 ``n`` and ``method`` ("sobol" or "lhs", scipy.stats.qmc; Owen-scrambled Sobol', Latin hypercube)
-and ``seed``, and an optional ``[pareto]`` table of figures of merit to "min" or "max" (the
-front reported; default OBJECTIVES). Each sampled point is crossed with the factorial grid.
+and ``seed`` (a whole-number field is sampled in whole numbers, rounded), and an optional
+``[pareto]`` table of figures of merit to "min" or "max" (the front reported; default
+OBJECTIVES). Each sampled point is crossed with the factorial grid.
 Every variant is validated before any work starts. Each finished variant is written at once to
 ``results.parquet`` and ``results.csv``; a rerun skips the variants whose config digest has a
 completed row. A rerun of an edited sweep file keeps the completed rows of the variants it no
@@ -89,8 +90,9 @@ def read(path: str | Path) -> Sweep:
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML: {error}") from None
     sweep = parse(document, str(path))
-    if sweep.base is not None and not sweep.base.is_absolute():
-        sweep = dataclasses.replace(sweep, base=path.parent / sweep.base)
+    if sweep.base is not None:
+        base = sweep.base.expanduser()
+        sweep = dataclasses.replace(sweep, base=base if base.is_absolute() else path.parent / base)
     return sweep
 
 
@@ -189,7 +191,8 @@ def _path(source: str, key: str) -> None:
 
 
 def _set(document: dict, path: str, value) -> None:
-    """Set ``value`` at a dotted config path (``a.b[0].c``) of a TOML document."""
+    """Set ``value`` at a dotted config path (``a.b[0].c``) of a TOML document; a table is laid
+    over the table there (keys it does not name keep their values)."""
     node = document
     parts = path.split(".")
     for k, part in enumerate(parts):
@@ -203,15 +206,32 @@ def _set(document: dict, path: str, value) -> None:
             if not isinstance(items, list) or i >= len(items):
                 raise KeyError(path)
             if last:
-                items[i] = value
+                items[i] = _laid(items[i], value)
             else:
                 node = items[i]
         elif last:
-            node[name] = value
+            node[name] = _laid(node.get(name), value)
         else:
             node = node.setdefault(name, {})
             if not isinstance(node, dict):
                 raise KeyError(path)
+
+
+def _at(document: dict, path: str):
+    """The value at a dotted config path of a TOML document (None where there is none)."""
+    node = document
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        node = node.get(name) if isinstance(node, dict) else None
+        if index:
+            i = int(index[:-1])
+            node = node[i] if isinstance(node, list) and i < len(node) else None
+    return node
+
+
+def _laid(old, value):
+    """``value`` in place of ``old``: a table merges into a table, as in a mission file."""
+    return config_module.merge(old, value) if isinstance(value, dict) and isinstance(old, dict) else value
 
 
 def _points(sweep: Sweep) -> list[dict]:
@@ -234,8 +254,8 @@ def variants(sweep: Sweep, on_checked: Callable[[int, int], None] | None = None)
     """Every variant, validated: an unknown path or a bad value raises InputError naming the
     variant and the field. ``on_checked(k, n)`` after each (for a progress bar: 10,000 variants
     take about 7 s)."""
-    base = config_module.document(sweep.base)
     try:
+        base = config_module.document(sweep.base)
         config_module.parse(copy.deepcopy(base), str(sweep.base or "the default mission"))
     except config_module.ConfigError as error:
         raise InputError(f"{sweep.source}: base {error}") from None
@@ -243,7 +263,8 @@ def variants(sweep: Sweep, on_checked: Callable[[int, int], None] | None = None)
              for path, value in zip(_paths(key), v if len(_paths(key)) > 1 else [v])}
             for combo in itertools.product(*sweep.vary.values())]
     out = []
-    points = _points(sweep)
+    whole = [path for path in sweep.sample if type(_at(base, path)) is int]     # sampled in whole numbers
+    points = [point | {path: round(point[path]) for path in whole} for point in _points(sweep)]
     for k, (point, cell) in enumerate(itertools.product(points, grid)):
         values = cell | point
         name = f"v{k:04d}"
