@@ -61,7 +61,7 @@ def pop(heap, size):
     last = size - 1
     for k in range(4):
         heap[0, k] = heap[last, k]
-    i = 0
+    i = np.int64(0)                 # not a constant: _before and _swap compile once
     while True:
         child = 2 * i + 1
         if child >= last:
