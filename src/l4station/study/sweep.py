@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import fcntl
 import itertools
 import json
@@ -287,7 +288,18 @@ def variants(sweep: Sweep, on_checked: Callable[[int, int], None] | None = None)
 
 
 def _show(values: dict) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in values.items())
+    """A variant's values as a sweep file writes them: ``a.b=1.5, c="L4", d=2029-01-01T00:00:00``."""
+    return ", ".join(f"{k}={_toml(v)}" for k, v in values.items())
+
+
+def _toml(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return json.dumps(value) if isinstance(value, (str, bool)) else repr(value)
 
 
 def figures_of(mission: config_module.MissionConfig, cache: Cache | None = None) -> dict:
