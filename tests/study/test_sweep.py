@@ -216,6 +216,8 @@ def test_a_killed_client_resumes_without_computing_finished_variants_again(clust
     ('[sample]\n"spacecraft.rf.power_w" = [-1e308, 1e308]\nn = 2\n', "wider than a float can hold"),
     ('[vary]\n"mission.epoch" = [2053-06-01T00:00:00]\n', "must lie inside DE421's span, a day in from its ends"),
     ('base = "missing.toml"\n[vary]\n"mission.target" = ["L4"]\n', "bad.toml: base "),         # says it is the base
+    ('[vary]\nmission.target = ["L4"]\n', 'vary.mission is a table; write each config path in quotes, "mission.target"'),
+    ('[sample]\nspacecraft.rf.power_w = [20, 60]\nn = 4\n', 'sample.spacecraft is a table; write each config path'),
 ])
 @pytest.mark.slow
 def test_bad_sweep_files_stop_before_any_work(text, message, tmp_path, capsys):

@@ -126,6 +126,9 @@ def parse(document: dict, source: str) -> Sweep:
             if path in seen:
                 raise InputError(f"{source}: {path} is varied twice; give each config path once")
             seen.add(path)
+        if isinstance(values, dict):            # mission.target = [...] unquoted: TOML reads a table
+            raise InputError(f"{source}: vary.{key} is a table; write each config path in quotes, "
+                             f"\"{key}.{next(iter(values), 'name')}\" = [...]")
         if not isinstance(values, list) or not values:
             raise InputError(f"{source}: vary.{key} must be a non-empty list of values")
         if len(paths) > 1 and not all(isinstance(v, list) and len(v) == len(paths) for v in values):
@@ -147,6 +150,9 @@ def parse(document: dict, source: str) -> Sweep:
     seed = sample.pop("seed", 0)
     ranges = {}
     for key, bounds in sample.items():
+        if isinstance(bounds, dict):
+            raise InputError(f"{source}: sample.{key} is a table; write each config path in quotes, "
+                             f"\"{key}.{next(iter(bounds), 'name')}\" = [low, high]")
         _path(source, key)
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(b) for b in bounds) and bounds[0] < bounds[1]):
             raise InputError(f"{source}: sample.{key} must be [low, high] with low < high, got {bounds!r}")
