@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import astropy.units as u
 import numpy as np
 from astropy.time import Time
-from scipy.ndimage import minimum_filter1d
 from numba import njit
 
 from l4station import tables
@@ -194,6 +193,8 @@ def _culminations(day, elevation, visible, tracking, apart):
     culmination is not one); of two within ``apart``, the first. Rows (day, station, first, end,
     peak: the first highest sample; end exclusive) and the peak elevations, in station then time
     order."""
+    from scipy.ndimage import minimum_filter1d     # here: importing scipy.special adds a warnings filter
+
     rows, heights = [np.zeros((0, 5), np.int64)], [np.zeros(0)]
     midnights = np.flatnonzero(np.diff(day)) + 1                 # the first sample of each new day
     for station in tracking:
