@@ -131,15 +131,20 @@ def test_schedule_equals_the_python_rule(seed, samples_a_day, length, apart):
     assert np.array_equal(tracked, _schedule_as_python(day, elevation, visible, [2, 0, 3], length, gap, apart))
 
 
+def _one_station_for_20_days(tmp_path, epoch, latitude, longitude, height_m, diameter_m, mask_deg):
+    """The contact plan of a network of one X-band station (tracking and beacon) for 20 days."""
+    path = tmp_path / "one.toml"
+    path.write_text(f'[mission]\nepoch = {epoch}T00:00:00\n[ground]\nstations = ["S"]\nbeacon = ["S"]\n'
+                    f'[[ground.custom]]\nname = "S"\nlatitude_deg = {latitude}\nlongitude_deg = {longitude}\n'
+                    f'height_m = {height_m}\ndiameter_m = {diameter_m}\nbands = ["X"]\nmin_elevation_deg = {mask_deg}\n')
+    return contacts.plan(inputs.contacts(config.load(path), days=20), l4_bcrs)
+
+
 def test_a_station_that_never_loses_the_spacecraft_gets_a_pass_every_day(tmp_path):
     # From Svalbard (KSAT's SvalSat, 78.23 N) L4 never sets from July to early October, when it is
     # well north of the equator: each day still has its culmination and its pass (a stretch in view
     # for weeks once offered a single pass).
-    path = tmp_path / "polar.toml"
-    path.write_text('[mission]\nepoch = 2031-08-01T00:00:00\n[ground]\nstations = ["SvalSat"]\n'
-                    '[[ground.custom]]\nname = "SvalSat"\nlatitude_deg = 78.23\nlongitude_deg = 15.39\n'
-                    'height_m = 500\ndiameter_m = 13\nbands = ["X"]\nmin_elevation_deg = 5.0\n')
-    p = contacts.plan(inputs.contacts(config.load(path), days=20), l4_bcrs)
+    p = _one_station_for_20_days(tmp_path, "2031-08-01", 78.23, 15.39, 500, 13, 5.0)
     assert p.visible.all()                                  # circumpolar throughout
     from l4station.arrays import runs
     passes = runs(p.tracked_by >= 0)
@@ -152,11 +157,7 @@ def test_a_station_at_the_pole_gets_a_pass_every_day(tmp_path):
     # negative, ~20 deg in January) that drifts ~0.4 deg a day and varies within one by 0.01 deg:
     # no lower culmination shows, and 20 days in view offered one pass. Found by trying it as a new
     # user would. Each day is now cut at midnight: 8 h a day, every day.
-    path = tmp_path / "pole.toml"
-    path.write_text('[mission]\nepoch = 2031-01-10T00:00:00\n[ground]\nstations = ["Pole"]\nbeacon = ["Pole"]\n'
-                    '[[ground.custom]]\nname = "Pole"\nlatitude_deg = -89.99\nlongitude_deg = 0\n'
-                    'height_m = 2835\ndiameter_m = 34\nbands = ["X"]\nmin_elevation_deg = 0.0\n')
-    p = contacts.plan(inputs.contacts(config.load(path), days=20), l4_bcrs)
+    p = _one_station_for_20_days(tmp_path, "2031-01-10", -89.99, 0.0, 2835, 34, 0.0)
     assert p.visible.all()
     day = np.floor(p.times.utc.mjd)
     tracked = np.bincount((day - day[0]).astype(int), weights=(p.tracked_by >= 0) * p.step_s / 3600)
