@@ -5,7 +5,8 @@ rates each pass supports, the onboard recorder, and how fresh the real-time data
   times (:mod:`l4station.comms.visibility`), above each station's floor.
 * **Schedule**: one science pass a day of ``tracking_hours_per_day``, centred on a tracking
   station's culmination (every upper culmination, a station that never loses the spacecraft
-  included; the pass belongs to the culmination's UTC day and may cross midnight), moved later
+  included; near a pole, where no daily dip shows, one per UTC day; the pass belongs to the
+  culmination's UTC day and may cross midnight), moved later
   while the previous day's pass is on. The day takes the longest; among equally long ones, the
   pass covering most of the time no beacon station sees the spacecraft (a tracking station
   receives the beacon too), then the higher culmination. Beacon stations receive the real-time
