@@ -263,7 +263,7 @@ class Delivery:
 
 
 def compile_kernels() -> None:
-    """Compile the store-and-forward kernels (about 13 s on first use; numba keeps them on disk
+    """Compile the store-and-forward kernels (about 10 s on first use; numba keeps them on disk
     for every later process) by running a two-hop plan, so that another process can do it while
     this one works."""
     from l4station.comms.dtn.plan import from_ion
@@ -334,7 +334,8 @@ def simulate(plan: ContactPlan, traffic: Traffic, *, storage_bits: dict[int, flo
     graph = (router.frm.astype(np.int64), router.to.astype(np.int64), plan.start_s.astype(float),
              plan.end_s.astype(float), plan.rate_bps.astype(float), plan.owlt_s.astype(float), router.residual_bits,
              router.by_sender.astype(np.int64), router.first.astype(np.int64))
-    out = _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src.astype(np.int64), dst.astype(np.int64),
+    least = _least_transit(pair_owlt, pair_rate, class_bits).ravel()      # by (u * n + d) * classes + s
+    out = _simulate(graph, p_loss, last_start, least, src.astype(np.int64), dst.astype(np.int64),
                     created, bits, traffic.priority[order].astype(np.int64), traffic.red[order].astype(np.bool_),
                     sclass.astype(np.int64), class_bits, cap, float(segment_bits), int(seed), t_end, t_lo, bin_s,
                     SERIES_POINTS, bool(verify_routes))
@@ -355,6 +356,23 @@ def simulate(plan: ContactPlan, traffic: Traffic, *, storage_bits: dict[int, flo
         reason=reason, ltp_rounds=rounds, path_codes=codes, residual_bits=router.residual_bits, node_ids=nodes,
         names=dict(plan.names))
     return delivery
+
+
+def _least_transit(pair_owlt: np.ndarray, pair_rate: np.ndarray, class_bits: np.ndarray) -> np.ndarray:
+    """Least transit (s) from each node to each, for each size class's smallest bundle: size /
+    rate + light time summed over a path, each pair at its fastest rate and shortest light time,
+    waiting ignored (Dijkstra, scipy). A lower bound on any route's delivery minus its start;
+    shape (nodes, nodes, classes), inf where no path leads."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    n = len(pair_rate)
+    frm, to = np.nonzero(pair_rate > 0)
+    least = np.empty((n, n, len(class_bits)))
+    for s, bits in enumerate(class_bits):
+        edges = csr_matrix((bits / pair_rate[frm, to] + pair_owlt[frm, to], (frm, to)), shape=(n, n))
+        least[:, :, s] = dijkstra(edges, directed=True)
+    return least
 
 
 def _node_list(nodes) -> str:
@@ -475,31 +493,6 @@ def _store(k, t, delta, occ, held, peak, binmax, cur_bin, t_lo, bin_s):
 
 
 @njit(cache=True)
-def _static_latency(u, d, bits, pair_owlt, pair_rate):
-    """Least transit (s) from node u to d for ``bits``: size / rate + light time summed over a
-    path, each pair at its fastest rate and shortest light time, waiting ignored. A lower bound
-    on any route's delivery minus its start."""
-    n = pair_owlt.shape[0]
-    dist = np.full(n, np.inf)
-    done = np.zeros(n, np.bool_)
-    dist[u] = 0.0
-    for _ in range(n):
-        k, best = -1, np.inf
-        for v in range(n):
-            if not done[v] and dist[v] < best:
-                k, best = v, dist[v]
-        if k < 0 or k == d:
-            break
-        done[k] = True
-        for v in range(n):
-            if pair_rate[k, v] > 0:
-                w = best + bits / pair_rate[k, v] + pair_owlt[k, v]
-                if w < dist[v]:
-                    dist[v] = w
-    return dist[d]
-
-
-@njit(cache=True)
 def _walk(route, length, t, bits, start, end, rate, owlt, residual):
     """Delivery (s) of ``bits`` ready at ``t`` (s) over the contacts ``route[:length]``; inf when
     a contact has ended, lacks residual volume or time for it (as the CGR search judges).
@@ -516,8 +509,8 @@ def _walk(route, length, t, bits, start, end, rate, owlt, residual):
 
 
 @njit(cache=True)
-def _first_hop(u, d, s, bits, t, graph, class_bits, pair_owlt, pair_rate, cache_route, cache_len, cache_d2,
-               cache_lambda, none_t, none_bits, no_contact, no_node, stats, verify):
+def _first_hop(u, d, s, bits, t, graph, class_bits, least, cache_route, cache_len, cache_d2, none_t, none_bits,
+               no_contact, no_node, stats, verify):
     """The first contact of CGR's best route for a bundle of ``bits`` at node u, to d, at t (-1:
     none), from the route list of (u, d, size class s) when it is still the best (module docstring)."""
     frm, to, start, end, rate, owlt, residual, by_sender, first = graph
@@ -526,7 +519,7 @@ def _first_hop(u, d, s, bits, t, graph, class_bits, pair_owlt, pair_rate, cache_
     if cache_len[key] > 0:
         delivery = _walk(cache_route[key], cache_len[key], t, bits, start, end, rate, owlt, residual)
         if delivery < np.inf:
-            bound = max(cache_d2[key], t + cache_lambda[key])
+            bound = max(cache_d2[key], t + least[key])
             if delivery <= bound + 1e-9 + 1e-13 * abs(bound):
                 if verify:
                     path, arrival = _dijkstra(frm, to, start, end, rate, owlt, residual, by_sender, first, u, d, t,
@@ -555,8 +548,6 @@ def _first_hop(u, d, s, bits, t, graph, class_bits, pair_owlt, pair_rate, cache_
                               no_contact, no_node)
     no_contact[c0] = False
     cache_d2[key] = second
-    if cache_lambda[key] < 0:
-        cache_lambda[key] = _static_latency(u, d, class_bits[s], pair_owlt, pair_rate)
     for h in range(path.size):
         cache_route[key, h] = path[h]
     cache_len[key] = path.size
@@ -578,15 +569,16 @@ def _lost(n, p):
 
 
 @njit(cache=True)
-def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created, bits, prio, red, sclass,
+def _simulate(graph, p_loss, last_start, least, src, dst, created, bits, prio, red, sclass,
               class_bits, cap, seg_bits, seed, t_end, t_lo, bin_s, n_bins, verify):
     """The event loop. Bundles in order of creation; node numbers dense. Returns per bundle the
     delivery time (s, NaN), loss reason (-1 none), hops, LTP rounds and path code; per node the
     storage peak and binned series (bits); and [route searches, route mismatches].
 
-    Units: ``created``, ``last_start``, ``pair_owlt``, ``t_end``, ``t_lo``, ``bin_s`` s;
-    ``pair_rate`` bit/s; ``bits``, ``class_bits``, ``cap``, ``seg_bits`` bits; ``p_loss`` a
-    probability per LTP segment; ``graph`` the contact arrays as :func:`_dijkstra` takes them."""
+    Units: ``created``, ``last_start``, ``t_end``, ``t_lo``, ``bin_s`` s; ``least`` s, the least
+    transit by route-list key (:func:`_least_transit`); ``bits``, ``class_bits``, ``cap``,
+    ``seg_bits`` bits; ``p_loss`` a probability per LTP segment; ``graph`` the contact arrays as
+    :func:`_dijkstra` takes them."""
     frm, to, start, end, rate, owlt, residual, by_sender, first = graph
     n = first.size - 1
     nc = start.size
@@ -618,7 +610,6 @@ def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created
     cache_route = np.zeros((keys, max(n, 1)), np.int64)
     cache_len = np.zeros(keys, np.int64)
     cache_d2 = np.zeros(keys)
-    cache_lambda = np.full(keys, -1.0)
     none_t = np.full(keys, np.inf)
     none_bits = np.full(keys, np.inf)
     no_contact = np.zeros(nc, np.bool_)
@@ -732,8 +723,8 @@ def _simulate(graph, p_loss, last_start, pair_owlt, pair_rate, src, dst, created
         if t >= t_end:
             reason[i] = AT_END
             continue
-        c = _first_hop(u, dst[i], sclass[i], bits[i], t, graph, class_bits, pair_owlt, pair_rate, cache_route,
-                       cache_len, cache_d2, cache_lambda, none_t, none_bits, no_contact, no_node, stats, verify)
+        c = _first_hop(u, dst[i], sclass[i], bits[i], t, graph, class_bits, least, cache_route, cache_len, cache_d2,
+                       none_t, none_bits, no_contact, no_node, stats, verify)
         if c < 0:
             if last_start[u] > t:
                 events = push(events, size, last_start[u], DROP, 0.0, i)
