@@ -28,7 +28,6 @@ from astropy.time import Time
 from numba import njit
 
 from l4station import tables
-from l4station.arrays import group_starts
 from l4station.comms import rf
 from l4station.comms.visibility import elevations_and_range
 from l4station.comms.stations import GroundStation

@@ -248,14 +248,22 @@ def stopping(e: np.ndarray, mat: Material) -> np.ndarray:
     tables' span (down to 1 keV), unchecked (for this package)."""
     e = np.asarray(e, dtype=float)
     x0, x1 = np.log(FIT_MEV), np.log(BETHE_MEV)
-    ends = np.exp([x0 - 1e-4, x0 + 1e-4, x1 - 1e-4, x1 + 1e-4])
-    lo, hi = np.log(_low_energy(ends[:2], mat)), np.log(_bethe(ends[2:], mat))
-    y0, y1, d0, d1 = lo.mean(), hi.mean(), (lo[1] - lo[0]) / 2e-4, (hi[1] - hi[0]) / 2e-4   # log S, slopes
+    y0, y1, d0, d1 = _joint(mat)
     t = (np.log(np.clip(e, FIT_MEV, BETHE_MEV)) - x0) / (x1 - x0)
     between = np.exp((2 * t ** 3 - 3 * t ** 2 + 1) * y0 + (t ** 3 - 2 * t ** 2 + t) * (x1 - x0) * d0
                      + (3 * t ** 2 - 2 * t ** 3) * y1 + (t ** 3 - t ** 2) * (x1 - x0) * d1)    # cubic Hermite
     return np.where(e >= BETHE_MEV, _bethe(np.maximum(e, BETHE_MEV), mat),
                     np.where(e <= FIT_MEV, _low_energy(np.minimum(e, FIT_MEV), mat), between))
+
+
+@functools.cache
+def _joint(mat: Material) -> tuple[float, float, float, float]:
+    """log S at FIT_MEV and BETHE_MEV (the fit's and Bethe's) and their slopes d log S / d log E:
+    the ends of the cubic between them."""
+    x0, x1 = np.log(FIT_MEV), np.log(BETHE_MEV)
+    ends = np.exp([x0 - 1e-4, x0 + 1e-4, x1 - 1e-4, x1 + 1e-4])
+    lo, hi = np.log(_low_energy(ends[:2], mat)), np.log(_bethe(ends[2:], mat))
+    return float(lo.mean()), float(hi.mean()), float(lo[1] - lo[0]) / 2e-4, float(hi[1] - hi[0]) / 2e-4
 
 
 def _low_energy(e: np.ndarray, mat: Material) -> np.ndarray:

@@ -197,43 +197,42 @@ def _path(source: str, key: str) -> None:
         raise InputError(f"{source}: {key!r} is not a config path (dotted names, list items as name[0])")
 
 
-def _set(document: dict, path: str, value) -> None:
-    """Set ``value`` at a dotted config path (``a.b[0].c``) of a TOML document; a table is laid
-    over the table there (keys it does not name keep their values)."""
-    node = document
-    parts = path.split(".")
-    for k, part in enumerate(parts):
+def _slot(document: dict, path: str, *, create: bool) -> tuple:
+    """The table or list holding the value at a dotted config path (``a.b[0].c``) of a TOML
+    document, and its key or index there; KeyError where the path runs through a value that is
+    not a table, or to a list item the document lacks. With ``create``, missing tables are made."""
+    container, key, node = None, None, document
+    for part in path.split("."):
         if not isinstance(node, dict):          # a path through a value that is not a table
             raise KeyError(path)
         name, _, index = part.partition("[")
-        last = k == len(parts) - 1
+        if name not in node:
+            if not create:
+                raise KeyError(path)
+            node[name] = {}
+        container, key, node = node, name, node[name]
         if index:
-            items = node.get(name) if isinstance(node, dict) else None
             i = int(index[:-1])
-            if not isinstance(items, list) or i >= len(items):
+            if not isinstance(node, list) or i >= len(node):
                 raise KeyError(path)
-            if last:
-                items[i] = _laid(items[i], value)
-            else:
-                node = items[i]
-        elif last:
-            node[name] = _laid(node.get(name), value)
-        else:
-            node = node.setdefault(name, {})
-            if not isinstance(node, dict):
-                raise KeyError(path)
+            container, key, node = node, i, node[i]
+    return container, key
+
+
+def _set(document: dict, path: str, value) -> None:
+    """Set ``value`` at a dotted config path of a TOML document; a table is laid over the table
+    there (keys it does not name keep their values)."""
+    container, key = _slot(document, path, create=True)
+    container[key] = _laid(container[key], value)
 
 
 def _at(document: dict, path: str):
     """The value at a dotted config path of a TOML document (None where there is none)."""
-    node = document
-    for part in path.split("."):
-        name, _, index = part.partition("[")
-        node = node.get(name) if isinstance(node, dict) else None
-        if index:
-            i = int(index[:-1])
-            node = node[i] if isinstance(node, list) and i < len(node) else None
-    return node
+    try:
+        container, key = _slot(document, path, create=False)
+    except KeyError:
+        return None
+    return container[key]
 
 
 def _laid(old, value):
