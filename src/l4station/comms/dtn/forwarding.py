@@ -338,7 +338,7 @@ def simulate(plan: ContactPlan, traffic: Traffic, *, storage_bits: dict[int, flo
     out = _simulate(graph, p_loss, last_start, least, src.astype(np.int64), dst.astype(np.int64),
                     created, bits, traffic.priority[order].astype(np.int64), traffic.red[order].astype(np.bool_),
                     sclass.astype(np.int64), class_bits, cap, float(segment_bits), int(seed), t_end, t_lo, bin_s,
-                    SERIES_POINTS, bool(verify_routes))
+                    bool(verify_routes), _work(src.astype(np.int64), len(plan), n, len(classes)))
     delivered_s, reason, hops, rounds, codes, peak, binmax, stats = out
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
@@ -373,6 +373,23 @@ def _least_transit(pair_owlt: np.ndarray, pair_rate: np.ndarray, class_bits: np.
         edges = csr_matrix((bits / pair_rate[frm, to] + pair_owlt[frm, to], (frm, to)), shape=(n, n))
         least[:, :, s] = dijkstra(edges, directed=True)
     return least
+
+
+def _work(src: np.ndarray, contacts: int, n: int, classes: int) -> tuple:
+    """The arrays :func:`_simulate` fills, made here (numba compiles each kind of allocation
+    apart, ~2 s on first use): per bundle (from its source ``src``), per contact, per node, per
+    route list (n * n * classes of them), the search counts and the event heap."""
+    nb, keys = src.size, n * n * classes
+    none = np.full(nb, -1, np.int64)
+    bundles = (src.copy(), none.copy(), np.full(nb, np.nan), np.full(nb, -1, np.int8), np.zeros(nb, np.int32),
+               np.zeros(nb, np.int32), src + 1, none.copy(), none)
+    contact = (np.full(contacts, -1, np.int64), np.zeros(contacts, bool), np.full(contacts, -np.inf),
+               np.zeros(contacts, bool))
+    node = (np.zeros(n), np.zeros(n, np.int64), np.zeros(n), np.zeros((n, SERIES_POINTS)), np.zeros(n, np.int64),
+            np.zeros(n, bool))
+    routes = (np.zeros((keys, max(n, 1)), np.int64), np.zeros(keys, np.int64), np.zeros(keys), np.full(keys, np.inf),
+              np.full(keys, np.inf))
+    return bundles, contact, node, routes, np.zeros(2, np.int64), np.empty((2 * nb + contacts + 1, 4))
 
 
 def _node_list(nodes) -> str:
@@ -570,7 +587,7 @@ def _lost(n, p):
 
 @njit(cache=True)
 def _simulate(graph, p_loss, last_start, least, src, dst, created, bits, prio, red, sclass,
-              class_bits, cap, seg_bits, seed, t_end, t_lo, bin_s, n_bins, verify):
+              class_bits, cap, seg_bits, seed, t_end, t_lo, bin_s, verify, work):
     """The event loop. Bundles in order of creation; node numbers dense. Returns per bundle the
     delivery time (s, NaN), loss reason (-1 none), hops, LTP rounds and path code; per node the
     storage peak and binned series (bits); and [route searches, route mismatches].
@@ -578,45 +595,15 @@ def _simulate(graph, p_loss, last_start, least, src, dst, created, bits, prio, r
     Units: ``created``, ``last_start``, ``t_end``, ``t_lo``, ``bin_s`` s; ``least`` s, the least
     transit by route-list key (:func:`_least_transit`); ``bits``, ``class_bits``, ``cap``,
     ``seg_bits`` bits; ``p_loss`` a probability per LTP segment; ``graph`` the contact arrays as
-    :func:`_dijkstra` takes them."""
+    :func:`_dijkstra` takes them; ``work`` the arrays it fills, as :func:`_work` lays them out."""
     frm, to, start, end, rate, owlt, residual, by_sender, first = graph
     n = first.size - 1
-    nc = start.size
     nb = src.size
     np.random.seed(seed)
-
-    node = src.copy()
-    nxt = np.full(nb, -1, np.int64)
-    delivered = np.full(nb, np.nan)
-    reason = np.full(nb, -1, np.int8)
-    hops = np.zeros(nb, np.int32)
-    rounds = np.zeros(nb, np.int32)
-    code = src + 1
+    (node, nxt, delivered, reason, hops, rounds, code, left, right), (root, scheduled, free_at, no_contact), \
+        (occ, held, peak, binmax, cur_bin, no_node), (cache_route, cache_len, cache_d2, none_t, none_bits), \
+        stats, events = work
     limit = (1 << 62) // (n + 1)
-
-    left = np.full(nb, -1, np.int64)
-    right = np.full(nb, -1, np.int64)
-    root = np.full(nc, -1, np.int64)
-    scheduled = np.zeros(nc, np.bool_)
-    free_at = np.full(nc, -np.inf)
-
-    occ = np.zeros(n)
-    held = np.zeros(n, np.int64)
-    peak = np.zeros(n)
-    binmax = np.zeros((n, n_bins))
-    cur_bin = np.zeros(n, np.int64)
-
-    keys = n * n * class_bits.size
-    cache_route = np.zeros((keys, max(n, 1)), np.int64)
-    cache_len = np.zeros(keys, np.int64)
-    cache_d2 = np.zeros(keys)
-    none_t = np.full(keys, np.inf)
-    none_bits = np.full(keys, np.inf)
-    no_contact = np.zeros(nc, np.bool_)
-    no_node = np.zeros(n, np.bool_)
-    stats = np.zeros(2, np.int64)
-
-    events = np.empty((2 * nb + nc + 1, 4))
     events[0, 0], events[0, 1], events[0, 2], events[0, 3] = np.inf, 99.0, 0.0, 0.0    # a sentinel that never leaves
     size = np.int64(1)
     ci = 0
@@ -741,7 +728,7 @@ def _simulate(graph, p_loss, last_start, least, src, dst, created, bits, prio, r
             size += 1
 
     for k in range(n):
-        for j in range(cur_bin[k] + 1, n_bins):
+        for j in range(cur_bin[k] + 1, binmax.shape[1]):
             binmax[k, j] = occ[k]
     for i in range(nb):
         if reason[i] < 0 and not delivered[i] == delivered[i]:
