@@ -133,11 +133,11 @@ def _derivative(t, y, nodes_r, nodes_v, t_first, h, gms, sun, srp, body, out):
 
 
 @njit(cache=True)
-def _rms(x, y0, rtol, atol, minus=None) -> float:
-    """Root mean square of (x - minus) / (atol + |y0| rtol): scipy's ``norm`` of a scaled vector."""
+def _rms(x, y0, rtol, atol) -> float:
+    """Root mean square of x / (atol + |y0| rtol): scipy's ``norm`` of a scaled vector."""
     total = 0.0
     for i in range(x.shape[0]):
-        q = (x[i] if minus is None else x[i] - minus[i]) / (atol + abs(y0[i]) * rtol)
+        q = x[i] / (atol + abs(y0[i]) * rtol)
         total += q * q
     return math.sqrt(total) / math.sqrt(x.shape[0])
 
@@ -157,9 +157,12 @@ def _first_guess(y0, f0, interval, direction, rtol, atol, y1) -> float:
 
 @njit(cache=True)
 def _first_step(h0, y0, f0, f1, interval, rtol, atol) -> float:
-    """Initial step size from the derivatives f0 at y0 and f1 a trial step h0 on."""
+    """Initial step size from the derivatives f0 at y0 and f1 a trial step h0 on (f1 is left
+    holding f1 - f0: one signature of _rms, compiled once)."""
     d1 = _rms(f0, y0, rtol, atol)
-    d2 = _rms(f1, y0, rtol, atol, f0) / h0
+    for i in range(f1.shape[0]):
+        f1[i] -= f0[i]
+    d2 = _rms(f1, y0, rtol, atol) / h0
     if d1 <= 1e-15 and d2 <= 1e-15:
         h1 = max(1e-6, h0 * 1e-3)
     else:
