@@ -185,19 +185,20 @@ def _max_revs(ll, t):
 @njit(cache=True)
 def _solve_one(r1, r2, tof, mu, m, prograde, low_path, m_max, v1, v2):
     """One problem: r1, r2 (3,) km; tof s; mu km^3/s^2; ``m_max`` the most revolutions possible
-    (:func:`_max_revs`), or -1 to work it out. Writes v1, v2 (km/s); returns a status."""
+    (:func:`_max_revs`), or -1 to work it out. Writes v1, v2 (km/s); returns a status and
+    ``m_max`` (-1 where r1 and r2 are collinear)."""
     if m > m_max >= 0:
-        return NO_SOLUTION
+        return NO_SOLUTION, m_max
     ll, t, n1, n2, c, s, ir1, ir2, it1, it2 = _frame(r1, r2, tof, mu, prograde)
     if math.isnan(ll):
-        return DEGENERATE
+        return DEGENERATE, m_max
     if m_max < 0:
         m_max = _max_revs(ll, t)
     if m > m_max:
-        return NO_SOLUTION
+        return NO_SOLUTION, m_max
     x, converged = _householder(_initial_guess(t, ll, m, low_path), t, ll, m)
     if not converged:
-        return NOT_CONVERGED
+        return NOT_CONVERGED, m_max
     y = _y(x, ll)
     gamma = math.sqrt(mu * s / 2.0)
     rho = (n1 - n2) / c
@@ -209,25 +210,20 @@ def _solve_one(r1, r2, tof, mu, m, prograde, low_path, m_max, v1, v2):
     for k in range(3):
         v1[k] = vr1 * ir1[k] + vt1 * it1[k]
         v2[k] = vr2 * ir2[k] + vt2 * it2[k]
-    return OK
+    return OK, m_max
 
 
 @njit(parallel=True, cache=True)
 def _solve_batch(r1, r2, tof, mu, revs, prograde, low_path, m_max, v1, v2, status):
+    """:func:`_solve_one` of every problem; ``m_max`` -1 where unknown, and then filled in (the
+    next family's solve reuses it)."""
     for i in prange(tof.shape[0]):
-        status[i] = _solve_one(r1[i], r2[i], tof[i], mu, revs[i], prograde[i], low_path[i], m_max[i], v1[i], v2[i])
+        status[i], m_max[i] = _solve_one(r1[i], r2[i], tof[i], mu, revs[i], prograde[i], low_path[i], m_max[i],
+                                         v1[i], v2[i])
         if status[i] != OK:
             for k in range(3):
                 v1[i, k] = math.nan
                 v2[i, k] = math.nan
-
-
-@njit(cache=True)
-def _max_revs_batch(r1, r2, tof, mu, prograde, out):
-    """:func:`_max_revs` of every problem (-1 where r1 and r2 are collinear)."""
-    for i in range(tof.shape[0]):
-        ll, t, _, _, _, _, _, _, _, _ = _frame(r1[i], r2[i], tof[i], mu, prograde[i])
-        out[i] = -1 if math.isnan(ll) else _max_revs(ll, t)
 
 
 @njit(cache=True)
@@ -342,8 +338,7 @@ def solve_families(r1, r2, tof, mu, families, *, prograde=True):
     r1f, r2f, tf = _flat(r1, shape, (3,)), _flat(r2, shape, (3,)), _flat(tof, shape)
     pg = _flat(np.asarray(prograde, dtype=bool), shape, dtype=bool)
     status = np.empty(n, dtype=np.int64)
-    m_max = np.empty(n, dtype=np.int64)
-    _max_revs_batch(r1f, r2f, tf, mu, pg, m_max)          # once for every family
+    m_max = np.full(n, -1, dtype=np.int64)              # the first family's solve works it out for the rest
     for revs, low_path in families:
         revs = int(_check_revs(revs))
         v1, v2 = np.empty((n, 3)), np.empty((n, 3))
