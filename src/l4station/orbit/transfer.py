@@ -18,13 +18,11 @@ Units: km, s, km/s in kernels; results carry plain floats named with their unit.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import astropy.units as u
 import numpy as np
 from astropy.time import Time
-from numba import njit
 
 from l4station import ephemeris, tables
 from l4station.constants import DAY_S, JULIAN_YEAR_DAYS, JULIAN_YEAR_S, LAGRANGE_AHEAD_DEG
@@ -103,23 +101,18 @@ def trade_grid(target: str, departures: Time, tof_days: np.ndarray, *, max_revs:
     return TradeGrid(departures, tof_days, vinf_kms, dv_arr, revs_best, low_best, v1_best, solves)
 
 
-@njit(cache=True)
 def _keep_cheaper(v1, v2, v_dep, v_arr, revs, low, best, vinf, dv, revs_best, low_best, v1_best):
     """Keep, per cell of the (D, T) grid, the arcs of this family (departure and arrival
     velocities v1, v2 (D, T, 3) km/s, NaN where none) that cost less than ``best`` (km/s): the
     departure excess over Earth's velocity v_dep (D, 3) plus the burn to the target's v_arr
     (D, T, 3). Updates best, vinf, dv (km/s), revs_best, low_best and v1_best in place."""
-    for i in range(v1.shape[0]):
-        for j in range(v1.shape[1]):
-            a0, a1, a2 = v1[i, j, 0] - v_dep[i, 0], v1[i, j, 1] - v_dep[i, 1], v1[i, j, 2] - v_dep[i, 2]
-            b0, b1, b2 = v_arr[i, j, 0] - v2[i, j, 0], v_arr[i, j, 1] - v2[i, j, 1], v_arr[i, j, 2] - v2[i, j, 2]
-            vi = math.sqrt(a0 * a0 + a1 * a1 + a2 * a2)
-            burn = math.sqrt(b0 * b0 + b1 * b1 + b2 * b2)
-            total = math.inf if math.isnan(vi) else vi + burn
-            if total < best[i, j]:
-                best[i, j], vinf[i, j], dv[i, j] = total, vi, burn
-                revs_best[i, j], low_best[i, j] = revs, low
-                v1_best[i, j, 0], v1_best[i, j, 1], v1_best[i, j, 2] = v1[i, j, 0], v1[i, j, 1], v1[i, j, 2]
+    a, b = v1 - v_dep[:, None, :], v_arr - v2
+    vi = np.sqrt(a[..., 0] * a[..., 0] + a[..., 1] * a[..., 1] + a[..., 2] * a[..., 2])
+    burn = np.sqrt(b[..., 0] * b[..., 0] + b[..., 1] * b[..., 1] + b[..., 2] * b[..., 2])
+    total = np.where(np.isnan(vi), np.inf, vi + burn)
+    cheaper = total < best
+    best[cheaper], vinf[cheaper], dv[cheaper] = total[cheaper], vi[cheaper], burn[cheaper]
+    revs_best[cheaper], low_best[cheaper], v1_best[cheaper] = revs, low, v1[cheaper]
 
 
 @dataclass(frozen=True)
