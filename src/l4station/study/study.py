@@ -153,6 +153,16 @@ def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig
         return build(StudyContext(config, cache, draw))
 
 
+def _compile_ahead() -> None:
+    """Compile, in the spare process, the kernels the communications and delivery sections use
+    (numba keeps them on disk, where this process finds them), while this one works on the first
+    sections: on a fresh install about 10 s of compiling, which would otherwise fall here."""
+    from l4station.comms.dtn.forwarding import compile_kernels
+    from l4station.comms.optical import ppm_capacity
+    compile_kernels()
+    ppm_capacity(4, 1.0, 0.1, samples=10)
+
+
 def _start_spare() -> None:
     """The spare process's start: its own handle on DE421, and on Linux it is ended with its
     parent (a study killed mid-run left it computing, then waiting, for ever)."""
@@ -229,8 +239,7 @@ def _run(config: MissionConfig, cache: Cache | None, draw: bool,
     spare = None if daemon else ProcessPoolExecutor(1, mp_context=_start_method(), initializer=_start_spare)
     with spare or contextlib.nullcontext() as pool:
         if pool is not None:
-            from l4station.comms.dtn.forwarding import compile_kernels
-            pool.submit(compile_kernels)     # the delivery section's kernels compile beside the first sections
+            pool.submit(_compile_ahead)
             built = {name: pool.submit(_build_alone, build, config, cache, draw)
                      for name, build in zip(names, steps) if name in BACKGROUND}
         for index, (name, build) in enumerate(zip(names, steps)):
