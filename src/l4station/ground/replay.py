@@ -23,8 +23,8 @@ import numpy as np
 from l4station.constants import DAY_US, HOUR_US
 from l4station.ground import feeds, forecaster, ingest, instruments, packets
 from l4station.ground.forecaster import us_of_mjd
-from l4station.heliosphere import corotation
 from l4station.ground.store import Archive
+from l4station.heliosphere import corotation
 from l4station.heliosphere.insitu import Series
 
 MINUTE_US = 60_000_000

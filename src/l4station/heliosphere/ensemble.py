@@ -32,8 +32,8 @@ import numpy as np
 from l4station import tables
 from l4station.constants import AU_KM, DAY_S
 from l4station.errors import InputError
-from l4station.limits import MAX_MEMBERS
 from l4station.heliosphere import corotation, solarwind as sw
+from l4station.limits import MAX_MEMBERS
 
 CORRELATION_DEG = 20.0
 SPEED_LIMITS_KMS = (150.0, 2500.0)          # members stay physical and inside the model's CFL limit

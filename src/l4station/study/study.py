@@ -155,8 +155,8 @@ def _build_alone(build: Callable[[StudyContext], Section], config: MissionConfig
 
 def _compile_ahead() -> None:
     """Compile, in the spare process, the kernels the communications and delivery sections use
-    (numba keeps them on disk, where this process finds them), while this one works on the first
-    sections: on a fresh install about 10 s of compiling, which would otherwise fall here."""
+    while the main process works on the first sections; numba keeps them on disk, where the main
+    process then finds them (on a fresh install, 8-10 s of compiling it would otherwise do)."""
     from l4station.comms.dtn.forwarding import compile_kernels
     from l4station.comms.optical import ppm_capacity
     compile_kernels()

@@ -263,7 +263,7 @@ class Delivery:
 
 
 def compile_kernels() -> None:
-    """Compile the store-and-forward kernels (about 10 s on first use; numba keeps them on disk
+    """Compile the store-and-forward kernels (about 8 s on first use; numba keeps them on disk
     for every later process) by running a two-hop plan, so that another process can do it while
     this one works."""
     from l4station.comms.dtn.plan import from_ion
