@@ -53,3 +53,26 @@ def test_backwards_returns_to_start():
 def test_unknown_body_is_named():
     with pytest.raises(ValueError, match=r"unknown bodies \['vulcan'\]"):
         ForceModel(bodies=("sun", "vulcan"))
+
+
+_R0, _V0, _EPOCH = np.array([1.5e8, 0.0, 0.0]), np.array([0.0, 30.0, 0.0]), Time("2030-01-01", scale="utc")
+
+
+@pytest.mark.parametrize("change, message", [
+    # a two-number position was read past its end by the kernel (garbage or a crash); a NaN tolerance
+    # hung; zero tolerances and an infinite GM divided by zero; a flight to year 33,718 read DE421
+    # for minutes before its range was checked
+    ({"r0": [1.5e8, 0.0]}, "three numbers each"),
+    ({"r0": [[1.5e8, 0.0, 0.0]], "v0": [[0.0, 30.0, 0.0]]}, "three numbers each"),
+    ({"duration_s": np.inf}, "finite number of seconds"),
+    ({"rtol": np.nan}, "rtol must lie between 0 and 1"),
+    ({"rtol": 0.0, "atol": 0.0}, "rtol must lie between 0 and 1"),
+    ({"model": ForceModel(near_scale=np.inf)}, "must be finite"),
+    ({"t_eval": [0.0, np.nan]}, "t_eval must be finite"),
+    ({"epoch": Time(["2030-01-01", "2030-01-02"])}, "epoch must be one astropy Time"),
+    ({"duration_s": 1e12}, "outside DE421's span"),
+])
+def test_bad_flights_are_refused_before_any_work(change, message):
+    args = {"r0": _R0, "v0": _V0, "epoch": _EPOCH, "duration_s": 100.0} | change
+    with pytest.raises(ValueError, match=message):
+        propagate(**args)

@@ -358,6 +358,32 @@ def _body_table(bodies: tuple[str, ...], jd1: float, jd2: float, t_first: float,
     return nodes_r, nodes_v
 
 
+def _checked(r0, v0, epoch, duration_s, t_eval, rtol, atol, model) -> tuple[np.ndarray, np.ndarray]:
+    """The initial state (6,) and output times of :func:`propagate`, or a ValueError naming what
+    is wrong (the kernel reads exactly six numbers and divides by the tolerances), checked before
+    DE421 is read for the whole flight."""
+    if not (isinstance(epoch, Time) and epoch.shape == ()):
+        raise ValueError(f"epoch must be one astropy Time, got {type(epoch).__name__} {np.shape(epoch)}")
+    if np.shape(r0) != (3,) or np.shape(v0) != (3,):
+        raise ValueError(f"r0 and v0 must be three numbers each (km, km/s), got shapes {np.shape(r0)} and "
+                         f"{np.shape(v0)}")
+    y0 = np.concatenate([r0, v0]).astype(float)
+    if not np.all(np.isfinite(y0)):
+        raise ValueError(f"the initial state must be finite, got r0 = {r0}, v0 = {v0}")
+    if not math.isfinite(duration_s):
+        raise ValueError(f"duration_s must be a finite number of seconds, got {duration_s}")
+    if not (0 < rtol < 1 and 0 < atol < math.inf):
+        raise ValueError(f"rtol must lie between 0 and 1 and atol be positive and finite, got {rtol} and {atol}")
+    if not (math.isfinite(model.near_scale) and math.isfinite(model.cr_area_over_mass)):
+        raise ValueError(f"the force model's near_scale and cr_area_over_mass must be finite, got {model.near_scale} "
+                         f"and {model.cr_area_over_mass}")
+    ephemeris.tdb_jd(epoch + [0.0, duration_s] * u.s)          # both ends inside DE421
+    times = np.zeros(0) if t_eval is None else np.asarray(t_eval, dtype=float).ravel()
+    if not np.all(np.isfinite(times)):
+        raise ValueError("t_eval must be finite seconds from the epoch")
+    return y0, times
+
+
 def propagate(r0, v0, epoch: Time, duration_s: float, *, model: ForceModel = ForceModel(),
               t_eval=None, rtol: float = 1e-11, atol: float = 1e-6) -> Trajectory:
     """Integrate a spacecraft from barycentric ICRF state (r0 km, v0 km/s) at ``epoch``.
@@ -365,6 +391,7 @@ def propagate(r0, v0, epoch: Time, duration_s: float, *, model: ForceModel = For
     ``duration_s`` may be negative (backwards). ``t_eval``: output times in seconds from
     ``epoch`` (default: the integrator's own steps).
     """
+    y0, times = _checked(r0, v0, epoch, duration_s, t_eval, rtol, atol, model)
     sign = 1.0 if duration_s >= 0 else -1.0
     span = abs(duration_s)
     margin = 2 * _NODE_STEP_S
@@ -375,10 +402,6 @@ def propagate(r0, v0, epoch: Time, duration_s: float, *, model: ForceModel = For
     gms = np.array([GM[b] * (model.near_scale if b in ("earth", "moon") else 1.0) for b in model.bodies])
     sun = model.bodies.index("sun") if "sun" in model.bodies else -1
     srp = SOLAR_PRESSURE_1AU * model.cr_area_over_mass / 1000.0  # km/s^2 at 1 au
-    y0 = np.concatenate([r0, v0]).astype(float)
-    if not np.all(np.isfinite(y0)):
-        raise ValueError(f"the initial state must be finite, got r0 = {r0}, v0 = {v0}")
-    times = np.zeros(0) if t_eval is None else np.asarray(t_eval, dtype=float).ravel()
     if np.any(times < min(0.0, duration_s)) or np.any(times > max(0.0, duration_s)):
         raise ValueError(f"t_eval must lie between 0 and duration_s = {duration_s} s")
     if np.any(sign * np.diff(times) <= 0):
