@@ -7,6 +7,7 @@ from l4station.orbit import lambert
 from l4station.orbit.lambert import solve
 
 MU_EARTH = 398600.4418  # km^3/s^2, as used in Vallado (2013) and Der (2011)
+MU_SUN = 1.32712440018e11  # km^3/s^2, heliocentric (JPL)
 
 
 def rel(a, b):
@@ -108,9 +109,12 @@ def test_no_solution_is_nan_in_batch_and_an_error_alone():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(tof=-3.0), "tof must be positive, got -3.0 s"),
     (dict(r1=[0.0, 0.0, 0.0]), "r1 has zero length"),
-    (dict(r2=[np.nan, 1.0, 0.0]), "r2 contains NaN"),
+    (dict(r2=[np.nan, 1.0, 0.0]), "r2 must be finite, got nan"),
     (dict(mu=-1.0), "mu must be positive"),
-    (dict(revs=-1), "revs must be a non-negative integer"),
+    (dict(revs=-1), "revs must be a whole number from 0 to 1,000,000"),
+    (dict(revs=2 ** 63), "revs must be a whole number from 0 to 1,000,000"),   # wrapped to negative
+    (dict(tof=np.inf), "tof must be finite"),
+    (dict(r1=[np.inf, 0.0, 0.0]), "r1 must be finite"),
     (dict(r2=[14000.0, 0.0, 0.0]), "collinear"),
 ])
 def test_bad_input_names_the_argument(kwargs, message):
@@ -119,6 +123,26 @@ def test_bad_input_names_the_argument(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         solve(args["r1"], args["r2"], args["tof"], args["mu"], revs=revs)
+
+
+def test_a_failing_problem_leaves_the_rest_of_its_batch_alone():
+    # T underflows to 0 for a 5e-324 s flight: its division by zero, raised in a parallel thread,
+    # was lost, and other rows of the batch came back as uninitialised memory
+    n = 64
+    r1, r2 = np.tile([1.5e8, 0.0, 0.0], (n, 1)), np.tile([0.0, 1.5e8, 0.0], (n, 1))
+    tof = np.full(n, 1e7)
+    tof[60], r2[61] = 5e-324, [-1.5e8, 0.0, 0.0]
+    v1, _ = solve(r1, r2, tof, MU_SUN)
+    alone, _ = solve(r1[0], r2[0], tof[0], MU_SUN)
+    ok = np.setdiff1d(np.arange(n), [60, 61])
+    assert np.isnan(v1[[60, 61]]).all() and np.array_equal(v1[ok], np.tile(alone, (len(ok), 1)))
+
+
+def test_a_very_long_flight_is_solved_not_refused():
+    # the most revolutions, floor(T / pi), overflowed its integer: "no 0-revolution solution for
+    # tof=1e+30 s; the minimum is 0 s"
+    v1, _ = solve([1.5e8, 0.0, 0.0], [0.0, 1.5e8, 0.0], 1e30, MU_SUN)
+    assert np.isfinite(v1).all()
 
 
 def test_families_equal_one_solve_each():

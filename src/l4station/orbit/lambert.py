@@ -19,11 +19,14 @@ import numpy as np
 from numba import njit, prange
 
 OK, NO_SOLUTION, NOT_CONVERGED, DEGENERATE = 0, 1, 2, 3
+MAX_REVS = 1_000_000      # more revolutions than any transfer flies; beyond, the kernels' integers would overflow
+# The kernels follow numpy's rule for a division by zero (inf or NaN, then a problem that fails on
+# its own): an exception raised in a parallel thread is lost, and its batch came back half written.
 _MAXITER = 35
 _RTOL = 1e-10
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, fastmath=False, error_model="numpy")
 def _hyp2f1b(x):
     """Gauss hypergeometric 2F1(3, 1; 5/2; x) by its series (Izzo 2015, eq. 20 region)."""
     if x >= 1.0:
@@ -38,12 +41,12 @@ def _hyp2f1b(x):
         i += 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _y(x, ll):
     return math.sqrt(1.0 - ll * ll * (1.0 - x * x))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _psi(x, y, ll):
     if -1.0 <= x < 1.0:
         return math.acos(x * y + ll * (1.0 - x * x))
@@ -52,7 +55,7 @@ def _psi(x, y, ll):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _tof(x, y, ll, m):
     """Non-dimensional time of flight T(x) (Izzo 2015, eqs. 18 and 20)."""
     if m == 0 and math.sqrt(0.6) < x < math.sqrt(1.4):
@@ -64,7 +67,7 @@ def _tof(x, y, ll, m):
     return ((psi + m * math.pi) / math.sqrt(abs(1.0 - x * x)) - x + ll * y) / (1.0 - x * x)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _dtof(x, y, t, ll):
     """First three derivatives of T(x) (Izzo 2015, eq. 22)."""
     d1 = (3.0 * t * x - 2.0 + 2.0 * ll ** 3 * x / y) / (1.0 - x * x)
@@ -73,7 +76,7 @@ def _dtof(x, y, t, ll):
     return d1, d2, d3
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _t_min(ll, m):
     """Minimum non-dimensional time of flight for ``m`` revolutions, by Halley iterations on
     dT/dx = 0 (Izzo 2015, sec. 2.2). Returns (x_min, T_min, converged)."""
@@ -96,7 +99,7 @@ def _t_min(ll, m):
     return x, _tof(x, _y(x, ll), ll, m), False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _initial_guess(t, ll, m, low_path):
     if m == 0:
         t0 = math.acos(ll) + ll * math.sqrt(1.0 - ll * ll)  # eq. 19
@@ -115,7 +118,7 @@ def _initial_guess(t, ll, m, low_path):
     return max(x_left, x_right) if low_path else min(x_left, x_right)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _householder(x, t_target, ll, m):
     """Householder (4th-order) iterations on T(x) = T_target (Izzo 2015, eq. 31)."""
     for _ in range(_MAXITER):
@@ -130,13 +133,13 @@ def _householder(x, t_target, ll, m):
     return x, False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cross(a, b):
     """a x b of two 3-tuples, as numpy's np.cross computes it."""
     return a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _frame(r1, r2, tof, mu, prograde):
     """Geometry of one problem (r1, r2 (3,) km; tof s; mu km^3/s^2): lambda and the non-dimensional
     time of flight T (Izzo 2015, eqs. 2 and 9), |r1|, |r2|, chord, semi-perimeter (km) and the radial
@@ -170,10 +173,10 @@ def _frame(r1, r2, tof, mu, prograde):
     return ll, t, n1, n2, c, s, ir1, ir2, it1, it2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _max_revs(ll, t):
     """Most revolutions possible for non-dimensional time of flight T (Izzo 2015, sec. 2.2)."""
-    m_max = int(math.floor(t / math.pi))
+    m_max = int(math.floor(min(t / math.pi, MAX_REVS + 1.0)))
     t00 = math.acos(ll) + ll * math.sqrt(1.0 - ll * ll)
     if m_max > 0 and t < t00 + m_max * math.pi:
         _, tmin, _ = _t_min(ll, m_max)
@@ -182,7 +185,7 @@ def _max_revs(ll, t):
     return m_max
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _solve_one(r1, r2, tof, mu, m, prograde, low_path, m_max, v1, v2):
     """One problem: r1, r2 (3,) km; tof s; mu km^3/s^2; ``m_max`` the most revolutions possible
     (:func:`_max_revs`), or -1 to work it out. Writes v1, v2 (km/s); returns a status and
@@ -213,7 +216,7 @@ def _solve_one(r1, r2, tof, mu, m, prograde, low_path, m_max, v1, v2):
     return OK, m_max
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _solve_batch(r1, r2, tof, mu, revs, prograde, low_path, m_max, v1, v2, status):
     """:func:`_solve_one` of every problem; ``m_max`` -1 where unknown, and then filled in (the
     next family's solve reuses it)."""
@@ -226,7 +229,7 @@ def _solve_batch(r1, r2, tof, mu, revs, prograde, low_path, m_max, v1, v2, statu
                 v2[i, k] = math.nan
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _min_tof(r1, r2, mu, m, prograde):
     """Minimum time of flight (s) of an ``m``-revolution transfer between r1 and r2."""
     c = math.sqrt(((r2 - r1) ** 2).sum())
@@ -248,8 +251,8 @@ def _values(x, unit, name):
     if isinstance(x, u.Quantity):
         x = x.to_value(unit)
     x = np.asarray(x, dtype=float)
-    if np.any(np.isnan(x)):
-        raise ValueError(f"{name} contains NaN")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be finite, got {x[~np.isfinite(x)].flat[0]}")
     return x
 
 
@@ -280,8 +283,8 @@ def _flat(a, shape, tail=(), dtype=float) -> np.ndarray:
 
 def _check_revs(revs) -> np.ndarray:
     revs_a = np.asarray(revs)
-    if np.any(revs_a < 0) or not np.issubdtype(revs_a.dtype, np.integer):
-        raise ValueError(f"revs must be a non-negative integer, got {revs!r}")
+    if not np.issubdtype(revs_a.dtype, np.integer) or np.any(revs_a < 0) or np.any(revs_a > MAX_REVS):
+        raise ValueError(f"revs must be a whole number from 0 to {MAX_REVS:,}, got {revs!r}")
     return revs_a
 
 
