@@ -9,3 +9,4 @@ MAX_TRADE_GRID = 5_000_000        # departure dates x flight times in the transf
 MAX_TIMELINE_SAMPLES = 1_000_000  # geometry timeline samples (default ~1,800)
 MAX_CONTACT_SAMPLES = 5_000_000   # contact-plan time steps, each for every station (default ~1.3 million)
 MAX_MEMBERS = 100_000             # solar-wind ensemble members (the command's default 1,000)
+MAX_SEGMENTS = 10_000_000         # LTP segments of one bundle in store and forward (a 1 GB bundle in 1 kB ones: 1e6)

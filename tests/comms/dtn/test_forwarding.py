@@ -291,6 +291,12 @@ def test_route_lists_agree_with_cgr_on_a_mission_plan():
      r"segment loss -0.1 from 1 to 2 must be a probability"),
     (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), segment_bits=0),
      r"LTP segment size 0 bits must be a positive"),
+    # 1e-16-bit segments overflowed the kernel's segment count to 1 (a lossy link then lost nothing);
+    # 1e-9 bits would have drawn losses for two days
+    (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 8000.0), segment_bits=1e-16, loss=0.5),
+     r"LTP segments of 1e-16 bits cut the largest bundle \(8000 bits\) into 8e\+19; at most 10,000,000"),
+    (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), segment_bits="8000"),
+     r"LTP segment size '8000' bits must be a positive"),
     (lambda p: fw.periodic(1, 2, 0.0, 10.0, 0.0, 10.0), r"stream period 0.0 s must be a positive"),
 ])
 def test_bad_input_is_a_one_line_error(make, message):

@@ -67,6 +67,7 @@ from l4station.comms.dtn.heap import pop, push
 from l4station.comms.dtn.plan import ContactPlan
 from l4station.constants import DAY_S
 from l4station.errors import InputError
+from l4station.limits import MAX_SEGMENTS
 
 REASONS = ("storage full", "green loss", "no route", "undelivered at end")
 FULL, GREEN, NO_ROUTE, AT_END = range(4)
@@ -289,8 +290,13 @@ def simulate(plan: ContactPlan, traffic: Traffic, *, storage_bits: dict[int, flo
         if bad.size:
             raise InputError(f"bundle {bad[0]}: {name} node {col[bad[0]]} is not in the contact plan "
                              f"(its nodes: {_node_list(nodes)})")
-    if not (np.isfinite(segment_bits) and segment_bits > 0):
-        raise InputError(f"LTP segment size {segment_bits} bits must be a positive finite number")
+    if not (isinstance(segment_bits, (int, float, np.integer, np.floating)) and np.isfinite(segment_bits)
+            and segment_bits > 0):
+        raise InputError(f"LTP segment size {segment_bits!r} bits must be a positive finite number")
+    most = float(traffic.bits.max()) / float(segment_bits) if len(traffic) else 0.0
+    if most > MAX_SEGMENTS:      # the kernel counts segments in int64 and draws their losses one by one
+        raise InputError(f"LTP segments of {segment_bits:g} bits cut the largest bundle ({traffic.bits.max():g} bits) "
+                         f"into {most:.3g}; at most {MAX_SEGMENTS:,}: give larger segments")
     cap = np.full(len(nodes), np.inf)
     for node, bits in (storage_bits or {}).items():
         k = router.node(node)
