@@ -5,6 +5,7 @@ bundle of n segments needs are the largest of n geometric draws; a green bundle 
 probability (1 - p)^n), and against contact graph routing itself (CCSDS 734.3-B-1): no bundle
 beats the earliest delivery CGR finds on the empty plan, and every reused route is what a fresh
 CGR search would pick."""
+import dataclasses
 import json
 import math
 
@@ -297,6 +298,11 @@ def test_route_lists_agree_with_cgr_on_a_mission_plan():
      r"LTP segments of 1e-16 bits cut the largest bundle \(8000 bits\) into 8e\+19; at most 10,000,000"),
     (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), segment_bits="8000"),
      r"LTP segment size '8000' bits must be a positive"),
+    # a Traffic made directly: 2-D columns reached the kernel (a numba typing error), a priority of 0.5 ran as 0
+    (lambda p: fw.simulate(p, dataclasses.replace(fw.Traffic.of(1, 2, [0.0, 1.0], 10.0), bits=np.array([[10.0, 10.0]]))),
+     r"traffic column bits has shape \(1, 2\) for 2 bundles"),
+    (lambda p: fw.simulate(p, dataclasses.replace(fw.Traffic.of(1, 2, 0.0, 10.0), priority=np.array([0.5]))),
+     r"bundle 0: priority 0.5 must be a whole number"),
     (lambda p: fw.periodic(1, 2, 0.0, 10.0, 0.0, 10.0), r"stream period 0.0 s must be a positive"),
 ])
 def test_bad_input_is_a_one_line_error(make, message):

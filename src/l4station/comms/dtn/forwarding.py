@@ -142,9 +142,12 @@ class Traffic:
         """Refuse bundles no mission could have, naming the first."""
         n = len(self.created_s)
         for c in _TRAFFIC_COLUMNS:
-            if len(getattr(self, c)) != n:
-                raise InputError(f"traffic column {c} has {len(getattr(self, c))} values for {n} bundles; "
-                                 "give one per bundle")
+            if np.shape(getattr(self, c)) != (n,):
+                raise InputError(f"traffic column {c} has shape {np.shape(getattr(self, c))} for {n} bundles; "
+                                 "give one value per bundle")
+        bad = np.flatnonzero(self.priority != np.round(self.priority))
+        if bad.size:
+            raise InputError(f"bundle {bad[0]}: priority {self.priority[bad[0]]} must be a whole number")
         bad = np.flatnonzero(~np.isfinite(self.created_s))
         if bad.size:
             raise InputError(f"bundle {bad[0]}: creation time {self.created_s[bad[0]]} must be a finite number of "
