@@ -298,6 +298,10 @@ def test_route_lists_agree_with_cgr_on_a_mission_plan():
      r"LTP segments of 1e-16 bits cut the largest bundle \(8000 bits\) into 8e\+19; at most 10,000,000"),
     (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), segment_bits="8000"),
      r"LTP segment size '8000' bits must be a positive"),
+    # seeds 2**32 apart gave the same losses; 2**63 raised OverflowError
+    (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), seed=2 ** 32),
+     r"seed 4294967296 must be a whole number from 0 to 2\*\*32 - 1"),
+    (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), seed=1.9), r"seed 1.9 must be a whole number"),
     # a Traffic made directly: 2-D columns reached the kernel (a numba typing error), a priority of 0.5 ran as 0
     (lambda p: fw.simulate(p, dataclasses.replace(fw.Traffic.of(1, 2, [0.0, 1.0], 10.0), bits=np.array([[10.0, 10.0]]))),
      r"traffic column bits has shape \(1, 2\) for 2 bundles"),

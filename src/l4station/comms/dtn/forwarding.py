@@ -296,6 +296,9 @@ def simulate(plan: ContactPlan, traffic: Traffic, *, storage_bits: dict[int, flo
     if not (isinstance(segment_bits, (int, float, np.integer, np.floating)) and np.isfinite(segment_bits)
             and segment_bits > 0):
         raise InputError(f"LTP segment size {segment_bits!r} bits must be a positive finite number")
+    if not (isinstance(seed, (int, np.integer)) and 0 <= seed < 2 ** 32):
+        raise InputError(f"seed {seed!r} must be a whole number from 0 to 2**32 - 1 (the loss draws' generator "
+                         "reads 32 bits)")
     most = float(traffic.bits.max()) / float(segment_bits) if len(traffic) else 0.0
     if most > MAX_SEGMENTS:      # the kernel counts segments in int64 and draws their losses one by one
         raise InputError(f"LTP segments of {segment_bits:g} bits cut the largest bundle ({traffic.bits.max():g} bits) "
