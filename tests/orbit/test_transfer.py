@@ -131,3 +131,16 @@ def test_a_later_deadline_never_needs_a_faster_drift():
 def test_free_drift_refuses_an_unknown_target():
     with pytest.raises(InputError, match="L4 or L5"):
         transfer.free_drift("l4", Time("2030-01-01"), Time("2033-01-01"))
+
+
+@pytest.mark.parametrize("tof_days, max_revs, message", [
+    # max_revs = -1 gave an all-NaN grid; a NaN flight time reached the ephemeris ("segment only covers dates")
+    ([300.0, 400.0], -1, "max_revs -1 must be a whole number"),
+    ([300.0, np.nan], 2, "flight times must be one list of positive, finite days"),
+    ([300.0, 0.0], 2, "flight times must be one list of positive, finite days"),
+    ([300.0], 1.5, "max_revs 1.5 must be a whole number"),
+])
+def test_bad_grids_are_refused(tof_days, max_revs, message):
+    departures = Time("2029-01-01", scale="tdb") + np.arange(3.0) * u.day
+    with pytest.raises(InputError, match=message):
+        transfer.trade_grid("L4", departures, tof_days, max_revs=max_revs)

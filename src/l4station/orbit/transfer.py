@@ -75,7 +75,14 @@ class TradeGrid:
 
 def trade_grid(target: str, departures: Time, tof_days: np.ndarray, *, max_revs: int = 6) -> TradeGrid:
     """Solve every Lambert arc of the grid and keep the cheapest per cell."""
-    tof_days = np.asarray(tof_days, dtype=float)
+    tof_days = np.atleast_1d(np.asarray(tof_days, dtype=float))
+    if not (isinstance(departures, Time) and departures.ndim == 1):
+        raise InputError(f"departures must be a 1-D astropy Time array, got {type(departures).__name__} "
+                         f"{np.shape(departures)}")
+    if tof_days.ndim != 1 or not np.all(np.isfinite(tof_days) & (tof_days > 0)):
+        raise InputError(f"flight times must be one list of positive, finite days, got {tof_days}")
+    if not (isinstance(max_revs, (int, np.integer)) and 0 <= max_revs <= lambert.MAX_REVS):
+        raise InputError(f"max_revs {max_revs!r} must be a whole number from 0 to {lambert.MAX_REVS:,}")
     r_e, v_e = (x.value for x in ephemeris.posvel("earth", departures, frame="icrf"))
     # Arrival dates repeat across the grid (equal steps give ~D + T distinct days, not D x T):
     # evaluate the target once per distinct date.
