@@ -240,8 +240,33 @@ def test_broken_hapi_servers_are_one_line(fake_hapi, info, message, tmp_path, ca
     server = fake_hapi(info)
     with pytest.raises(SystemExit) as done:
         main(["feed", f"hapi:{server}#OMNI_HRO2_1MIN", "--db", f"sqlite:///{tmp_path / 'a.db'}"])
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert done.value.code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert out == ""
+
+
+def test_reading_hapi_in_one_thread_leaves_the_others_output_alone(capsys):
+    """A server's feed job reads HAPI in a worker thread while other threads print: hapiclient's
+    own prints go to its logger, and nothing swaps the process's stdout under the others (the
+    output of the main thread once went to a stale stream)."""
+    import threading
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def feed_job():
+        with feeds._quiet_hapiclient():
+            from hapiclient import util
+            vars(util).get("print", print)("hapiclient's failure line")     # the print its code calls
+            inside.set()
+            leave.wait(10)
+    worker = threading.Thread(target=feed_job)
+    worker.start()
+    inside.wait(10)
+    print("the main thread's line")
+    leave.set()
+    worker.join(10)
+    out, err = capsys.readouterr()
+    assert out == "the main thread's line\n" and "hapiclient" not in err
 
 
 @pytest.mark.slow

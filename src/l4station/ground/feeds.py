@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import logging
 import math
 import sys
 import time
@@ -272,14 +273,24 @@ def rtsw_locations(location: str) -> list[str]:
 
 # ---- HAPI --------------------------------------------------------------------------------------
 
+def _to_hapiclient_log(*values, sep=" ", **_) -> None:
+    logging.getLogger("hapiclient").warning(sep.join(map(str, values)))
+
+
 @contextlib.contextmanager
 def _quiet_hapiclient():
-    """hapiclient prints some failures to stdout and replaces sys.excepthook: keep both ours."""
+    """hapiclient prints some failures to stdout and replaces sys.excepthook: keep both ours.
+
+    Its modules' ``print`` goes to its logger instead. Swapping ``sys.stdout`` would have taken the
+    output of every thread (a feed runs in a server's worker thread) and could restore a stale one."""
+    import hapiclient.hapitime
+    import hapiclient.util
+    for module in (hapiclient.util, hapiclient.hapitime):
+        module.print = _to_hapiclient_log
     hook = sys.excepthook
     try:
-        # urllib3's retry warnings and hapiclient's progress lines (INFO) are not ours to print
-        with logs.quieted("urllib3", "hapiclient"), contextlib.redirect_stdout(sys.stderr), \
-                warnings.catch_warnings():
+        # urllib3's retry warnings and hapiclient's lines (progress at INFO, failures) are not ours to print
+        with logs.quieted("urllib3", "hapiclient"), warnings.catch_warnings():
             warnings.simplefilter("ignore")           # numpy's warnings on a malformed CSV body
             yield
     finally:
