@@ -79,9 +79,11 @@ def test_bad_input():
                          distance_m=AU, efficiency=0.05)
 
 
-def test_compiled_sum_equals_numpy_bit_for_bit():
+def test_compiled_sum_equals_numpy_to_the_last_bits():
     # The per-sample log-sum of ppm_capacity, compiled, against the numpy expression it replaces
-    # (with its table of terms, and without when that table would be large).
+    # (with its table of terms, and without when that table would be large): within 4 units in the
+    # last place, as the kernel calls the C library's exp and log, and numpy's own on AVX-512
+    # machines differ from them by up to 1 ulp (bit for bit elsewhere).
     from l4station.comms.optical import _log2_sum_of_ratios
 
     rng = np.random.default_rng(7)
@@ -93,4 +95,4 @@ def test_compiled_sum_equals_numpy_bit_for_bit():
         exponents = gain * (np.arange(values)[None, :] - k1[:, None])
         top = np.maximum(np.where(n > 0, exponents, -np.inf).max(axis=1), 0.0)
         total = np.exp(-top) + (n * np.exp(exponents - top[:, None])).sum(axis=1)
-        assert np.array_equal(_log2_sum_of_ratios(k1, n, gain), (top + np.log(total)) / np.log(2))
+        np.testing.assert_array_max_ulp(_log2_sum_of_ratios(k1, n, gain), (top + np.log(total)) / np.log(2), maxulp=4)

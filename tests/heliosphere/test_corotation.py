@@ -130,12 +130,16 @@ def _maps_as_numpy(samples, issue, n_lon=128, error=co.ErrorModel(), history_day
     return np.array(out)
 
 
-def test_compiled_assimilation_equals_numpy_bit_for_bit(real):
+def test_compiled_assimilation_equals_numpy_to_the_last_bits(real):
+    # Within 4 units in the last place (about 2e-13 km/s): the kernel calls the C library's exp,
+    # and numpy's own exp on AVX-512 machines differs from it by up to 1 ulp (bit for bit elsewhere).
     _, samples, _ = real
     issue = np.arange(54466.0, 54560.0, 0.5)
     for observers in (["L1"], ["L1", "L4", "L5"]):
         chosen = [samples[k] for k in observers]
-        assert np.array_equal(co.boundary_maps(chosen, issue), _maps_as_numpy(chosen, issue), equal_nan=True)
+        compiled, reference = co.boundary_maps(chosen, issue), _maps_as_numpy(chosen, issue)
+        assert np.array_equal(np.isnan(compiled), np.isnan(reference))
+        np.testing.assert_array_max_ulp(np.nan_to_num(compiled), np.nan_to_num(reference), maxulp=4)
 
 
 def test_periodic_interpolation_equals_numpy():
