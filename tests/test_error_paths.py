@@ -107,6 +107,12 @@ CONFIG = [
     Case("tables 5000 deep", ["config", "check", "bad.toml"], "nested too deeply", _deep("{a = ", "}")),
     Case("not UTF-8", ["config", "check", "bad.toml"], "is not UTF-8", {"bad.toml": "name = '\udcff'\n"}),
     Case("no such file", ["config", "check", "missing.toml"], "no such file"),
+    # a device would be read without end, a pipe would wait for a writer
+    Case("mission file a device", ["study", "--config", "/dev/zero", "--out", "report"], "/dev/zero: cannot read it (not a regular file"),
+    Case("sweep file a device", ["sweep", "/dev/zero", "--out", "swept"], "/dev/zero: cannot read it (not a regular file"),
+    Case("sweep base a device", ["sweep", "base.toml", "--out", "swept"], "base /dev/zero: cannot read it (not a regular file",
+         {"base.toml": 'base = "/dev/zero"\n[vary]\n"mission.target" = ["L4"]\n'}),
+    Case("contact plan a device", ["route", "/dev/zero", "--from", "1", "--to", "2"], "cannot read contact plan /dev/zero: not a regular file"),
     Case("link with inf duration", ["link", "--config", "bad.toml"], "mission.duration_years",
          _toml("mission", "duration_years = inf")),
     Case("study with bad step", ["study", "--config", "bad.toml", "--out", "report"], "mission.timeline_step_days",

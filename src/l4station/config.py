@@ -33,7 +33,7 @@ from astropy.time import Time
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
                       field_validator, model_validator)
 
-from l4station import ephemeris
+from l4station import ephemeris, textfiles
 from l4station.comms.stations import GroundStation, catalogue
 from l4station.constants import DAY_S, JULIAN_YEAR_DAYS, JULIAN_YEAR_S
 from l4station.errors import InputError
@@ -522,7 +522,7 @@ def document(path: str | Path | None = None) -> dict:
         return document
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = textfiles.read(path)
     except FileNotFoundError:
         raise ConfigError(str(path), "", "no such file; give the path of a mission TOML file") from None
     except IsADirectoryError:

@@ -175,8 +175,8 @@ def test_the_assessment_table_shows_every_organ_against_its_limit():
     (["--shield", "1,-inf"], "--shield: '-inf' is not a finite number in 0-1000 g/cm²"),
     (["--shield", "1e999"], "--shield: '1e999' is not a finite number in 0-1000 g/cm²"),
     (["--shield", ",".join(["1"] * 1001)], "--shield: 1,001 thicknesses given, at most 1,000"),
-    (["--event", "/nonexistent/event.txt"], "cannot read the spectrum file /nonexistent/event.txt"),
-    (["--event", "/dev/zero"], "the spectrum file /dev/zero is not a regular file"),
+    (["--event", "/nonexistent/event.txt"], "the spectrum file /nonexistent/event.txt: No such file or directory"),
+    (["--event", "/dev/zero"], "the spectrum file /dev/zero: not a regular file"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
     with pytest.raises(SystemExit) as done:

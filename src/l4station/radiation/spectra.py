@@ -31,13 +31,12 @@ King's August 1972 spectrum puts 7.9e9 protons cm^-2 above 30 MeV:
 """
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from l4station import textfiles
 from l4station.errors import InputError, plain_number
 from l4station.radiation.checks import real_numbers, shown
 from l4station.radiation.transport import PROTON_MEV, SPAN_MEV
@@ -255,20 +254,10 @@ def read(path: str | Path) -> Spectrum:
     :data:`MAX_FILE_BYTES`."""
     path = Path(path)
     try:
-        info = os.stat(path)              # before opening: opening a FIFO waits for a writer
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"the spectrum file {path} is not a regular file; give a text file of energy/fluence "
-                             "rows")
-        too_big = f"the spectrum file {path} is more than {MAX_FILE_BYTES:,} bytes; a spectrum needs a few rows"
-        if info.st_size > MAX_FILE_BYTES:
-            raise InputError(too_big)
-        with open(path, "rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:                    # it grew since
-            raise InputError(too_big)
-        text = data.decode("utf-8-sig")
+        text = textfiles.read(path, MAX_FILE_BYTES, "utf-8-sig")
     except OSError as error:
-        raise InputError(f"cannot read the spectrum file {path}: {error.strerror or error}") from None
+        raise InputError(f"the spectrum file {path}: {error.strerror or error}; give a text file of energy/fluence "
+                         "rows (a few rows)") from None
     except UnicodeDecodeError:
         raise InputError(f"the spectrum file {path} is not UTF-8 text; save it as plain text (UTF-8)") from None
     rows = []

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from l4station import cluster, config as config_module
+from l4station import cluster, config as config_module, textfiles
 from l4station.errors import InputError
 from l4station.study import merit, tradespace
 from l4station.cache import Cache
@@ -81,7 +81,7 @@ def read(path: str | Path) -> Sweep:
     """A sweep file, checked (one-line InputError naming what is wrong)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = textfiles.read(path)
     except OSError as error:
         raise InputError(f"{path}: cannot read it ({error.strerror or error}); give the path of a sweep TOML file") from None
     except UnicodeDecodeError:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from l4station import textfiles
 from l4station.errors import InputError
 
 COLUMNS = ("frm", "to", "start_s", "end_s", "rate_bps", "owlt_s", "confidence")
@@ -154,7 +155,7 @@ def read(path) -> ContactPlan:
     """A plan from an HDTN JSON file (``.json``) or ION commands (anything else)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = textfiles.read(path, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read contact plan {path}: {getattr(exc, 'strerror', None) or exc}") from None
     return from_hdtn(text, path.name) if text.lstrip().startswith("{") else from_ion(text, path.name)
