@@ -5,7 +5,9 @@ Kubernetes operator)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import signal
 import threading
 from collections.abc import Iterator
 
@@ -44,9 +46,28 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
                                  f"start `dask worker {scheduler}` on the machines that should run it") from None
             yield connected
         return
-    with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                      dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster) as local:
+    # silence_logs: the workers' warnings as they stop (tasks cancelled, a closed stream) are not
+    # for people; what fails in a task comes back with its result
+    with _deaf_to_ctrl_c():
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}, silence_logs=logging.CRITICAL)
+    with cluster, Client(cluster) as local:
         yield local
+
+
+@contextlib.contextmanager
+def _deaf_to_ctrl_c() -> Iterator[None]:
+    """Processes started inside ignore SIGINT (inherited through exec), so that Ctrl-C, which a
+    terminal sends to every process of the command, reaches this one alone: it stops the workers
+    in order rather than each printing its own KeyboardInterrupt traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _connect(scheduler: str):

@@ -1,6 +1,7 @@
 """Trade-space sweeps on a real Dask cluster: a `dask scheduler` and two `dask worker` processes
 started on loopback. A variant's figures are those of `study` on the same mission; a rerun
 computes nothing again; bad sweep files stop before any work."""
+import contextlib
 import json
 import shutil
 import socket
@@ -157,7 +158,7 @@ def test_a_sweep_completes_when_a_worker_is_killed_and_reports_its_failing_varia
         stdout, stderr = client.communicate(timeout=600)
     finally:
         _stop([p for p in processes if p.poll() is None])
-    assert client.returncode == 0, stderr
+    assert client.returncode == 1, stderr                # a variant failed: said in the exit code, too
     summary = json.loads(stdout)
     assert (summary["variants"], summary["completed"]) == (4, 3)
     assert [f["variant"] for f in summary["failed"]] == ["v0003"]
@@ -218,6 +219,12 @@ def test_a_killed_client_resumes_without_computing_finished_variants_again(clust
     ('base = "missing.toml"\n[vary]\n"mission.target" = ["L4"]\n', "bad.toml: base "),         # says it is the base
     ('[vary]\nmission.target = ["L4"]\n', 'vary.mission is a table; write each config path in quotes, "mission.target"'),
     ('[sample]\nspacecraft.rf.power_w = [20, 60]\nn = 4\n', 'sample.spacecraft is a table; write each config path'),
+    # a field inside a table also swept: whichever was set last won, the row recording the other
+    ('[vary]\n"spacecraft.rf.antenna_diameter_m" = [2.0]\n"spacecraft.rf" = [{antenna_diameter_m = 1.0}]\n',
+     "spacecraft.rf.antenna_diameter_m lies inside spacecraft.rf, which is swept too"),
+    ('[vary]\n"ground.custom" = [[]]\n[sample]\n"ground.custom[0].efficiency.X" = [0.5, 0.7]\nn = 2\n',
+     "ground.custom[0].efficiency.X lies inside ground.custom"),
+    ('[sample]\n"forecast.cme_count" = [10.2, 10.8]\nn = 4\n', "sample.forecast.cme_count = [10.2, 10.8] holds no whole number"),
 ])
 @pytest.mark.slow
 def test_bad_sweep_files_stop_before_any_work(text, message, tmp_path, capsys):
@@ -427,6 +434,84 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert done.value.code == 2 and "cannot reach the Dask scheduler at tls://127.0.0.1:1" in err and \
         len(err.splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()                  # its lock file once stayed behind
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_sweep_in_one_line_and_a_rerun_resumes(tmp_path):
+    """Ctrl-C reaches every process of the command (the terminal's process group): the workers
+    once each printed a KeyboardInterrupt traceback, and the command's own line was missing."""
+    import os
+    import signal
+    sweep = tmp_path / "margin.toml"
+    sweep.write_text(f'base = "{SMALL_STUDY}"\n[vary]\n"link.required_margin_db" = [3.0, 4.0, 5.0, 6.0, 7.0, 8.0]\n'
+                     '"spacecraft.rf.power_w" = [30.0, 40.0]\n')
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "l4station", "sweep", str(sweep), "--out", str(out), "--workers", "2"]
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _wait_for_rows(out, 1)
+    os.killpg(run.pid, signal.SIGINT)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130 and stderr == "l4station: interrupted\n", stderr
+    finished = {r["variant"] for r in _rows_written(out) if r["status"] == "completed"}
+    again = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=600)
+    assert json.loads(again.stdout)["computed"] == 12 - len(finished), again.stderr
+
+
+def test_whole_numbers_sampled_stay_inside_the_range():
+    # [0.2, 5.8] once rounded to 0 and 6, outside it
+    from l4station.study import sweep
+    plan = sweep.parse({"sample": {"mission.transfer.max_revs": [0.2, 5.8], "n": 64, "method": "lhs"}}, "s.toml")
+    assert {v.values["mission.transfer.max_revs"] for v in sweep.variants(plan)} == {1, 2, 3, 4, 5}
+
+
+@pytest.fixture
+def in_process(monkeypatch):
+    """Sweeps on a Dask cluster of threads in this process, each variant's study replaced by
+    ``figures`` (a function of the mission), counting the studies run."""
+    from distributed import Client
+    from l4station.study import merit, sweep
+    studied = []
+
+    @contextlib.contextmanager
+    def threads(scheduler, workers):
+        with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None, protocol="tcp",
+                    host="127.0.0.1") as client:
+            yield client
+
+    def figures(mission, cache=None):
+        studied.append(mission.sha256())
+        return {m.name: float(mission.spacecraft.rf.power_w) for m in merit.MERITS}
+    monkeypatch.setattr(sweep.cluster, "client", threads)
+    monkeypatch.setattr(sweep, "figures_of", figures)
+    return studied
+
+
+def test_variants_that_are_the_same_mission_are_studied_once(in_process, tmp_path):
+    from l4station.study import sweep
+    plan = sweep.parse({"vary": {"spacecraft.rf.power_w": [20, 20.0, 40]}}, "s.toml")
+    summary = sweep.run(plan, tmp_path / "out")
+    assert (summary["variants"], summary["completed"], summary["computed"], len(in_process)) == (3, 3, 2, 2)
+    rows = pq.read_table(tmp_path / "out" / "results.parquet").to_pylist()
+    assert [(r["variant"], r["transfer_dv_kms"]) for r in rows] == [("v0000", 20.0), ("v0001", 20.0), ("v0002", 40.0)]
+
+
+def test_a_variant_whose_task_is_lost_is_a_failed_row_and_the_sweep_finishes(in_process, tmp_path, monkeypatch):
+    # a worker killed on every try raises KilledWorker from the future: it once ended the sweep
+    # with a traceback and no results file
+    from l4station.study import sweep
+    evaluate = sweep.evaluate
+
+    def lost(variant, cache=None):
+        if variant.values["spacecraft.rf.power_w"] == 40.0:
+            raise RuntimeError("Attempted to run task 'variant-v0001' on 3 different workers, but all those workers died")
+        return evaluate(variant, cache)
+    monkeypatch.setattr(sweep, "evaluate", lost)
+    summary = sweep.run(sweep.parse({"vary": {"spacecraft.rf.power_w": [20.0, 40.0]}}, "s.toml"), tmp_path / "out")
+    assert summary["completed"] == 1 and summary["failed"] == [
+        {"variant": "v0001", "error": "Attempted to run task 'variant-v0001' on 3 different workers, but all those "
+                                      "workers died"}]
+    assert [r["status"] for r in pq.read_table(tmp_path / "out" / "results.parquet").to_pylist()] == ["completed", "failed"]
 
 
 def test_a_scheduler_address_where_something_else_answers_is_one_line(tmp_path, capsys):

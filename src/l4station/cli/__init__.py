@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``l4station`` console script and ``python -m l4station``."""
     try:
         code = app(args=argv, prog_name="l4station", standalone_mode=False)
+        if code == 130:                   # typer's answer to Ctrl-C (KeyboardInterrupt), silent otherwise
+            stderr.print("l4station: interrupted")
     except InputError as exc:
         code = _fail(str(exc))
     except OSError as exc:

@@ -98,8 +98,8 @@ def sweep(file: Annotated[Path, typer.Argument(help="Sweep TOML: base, [vary] li
         except InputError as error:
             raise UserFacingError(str(error)) from None
     emit(sweep_module.Summary(summary), json_output)
-    if summary["completed"] == 0:
-        raise typer.Exit(1)                          # every variant failed: their errors are in the table
+    if summary["failed"]:
+        raise typer.Exit(1)                          # some variants failed: their errors are in the table
 
 
 @app.command()

@@ -5,10 +5,10 @@ A sweep file (TOML) names an optional base mission file, a ``[vary]`` table of c
 lists (full factorial; a key naming several paths, "a.b, c.d", varies them together, each value
 a list of one value per path) and/or a ``[sample]`` table of config paths to ``[low, high]`` with
 ``n`` and ``method`` ("sobol" or "lhs", scipy.stats.qmc; Owen-scrambled Sobol', Latin hypercube)
-and ``seed`` (a whole-number field is sampled in whole numbers, rounded), and an optional
+and ``seed`` (a whole-number field is sampled in whole numbers inside the range), and an optional
 ``[pareto]`` table of figures of merit to "min" or "max" (the front reported; default
 OBJECTIVES). Each sampled point is crossed with the factorial grid.
-Every variant is validated before any work starts. Each finished variant is written at once to
+Every variant is validated before any work starts; variants that are the same mission run once. Each finished variant is written at once to
 ``results.parquet`` and ``results.csv``; a rerun skips the variants whose config digest has a
 completed row. A rerun of an edited sweep file keeps the completed rows of the variants it no
 longer lists in ``earlier.parquet`` and ``earlier.csv`` (and takes them back if they return).
@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import re
+import shutil
 import time
 import tomllib
 import warnings
@@ -161,6 +162,7 @@ def parse(document: dict, source: str) -> Sweep:
         if key in seen:
             raise InputError(f"{source}: {key} is both varied and sampled; give it in one table")
         ranges[key] = (float(bounds[0]), float(bounds[1]))
+    _check_disjoint(source, [*seen, *ranges])
     if ranges and not (isinstance(n, int) and not isinstance(n, bool) and n >= 1):
         raise InputError(f"{source}: sample.n must be a whole number of samples, at least 1 (got {n!r})")
     if method not in METHODS:
@@ -176,6 +178,15 @@ def parse(document: dict, source: str) -> Sweep:
         raise InputError(f"{source}: {count:,} variants; a sweep runs at most {MAX_VARIANTS:,}")
     return Sweep(source, None if base is None else Path(base), vary, ranges, n if ranges else 0, method, seed,
                  dict(objectives))
+
+
+def _check_disjoint(source: str, paths: list[str]) -> None:
+    """Refuse a path inside another one swept (``a.b`` and ``a.b.c``): whichever is set last would
+    win, and the results would record a value that was never studied."""
+    for outer in paths:
+        for inner in paths:
+            if inner.startswith(outer + ".") or inner.startswith(outer + "["):
+                raise InputError(f"{source}: {inner} lies inside {outer}, which is swept too; sweep one of them")
 
 
 def _paths(key: str) -> list[str]:
@@ -269,8 +280,16 @@ def variants(sweep: Sweep, on_checked: Callable[[int, int], None] | None = None)
              for path, value in zip(_paths(key), v if len(_paths(key)) > 1 else [v])}
             for combo in itertools.product(*sweep.vary.values())]
     out = []
-    whole = [path for path in sweep.sample if type(_at(base, path)) is int]     # sampled in whole numbers
-    points = [point | {path: round(point[path]) for path in whole} for point in _points(sweep)]
+    whole = {}                                      # sampled in whole numbers, inside [low, high]
+    for path in sweep.sample:
+        if type(_at(base, path)) is int:
+            low, high = math.ceil(sweep.sample[path][0]), math.floor(sweep.sample[path][1])
+            if low > high:
+                raise InputError(f"{sweep.source}: sample.{path} = {list(sweep.sample[path])} holds no whole number, "
+                                 "and the field takes whole numbers; widen it")
+            whole[path] = (low, high)
+    points = [point | {path: min(max(round(point[path]), low), high) for path, (low, high) in whole.items()}
+              for point in _points(sweep)]
     for k, (point, cell) in enumerate(itertools.product(points, grid)):
         values = cell | point
         name = f"v{k:04d}"
@@ -316,14 +335,22 @@ def figures_of(mission: config_module.MissionConfig, cache: Cache | None = None)
 def evaluate(variant: Variant, cache: Cache | None = None) -> dict:
     """A result row: the variant's figures, or its one-line failure; never raises."""
     began = time.perf_counter()
-    row = {"variant": variant.id, **variant.cells, "config_sha256": variant.config.sha256()}
     try:
         figures = figures_of(variant.config, cache)
-        status, error = "completed", ""
     except Exception as exc:                      # one failing variant never stops a sweep
-        figures = {m.name: None for m in merit.MERITS}
-        status, error = "failed", (str(exc).splitlines() or [type(exc).__name__])[0][:500]
-    return row | figures | {"status": status, "error": error, "elapsed_s": time.perf_counter() - began}
+        return failed_row(variant, exc, time.perf_counter() - began)
+    return _row(variant, figures, "completed", "", time.perf_counter() - began)
+
+
+def failed_row(variant: Variant, error: BaseException, elapsed_s: float = 0.0) -> dict:
+    """The row of a variant that failed with ``error``: its first line, or its kind's name."""
+    return _row(variant, {m.name: None for m in merit.MERITS}, "failed",
+                (str(error).splitlines() or [type(error).__name__])[0][:500], elapsed_s)
+
+
+def _row(variant: Variant, figures: dict, status: str, error: str, elapsed_s: float) -> dict:
+    return ({"variant": variant.id, **variant.cells, "config_sha256": variant.config.sha256()} | figures
+            | {"status": status, "error": error, "elapsed_s": elapsed_s})
 
 
 PARAMETERS_KEY = b"l4station.sweep.parameters"     # results.parquet's metadata: the config paths varied
@@ -347,8 +374,8 @@ def _completed_rows(results: Path, paths: list[str] | None) -> dict[str, dict]:
     try:
         table = pq.read_table(results)
     except (OSError, ValueError) as error:      # pyarrow's ArrowInvalid is a ValueError
-        raise InputError(f"{results}: not a readable results file ({str(error).splitlines()[0][:120]}); move it "
-                         "away or give another --out") from None
+        raise InputError(f"{results}: not a readable results file ({_shortened(str(error).splitlines()[0])}); "
+                         "move it away or give another --out") from None
     figures = [m.name for m in merit.MERITS]
     stored = (table.schema.metadata or {}).get(PARAMETERS_KEY)
     varied = json.loads(stored) if stored else None
@@ -357,6 +384,11 @@ def _completed_rows(results: Path, paths: list[str] | None) -> dict[str, dict]:
                          "give another --out, or move its results away")
     return {row["config_sha256"]: row for row in table.to_pylist()
             if row.get("status") == "completed" and all(f in row for f in figures)}
+
+
+def _shortened(text: str, most: int = 120) -> str:
+    """``text`` cut at a word to at most ``most`` characters, with an ellipsis where it was cut."""
+    return text if len(text) <= most else text[:most].rsplit(" ", 1)[0] + " …"
 
 
 EARLIER = "earlier"
@@ -419,13 +451,19 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
     for name in ("results.parquet", "results.csv", "index.html"):
         if (out / name).is_dir():
             raise InputError(f"{out / name} is a folder; move it away or give another --out")
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    with (out / ".sweep.lock").open("a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)      # per open file: a second run here conflicts too
-        except OSError:
-            raise InputError(f"another sweep is writing to {out}; wait for it or give another --out") from None
-        return _run(sweep, out, every, scheduler, workers, on_done, began)
+    try:
+        with (out / ".sweep.lock").open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)      # per open file: a second run here conflicts too
+            except OSError:
+                raise InputError(f"another sweep is writing to {out}; wait for it or give another --out") from None
+            return _run(sweep, out, every, scheduler, workers, on_done, began)
+    except InputError:                           # a mistake (an unreachable scheduler) leaves no folder behind
+        if made and {p.name for p in out.iterdir()} <= {".sweep.lock"}:
+            shutil.rmtree(out)
+        raise
 
 
 def _run(sweep, out, every, scheduler, workers, on_done, began) -> dict:
@@ -434,16 +472,24 @@ def _run(sweep, out, every, scheduler, workers, on_done, began) -> dict:
     write(sorted((row for digest, row in done.items() if digest not in listed), key=lambda r: r["variant"]),
           out, parameters(sweep), EARLIER)                # rows an edited sweep file no longer lists: kept
     rows = [done[v.config.sha256()] | {"variant": v.id} for v in every if v.config.sha256() in done]
-    todo = [v for v in every if v.config.sha256() not in done]
+    todo: dict[str, list[Variant]] = {}            # variants that are the same mission run once
+    for v in every:
+        if v.config.sha256() not in done:
+            todo.setdefault(v.config.sha256(), []).append(v)
     if todo:
         from distributed import as_completed
         with cluster.client(scheduler, workers) as client:
             cluster.check_code(client)
             cache = Cache(out.resolve() / "cache")
-            futures = [client.submit(evaluate, v, cache, key=f"variant-{v.id}-{v.config.sha256()[:12]}", retries=2, pure=False)
-                       for v in todo]
+            futures = {client.submit(evaluate, same[0], cache, key=f"variant-{same[0].id}-{digest[:12]}", retries=2,
+                                     pure=False): same for digest, same in todo.items()}
             for k, future in enumerate(as_completed(futures), 1):
-                rows.append(future.result())
+                same = futures[future]
+                try:
+                    row = future.result()
+                except Exception as error:        # a worker lost with it each of its tries (KilledWorker), ...
+                    row = failed_row(same[0], error)
+                rows.extend(row | {"variant": v.id, **v.cells} for v in same)
                 write(sorted(rows, key=lambda r: r["variant"]), out, parameters(sweep))
                 if on_done is not None:
                     on_done(k, len(todo))
