@@ -86,6 +86,58 @@ def test_impossible_contacts_are_refused(rows, message):
         plans.ContactPlan.of(rows)
 
 
+def first_complaint(plan):
+    """What is wrong with the first impossible contact, contact by contact (the check as it was
+    before it worked on whole columns), or None."""
+    for k in range(len(plan)):
+        f, t, s, e, r, o, c = (col[k] for col in (plan.frm, plan.to, plan.start_s, plan.end_s, plan.rate_bps,
+                                                     plan.owlt_s, plan.confidence))
+        where = f"contact {k} ({f:.16g}->{t:.16g}, {s:g}-{e:g} s)"
+        with np.errstate(all="ignore"):
+            tests = [(not (np.isfinite(s) and np.isfinite(e)), "start and end must be finite seconds"),
+                     (not e > s, f"ends at or before it starts (duration {e - s:g} s); give end > start"),
+                     (not (np.isfinite(r) and r > 0), f"rate {r:g} bit/s must be a positive number"),
+                     (not (np.isfinite(o) and o >= 0), f"one-way light time {o:g} s must be zero or more"),
+                     (not 0 < c <= 1, f"confidence {c:g} must be in (0, 1]"),
+                     (not np.isfinite(r * (e - s)),
+                      "rate x duration overflows; give a shorter contact or a lower rate"),
+                     (f == t, "a contact joins two different nodes"),
+                     (not all(n % 1 == 0 and 0 <= n <= plans.MAX_NODE for n in (f, t)),
+                      f"node numbers must be whole numbers from 0 to {plans.MAX_NODE:,} (ipn node numbers)")]
+        for bad, message in tests:
+            if bad:
+                return f"{where}: {message}"
+    return None
+
+
+odd = st.sampled_from([np.nan, np.inf, -np.inf, -1.0, 0.0, 0.5, 1.5, 1e300, -1e300])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.integers(0, 4), odd), st.one_of(st.integers(0, 4), odd),
+                          st.one_of(st.floats(0, 100), odd), st.one_of(st.floats(0, 100), odd),
+                          st.one_of(st.floats(1, 1e3), odd), st.one_of(st.floats(0, 10), odd),
+                          st.one_of(st.just(1.0), odd)), min_size=1, max_size=8))
+def test_the_column_check_names_the_first_bad_contact_as_one_by_one(rows):
+    plan = plans.ContactPlan(*(np.array(c, dtype=float) for c in zip(*rows)))
+    expected = first_complaint(plan)
+    try:
+        plan.check()
+        got = None
+    except InputError as caught:
+        got = str(caught)
+    assert got == expected or (expected is None and "overlap in time" in got)
+
+
+def test_a_node_number_that_is_not_whole_is_refused_not_truncated():
+    # ContactPlan.of read 1.5 -> 2.7 as 1 -> 2
+    with pytest.raises(InputError, match=r"contact 0 \(1.5->2.7, 0-10 s\): node numbers must be whole numbers"):
+        plans.ContactPlan.of([(1.5, 2.7, 0.0, 10.0, 1.0, 0.0)])
+    with pytest.raises(InputError, match=r"node numbers must be whole numbers from 0 to 9,007,199,254,740,991"):
+        plans.ContactPlan.of({"frm": [2 ** 60], "to": [1], "start_s": [0.0], "end_s": [1.0], "rate_bps": [1.0],
+                              "owlt_s": [0.0]})
+
+
 @pytest.mark.parametrize("text, message", [
     ("a contact +0 +10 1 2 1000\n", r"no 'a range' covers contact 1->2 at \+0 s"),
     ("a contact +0 +ten 1 2 1000\na range +0 +10 1 2 1\n", "line 1: 'a contact \\+0 \\+ten 1 2 1000' is not"),

@@ -13,7 +13,8 @@ numbers, as in ION and HDTN (``ipn:N``). Plans are read and written in both tool
   endTime, rateBitsPerSec, owlt}]}`` (HDTN's older files say ``rate``).
 
 Every contact is checked: an end after its start, a rate and an OWLT that are finite and not
-negative, and no two contacts of the same pair overlapping in time.
+negative, whole node numbers from 0 to :data:`MAX_NODE`, and no two contacts of the same pair
+overlapping in time.
 
 ION's rate is in bytes/s, ours in bit/s; a range holds over the contacts it spans:
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -68,10 +69,9 @@ class ContactPlan:
                 raise InputError("a contact is (from, to, start_s, end_s, rate_bps, owlt_s[, confidence])")
             table = np.array(rows, dtype=float).reshape(-1, 7)
             cols = dict(zip(COLUMNS, table.T))
-        plan = cls(np.asarray(cols["frm"], dtype=np.int64), np.asarray(cols["to"], dtype=np.int64),
-                   *(np.asarray(cols[c], dtype=float) for c in COLUMNS[2:]), epoch=epoch, names=dict(names or {}))
-        plan.check()
-        return plan
+        plan = cls(*(np.asarray(cols[c], dtype=float) for c in COLUMNS), epoch=epoch, names=dict(names or {}))
+        plan.check()                                    # node numbers as given, before they become integers
+        return replace(plan, frm=plan.frm.astype(np.int64), to=plan.to.astype(np.int64))
 
     def __len__(self) -> int:
         return len(self.frm)
@@ -86,39 +86,39 @@ class ContactPlan:
         return self.rate_bps * (self.end_s - self.start_s)
 
     def check(self) -> None:
-        """Refuse contacts no network could have, naming the first and how to fix it."""
+        """Refuse contacts no network could have, naming the first and how to fix it (whole columns
+        at once: a plan of 100,000 contacts in milliseconds)."""
         if not len(self):
             raise InputError("the contact plan holds no contacts; give at least one")
-        for k in range(len(self)):
-            f, t, s, e, r, o, c = (col[k] for col in (self.frm, self.to, self.start_s, self.end_s, self.rate_bps,
-                                                         self.owlt_s, self.confidence))
-            where = f"contact {k} ({f}->{t}, {s:g}-{e:g} s)"
-            if not (np.isfinite(s) and np.isfinite(e)):
-                raise InputError(f"{where}: start and end must be finite seconds")
-            if not e > s:
-                raise InputError(f"{where}: ends at or before it starts (duration {e - s:g} s); give end > start")
-            if not (np.isfinite(r) and r > 0):
-                raise InputError(f"{where}: rate {r:g} bit/s must be a positive number")
-            if not (np.isfinite(o) and o >= 0):
-                raise InputError(f"{where}: one-way light time {o:g} s must be zero or more")
-            if not 0 < c <= 1:
-                raise InputError(f"{where}: confidence {c:g} must be in (0, 1]")
-            with np.errstate(over="ignore"):
-                overflows = not np.isfinite(r * (e - s))
-            if overflows:
-                raise InputError(f"{where}: rate x duration overflows; give a shorter contact or a lower rate")
-            if f == t:
-                raise InputError(f"{where}: a contact joins two different nodes")
-            if f < 0 or t < 0:
-                raise InputError(f"{where}: node numbers are 0 or more (ipn node numbers)")
-        order = np.lexsort((self.start_s, self.to, self.frm))
-        same = (self.frm[order][1:] == self.frm[order][:-1]) & (self.to[order][1:] == self.to[order][:-1])
-        overlap = same & (self.start_s[order][1:] < self.end_s[order][:-1])
+        for c in COLUMNS:
+            if np.shape(getattr(self, c)) != (len(self),):
+                raise InputError(f"contact plan column {c} has shape {np.shape(getattr(self, c))} for {len(self)} "
+                                 "contacts; give one value per contact")
+        f, t, s, e, r, o, c = (np.asarray(getattr(self, col)) for col in COLUMNS)
+        with np.errstate(invalid="ignore", over="ignore"):
+            complaints = (      # in the order they are told: a contact's first only
+                (~(np.isfinite(s) & np.isfinite(e)), "start and end must be finite seconds"),
+                (~(e > s), "ends at or before it starts (duration {d:g} s); give end > start"),
+                (~(np.isfinite(r) & (r > 0)), "rate {r:g} bit/s must be a positive number"),
+                (~(np.isfinite(o) & (o >= 0)), "one-way light time {o:g} s must be zero or more"),
+                (~((c > 0) & (c <= 1)), "confidence {c:g} must be in (0, 1]"),
+                (~np.isfinite(r * (e - s)), "rate x duration overflows; give a shorter contact or a lower rate"),
+                (f == t, "a contact joins two different nodes"),
+                (~((f % 1 == 0) & (t % 1 == 0) & (np.minimum(f, t) >= 0) & (np.maximum(f, t) <= MAX_NODE)),
+                 f"node numbers must be whole numbers from 0 to {MAX_NODE:,} (ipn node numbers)"))
+        bad = np.stack([mask for mask, _ in complaints])
+        if bad.any():
+            k = int(np.argmax(bad.any(axis=0)))
+            with np.errstate(invalid="ignore", over="ignore"):
+                told = complaints[int(np.argmax(bad[:, k]))][1].format(d=e[k] - s[k], r=r[k], o=o[k], c=c[k])
+            raise InputError(f"contact {k} ({f[k]:.16g}->{t[k]:.16g}, {s[k]:g}-{e[k]:g} s): {told}")
+        order = np.lexsort((s, t, f))
+        same = (f[order][1:] == f[order][:-1]) & (t[order][1:] == t[order][:-1])
+        overlap = same & (s[order][1:] < e[order][:-1])
         if overlap.any():
             a, b = order[np.argmax(overlap)], order[np.argmax(overlap) + 1]
-            raise InputError(f"contacts {a} and {b} ({self.frm[a]}->{self.to[a]}) overlap in time "
-                             f"({self.start_s[a]:g}-{self.end_s[a]:g} s and {self.start_s[b]:g}-{self.end_s[b]:g} s); "
-                             "merge them or remove one")
+            raise InputError(f"contacts {a} and {b} ({f[a]:.16g}->{t[a]:.16g}) overlap in time "
+                             f"({s[a]:g}-{e[a]:g} s and {s[b]:g}-{e[b]:g} s); merge them or remove one")
 
     def name(self, node: int) -> str:
         return self.names.get(int(node), str(int(node)))
