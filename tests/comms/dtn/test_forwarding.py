@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from l4station.comms.dtn import cgr, forwarding as fw, plan as plans
 from l4station.errors import InputError
@@ -308,11 +308,123 @@ def test_route_lists_agree_with_cgr_on_a_mission_plan():
     (lambda p: fw.simulate(p, dataclasses.replace(fw.Traffic.of(1, 2, 0.0, 10.0), priority=np.array([0.5]))),
      r"bundle 0: priority 0.5 must be a whole number"),
     (lambda p: fw.periodic(1, 2, 0.0, 10.0, 0.0, 10.0), r"stream period 0.0 s must be a positive"),
+    # a node key of 1.5 was truncated to node 1 (True too); a loss pair's 1.5 matched no contact and lost nothing
+    (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), storage_bits={1.5: 1.0}),
+     r"storage_bits keys must be whole node numbers, got 1.5"),
+    (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), storage_bits={True: 1.0}),
+     r"storage_bits keys must be whole node numbers, got True"),
+    (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), storage_bits={1: True}),
+     r"storage of node 1: True bits must be 0 or more"),
+    (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), loss={(1.5, 2): 0.5}),
+     r"segment loss pairs must be whole node numbers, got \(1.5, 2\)"),
+    (lambda p: fw.simulate(p, fw.Traffic.of(1, 2, 0.0, 10.0), loss=np.array([0.5])),
+     r"segment loss array of shape \(1,\) must be a probability in \[0, 1\)"),
+    # node numbers and file ids of 1e20 or 2**63 wrapped to -2**63 (a RuntimeWarning at most)
+    (lambda p: fw.Traffic.of(1e20, 2, 0.0, 10.0),
+     r"bundle 0: source 1e\+20 must be a whole node number from 0 to 9,007,199,254,740,991"),
+    (lambda p: fw.Traffic.of(1, 2 ** 63, 0.0, 10.0), r"bundle 0: dest 9223372036854775808 must be a whole node number"),
+    (lambda p: fw.Traffic.of(1, [2, -1], 0.0, 10.0), r"bundle 1: dest -1 must be a whole node number"),
+    (lambda p: fw.Traffic.of(True, 2, 0.0, 10.0), r"bundle 0: source True must be a whole node number"),
+    (lambda p: fw.Traffic.of(1, 2, 0.0, 10.0, file=1e20), r"bundle 0: file id 1e\+20 must be a whole number from -1"),
+    (lambda p: fw.Traffic.of(1, 2, 0.0, 10.0, priority=1e20), r"bundle 0: priority 1e\+20 must be 0 \(expedited\)"),
+    (lambda p: fw.Traffic.of(1, 2, 0.0, 10.0, priority=2 ** 64 + 1), r"bundle 0: priority 18446744073709551617 must"),
+    (lambda p: fw.Traffic.of(1, 2, 0.0, "10"), r"bundle 0: size '10' bits must be a positive finite number"),
+    (lambda p: fw.Traffic.of(1, 2, [0.0, 2e10], 10.0),
+     r"bundle 1: creation time 20000000000.0 must be a finite number of seconds within ±1e\+10 s of the plan's epoch"),
+    # red="no" ran as red (True), and so did 0.5 and NaN
+    (lambda p: fw.Traffic.of(1, 2, 0.0, 10.0, red="no"), r"bundle 0: red 'no' must be True \(LTP red"),
+    (lambda p: fw.Traffic.of(1, 2, 0.0, 10.0, red=[True, 0.5]), r"bundle 1: red 0.5 must be True"),
+    # a span of +-1e308 s (or a period of 1e-320 s, or files of 1e308 bits in 1e-300-bit bundles) raised
+    # OverflowError; a period below the time resolution made every bundle at one instant
+    (lambda p: fw.periodic(1, 2, -1e308, 1e308, 10.0, 10.0),
+     r"stream start time -1e\+308 must be a finite number of seconds within ±1e\+10 s of the plan's epoch"),
+    (lambda p: fw.periodic(1, 2, 0.0, 1.0, 1e-320, 10.0), r"stream of inf bundles is more than 100,000,000"),
+    (lambda p: fw.periodic(1, 2, 0.0, 1.0, 1.0, 1e-300, file_bits=1e308), r"stream of inf bundles"),
+    (lambda p: fw.periodic(1, 2, 1e9, 1e9 + 1e-3, 1e-8, 10.0),
+     r"stream period 1e-08 s is below the time resolution at 1e\+09 s; lengthen it"),
 ])
 def test_bad_input_is_a_one_line_error(make, message):
     with pytest.raises(InputError, match=message) as caught:
         make(one_contact())
     assert "\n" not in str(caught.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.one_of(st.floats().filter(lambda x: not x.is_integer()), st.booleans(), st.text(max_size=3)),
+       where=st.sampled_from(["storage", "from", "to"]))
+def test_a_node_key_that_is_not_a_whole_number_is_refused(key, where):
+    # storage_bits={1.5: ...} held node 1's storage, {True: ...} too; loss={(1.5, 2): p} lost nothing
+    traffic = fw.Traffic.of(1, 2, 0.0, 10.0)
+    kwargs = {"storage": dict(storage_bits={key: 1.0}), "from": dict(loss={(key, 2): 0.5}),
+              "to": dict(loss={(1, key): 0.5})}[where]
+    with pytest.raises(InputError, match="keys must be whole node numbers|pairs must be whole node numbers") as caught:
+        fw.simulate(one_contact(), traffic, **kwargs)
+    assert "\n" not in str(caught.value)
+
+
+@settings(max_examples=15, deadline=None)
+@given(p=st.floats(0.0, 0.9), seed=st.integers(0, 3), by_pair=st.booleans())
+def test_a_0d_array_loss_is_the_float(p, seed, by_pair):
+    # np.array(0.5) was refused as "segment loss 0.5 must be a probability in [0, 1)"
+    plan, traffic = one_contact(), fw.Traffic.of(1, 2, np.arange(20.0), 3 * SEG, red=[True, False] * 10)
+    wrap = (lambda q: {(1, 2): q}) if by_pair else (lambda q: q)
+    a = fw.simulate(plan, traffic, loss=wrap(p), seed=seed)
+    b = fw.simulate(plan, traffic, loss=wrap(np.array(p)), seed=seed)
+    assert np.array_equal(a.delivered_s, b.delivered_s, equal_nan=True) and np.array_equal(a.reason, b.reason)
+    assert np.array_equal(a.ltp_rounds, b.ltp_rounds) and np.array_equal(a.residual_bits, b.residual_bits)
+
+
+whole_or_not = st.one_of(st.integers(-2 ** 70, 2 ** 70), st.floats(), st.booleans(), st.none(), st.text(max_size=2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=whole_or_not, column=st.sampled_from(["source", "dest", "priority", "file"]))
+def test_a_whole_number_column_keeps_its_value_exactly_or_is_refused(value, column):
+    # 1e20 and 2**63 wrapped to -2**63, 2**64 raised OverflowError, True ran as 1
+    cols = dict(source=3, dest=4, priority=1, file=-1) | {column: value}
+    try:
+        traffic = fw.Traffic.of(cols["source"], cols["dest"], 0.0, 10.0, cols["priority"], cols["file"])
+    except InputError as caught:
+        assert "\n" not in str(caught)
+        return
+    kept = getattr(traffic, column)
+    assert kept.dtype == np.int64 and not isinstance(value, (bool, str)) and kept[0] == value
+    assert {"source": 0, "dest": 0, "priority": 0, "file": -1}[column] <= value <= \
+        {"source": plans.MAX_NODE, "dest": plans.MAX_NODE, "priority": 2, "file": plans.MAX_NODE}[column]
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.floats(), stop=st.floats(), every=st.floats(), file_bits=st.one_of(st.none(), st.floats()))
+@example(start=-1e308, stop=1e308, every=10.0, file_bits=None)
+@example(start=0.0, stop=0.0, every=1.0, file_bits=5e-324)
+def test_a_periodic_stream_is_as_asked_or_refused(start, stop, every, file_bits):
+    # +-1e308 s raised OverflowError, and a period below the time resolution put every bundle at one instant;
+    # a file of 5e-324 bits was cut into no bundles (an IndexError)
+    with np.errstate(all="ignore"):
+        count = np.ceil((np.float64(stop) - start) / every) * (1 if file_bits is None else np.ceil(file_bits / 10.0))
+    if 10_000 < count <= 100_000_000:           # allowed, but too many for a quick test
+        return
+    try:
+        traffic = fw.periodic(1, 2, start, stop, every, 10.0, file_bits=file_bits)
+    except InputError as caught:
+        assert "\n" not in str(caught)
+        return
+    times = np.unique(traffic.created_s)
+    assert np.all(np.abs(times) <= fw.MAX_TIME_S) and len(times) == max(0, math.ceil((stop - start) / every))
+    assert np.all(np.diff(times) > 0) and (len(times) == 0 or (times[0] == start and times[-1] < stop))
+
+
+def test_a_plan_made_directly_is_checked():
+    # ContactPlan(...) skipped ContactPlan.of's checks: a rate of 0 or an end before the start ran, every
+    # bundle "no route"; a NaN light time, "undelivered at end"
+    good = one_contact()
+    for change, message in [(dict(rate_bps=np.array([0.0])), "rate 0 bit/s must be a positive number"),
+                            (dict(end_s=np.array([5.0])), "ends at or before it starts"),
+                            (dict(owlt_s=np.array([np.nan])), "one-way light time nan s must be zero or more"),
+                            (dict(frm=np.array([1.5])), "node numbers must be whole numbers from 0 to"),
+                            (dict(to=np.array([2, 3])), r"contact plan column to has shape \(2,\) for 1 contacts")]:
+        with pytest.raises(InputError, match=message):
+            fw.simulate(dataclasses.replace(good, **change), fw.Traffic.of(1, 2, np.zeros(3), 100.0))
 
 
 def test_a_bundle_made_after_its_nodes_last_contact_waits_past_the_end():

@@ -64,7 +64,7 @@ from numba import njit
 
 from l4station.comms.dtn.cgr import Router, _dijkstra
 from l4station.comms.dtn.heap import pop, push
-from l4station.comms.dtn.plan import ContactPlan
+from l4station.comms.dtn.plan import MAX_NODE, ContactPlan
 from l4station.constants import DAY_S
 from l4station.errors import InputError
 from l4station.limits import MAX_SEGMENTS
@@ -76,6 +76,7 @@ SEGMENT_BITS = 8000.0                 # LTP segment size (bits), the default
 SERIES_POINTS = 2000                  # time bins of each node's storage series
 MAX_ROUNDS = 1000                     # LTP retransmission rounds before a session is given up
 SIZE_CLASSES_PER_OCTAVE = 4           # route lists are kept per quarter octave of bundle size
+MAX_TIME_S = 1e10                     # creation times (s) within this of the plan's epoch: 317 years, to 2 us
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,22 +96,16 @@ class Traffic:
     @classmethod
     def of(cls, source, dest, created_s, bits, priority=1, file=-1, red=True) -> "Traffic":
         """Bundles from columns (scalars broadcast), checked and sorted by creation time."""
-        created = np.atleast_1d(np.asarray(created_s, dtype=float))
         try:
-            cols = np.broadcast_arrays(np.asarray(source), np.asarray(dest), created, np.asarray(bits, dtype=float),
-                                       np.asarray(priority), np.asarray(file), np.asarray(red))
+            cols = np.broadcast_arrays(*(np.atleast_1d(np.asarray(c)) for c in (source, dest, created_s, bits,
+                                                                                 priority, file, red)))
         except ValueError:
             raise InputError("traffic columns must have one value per bundle (or one for all); their lengths differ") \
                 from None
-        src, dst, t, b, prio, f, red_ = (np.ravel(c) for c in cols)
-        for name, col in (("source", src), ("dest", dst), ("priority", prio), ("file", f)):
-            if col.size and not (np.issubdtype(col.dtype, np.integer) or np.all(np.asarray(col, float) % 1 == 0)):
-                k = int(np.flatnonzero(np.asarray(col, float) % 1 != 0)[0])
-                raise InputError(f"bundle {k}: {name} {col[k]} must be a whole number")
-        traffic = cls(src.astype(np.int64), dst.astype(np.int64), t.astype(float), b.astype(float),
-                      prio.astype(np.int64), f.astype(np.int64), red_.astype(bool))
-        traffic.check()
-        return traffic.sorted()
+        given = cls(*(np.ravel(c) for c in cols))
+        given.check()                                   # the values as given, before they are cast
+        return cls(*(getattr(given, c).astype(t, copy=False)
+                     for c, t in zip(_TRAFFIC_COLUMNS, _TRAFFIC_TYPES))).sorted()
 
     def __len__(self) -> int:
         return len(self.created_s)
@@ -128,7 +123,7 @@ class Traffic:
         parts share one."""
         parts = list(parts)
         if not parts:
-            return Traffic(*(np.zeros(0, t) for t in (np.int64, np.int64, float, float, np.int64, np.int64, bool)))
+            return Traffic(*(np.zeros(0, t) for t in _TRAFFIC_TYPES))
         files, offset = [], 0
         for p in parts:
             f = np.asarray(p.file, dtype=np.int64)
@@ -145,29 +140,83 @@ class Traffic:
             if np.shape(getattr(self, c)) != (n,):
                 raise InputError(f"traffic column {c} has shape {np.shape(getattr(self, c))} for {n} bundles; "
                                  "give one value per bundle")
-        bad = np.flatnonzero(self.priority != np.round(self.priority))
+        for name, col, lo, what in (("source", self.source, 0, "node number from 0"),
+                                    ("dest", self.dest, 0, "node number from 0"),
+                                    ("file id", self.file, -1, "number from -1 (not in a file)")):
+            bad = _not_whole(col, lo, MAX_NODE)
+            if bad.size:
+                raise InputError(f"bundle {bad[0]}: {name} {_shown(col[bad[0]])} must be a whole {what} to "
+                                 f"{MAX_NODE:,}")
+        bad = _not_whole(self.priority, -np.inf, np.inf)
         if bad.size:
-            raise InputError(f"bundle {bad[0]}: priority {self.priority[bad[0]]} must be a whole number")
-        bad = np.flatnonzero(~np.isfinite(self.created_s))
+            raise InputError(f"bundle {bad[0]}: priority {_shown(self.priority[bad[0]])} must be a whole number")
+        bad = np.flatnonzero(~(np.abs(_numbers(self.created_s)) <= MAX_TIME_S))
         if bad.size:
-            raise InputError(f"bundle {bad[0]}: creation time {self.created_s[bad[0]]} must be a finite number of "
-                             "seconds")
-        bad = np.flatnonzero(~(np.isfinite(self.bits) & (self.bits > 0)))
+            raise InputError(f"bundle {bad[0]}: creation time {_shown(self.created_s[bad[0]])} must be a finite number "
+                             f"of seconds within ±{MAX_TIME_S:g} s of the plan's epoch")
+        bits = _numbers(self.bits)
+        bad = np.flatnonzero(~(np.isfinite(bits) & (bits > 0)))
         if bad.size:
-            raise InputError(f"bundle {bad[0]}: size {self.bits[bad[0]]} bits must be a positive finite number")
+            raise InputError(f"bundle {bad[0]}: size {_shown(self.bits[bad[0]])} bits must be a positive finite number")
         bad = np.flatnonzero((self.priority < 0) | (self.priority > 2))
         if bad.size:
-            raise InputError(f"bundle {bad[0]}: priority {self.priority[bad[0]]} must be 0 (expedited), 1 (normal) "
-                             "or 2 (bulk)")
+            raise InputError(f"bundle {bad[0]}: priority {_shown(self.priority[bad[0]])} must be 0 (expedited), "
+                             "1 (normal) or 2 (bulk)")
+        red = self.red if self.red.dtype == bool else _numbers(self.red)
+        bad = np.flatnonzero((red != 0) & (red != 1))
+        if bad.size:
+            raise InputError(f"bundle {bad[0]}: red {_shown(self.red[bad[0]])} must be True (LTP red, reliable) or "
+                             "False (green, best effort)")
         bad = np.flatnonzero(self.source == self.dest)
         if bad.size:
             raise InputError(f"bundle {bad[0]}: source and destination are the same node ({self.source[bad[0]]})")
-        bad = np.flatnonzero(self.file < -1)
-        if bad.size:
-            raise InputError(f"bundle {bad[0]}: file id {self.file[bad[0]]} must be 0 or more (-1: not in a file)")
 
 
 _TRAFFIC_COLUMNS = ("source", "dest", "created_s", "bits", "priority", "file", "red")
+_TRAFFIC_TYPES = (np.int64, np.int64, float, float, np.int64, np.int64, bool)
+
+
+def _real(x) -> float | None:
+    """``x`` as a float when it is one real number (a 0-d array too), else None (text, True/False,
+    arrays, None)."""
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        x = x[()]
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
+        return None
+    try:
+        return float(x)
+    except OverflowError:                           # an int beyond a double's range
+        return math.copysign(math.inf, x)
+
+
+def _whole(x) -> bool:
+    """``x`` is one whole number (not True/False, not text)."""
+    return _real(x) is not None and _real(x).is_integer()
+
+
+def _numbers(col: np.ndarray) -> np.ndarray:
+    """A column as floats, NaN where a value is not a number (text, True/False, None)."""
+    if col.dtype.kind in "iuf":
+        return col.astype(float, copy=False)
+    if col.dtype.kind == "O":
+        return np.array([np.nan if _real(v) is None else _real(v) for v in col], dtype=float)
+    return np.full(col.shape, np.nan)
+
+
+def _not_whole(col: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Where a column's values are not whole numbers from ``lo`` to ``hi``."""
+    if col.dtype.kind in "iu":
+        return np.flatnonzero((col < lo) | (col > hi))
+    x = _numbers(col)
+    with np.errstate(invalid="ignore"):                 # inf % 1
+        return np.flatnonzero(~((x % 1 == 0) & (x >= lo) & (x <= hi)))
+
+
+def _shown(x) -> str:
+    """A value for a one-line message: as typed, an array by its shape."""
+    if isinstance(x, np.ndarray) and x.ndim:
+        return f"array of shape {x.shape}"
+    return repr(x.item() if isinstance(x, (np.generic, np.ndarray)) else x)
 
 
 def periodic(source: int, dest: int, start_s: float, stop_s: float, every_s: float, bits: float,
@@ -175,21 +224,27 @@ def periodic(source: int, dest: int, start_s: float, stop_s: float, every_s: flo
     """A stream: a bundle of ``bits`` every ``every_s`` seconds from ``start_s`` until before
     ``stop_s`` (an instrument's packets, the beacon). With ``file_bits``, each period makes a
     file of that size instead (an image), cut into bundles of ``bits`` (the last one shorter),
-    sharing one file id (0, 1, ... in order)."""
+    sharing one file id (0, 1, ... in order). Times are within :data:`MAX_TIME_S` of the plan's epoch."""
     for name, value in (("start", start_s), ("stop", stop_s)):
-        if not np.isfinite(value):
-            raise InputError(f"stream {name} time {value} must be a finite number of seconds")
+        if not (_real(value) is not None and abs(value) <= MAX_TIME_S):
+            raise InputError(f"stream {name} time {_shown(value)} must be a finite number of seconds within "
+                             f"±{MAX_TIME_S:g} s of the plan's epoch")
     if not (np.isfinite(every_s) and every_s > 0):
         raise InputError(f"stream period {every_s} s must be a positive number of seconds")
     if not (np.isfinite(bits) and bits > 0):
         raise InputError(f"stream bundle size {bits} bits must be a positive finite number")
     if file_bits is not None and not (np.isfinite(file_bits) and file_bits > 0):
         raise InputError(f"stream file size {file_bits} bits must be a positive finite number")
-    count = max(0, math.ceil((stop_s - start_s) / every_s))
-    per = 1 if file_bits is None else math.ceil(file_bits / bits)
-    if count * per > 100_000_000:
-        raise InputError(f"stream of {count * per:,} bundles is more than 100,000,000; lengthen the period")
+    count = max(0.0, float(np.ceil((stop_s - start_s) / every_s)))      # inf for a period of 1e-320 s
+    per = 1.0 if file_bits is None else max(1.0, float(np.ceil(file_bits / bits)))     # 5e-324 / 10 is 0
+    if max(count, 1.0) * per > 100_000_000:
+        raise InputError(f"stream of {max(count, 1.0) * per:,.0f} bundles is more than 100,000,000; lengthen the "
+                         "period")
+    count, per = int(count), int(per)
     times = start_s + every_s * np.arange(count)
+    if np.any(times[1:] <= times[:-1]):
+        raise InputError(f"stream period {every_s} s is below the time resolution at "
+                         f"{max(abs(start_s), abs(stop_s)):g} s; lengthen it")
     if file_bits is None:
         return Traffic.of(source, dest, times, bits, priority, -1, red)
     sizes = np.full(per, float(bits))
@@ -285,6 +340,7 @@ def simulate(plan: ContactPlan, traffic: Traffic, *, storage_bits: dict[int, flo
     probability that an LTP segment is lost, one for every contact or per (from, to) pair (pairs
     not given: 0). ``seed``: the random segment losses'. ``verify_routes``: check every reused
     route against a fresh CGR search (slow; for tests), counted in ``route_mismatches``."""
+    plan.check()
     router = Router(plan)
     nodes = router.node_ids
     traffic.check()
@@ -293,9 +349,10 @@ def simulate(plan: ContactPlan, traffic: Traffic, *, storage_bits: dict[int, flo
         if bad.size:
             raise InputError(f"bundle {bad[0]}: {name} node {col[bad[0]]} is not in the contact plan "
                              f"(its nodes: {_node_list(nodes)})")
-    if not (isinstance(segment_bits, (int, float, np.integer, np.floating)) and np.isfinite(segment_bits)
-            and segment_bits > 0):
-        raise InputError(f"LTP segment size {segment_bits!r} bits must be a positive finite number")
+    segment = _real(segment_bits)
+    if segment is None or not (np.isfinite(segment) and segment > 0):
+        raise InputError(f"LTP segment size {_shown(segment_bits)} bits must be a positive finite number")
+    segment_bits = segment
     if not (isinstance(seed, (int, np.integer)) and 0 <= seed < 2 ** 32):
         raise InputError(f"seed {seed!r} must be a whole number from 0 to 2**32 - 1 (the loss draws' generator "
                          "reads 32 bits)")
@@ -305,23 +362,27 @@ def simulate(plan: ContactPlan, traffic: Traffic, *, storage_bits: dict[int, flo
                          f"into {most:.3g}; at most {MAX_SEGMENTS:,}: give larger segments")
     cap = np.full(len(nodes), np.inf)
     for node, bits in (storage_bits or {}).items():
-        k = router.node(node)
-        if not (isinstance(bits, (int, float, np.integer, np.floating)) and float(bits) >= 0):
-            raise InputError(f"storage of node {node}: {bits} bits must be 0 or more (inf: no limit)")
-        cap[k] = float(bits)
-    p_loss = np.zeros(len(plan))
-    for pair, p in (loss.items() if isinstance(loss, dict) else [((None, None), loss)]):
+        if not _whole(node):
+            raise InputError(f"storage_bits keys must be whole node numbers, got {_shown(node)}")
+        k, held = router.node(node), _real(bits)
+        if held is None or not held >= 0:
+            raise InputError(f"storage of node {node}: {_shown(bits)} bits must be 0 or more (inf: no limit)")
+        cap[k] = held
+
+    def probability(p, where: str = "") -> float:
+        q = _real(p)                                # np.array(0.5) as 0.5
+        if q is None or not 0 <= q < 1:
+            raise InputError(f"segment loss {_shown(p)} {where}must be a probability in [0, 1)")
+        return q
+
+    p_loss = np.full(len(plan), 0.0 if isinstance(loss, dict) else probability(loss))
+    for pair, p in (loss.items() if isinstance(loss, dict) else ()):
         if not (isinstance(pair, tuple) and len(pair) == 2):
             raise InputError(f"segment loss is keyed by (from, to) node pairs, got {pair!r}")
-        a, b = pair
-        if not (isinstance(p, (int, float, np.floating, np.integer)) and 0 <= float(p) < 1):
-            raise InputError(f"segment loss {p} {'' if a is None else f'from {a} to {b} '}must be a probability "
-                             "in [0, 1)")
-        if a is None:
-            p_loss[:] = p
-        else:
-            router.node(a), router.node(b)
-            p_loss[(plan.frm == a) & (plan.to == b)] = p
+        if not (_whole(pair[0]) and _whole(pair[1])):
+            raise InputError(f"segment loss pairs must be whole node numbers, got {pair!r}")
+        a, b = router.node(pair[0]), router.node(pair[1])
+        p_loss[(router.frm == a) & (router.to == b)] = probability(p, f"from {pair[0]} to {pair[1]} ")
 
     order = np.argsort(traffic.created_s, kind="stable")
     src = np.searchsorted(nodes, traffic.source[order])
