@@ -2,7 +2,9 @@
 import astropy.units as u
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
+from l4station.errors import InputError
 from l4station.orbit import lambert
 from l4station.orbit.lambert import solve
 
@@ -123,6 +125,34 @@ def test_bad_input_names_the_argument(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         solve(args["r1"], args["r2"], args["tof"], args["mu"], revs=revs)
+
+
+not_a_flag = st.one_of(st.text(max_size=5), st.integers(), st.floats(), st.none(),
+                       st.lists(st.integers(0, 1), min_size=1, max_size=3))
+
+
+@settings(max_examples=50, deadline=None)
+@given(flag=not_a_flag, name=st.sampled_from(["prograde", "low_path"]), families=st.booleans())
+def test_a_flag_that_is_not_true_or_false_is_refused(flag, name, families):
+    # prograde="no" (any non-empty text, 2, 0.5, NaN) ran as prograde, None and 0 as retrograde
+    r1, r2 = [15945.34, 0, 0], [12214.83399, 10249.46731, 0]
+    with pytest.raises(InputError, match=rf"^{name} must be True or False \(or an array of them\), got ") as caught:
+        if families and name == "prograde":
+            list(lambert.solve_families(r1, r2, 76 * 60.0, MU_EARTH, [(0, True)], prograde=flag))
+        elif families:
+            list(lambert.solve_families(r1, r2, 76 * 60.0, MU_EARTH, [(0, flag)]))
+        else:
+            solve(r1, r2, 76 * 60.0, MU_EARTH, **{name: flag})
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("retrograde", [False, np.False_, np.array(False), [False]])
+def test_numpy_bools_are_flags(retrograde):
+    r1, r2 = [15945.34, 0, 0], [12214.83399, 10249.46731, 0]
+    v1, _ = solve(r1, r2, 76 * 60.0, MU_EARTH, prograde=retrograde)
+    assert np.array_equal(v1.reshape(3), solve(r1, r2, 76 * 60.0, MU_EARTH, prograde=False)[0])
+    ((_, _, w1, _),) = lambert.solve_families(r1, r2, 76 * 60.0, MU_EARTH, [(0, np.True_)], prograde=retrograde)
+    assert np.array_equal(w1.reshape(3), v1.reshape(3)) and v1[..., 0] < 0
 
 
 def test_a_failing_problem_leaves_the_rest_of_its_batch_alone():

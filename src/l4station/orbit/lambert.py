@@ -18,6 +18,8 @@ import astropy.units as u
 import numpy as np
 from numba import njit, prange
 
+from l4station.errors import InputError
+
 OK, NO_SOLUTION, NOT_CONVERGED, DEGENERATE = 0, 1, 2, 3
 MAX_REVS = 1_000_000      # more revolutions than any transfer flies; beyond, the kernels' integers would overflow
 # The kernels follow numpy's rule for a division by zero (inf or NaN, then a problem that fails on
@@ -288,6 +290,14 @@ def _check_revs(revs) -> np.ndarray:
     return revs_a
 
 
+def _check_flag(flag, name: str) -> np.ndarray:
+    flag_a = np.asarray(flag)
+    if flag_a.dtype != bool:          # "no" and 2 ran as True, None and 0 as False
+        got = repr(flag) if flag_a.ndim == 0 else f"an array of {flag_a.dtype}"
+        raise InputError(f"{name} must be True or False (or an array of them), got {got}")
+    return flag_a
+
+
 def solve(r1, r2, tof, mu, *, revs=0, prograde=True, low_path=True):
     """Velocities at both ends of the conic from r1 to r2 in time tof.
 
@@ -303,13 +313,14 @@ def solve(r1, r2, tof, mu, *, revs=0, prograde=True, low_path=True):
     """
     r1, r2, tof, mu = _checked(r1, r2, tof, mu)
     revs_a = _check_revs(revs)
+    prograde, low_path = _check_flag(prograde, "prograde"), _check_flag(low_path, "low_path")
     shape = np.broadcast_shapes(r1.shape[:-1], r2.shape[:-1], tof.shape, revs_a.shape,
-                                np.shape(prograde), np.shape(low_path))
+                                prograde.shape, low_path.shape)
     n = int(np.prod(shape))
     r1f, r2f, tf = _flat(r1, shape, (3,)), _flat(r2, shape, (3,)), _flat(tof, shape)
     rv = _flat(revs_a, shape, dtype=np.int64)
-    pg = _flat(np.asarray(prograde, dtype=bool), shape, dtype=bool)
-    lp = _flat(np.asarray(low_path, dtype=bool), shape, dtype=bool)
+    pg = _flat(prograde, shape, dtype=bool)
+    lp = _flat(low_path, shape, dtype=bool)
     v1 = np.empty((n, 3))
     v2 = np.empty((n, 3))
     status = np.empty(n, dtype=np.int64)
@@ -336,15 +347,16 @@ def solve_families(r1, r2, tof, mu, families, *, prograde=True):
     [(0, True, (1, 3)), (1, True, (1, 3)), (1, False, (1, 3))]
     """
     r1, r2, tof, mu = _checked(r1, r2, tof, mu)
-    shape = np.broadcast_shapes(r1.shape[:-1], r2.shape[:-1], tof.shape, np.shape(prograde))
+    prograde = _check_flag(prograde, "prograde")
+    shape = np.broadcast_shapes(r1.shape[:-1], r2.shape[:-1], tof.shape, prograde.shape)
     n = int(np.prod(shape))
     r1f, r2f, tf = _flat(r1, shape, (3,)), _flat(r2, shape, (3,)), _flat(tof, shape)
-    pg = _flat(np.asarray(prograde, dtype=bool), shape, dtype=bool)
+    pg = _flat(prograde, shape, dtype=bool)
     status = np.empty(n, dtype=np.int64)
     m_max = np.full(n, -1, dtype=np.int64)              # the first family's solve works it out for the rest
     for revs, low_path in families:
-        revs = int(_check_revs(revs))
+        revs, low_path = int(_check_revs(revs)), bool(_check_flag(low_path, "low_path"))
         v1, v2 = np.empty((n, 3)), np.empty((n, 3))
-        _solve_batch(r1f, r2f, tf, mu, np.full(n, revs, dtype=np.int64), pg, np.full(n, bool(low_path)), m_max,
+        _solve_batch(r1f, r2f, tf, mu, np.full(n, revs, dtype=np.int64), pg, np.full(n, low_path), m_max,
                      v1, v2, status)
-        yield revs, bool(low_path), v1.reshape(shape + (3,)), v2.reshape(shape + (3,))
+        yield revs, low_path, v1.reshape(shape + (3,)), v2.reshape(shape + (3,))
