@@ -1,5 +1,7 @@
 """Contact plan: schedule, recorder bookkeeping, latency, and an explicit 'no contact'."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -48,6 +50,19 @@ def test_latency_is_at_least_the_light_time(plan):
     assert np.all(plan.realtime_latency_s >= light)
     seen = plan.beacon
     assert np.allclose(plan.realtime_latency_s[seen], light[seen] + 5.0)
+
+
+def test_a_beacon_is_heard_only_where_its_link_closes(tmp_path):
+    # With a microwatt transmitter no link closes (rf.station_downlink gives 0 bit/s from 1 au):
+    # the beacon was once counted as heard whenever a station saw the spacecraft.
+    faint = tmp_path / "faint.toml"
+    faint.write_text("[spacecraft.rf]\npower_w = 1e-6\n")
+    p = contacts.plan(inputs.contacts(config.load(faint), days=3), l4_bcrs)
+    assert p.visible.any() and not p.beacon.any() and p.to_json()["beacon_coverage"] == 0.0
+    # a beacon faster than any pass's link: heard by no one either
+    mission = config.load()
+    fast = replace(inputs.contacts(mission, days=3), beacon_bps=1e12)
+    assert not contacts.plan(fast, l4_bcrs).beacon.any()
 
 
 def test_small_recorder_overflows(tmp_path):

@@ -10,13 +10,14 @@ rates each pass supports, the onboard recorder, and how fresh the real-time data
   while the previous day's pass is on. The day takes the longest; among equally long ones, the
   pass covering most of the time no beacon station sees the spacecraft (a tracking station
   receives the beacon too), then the higher culmination. Beacon stations receive the real-time
-  beacon whenever they see the spacecraft.
+  beacon whenever they see the spacecraft and their link closes at the beacon's rate (the
+  real-time instruments' sum); a tracking station in a pass, where its science rate does too.
 * **Rates**: the RF budget (:mod:`l4station.comms.rf`) of each tracking station in the
   spacecraft's best band, tabulated against elevation at 1 au and scaled by 1/d^2.
 * **Recorder**: everything the instruments produce is recorded; passes empty it at the
   link rate; overflow is lost data.
 * **Real-time latency**: one-way light time plus the ground network while a beacon or
-  tracking station is in view; otherwise the data wait for the next one.
+  tracking station hears the beacon; otherwise the data wait for the next one.
 """
 from __future__ import annotations
 
@@ -78,11 +79,12 @@ class ContactInputs:
     production_bps: float                # all instruments together
     recorder_gbit: float
     ground_latency_s: float              # station to forecaster
+    beacon_bps: float = 0.0              # the real-time beacon's rate: a station hears it where its link closes at that
 
     def __post_init__(self):
         instant(self, "start")
         positive(self, "days", "step_s", "tracking_hours_per_day", "recorder_gbit")
-        positive(self, "production_bps", "ground_latency_s", zero=True)
+        positive(self, "production_bps", "ground_latency_s", "beacon_bps", zero=True)
         if self.tracking_hours_per_day > 24:
             raise InputError(f"ContactInputs.tracking_hours_per_day must be at most 24, got {self.tracking_hours_per_day}")
         names = [s.name for s in self.network]
@@ -357,18 +359,28 @@ def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) ->
                          "or plan more days")
 
     tracking = [names.index(name) for name in inputs.tracking]
-    beacon_idx = [names.index(name) for name in inputs.beacon]
-    beacon_seen = visible[beacon_idx].any(axis=0) if beacon_idx else np.zeros(len(times), bool)
+
+    def closing_rate(s: int, on) -> np.ndarray:
+        """Station s's highest closing rate (bps) where ``on``: its table at 1 au, scaled by 1/d^2."""
+        table = rate_table(inputs.terminal, inputs.link, network[s], rf.best_band(network[s], inputs.terminal.bands))
+        return np.interp(elevation[s, on], RATE_ELEVATIONS, table) * (AU_M / distance[on]) ** 2
+
+    def hears(rate_bps: np.ndarray) -> np.ndarray:
+        return (rate_bps > 0) & (rate_bps >= inputs.beacon_bps)
+
+    beacon_seen = np.zeros(len(times), bool)       # a beacon station in view whose link closes at the beacon's rate
+    for s in {names.index(name) for name in inputs.beacon}:
+        if visible[s].any():
+            beacon_seen[visible[s]] |= hears(closing_rate(s, visible[s]))
     tracked = _schedule(times, elevation, visible, tracking, inputs.tracking_hours_per_day, step_s, ~beacon_seen)
 
     rate = np.zeros(len(times))
     for s in set(tracking):
         on = tracked == s
         if on.any():
-            table = rate_table(inputs.terminal, inputs.link, network[s], rf.best_band(network[s], inputs.terminal.bands))
-            rate[on] = np.interp(elevation[s, on], RATE_ELEVATIONS, table) * (AU_M / distance[on]) ** 2
+            rate[on] = closing_rate(s, on)
 
-    beacon = (tracked >= 0) | beacon_seen
+    beacon = hears(rate) | beacon_seen
 
     # Recorder: fill += (in - out) dt, clipped to [0, capacity]; overflow is lost.
     produce = inputs.production_bps * step_s / 1e9

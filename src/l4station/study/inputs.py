@@ -65,7 +65,8 @@ def contacts(config: MissionConfig, days: float | None = None, start: Time | Non
         tracking=tuple(s.name for s in g.tracking_network), beacon=tuple(s.name for s in g.beacon_network),
         tracking_hours_per_day=g.tracking_hours_per_day, terminal=radio_terminal(config), link=link_settings(config),
         production_bps=sum(i.data_rate_bps for i in config.instruments),
-        recorder_gbit=config.spacecraft.recorder_gbit, ground_latency_s=config.link.ground_latency_s)
+        recorder_gbit=config.spacecraft.recorder_gbit, ground_latency_s=config.link.ground_latency_s,
+        beacon_bps=sum(i.data_rate_bps for i in config.instruments if i.realtime))
 
 
 def survey(config: MissionConfig) -> SurveyInputs:
