@@ -360,6 +360,9 @@ def test_the_pareto_front_follows_the_objectives_named():
             for v, dv, gbit in (("a", 1.0, 3.0), ("b", 2.0, 4.0), ("c", 2.5, 3.5), ("d", 0.9, 1.0))]
     assert sweep.pareto(rows, {"transfer_dv_kms": "min", "data_returned_gbit_per_day": "max"}) == ["a", "b", "d"]
     assert sweep.pareto(rows, {"transfer_dv_kms": "max"}) == ["c"]
+    # a design that cannot fly is no choice: "d" short of propellant, "b" arriving late
+    rows[3]["propellant_margin_kg"], rows[1]["arrival_margin_days"] = -111.0, -1458.0
+    assert sweep.pareto(rows, {"transfer_dv_kms": "min", "data_returned_gbit_per_day": "max"}) == ["a", "c"]
     plan = sweep.parse({"vary": {"mission.target": ["L4"]}, "pareto": {"beacon_coverage": "max"}}, "s.toml")
     assert plan.objectives == {"beacon_coverage": "max"}
 

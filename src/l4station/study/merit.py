@@ -120,6 +120,15 @@ MERITS = (
           "synthetic run with the mission's data latency and loss", lambda d: _value(d, 7.0)),
 )
 
+REQUIRED = {"arrival_margin_days": 0.0, "propellant_margin_kg": 0.0}
+"""Figures a design must hold at least to fly: arriving before operations start, carrying the
+propellant its transfer burns."""
+
+
+def feasible(figures: dict) -> bool:
+    """Whether a variant's ``figures`` meet :data:`REQUIRED` (a figure not known does not count against it)."""
+    return all(figures.get(name) is None or figures[name] >= least for name, least in REQUIRED.items())
+
 
 def figures(document: dict) -> dict[str, float | None]:
     """Every figure of merit of a study document, by name (units in :data:`MERITS`)."""

@@ -414,11 +414,13 @@ def write(rows: list[dict], out: Path, paths: list[str], name: str = "results") 
 
 
 def pareto(rows: list[dict], objectives: dict[str, str]) -> list[str]:
-    """Variants on the Pareto front of ``objectives`` (figure -> "min" or "max"), completed rows
-    with every objective known. Figures are compared to 6 significant digits, so that round-off
-    (a data volume differing in its ninth digit) neither splits nor thins the front."""
+    """Variants on the Pareto front of ``objectives`` (figure -> "min" or "max"), completed and
+    feasible rows (:func:`merit.feasible`: a late or propellant-short design is no choice) with
+    every objective known. Figures are compared to 6 significant digits, so that round-off (a
+    data volume differing in its ninth digit) neither splits nor thins the front."""
     points = [(r["variant"], [float(f"{r[f] if sense == 'min' else -r[f]:.6g}") for f, sense in objectives.items()])
-              for r in rows if r["status"] == "completed" and all(r.get(f) is not None for f in objectives)]
+              for r in rows if r["status"] == "completed" and merit.feasible(r)
+              and all(r.get(f) is not None for f in objectives)]
     return [name for name, p in points
             if not any(all(a <= b for a, b in zip(q, p)) and any(a < b for a, b in zip(q, p)) for _, q in points)]
 
@@ -436,6 +438,8 @@ class Summary(dict):
                  f"{self['elapsed_s']:.0f} s); results in {self['results']}; report {self['report']}",
                  f"Pareto front ({', '.join(f'{k} {v}' for k, v in self['objectives'].items())}): "
                  f"{', '.join(self['pareto']) or '—'}"]
+        if self.get("infeasible"):
+            lines.append(f"Off the front, arriving late or short of propellant: {', '.join(self['infeasible'])}")
         return tables.group(*lines, *([tables.table("Failed variants", ["Variant", "Error"], rows, left=2)] if rows else []))
 
 
@@ -498,6 +502,7 @@ def _run(sweep, out, every, scheduler, workers, on_done, began) -> dict:
         write(rows, out, parameters(sweep))
     failed = [{"variant": r["variant"], "error": r["error"]} for r in rows if r["status"] != "completed"]
     summary = {"variants": len(every), "completed": sum(r["status"] == "completed" for r in rows), "failed": failed,
+               "infeasible": [r["variant"] for r in rows if r["status"] == "completed" and not merit.feasible(r)],
                "columns": list(rows[0]) if rows else [], "pareto": pareto(rows, sweep.objectives),
                "objectives": sweep.objectives, "results": str(out / "results.parquet"),
                "report": str(out / "index.html"), "computed": len(todo)}
