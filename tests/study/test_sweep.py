@@ -225,6 +225,9 @@ def test_a_killed_client_resumes_without_computing_finished_variants_again(clust
     ('[vary]\n"ground.custom" = [[]]\n[sample]\n"ground.custom[0].efficiency.X" = [0.5, 0.7]\nn = 2\n',
      "ground.custom[0].efficiency.X lies inside ground.custom"),
     ('[sample]\n"forecast.cme_count" = [10.2, 10.8]\nn = 4\n', "sample.forecast.cme_count = [10.2, 10.8] holds no whole number"),
+    # one spelling per path: [00] and an Arabic-Indic zero once passed as other paths than [0]
+    ('[vary]\n"ground.custom[00].diameter_m" = [12.0]\n', "'ground.custom[00].diameter_m' is not a config path"),
+    ('[vary]\n"ground.custom[\u0660].diameter_m" = [12.0]\n', "is not a config path"),
 ])
 @pytest.mark.slow
 def test_bad_sweep_files_stop_before_any_work(text, message, tmp_path, capsys):
@@ -433,11 +436,12 @@ def test_an_out_folder_holding_other_results_is_refused_before_any_work(damage, 
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as done:
-        main(["sweep", str(_small_sweep(tmp_path)), "--out", str(tmp_path / "out"), "--scheduler", "tls://127.0.0.1:1"])
+        main(["sweep", str(_small_sweep(tmp_path)), "--out", str(tmp_path / "out" / "a" / "b"), "--scheduler",
+              "tls://127.0.0.1:1"])
     err = capsys.readouterr().err.strip()
     assert done.value.code == 2 and "cannot reach the Dask scheduler at tls://127.0.0.1:1" in err and \
         len(err.splitlines()) == 1, err
-    assert not (tmp_path / "out").exists()                  # its lock file once stayed behind
+    assert not (tmp_path / "out").exists()                  # its lock file, then its parents, once stayed behind
 
 
 @pytest.mark.slow
@@ -459,6 +463,16 @@ def test_ctrl_c_stops_a_sweep_in_one_line_and_a_rerun_resumes(tmp_path):
     finished = {r["variant"] for r in _rows_written(out) if r["status"] == "completed"}
     again = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=600)
     assert json.loads(again.stdout)["computed"] == 12 - len(finished), again.stderr
+
+
+def test_a_float_field_a_base_writes_as_a_whole_number_is_sampled_in_floats(tmp_path):
+    from l4station.study import sweep
+    base = tmp_path / "base.toml"
+    base.write_text("[mission]\nduration_years = 2\n")
+    plan = tmp_path / "s.toml"
+    plan.write_text(f'base = "{base}"\n[sample]\n"mission.duration_years" = [1.2, 1.8]\nn = 4\n')
+    years = [v.values["mission.duration_years"] for v in sweep.variants(sweep.read(plan))]
+    assert len(set(years)) == 4 and all(1.2 <= y <= 1.8 for y in years)
 
 
 def test_whole_numbers_sampled_stay_inside_the_range():
@@ -497,6 +511,13 @@ def test_variants_that_are_the_same_mission_are_studied_once(in_process, tmp_pat
     assert (summary["variants"], summary["completed"], summary["computed"], len(in_process)) == (3, 3, 2, 2)
     rows = pq.read_table(tmp_path / "out" / "results.parquet").to_pylist()
     assert [(r["variant"], r["transfer_dv_kms"]) for r in rows] == [("v0000", 20.0), ("v0001", 20.0), ("v0002", 40.0)]
+    # a rerun keeps each variant's own values (it once gave v0000 the cells of the row it shares)
+    same = sweep.parse({"vary": {"spacecraft.rf": [{"power_w": 60.0}, {"power_w": 60.0, "antenna_efficiency": 0.55}]}},
+                       "t.toml")
+    for _ in range(2):
+        sweep.run(same, tmp_path / "same")
+        cells = [r["spacecraft.rf"] for r in pq.read_table(tmp_path / "same" / "results.parquet").to_pylist()]
+        assert [json.loads(c) for c in cells] == [{"power_w": 60.0}, {"power_w": 60.0, "antenna_efficiency": 0.55}]
 
 
 def test_a_variant_whose_task_is_lost_is_a_failed_row_and_the_sweep_finishes(in_process, tmp_path, monkeypatch):

@@ -44,7 +44,8 @@ METHODS = ("sobol", "lhs")
 MAX_VARIANTS = 10_000
 # The front reported unless the sweep file names its own [pareto]: figure -> "min" or "max".
 OBJECTIVES = {"transfer_dv_kms": "min", "data_returned_gbit_per_day": "max", "forecast_skill_earth_lead1": "max"}
-PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)*$")
+# dotted names, list items as name[0]: ASCII digits without leading zeros, so a path has one spelling
+PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[(0|[1-9][0-9]*)\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[(0|[1-9][0-9]*)\])?)*$")
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def _number(x) -> bool:
 
 
 def _path(source: str, key: str) -> None:
-    if not PATH.match(key):
+    if not PATH.fullmatch(key):
         raise InputError(f"{source}: {key!r} is not a config path (dotted names, list items as name[0])")
 
 
@@ -281,8 +282,9 @@ def variants(sweep: Sweep, on_checked: Callable[[int, int], None] | None = None)
             for combo in itertools.product(*sweep.vary.values())]
     out = []
     whole = {}                                      # sampled in whole numbers, inside [low, high]
-    for path in sweep.sample:
-        if type(_at(base, path)) is int:
+    default = config_module.document()              # the field's kind as the default mission writes it (a base
+    for path in sweep.sample:                       # file may write 2 for a float); else as the base does
+        if type(_at(default, path) if _at(default, path) is not None else _at(base, path)) is int:
             low, high = math.ceil(sweep.sample[path][0]), math.floor(sweep.sample[path][1])
             if low > high:
                 raise InputError(f"{sweep.source}: sample.{path} = {list(sweep.sample[path])} holds no whole number, "
@@ -455,7 +457,7 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
     for name in ("results.parquet", "results.csv", "index.html"):
         if (out / name).is_dir():
             raise InputError(f"{out / name} is a folder; move it away or give another --out")
-    made = not out.exists()
+    made = next((p for p in reversed([out, *out.parents]) if not p.exists()), None)   # the first folder made here
     out.mkdir(parents=True, exist_ok=True)
     try:
         with (out / ".sweep.lock").open("a") as lock:
@@ -465,8 +467,8 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
                 raise InputError(f"another sweep is writing to {out}; wait for it or give another --out") from None
             return _run(sweep, out, every, scheduler, workers, on_done, began)
     except InputError:                           # a mistake (an unreachable scheduler) leaves no folder behind
-        if made and {p.name for p in out.iterdir()} <= {".sweep.lock"}:
-            shutil.rmtree(out)
+        if made is not None and {p.name for p in out.iterdir()} <= {".sweep.lock"}:
+            shutil.rmtree(made)
         raise
 
 
@@ -475,7 +477,7 @@ def _run(sweep, out, every, scheduler, workers, on_done, began) -> dict:
     listed = {v.config.sha256() for v in every}
     write(sorted((row for digest, row in done.items() if digest not in listed), key=lambda r: r["variant"]),
           out, parameters(sweep), EARLIER)                # rows an edited sweep file no longer lists: kept
-    rows = [done[v.config.sha256()] | {"variant": v.id} for v in every if v.config.sha256() in done]
+    rows = [done[v.config.sha256()] | {"variant": v.id, **v.cells} for v in every if v.config.sha256() in done]
     todo: dict[str, list[Variant]] = {}            # variants that are the same mission run once
     for v in every:
         if v.config.sha256() not in done:
