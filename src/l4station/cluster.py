@@ -48,26 +48,45 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
         return
     # silence_logs: the workers' warnings as they stop (tasks cancelled, a closed stream) are not
     # for people; what fails in a task comes back with its result
-    with _deaf_to_ctrl_c():
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}, silence_logs=logging.CRITICAL)
+    try:
+        with _workers_deaf_to_ctrl_c():
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"},
+                                   silence_logs=logging.CRITICAL, preload=[__name__])
+    except Exception as error:           # a worker killed while it starts: "Nanny failed to start"
+        raise InputError(f"the local Dask cluster did not start ({_first_line(error)}); run the command again") \
+            from None
     with cluster, Client(cluster) as local:
         yield local
 
 
+def dask_setup(worker) -> None:
+    """Run by each local worker as it starts, a restarted one too (Dask's preload of this module):
+    it ignores Ctrl-C, which a terminal sends to every process of the command; the command stops
+    its workers in order."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:160]
+
+
 @contextlib.contextmanager
-def _deaf_to_ctrl_c() -> Iterator[None]:
-    """Processes started inside ignore SIGINT (inherited through exec), so that Ctrl-C, which a
-    terminal sends to every process of the command, reaches this one alone: it stops the workers
-    in order rather than each printing its own KeyboardInterrupt traceback."""
+def _workers_deaf_to_ctrl_c() -> Iterator[None]:
+    """Threads and processes started inside hold SIGINT blocked (a mask passes to new threads and
+    through fork and exec): the cluster's event-loop thread, and so every worker it starts or
+    restarts later, never sees Ctrl-C, which a terminal sends to every process of the command.
+    This process stops them in order instead of each printing its own KeyboardInterrupt
+    traceback; a Ctrl-C while they start waits, pending, and is raised here after."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _connect(scheduler: str):
@@ -96,7 +115,12 @@ def _connect(scheduler: str):
 def check_code(client) -> None:
     """Refuse a cluster whose workers run other l4station code than this process."""
     here = code_digest()
-    other = sorted(address for address, digest in client.run(code_digest).items() if digest != here)
+    try:
+        answers = client.run(code_digest)
+    except Exception as error:           # a worker lost as it answers (CommClosedError)
+        raise InputError(f"a Dask worker was lost while its code was checked ({_first_line(error)}); run the "
+                         "command again") from None
+    other = sorted(address for address, digest in answers.items() if digest != here)
     if other:
         raise InputError(f"Dask worker {other[0]} runs different l4station code from this one; install the same "
                          "l4station on every worker")
