@@ -59,10 +59,17 @@ def test_a_beacon_is_heard_only_where_its_link_closes(tmp_path):
     faint.write_text("[spacecraft.rf]\npower_w = 1e-6\n")
     p = contacts.plan(inputs.contacts(config.load(faint), days=3), l4_bcrs)
     assert p.visible.any() and not p.beacon.any() and p.to_json()["beacon_coverage"] == 0.0
+    # and no latency is known (it once grew with the plan's length: 432,556 s over 10 days)
+    assert p.to_json()["realtime_latency_s"] is None and "latency median never" in str(p.__rich__().renderables[-1])
     # a beacon faster than any pass's link: heard by no one either
     mission = config.load()
     fast = replace(inputs.contacts(mission, days=3), beacon_bps=1e12)
     assert not contacts.plan(fast, l4_bcrs).beacon.any()
+    # no real-time instrument: no beacon to hear (a rate of 0 once closed every link)
+    quiet = tmp_path / "quiet.toml"
+    quiet.write_text("[[instruments]]\nname = 'imager'\ndata_rate_bps = 5000\n")
+    p = contacts.plan(inputs.contacts(config.load(quiet), days=3), l4_bcrs)
+    assert not p.beacon.any() and p.to_json()["realtime_latency_s"] is None
 
 
 def test_small_recorder_overflows(tmp_path):

@@ -79,7 +79,7 @@ class ContactInputs:
     production_bps: float                # all instruments together
     recorder_gbit: float
     ground_latency_s: float              # station to forecaster
-    beacon_bps: float = 0.0              # the real-time beacon's rate: a station hears it where its link closes at that
+    beacon_bps: float = 0.0              # the real-time beacon's rate (0: no beacon); heard where a link closes at it
 
     def __post_init__(self):
         instant(self, "start")
@@ -152,8 +152,8 @@ class ContactPlan:
             "recorder_capacity_gbit": self.recorder_capacity_gbit,
             "recorder_max_fill": float(self.recorder_gbit.max() / self.recorder_capacity_gbit),
             "data_lost_gbit": self.lost_gbit,
-            "realtime_latency_s": float(np.median(self.realtime_latency_s)),
-            "realtime_latency_p95_s": float(np.percentile(self.realtime_latency_s, 95)),
+            "realtime_latency_s": _known(np.median(self.realtime_latency_s)),
+            "realtime_latency_p95_s": _known(np.percentile(self.realtime_latency_s, 95)),
         }
 
     def __rich__(self):
@@ -167,7 +167,17 @@ class ContactPlan:
             f"(pass capacity {doc['daily_capacity_gbit']:.1f}); recorder peak {doc['recorder_max_fill']:.0%} of "
             f"{doc['recorder_capacity_gbit']:g} Gbit, {doc['data_lost_gbit']:.2f} Gbit lost.",
             f"Real time: beacon received {doc['beacon_coverage']:.0%} of the time; latency median "
-            f"{doc['realtime_latency_s']:.0f} s, 95th percentile {doc['realtime_latency_p95_s']:.0f} s.")
+            f"{seconds(doc['realtime_latency_s'])}, 95th percentile {seconds(doc['realtime_latency_p95_s'])}.")
+
+
+def _known(seconds_: float) -> float | None:
+    """A latency for JSON: None where the beacon is never heard again (infinite)."""
+    return float(seconds_) if np.isfinite(seconds_) else None
+
+
+def seconds(latency_s: float | None) -> str:
+    """A latency for people: "496 s", or "never" (no beacon heard)."""
+    return "never" if latency_s is None else f"{latency_s:.0f} s"
 
 
 def _schedule(times: Time, elevation: np.ndarray, visible: np.ndarray, tracking: list[int],
@@ -278,12 +288,12 @@ def _recorder(produce, drain, capacity):
 
 def _latency(beacon: np.ndarray, light_s: np.ndarray, ground_s: float, step_s: float) -> np.ndarray:
     """Age (s) of the newest real-time sample on the ground: light time + ground network when a
-    receiver is in view; otherwise data wait for the next time one is (gaps at the end count
-    to the end of the plan)."""
+    receiver hears the beacon; otherwise data wait for the next time one does (inf when none
+    does before the plan ends: no latency, however long, is known)."""
     n = len(beacon)
     idx = np.where(beacon, np.arange(n), n)
     next_view = np.minimum.accumulate(idx[::-1])[::-1]
-    wait = (np.minimum(next_view, n) - np.arange(n)) * step_s
+    wait = np.where(next_view < n, (next_view - np.arange(n)) * step_s, np.inf)
     return wait + light_s + ground_s
 
 
@@ -369,7 +379,7 @@ def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) ->
         return (rate_bps > 0) & (rate_bps >= inputs.beacon_bps)
 
     beacon_seen = np.zeros(len(times), bool)       # a beacon station in view whose link closes at the beacon's rate
-    for s in {names.index(name) for name in inputs.beacon}:
+    for s in {names.index(name) for name in inputs.beacon} if inputs.beacon_bps > 0 else ():   # 0: no beacon
         if visible[s].any():
             beacon_seen[visible[s]] |= hears(closing_rate(s, visible[s]))
     tracked = _schedule(times, elevation, visible, tracking, inputs.tracking_hours_per_day, step_s, ~beacon_seen)
@@ -380,7 +390,7 @@ def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) ->
         if on.any():
             rate[on] = closing_rate(s, on)
 
-    beacon = hears(rate) | beacon_seen
+    beacon = (hears(rate) if inputs.beacon_bps > 0 else np.zeros(len(times), bool)) | beacon_seen
 
     # Recorder: fill += (in - out) dt, clipped to [0, capacity]; overflow is lost.
     produce = inputs.production_bps * step_s / 1e9

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from l4station.comms.contacts import RATE_ELEVATIONS, rate_table
+from l4station.comms.contacts import RATE_ELEVATIONS, rate_table, seconds
 from l4station.constants import AU_M, DAY_S
 from l4station.study import figures, inputs
 from l4station.study.report import Figure, Section, Table
@@ -85,7 +85,7 @@ def section(context) -> Section:
                  f"returned by one {config.ground.tracking_hours_per_day:g}-hour pass a day (capacity "
                  f"{doc['daily_capacity_gbit']:.1f} Gbit/day); recorder peak {doc['recorder_max_fill']:.0%}, "
                  f"{doc['data_lost_gbit']:.2f} Gbit lost. Real-time beacon received {doc['beacon_coverage']:.0%} "
-                 f"of the time, median latency {doc['realtime_latency_s']:.0f} s."),
+                 f"of the time, median latency {seconds(doc['realtime_latency_s'])}."),
         tables=[Table(f"Downlink budgets at the greatest range ({distance / AU_M:.4f} au), 20° elevation",
                       ["Station", "Band", "EIRP (dBW)", "Path (dB)", "Atm. (dB)", "G/T (dB/K)", "C/N0 (dB-Hz)",
                        "Rate (kbps)"], rows),
