@@ -106,7 +106,7 @@ def _connect(scheduler: str):
     thread.start()
     thread.join(CONNECT_WAIT_S)
     if thread.is_alive():
-        raise TimeoutError(f"no Dask handshake in {CONNECT_WAIT_S:g} s: what answers there is not a Dask scheduler")
+        raise TimeoutError(f"no Dask handshake in {CONNECT_WAIT_S:g} s: nothing there answers as a Dask scheduler does")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["client"]

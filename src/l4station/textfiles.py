@@ -22,15 +22,20 @@ def read(path: str | Path, limit_bytes: int = MAX_BYTES, encoding: str = "utf-8"
     """The text of the file at ``path``. OSError whose ``strerror`` says why when it cannot be
     read, is a directory (IsADirectoryError), is not a regular file or holds more than
     ``limit_bytes``; UnicodeDecodeError when it is not ``encoding``."""
-    info = os.stat(path)                                  # before opening: opening a FIFO waits for a writer
-    if stat.S_ISDIR(info.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
-    if not stat.S_ISREG(info.st_mode):
-        raise OSError(errno.EINVAL, "not a regular file (a device or a pipe)", str(path))
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)    # a FIFO opened so does not wait for a writer
+    try:
+        info = os.fstat(descriptor)                         # what was opened, not what the name held before
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a device or a pipe)", str(path))
+    except OSError:
+        os.close(descriptor)
+        raise
     too_big = OSError(errno.EFBIG, f"larger than {limit_bytes:,} bytes", str(path))
-    if info.st_size > limit_bytes:
-        raise too_big
-    with open(path, "rb") as file:
+    with open(descriptor, "rb") as file:
+        if info.st_size > limit_bytes:
+            raise too_big
         data = file.read(limit_bytes + 1)
     if len(data) > limit_bytes:                           # it grew since
         raise too_big
