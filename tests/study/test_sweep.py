@@ -520,6 +520,23 @@ def test_variants_that_are_the_same_mission_are_studied_once(in_process, tmp_pat
         assert [json.loads(c) for c in cells] == [{"power_w": 60.0}, {"power_w": 60.0, "antenna_efficiency": 0.55}]
 
 
+def test_variants_waiting_on_a_cluster_without_workers_fail_instead_of_waiting_for_ever(tmp_path, monkeypatch):
+    # a kill storm once left a sweep with no worker, waiting for ever on its futures
+    from distributed import Client
+    from l4station.study import sweep
+
+    @contextlib.contextmanager
+    def empty(scheduler, workers):
+        with Client(processes=False, n_workers=0, dashboard_address=None, protocol="tcp", host="127.0.0.1") as client:
+            yield client
+    monkeypatch.setattr(sweep.cluster, "client", empty)
+    monkeypatch.setattr(sweep.cluster, "check_code", lambda client: None)
+    monkeypatch.setattr(sweep.cluster, "WORKER_WAIT_S", 1.0)
+    monkeypatch.setattr(sweep, "POLL_S", 0.2)
+    summary = sweep.run(sweep.parse({"vary": {"spacecraft.rf.power_w": [20.0, 40.0]}}, "s.toml"), tmp_path / "out")
+    assert summary["completed"] == 0 and [f["error"] for f in summary["failed"]] == ["no Dask worker left for 1 s"] * 2
+
+
 def test_a_variant_whose_task_is_lost_is_a_failed_row_and_the_sweep_finishes(in_process, tmp_path, monkeypatch):
     # a worker killed on every try raises KilledWorker from the future: it once ended the sweep
     # with a traceback and no results file

@@ -33,7 +33,7 @@ import tomllib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from l4station import cluster, config as config_module, textfiles
 from l4station.errors import InputError
@@ -388,6 +388,40 @@ def _completed_rows(results: Path, paths: list[str] | None) -> dict[str, dict]:
             if row.get("status") == "completed" and all(f in row for f in figures)}
 
 
+POLL_S = 2.0
+"""How often (s) a sweep waiting for results looks whether its cluster still has a worker."""
+
+
+def _finished(client, futures: dict) -> Iterator[tuple[list[Variant], dict]]:
+    """(variants, row) of each future of ``futures`` (future -> the variants it studies) as it
+    finishes: its result, or a failed row for a future that raised (a worker lost with it on each
+    of its tries: KilledWorker), and for every future still waiting once the cluster has had no
+    worker for :data:`cluster.WORKER_WAIT_S` (they would wait for ever)."""
+    from distributed import wait
+    pending, idle_since = set(futures), None
+    while pending:
+        try:
+            done, pending = wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            done = set()
+        for future in done:
+            try:
+                row = future.result()
+            except Exception as error:
+                row = failed_row(futures[future][0], error)
+            yield futures[future], row
+        if done or client.scheduler_info().get("workers"):
+            idle_since = None
+            continue
+        idle_since = idle_since if idle_since is not None else time.monotonic()
+        if time.monotonic() - idle_since >= cluster.WORKER_WAIT_S:
+            lost = RuntimeError(f"no Dask worker left for {cluster.WORKER_WAIT_S:g} s")
+            for future in pending:
+                future.cancel()
+                yield futures[future], failed_row(futures[future][0], lost)
+            return
+
+
 def _shortened(text: str, most: int = 120) -> str:
     """``text`` cut at a word to at most ``most`` characters, with an ellipsis where it was cut."""
     return text if len(text) <= most else text[:most].rsplit(" ", 1)[0] + " …"
@@ -483,18 +517,12 @@ def _run(sweep, out, every, scheduler, workers, on_done, began) -> dict:
         if v.config.sha256() not in done:
             todo.setdefault(v.config.sha256(), []).append(v)
     if todo:
-        from distributed import as_completed
         with cluster.client(scheduler, workers) as client:
             cluster.check_code(client)
             cache = Cache(out.resolve() / "cache")
             futures = {client.submit(evaluate, same[0], cache, key=f"variant-{same[0].id}-{digest[:12]}", retries=2,
                                      pure=False): same for digest, same in todo.items()}
-            for k, future in enumerate(as_completed(futures), 1):
-                same = futures[future]
-                try:
-                    row = future.result()
-                except Exception as error:        # a worker lost with it each of its tries (KilledWorker), ...
-                    row = failed_row(same[0], error)
+            for k, (same, row) in enumerate(_finished(client, futures), 1):
                 rows.extend(row | {"variant": v.id, **v.cells} for v in same)
                 write(sorted(rows, key=lambda r: r["variant"]), out, parameters(sweep))
                 if on_done is not None:
