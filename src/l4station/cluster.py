@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 
 from l4station.cache import code_digest
-from l4station.errors import InputError
+from l4station.errors import InputError, first_line
 
 WORKER_WAIT_S = 60.0
 CONNECT_TIMEOUT_S = 10.0
@@ -33,7 +33,7 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
         try:
             connected = _connect(scheduler)
         except Exception as error:       # refused, unreachable, or not Dask answering (garbage frames: MemoryError)
-            reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+            reason = first_line(error, 120)
             if isinstance(error, MemoryError):
                 reason = "what answers there is not a Dask scheduler"
             raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({reason}); start `dask scheduler` "
@@ -54,7 +54,7 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
                                    dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"},
                                    silence_logs=logging.CRITICAL, preload=[__name__])
     except Exception as error:           # a worker killed while it starts: "Nanny failed to start"
-        raise InputError(f"the local Dask cluster did not start ({_first_line(error)}); run the command again") \
+        raise InputError(f"the local Dask cluster did not start ({first_line(error, 160)}); run the command again") \
             from None
     with cluster, Client(cluster) as local:
         yield local
@@ -66,10 +66,6 @@ def dask_setup(worker) -> None:
     its workers in order."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).splitlines() or [type(error).__name__])[0][:160]
 
 
 @contextlib.contextmanager
@@ -118,7 +114,7 @@ def check_code(client) -> None:
     try:
         answers = client.run(code_digest)
     except Exception as error:           # a worker lost as it answers (CommClosedError)
-        raise InputError(f"a Dask worker was lost while its code was checked ({_first_line(error)}); run the "
+        raise InputError(f"a Dask worker was lost while its code was checked ({first_line(error, 160)}); run the "
                          "command again") from None
     other = sorted(address for address, digest in answers.items() if digest != here)
     if other:

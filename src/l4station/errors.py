@@ -14,6 +14,16 @@ class InputError(ValueError):
     """A mistake in the user's input (a mission file, an option, a time outside the ephemeris)."""
 
 
+def first_line(error: BaseException, most: int = 500) -> str:
+    r"""What a one-line report shows of ``error``: its message's first line (its kind's name if it
+    has none), at most ``most`` characters.
+
+    >>> first_line(RuntimeError("worker lost\ntraceback ...")), first_line(KeyError())
+    ('worker lost', 'KeyError')
+    """
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:most]
+
+
 PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
                           re.IGNORECASE | re.ASCII)
 

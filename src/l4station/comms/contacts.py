@@ -376,10 +376,11 @@ def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) ->
         return np.interp(elevation[s, on], RATE_ELEVATIONS, table) * (AU_M / distance[on]) ** 2
 
     def hears(rate_bps: np.ndarray) -> np.ndarray:
-        return (rate_bps > 0) & (rate_bps >= inputs.beacon_bps)
+        """Where a link of ``rate_bps`` carries the beacon (nowhere at a beacon rate of 0: no beacon)."""
+        return (rate_bps > 0) & (rate_bps >= inputs.beacon_bps) & (inputs.beacon_bps > 0)
 
     beacon_seen = np.zeros(len(times), bool)       # a beacon station in view whose link closes at the beacon's rate
-    for s in {names.index(name) for name in inputs.beacon} if inputs.beacon_bps > 0 else ():   # 0: no beacon
+    for s in {names.index(name) for name in inputs.beacon}:
         if visible[s].any():
             beacon_seen[visible[s]] |= hears(closing_rate(s, visible[s]))
     tracked = _schedule(times, elevation, visible, tracking, inputs.tracking_hours_per_day, step_s, ~beacon_seen)
@@ -390,7 +391,7 @@ def plan(inputs: ContactInputs, target_bcrs=None, *, seen: Sky | None = None) ->
         if on.any():
             rate[on] = closing_rate(s, on)
 
-    beacon = (hears(rate) if inputs.beacon_bps > 0 else np.zeros(len(times), bool)) | beacon_seen
+    beacon = hears(rate) | beacon_seen
 
     # Recorder: fill += (in - out) dt, clipped to [0, capacity]; overflow is lost.
     produce = inputs.production_bps * step_s / 1e9

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from l4station.errors import first_line
+
 log = logging.getLogger("l4station.schedule")
 
 
@@ -47,7 +49,7 @@ class Job:
         except Exception as error:          # noqa: BLE001 - a failing job must not stop the server
             self.failures += 1
             self.last_ok = False
-            self.message = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            self.message = first_line(error)
             log.warning("%s failed: %s (next try in %g s)", self.name, self.message, self.every_s)
             return
         self.last_ok = True

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from l4station import cluster, config as config_module, textfiles
-from l4station.errors import InputError
+from l4station.errors import InputError, first_line
 from l4station.study import merit, tradespace
 from l4station.cache import Cache
 
@@ -282,9 +282,10 @@ def variants(sweep: Sweep, on_checked: Callable[[int, int], None] | None = None)
             for combo in itertools.product(*sweep.vary.values())]
     out = []
     whole = {}                                      # sampled in whole numbers, inside [low, high]
-    default = config_module.document()              # the field's kind as the default mission writes it (a base
-    for path in sweep.sample:                       # file may write 2 for a float); else as the base does
-        if type(_at(default, path) if _at(default, path) is not None else _at(base, path)) is int:
+    default = config_module.document()
+    for path in sweep.sample:                       # the field's kind as the default mission writes it (a base
+        known = _at(default, path)                  # file may write 2 for a float); else as the base does
+        if type(known if known is not None else _at(base, path)) is int:
             low, high = math.ceil(sweep.sample[path][0]), math.floor(sweep.sample[path][1])
             if low > high:
                 raise InputError(f"{sweep.source}: sample.{path} = {list(sweep.sample[path])} holds no whole number, "
@@ -346,8 +347,7 @@ def evaluate(variant: Variant, cache: Cache | None = None) -> dict:
 
 def failed_row(variant: Variant, error: BaseException, elapsed_s: float = 0.0) -> dict:
     """The row of a variant that failed with ``error``: its first line, or its kind's name."""
-    return _row(variant, {m.name: None for m in merit.MERITS}, "failed",
-                (str(error).splitlines() or [type(error).__name__])[0][:500], elapsed_s)
+    return _row(variant, {m.name: None for m in merit.MERITS}, "failed", first_line(error), elapsed_s)
 
 
 def _row(variant: Variant, figures: dict, status: str, error: str, elapsed_s: float) -> dict:
@@ -508,14 +508,14 @@ def run(sweep: Sweep, out: Path, *, scheduler: str | None = None, workers: int |
 
 def _run(sweep, out, every, scheduler, workers, on_done, began) -> dict:
     done = completed(out / "results.parquet", parameters(sweep))
-    listed = {v.config.sha256() for v in every}
-    write(sorted((row for digest, row in done.items() if digest not in listed), key=lambda r: r["variant"]),
+    digests = [v.config.sha256() for v in every]
+    write(sorted((row for digest, row in done.items() if digest not in set(digests)), key=lambda r: r["variant"]),
           out, parameters(sweep), EARLIER)                # rows an edited sweep file no longer lists: kept
-    rows = [done[v.config.sha256()] | {"variant": v.id, **v.cells} for v in every if v.config.sha256() in done]
+    rows = [done[d] | {"variant": v.id, **v.cells} for v, d in zip(every, digests) if d in done]
     todo: dict[str, list[Variant]] = {}            # variants that are the same mission run once
-    for v in every:
-        if v.config.sha256() not in done:
-            todo.setdefault(v.config.sha256(), []).append(v)
+    for v, d in zip(every, digests):
+        if d not in done:
+            todo.setdefault(d, []).append(v)
     if todo:
         with cluster.client(scheduler, workers) as client:
             cluster.check_code(client)
